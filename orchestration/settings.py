@@ -1,0 +1,38 @@
+"""Paths and environment: the one place that knows where things live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
+SERVICE_CATALOGUE_CSV = SEEDS_DIR / "service_catalogue.csv"
+STANDARD_COST_RATES_CSV = SEEDS_DIR / "standard_cost_rates.csv"
+
+# Telemetry is off everywhere: there is no network for it.
+for _name, _value in {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+    "GX_ANALYTICS_ENABLED": "False",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+def landing_dir(override: str | os.PathLike | None = None) -> Path:
+    """The landing root: option, else $CVM_LANDING_DIR, else the project's sample folder."""
+    value = override or os.environ.get("CVM_LANDING_DIR") or PROJECT_DIR / "data" / "landing"
+    return Path(value).resolve()
+
+
+def warehouse_path(override: str | os.PathLike | None = None) -> Path:
+    """The published warehouse: option, else $CVM_WAREHOUSE, else data/warehouse.duckdb."""
+    value = override or os.environ.get("CVM_WAREHOUSE") or PROJECT_DIR / "data" / "warehouse.duckdb"
+    return Path(value).resolve()
+
+
+def work_path(published: Path) -> Path:
+    """The work copy that ingest and dbt write; published only after every blocking check."""
+    return published.parent / "work" / published.name
