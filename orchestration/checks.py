@@ -1,0 +1,80 @@
+"""Asset checks of the raw assets: what Great Expectations and the load log say of each load."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+EXPECTATIONS_CHECK = "great_expectations"
+RECONCILIATION_CHECK = "load_reconciles"
+OPEN_REJECTIONS_CHECK = "no_open_rejections"
+
+
+def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            EXPECTATIONS_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description="The extract's Great Expectations suite (expectations/<entity>.json), "
+            "run on the rows that landed. Blocking: nothing downstream builds on a failure.",
+        ),
+        dg.AssetCheckSpec(
+            RECONCILIATION_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description="rows_read = rows_loaded + rows_rejected for the file of this delivery.",
+        ),
+        dg.AssetCheckSpec(
+            OPEN_REJECTIONS_CHECK,
+            asset=asset_key,
+            blocking=False,
+            description="Warns while rows of this delivery are rejected and not yet resolved.",
+        ),
+    ]
+
+
+def check_results(
+    asset_key: dg.AssetKey, result, open_rejections: int
+) -> list[dg.AssetCheckResult]:
+    """Turn one file's LoadResult (or None when the delivery had no such file) into results."""
+    if result is None or result.skipped_unchanged:
+        note = "no file in this delivery" if result is None else "file unchanged, not reloaded"
+        return [
+            dg.AssetCheckResult(check_name=name, asset_key=asset_key, passed=True,
+                                metadata={"note": note})
+            for name in (EXPECTATIONS_CHECK, RECONCILIATION_CHECK)
+        ] + [_open_rejections(asset_key, open_rejections)]
+
+    gx = result.expectation_results or {}
+    gx_passed = bool(gx.get("success", True))
+    gx_meta = {
+        "suite": gx.get("suite", ""),
+        "evaluated_expectations": gx.get("evaluated_expectations", 0),
+        "successful_expectations": gx.get("successful_expectations", 0),
+        "rows_validated": gx.get("rows_validated", result.rows_loaded),
+        "rows_rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
+        "failures": dg.MetadataValue.json(gx.get("failures", [])),
+    }
+    reconciles = result.rows_read == result.rows_loaded + result.rows_rejected
+    return [
+        dg.AssetCheckResult(
+            check_name=EXPECTATIONS_CHECK, asset_key=asset_key, passed=gx_passed, metadata=gx_meta,
+            severity=dg.AssetCheckSeverity.ERROR,
+        ),
+        dg.AssetCheckResult(
+            check_name=RECONCILIATION_CHECK, asset_key=asset_key, passed=reconciles,
+            metadata={
+                "rows_read": result.rows_read,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+            },
+        ),
+        _open_rejections(asset_key, open_rejections),
+    ]
+
+
+def _open_rejections(asset_key: dg.AssetKey, open_rejections: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=OPEN_REJECTIONS_CHECK, asset_key=asset_key, passed=open_rejections == 0,
+        severity=dg.AssetCheckSeverity.WARN, metadata={"open_rejections": open_rejections},
+    )

@@ -1,0 +1,89 @@
+"""`cvm`: the project's console command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from orchestration import settings
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from orchestration.sample.generator import generate_sample
+
+    summary = generate_sample(
+        Path(args.out),
+        customers=args.customers,
+        years=args.years,
+        seed=args.seed,
+        dialect=args.dialect,
+        with_errors=args.with_errors,
+        end_date=date.fromisoformat(args.end_date),
+        deltas=args.deltas,
+        progress=print,
+    )
+    print(f"sample written to {args.out}: {summary}")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from orchestration.nightly import run_load
+    from orchestration.report import print_summary
+
+    landing_dir = settings.landing_dir(args.landing)
+    warehouse = settings.warehouse_path(args.warehouse)
+    print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}")
+    outcome = run_load(landing_dir, warehouse)
+    if outcome.exit_code == 0 and warehouse.exists():
+        print_summary(warehouse, outcome.loaded)
+    return outcome.exit_code
+
+
+def _chart(args: argparse.Namespace) -> int:
+    from orchestration.report import portfolio_chart
+
+    out = portfolio_chart(settings.warehouse_path(args.warehouse), Path(args.out))
+    print(f"portfolio chart written to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cvm", description="Customer-value warehouse: generate, load, chart."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate-sample", help="write realistic sample landing folders")
+    gen.add_argument("--out", required=True, help="landing root to write into")
+    gen.add_argument("--customers", type=int, default=120)
+    gen.add_argument("--years", type=int, default=3)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8")
+    gen.add_argument("--with-errors", action="store_true",
+                     help="mix in every row-level fault of the contract")
+    gen.add_argument("--end-date", default="2026-11-20",
+                     help="extract date of the initial history delivery")
+    gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
+    gen.set_defaults(func=_generate)
+
+    load = sub.add_parser("load", help="load new deliveries, build, check and publish")
+    load.add_argument("--landing", help="landing root (default: $CVM_LANDING_DIR)")
+    load.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    load.set_defaults(func=_load)
+
+    chart = sub.add_parser("chart", help="portfolio chart of the latest period as PNG")
+    chart.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    chart.add_argument("--out", default="reports/portfolio.png")
+    chart.set_defaults(func=_chart)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""`cvm load`: the nightly job, run in process over every delivery not yet loaded."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration import landing, settings
+from orchestration import warehouse as wh
+from orchestration.assets_ingest import raw_asset_key
+from orchestration.schedules import NIGHTLY_JOB
+
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+@dataclass
+class LoadOutcome:
+    exit_code: int
+    loaded: list[str] = field(default_factory=list)
+    error: str | None = None
+    published: bool = False
+
+
+def _load_log(path: Path) -> list[tuple]:
+    """(source_file, sha256, loaded_at) of every loaded file in a warehouse file, or []."""
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return con.execute(
+            "select source_file, sha256, loaded_at from audit.load_log order by all"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def instance_for_cli() -> dg.DagsterInstance:
+    """The persistent instance under $DAGSTER_HOME when set (runs show in the UI), else a
+    throw-away one."""
+    import os
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    config = Path(home) / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(Path(__file__).with_name("dagster.yaml"), config)
+    return dg.DagsterInstance.get()
+
+
+def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            text = error.message.strip() if error else ""
+            if event.step_failure_data.user_failure_data is not None:
+                text = event.step_failure_data.user_failure_data.description or text
+            messages.append(f"{event.step_key}: {text}")
+    return "; ".join(messages) or "the run failed"
+
+
+def run_load(
+    landing_dir: Path,
+    warehouse_path: Path,
+    echo: Callable[[str], None] = print,
+    instance: dg.DagsterInstance | None = None,
+) -> LoadOutcome:
+    from orchestration.definitions import build_definitions
+
+    deliveries, ignored = landing.scan(landing_dir)
+    for name in ignored:
+        echo(f"ignored: {landing_dir / name} is not a date folder (YYYY-MM-DD)")
+    if not deliveries:
+        echo(f"no deliveries in {landing_dir}")
+    work = settings.work_path(warehouse_path)
+    with wh.write_lock(warehouse_path):
+        work_log = _load_log(wh.prepare_work_copy(warehouse_path))
+    loaded = {row[0]: row[1] for row in work_log}
+    todo = landing.pending(deliveries, loaded)
+    stale = work.exists() and work_log != _load_log(warehouse_path)
+    if not todo and not stale and warehouse_path.exists():
+        echo("nothing new: every delivery is loaded and published; nothing changed")
+        return LoadOutcome(exit_code=0)
+    if not deliveries and not work.exists():
+        return LoadOutcome(exit_code=0)
+
+    echo(f"{len(todo)} deliver{'y' if len(todo) == 1 else 'ies'} to load: "
+         + ", ".join(d.partition_key for d in todo))
+    defs = build_definitions(landing_dir, warehouse_path)
+    job = defs.get_job_def(NIGHTLY_JOB)
+    instance = instance or instance_for_cli()
+    raw_keys = [raw_asset_key(entity) for entity in landing.ENTITIES]
+    everything = list(defs.resolve_asset_graph().get_all_asset_keys())
+    downstream = [key for key in everything if key not in raw_keys]
+
+    progress = logging.getLogger("cvm.progress")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    outcome = LoadOutcome(exit_code=0)
+    try:
+        steps = [(d.partition_key, raw_keys) for d in todo]
+        if steps:
+            steps[-1] = (steps[-1][0], raw_keys + downstream)
+        else:  # loaded before, but not yet built and published
+            steps = [(deliveries[-1].partition_key if deliveries else None, downstream)]
+        for number, (partition_key, selection) in enumerate(steps, start=1):
+            label = partition_key or "(no delivery)"
+            echo(f"[{number}/{len(steps)}] delivery {label}"
+                 + (": load, build, check, publish" if selection != raw_keys else ": load"))
+            result = job.execute_in_process(
+                partition_key=partition_key,
+                asset_selection=selection,
+                instance=instance,
+                raise_on_error=False,
+                run_config=QUIET_LOGGERS,
+            )
+            if not result.success:
+                outcome.exit_code = 1
+                outcome.error = _failure_message(result)
+                echo(f"FAILED at delivery {label}: {outcome.error}")
+                echo(f"the published warehouse {warehouse_path} is unchanged")
+                return outcome
+            if partition_key and partition_key in {d.partition_key for d in todo}:
+                outcome.loaded.append(partition_key)
+        outcome.published = True
+        return outcome
+    finally:
+        progress.removeHandler(handler)

@@ -1,0 +1,46 @@
+"""Dagster resources: where the landing root and the warehouse are."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration import warehouse as wh
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The landing root the nightly job reads and the published warehouse it writes."""
+
+    landing_dir: str
+    warehouse_path: str
+    lock_timeout_s: float = 600.0
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def published(self) -> Path:
+        return Path(self.warehouse_path)
+
+    @property
+    def work(self) -> Path:
+        return wh.prepare_work_copy(self.published)
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single writer's connection to the work copy (waits for another writer)."""
+        with wh.write_lock(self.published, self.lock_timeout_s), wh.connect_work(
+            self.published
+        ) as con:
+            yield con
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Path]:
+        """The writer's lock without a connection, for dbt and publishing."""
+        with wh.write_lock(self.published, self.lock_timeout_s):
+            yield self.work

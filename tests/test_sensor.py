@@ -1,0 +1,89 @@
+"""The landing scan, the run key and the new-delivery sensor."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import dagster as dg
+
+from orchestration import landing
+from orchestration.resources import WarehouseResource
+from orchestration.schedules import new_delivery_sensor, nightly_schedule
+
+HEADER = "customer_id,customer_name,customer_since\n"
+
+
+def _deliver(root, folder, text=HEADER + "C1,Alpha,2020-01-01\n"):
+    path = root / folder
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "customers.csv").write_text(text, encoding="utf-8")
+    return path
+
+
+def _evaluate(tmp_path, cursor=None):
+    resource = WarehouseResource(
+        landing_dir=str(tmp_path / "landing"), warehouse_path=str(tmp_path / "wh.duckdb")
+    )
+    context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": resource})
+    result = new_delivery_sensor(context)
+    requests = [] if isinstance(result, dg.SkipReason) else list(result)
+    return requests, context.cursor
+
+
+def test_scan_orders_by_date_and_ignores_non_dates(tmp_path):
+    root = tmp_path / "landing"
+    for name in ("2026-11-22", "2026-11-21", "not-a-date", "20261123", "2026-02-30"):
+        (root / name).mkdir(parents=True)
+    deliveries, ignored = landing.scan(root)
+    assert [d.partition_key for d in deliveries] == ["2026-11-21", "2026-11-22"]
+    assert sorted(ignored) == ["2026-02-30", "20261123", "not-a-date"]
+
+
+def test_pending_compares_sha256_per_file(tmp_path):
+    root = tmp_path / "landing"
+    _deliver(root, "2026-11-21")
+    deliveries, _ = landing.scan(root)
+    digest = landing.sha256_of(root / "2026-11-21" / "customers.csv")
+    assert landing.pending(deliveries, {}) == deliveries
+    assert landing.pending(deliveries, {"2026-11-21/customers.csv": digest}) == []
+    assert landing.pending(deliveries, {"2026-11-21/customers.csv": "0" * 64}) == deliveries
+
+
+def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
+    root = tmp_path / "landing"
+    _deliver(root, "2026-11-21")
+
+    # a new folder: one run, keyed by folder and the files' sha256
+    requests, cursor = _evaluate(tmp_path)
+    assert len(requests) == 1
+    first_key = requests[0].run_key
+    assert requests[0].partition_key == "2026-11-21"
+    assert first_key.startswith("2026-11-21:")
+    assert json.loads(cursor) == {"2026-11-21": first_key}
+
+    # the same bytes delivered again: no new run, and the run key would be the same
+    _deliver(root, "2026-11-21")
+    requests, cursor_again = _evaluate(tmp_path, cursor)
+    assert requests == []
+    assert landing.scan(root)[0][0].run_key() == first_key
+
+    # a corrected re-delivery: a new run with a new key
+    _deliver(root, "2026-11-21", HEADER + "C1,Alpha GmbH,2020-01-01\n")
+    requests, _ = _evaluate(tmp_path, cursor_again)
+    assert len(requests) == 1
+    assert requests[0].run_key != first_key
+    assert requests[0].partition_key == "2026-11-21"
+
+
+def test_schedule_requests_the_newest_delivery(tmp_path):
+    root = tmp_path / "landing"
+    _deliver(root, "2026-11-21")
+    _deliver(root, "2026-11-23")
+    resource = WarehouseResource(landing_dir=str(root), warehouse_path=str(tmp_path / "w.duckdb"))
+    context = dg.build_schedule_context(resources={"warehouse": resource})
+    request = nightly_schedule(context)
+    assert request.partition_key == "2026-11-23"
+    assert nightly_schedule.cron_schedule == "0 2 * * *"
+    assert nightly_schedule.execution_timezone == "Europe/Berlin"
+    assert date.fromisoformat(request.partition_key) == date(2026, 11, 23)
