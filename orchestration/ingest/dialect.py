@@ -1,0 +1,247 @@
+"""Dialect and encoding of a landing file, the streaming normaliser, and the value parsers.
+
+Two dialects exist (contract section 1):
+- `standard`: ',' delimiter, '.' decimal point, ISO dates and timestamps, UTF-8 (BOM allowed);
+- `german`: ';' delimiter, ',' decimal separator and '.' thousands separator,
+  dates as 31.03.2025, usually cp1252.
+
+Detection, per file, nobody configures it:
+- encoding: valid UTF-8 -> utf-8 (a BOM is dropped); else cp1252 if every byte decodes
+  (0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in cp1252); else the file is undecodable;
+- delimiter: from the header line, ';' when it holds more ';' than ',';
+- decimals follow the delimiter: ';' -> '1.234,56', ',' -> '1234.56'.
+- dates and timestamps: both ISO and German forms are accepted in either dialect (the two
+  forms cannot be confused), see `date_sql` and `timestamp_sql`.
+
+Normalising: DuckDB's CSV reader has no cp1252, and it neither reports physical line
+numbers nor tolerates ragged records next to quoted newlines. So every file is streamed once
+through Python's C csv reader (decoding cp1252 or UTF-8 on the fly, in chunks) into a temp
+UTF-8 file with a fixed column count plus two columns: the physical line where the record
+starts (header = line 1; quoted fields may span lines) and the record's field count. Blank
+lines are skipped. DuckDB then reads that file with an explicit delimiter, quote and
+all-VARCHAR columns. Memory stays bounded: one record at a time in Python.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_BYTES = 1 << 20
+BOM = "\ufeff"
+
+# Python's csv module refuses fields above 128 KiB by default; descriptions may be long.
+csv.field_size_limit(1 << 30)
+
+
+class UndecodableFile(ValueError):
+    """The bytes decode neither as UTF-8 nor as cp1252."""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What was detected for one file."""
+
+    encoding: str  # "utf-8" | "cp1252"
+    delimiter: str  # "," | ";"
+
+    @property
+    def name(self) -> str:
+        return "german" if self.delimiter == ";" else "standard"
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.delimiter == ";"
+
+    def describe(self) -> str:
+        """The load_log text, e.g. "german (delimiter ';', decimal ',', cp1252)"."""
+        decimal = "," if self.decimal_comma else "."
+        return f"{self.name} (delimiter '{self.delimiter}', decimal '{decimal}', {self.encoding})"
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """The temp UTF-8 file DuckDB reads: header-count columns, then line number, field count."""
+
+    path: Path
+    header: list[str]  # as in the file, BOM removed
+    rows: int
+
+
+def file_digest_and_encoding(path: Path) -> tuple[str, str]:
+    """Stream the file: its sha256 and its encoding ("utf-8" or "cp1252").
+
+    UTF-8 is checked in the same pass as the digest; only a file that is not UTF-8 is read a
+    second time to check cp1252. Raises UndecodableFile when neither decodes.
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+            if is_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    if is_utf8:
+        return digest.hexdigest(), "utf-8"
+    if _all_cp1252(path):
+        return digest.hexdigest(), "cp1252"
+    raise UndecodableFile("bytes decode neither as UTF-8 nor as cp1252")
+
+
+def _all_cp1252(path: Path) -> bool:
+    """Whether the whole file decodes as cp1252 (chunks read before UTF-8 failed included)."""
+    decoder = codecs.getincrementaldecoder("cp1252")()
+    with open(path, "rb") as handle:
+        try:
+            while chunk := handle.read(CHUNK_BYTES):
+                decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def detect_delimiter(header_line: str) -> str:
+    """';' for the German export, ',' otherwise, judged from the header line."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _text_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding == "utf-8" else "cp1252"
+
+
+def detect_dialect(path: Path, encoding: str) -> Dialect:
+    """The dialect of a file whose encoding is known."""
+    with open(path, encoding=_text_encoding(encoding), newline="") as handle:
+        header_line = handle.readline()
+    return Dialect(encoding=encoding, delimiter=detect_delimiter(header_line))
+
+
+def normalise(path: Path, dialect: Dialect, out_path: Path) -> Normalised:
+    """Stream `path` into a comma-delimited UTF-8 file with a fixed column count.
+
+    Every output record holds the header's field count of values (short records padded with
+    empty values, surplus values dropped), then the 1-based physical start line of the
+    record, then the number of fields the record really had.
+    """
+    rows = 0
+    with (
+        open(path, encoding=_text_encoding(dialect.encoding), newline="") as source,
+        open(out_path, "w", encoding="utf-8", newline="") as target,
+    ):
+        reader = csv.reader(source, delimiter=dialect.delimiter, quotechar='"')
+        header = next(reader, [])
+        if header and header[0].startswith(BOM):
+            header[0] = header[0][len(BOM) :]
+        width = len(header)
+        writer = csv.writer(target, lineterminator="\n")
+        start = reader.line_num + 1
+        for record in reader:
+            if record:
+                rows += 1
+                count = len(record)
+                if count != width:
+                    record = (record + [""] * width)[:width]
+                record.append(start)
+                record.append(count)
+                writer.writerow(record)
+            start = reader.line_num + 1
+    return Normalised(path=out_path, header=header, rows=rows)
+
+
+def match_columns(header: list[str], wanted: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Map wanted column names to header positions (case-insensitive, trimmed).
+
+    Returns (name -> position, extra header names in file order). The first occurrence of a
+    repeated name wins; later repeats count as extra.
+    """
+    positions: dict[str, int] = {}
+    extra: list[str] = []
+    wanted_set = set(wanted)
+    for index, raw in enumerate(header):
+        name = raw.strip().lower()
+        if name in wanted_set and name not in positions:
+            positions[name] = index
+        else:
+            extra.append(raw.strip())
+    return positions, extra
+
+
+# --- value parsers as DuckDB SQL expressions over a trimmed, non-empty VARCHAR -------------
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+TIMESTAMP_FORMATS = (
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+)
+
+
+def _formats(formats: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{f}'" for f in formats) + "]"
+
+
+def decimal_sql(value: str, decimal_comma: bool) -> str:
+    """DECIMAL(18,4) or NULL when the text is no number of the dialect.
+
+    German: '1.234,56', '1234,56', '-0,5'; standard: '1234.56', '-0.5'. Thousands separators
+    must group by three. Too many digits for DECIMAL(18,4) -> NULL.
+    """
+    if decimal_comma:
+        pattern = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+        canonical = f"replace(replace({value}, '.', ''), ',', '.')"
+    else:
+        pattern = r"^[+-]?\d+(\.\d+)?$"
+        canonical = value
+    return (
+        f"case when regexp_full_match({value}, '{pattern}') "
+        f"then try_cast({canonical} as decimal(18,4)) end"
+    )
+
+
+def int_sql(value: str) -> str:
+    """INTEGER or NULL: optional sign and digits only."""
+    pattern = "[+-]?\\d+"
+    return (
+        f"case when regexp_full_match({value}, '{pattern}') "
+        f"then try_cast({value} as integer) end"
+    )
+
+
+def date_sql(value: str) -> str:
+    """DATE from '2025-03-31' or '31.03.2025' (either dialect), else NULL."""
+    return f"cast(try_strptime({value}, {_formats(DATE_FORMATS)}) as date)"
+
+
+def timestamp_sql(value: str) -> str:
+    """TIMESTAMP from ISO ('2025-03-31 14:05:00', '2025-03-31T14:05:00', '2025-03-31') or
+    German ('31.03.2025 14:05:00', '31.03.2025 14:05', '31.03.2025'), else NULL."""
+    return (
+        f"coalesce(case when regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T].*)?') "
+        f"then try_cast({value} as timestamp) end, "
+        f"try_strptime({value}, {_formats(TIMESTAMP_FORMATS)}))"
+    )
+
+
+def parse_sql(kind: str, value: str, decimal_comma: bool) -> str:
+    """The typed-value expression for a column kind."""
+    if kind == "decimal":
+        return decimal_sql(value, decimal_comma)
+    if kind == "int":
+        return int_sql(value)
+    if kind == "date":
+        return date_sql(value)
+    if kind == "timestamp":
+        return timestamp_sql(value)
+    return value

@@ -1,0 +1,188 @@
+"""Row rules as DuckDB SQL, built from the spec: one reason per row, first that applies.
+
+Everything here returns SQL text; nothing touches a connection. The loader runs it
+set-based over the whole file (no Python loop per row).
+"""
+
+from __future__ import annotations
+
+from orchestration.ingest.dialect import parse_sql
+from orchestration.ingest.spec import Column, EntitySpec
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def text_ref(column: Column) -> str:
+    """The trimmed raw text of a column in the staging query (NULL when empty)."""
+    return quote_ident(f"t_{column.name}")
+
+
+def typed_sql(column: Column, decimal_comma: bool) -> str:
+    """The typed value of a column, computed from its trimmed text."""
+    value = text_ref(column)
+    if column.kind == "text":
+        if column.case == "lower":
+            return f"lower({value})"
+        if column.case == "upper":
+            return f"upper({value})"
+        return value
+    return parse_sql(column.kind, value, decimal_comma)
+
+
+def _shown(column: Column) -> str:
+    """SQL for "<column>: '<value>'" in a detail text."""
+    return f"{quote_literal(column.name + ': ')} || '''' || {text_ref(column)} || ''''"
+
+
+def row_checks(
+    spec: EntitySpec, catalogue: frozenset[str], width: int
+) -> list[tuple[str, str, str]]:
+    """(condition, reason, detail SQL) in the order they are tried.
+
+    The conditions read the staging columns t_<col> (trimmed text), <col> (typed value)
+    and n_fields (fields the record really had; `width` = fields of the header).
+    """
+    checks: list[tuple[str, str, str]] = []
+    cols = spec.columns
+    for c in cols:
+        if c.required:
+            checks.append(
+                (f"{text_ref(c)} is null", "missing_required_field",
+                 quote_literal(f"{c.name} is empty"))
+            )
+    for c in cols:
+        if c.kind in ("int", "decimal"):
+            what = "an integer" if c.kind == "int" else "a number"
+            checks.append(
+                (f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
+                 "invalid_number", f"{_shown(c)} || {quote_literal(f' is not {what}')}")
+            )
+    for c in cols:
+        if c.kind in ("date", "timestamp"):
+            checks.append(
+                (f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
+                 "invalid_date", f"{_shown(c)} || {quote_literal(f' is not a {c.kind}')}")
+            )
+    checks.append(
+        (f"n_fields <> {width}", "invalid_value",
+         f"'record has ' || n_fields || ' fields, the header {width}'")
+    )
+    for c in cols:
+        if c.allowed:
+            values = ", ".join(quote_literal(v) for v in c.allowed)
+            checks.append(
+                (f"{text_ref(c)} is not null and lower({text_ref(c)}) not in ({values})",
+                 "invalid_value",
+                 f"{_shown(c)} || {quote_literal(' is not one of ' + ', '.join(c.allowed))}")
+            )
+        if c.pattern:
+            checks.append(
+                (f"{text_ref(c)} is not null and not regexp_full_match({text_ref(c)}, "
+                 f"{quote_literal(c.pattern)})",
+                 "invalid_value", f"{_shown(c)} || ' is not a valid {c.name}'")
+            )
+    for c in cols:
+        if c.min_value is not None:
+            checks.append(
+                (f"{quote_ident(c.name)} < {c.min_value}", "negative_value",
+                 f"{_shown(c)} || {quote_literal(f' is below {c.min_value}')}")
+            )
+    if spec.checks_service_type:
+        c = spec.column("service_type_code")
+        codes = ", ".join(quote_literal(code) for code in sorted(catalogue)) or "NULL"
+        checks.append(
+            (f"{text_ref(c)} not in ({codes})", "unknown_service_type",
+             f"{_shown(c)} || ' is not in the service catalogue'")
+        )
+    return checks
+
+
+def case_sql(checks: list[tuple[str, str, str]], pick: int) -> str:
+    """CASE over the checks returning the reason (pick=1) or the detail (pick=2)."""
+    if not checks:
+        return "NULL::VARCHAR"
+    whens = " ".join(
+        f"when {cond} then {quote_literal(reason) if pick == 1 else detail}"
+        for cond, reason, detail in checks
+    )
+    return f"case {whens} end"
+
+
+def staging_sql(
+    spec: EntitySpec,
+    positions: dict[str, int],
+    catalogue: frozenset[str],
+    width: int,
+    decimal_comma: bool,
+) -> str:
+    """SELECT over `_src` (c0.., line_number, n_fields) giving typed columns and reason1.
+
+    Columns absent from the header (optional ones) read as NULL.
+    """
+    texts = []
+    for c in spec.columns:
+        if c.name in positions:
+            texts.append(f"nullif(trim(c{positions[c.name]}), '') as {text_ref(c)}")
+        else:
+            texts.append(f"NULL::VARCHAR as {text_ref(c)}")
+    typed = [f"{typed_sql(c, decimal_comma)} as {quote_ident(c.name)}" for c in spec.columns]
+    checks = row_checks(spec, catalogue, width)
+    return f"""
+        with texts as (
+            select *, {", ".join(texts)} from _src
+        ),
+        typed as (
+            select *, {", ".join(typed)} from texts
+        )
+        select *, {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
+        from typed
+    """
+
+
+def final_sql(spec: EntitySpec) -> str:
+    """SELECT over `_typed` adding duplicate_key and unknown_customer: `reason`, `detail`.
+
+    duplicate_key: among rows that passed the per-row checks, same key and same updated_at
+    (NULL equals NULL) with more than one distinct content -> every copy. Identical copies
+    share one content hash and all load.
+    unknown_customer: customer_id in no customers snapshot up to this extract date
+    (parameter $extract_date).
+    """
+    key = ", ".join(quote_ident(k) for k in spec.key)
+    content = ", ".join(quote_ident(c) for c in spec.column_names)
+    key_text = " || ', ' || ".join(
+        f"{quote_literal(k + '=')} || coalesce(cast({quote_ident(k)} as varchar), '')"
+        for k in spec.key
+    )
+    window = f"partition by {key}, updated_at, reason1 is null"
+    dup = (
+        f"reason1 is null and min(hash({content})) over ({window}) "
+        f"<> max(hash({content})) over ({window})"
+    )
+    if spec.checks_customer:
+        unknown = "known.customer_id is null"
+        join = """
+            left join (
+                select distinct customer_id from raw.customers where extract_date <= $extract_date
+            ) as known on known.customer_id = t.customer_id"""
+    else:
+        unknown, join = "false", ""
+    return f"""
+        select t.*,
+            case when reason1 is not null then reason1
+                 when is_dup then 'duplicate_key'
+                 when {unknown} then 'unknown_customer' end as reason,
+            case when reason1 is not null then detail1
+                 when is_dup then 'key ' || {key_text}
+                      || ' appears with the same updated_at and different content'
+                 when {unknown} then 'customer_id: ''' || t.customer_id
+                      || ''' is in no customers snapshot loaded so far' end as detail
+        from (select *, {dup} as is_dup from _typed) as t
+        {join}
+    """

@@ -1,0 +1,331 @@
+"""Landing file -> raw: row rules, file refusals, audit tables, idempotency, GX results.
+
+Every expected value below is worked out by hand from the contract (sections 1, 3, 4).
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from orchestration.ingest.loader import FileRefused, load_file, release_pending
+from tests.ingest_fixtures import (
+    ACTIVITIES_HEADER,
+    ALL_TABLES,
+    CUSTOMERS_HEADER,
+    ORDERS_HEADER,
+    csv_text,
+    table_checksum,
+    write_file,
+)
+
+D1, D2 = "2025-03-31", "2025-04-01"
+CUSTOMER_C1 = "C1,Alpha,,,,DE,2020-01-01,,,"
+
+
+@pytest.fixture()
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def _customers(root, date=D1, *rows):
+    write_file(root, date, "customers", csv_text(CUSTOMERS_HEADER, *(rows or (CUSTOMER_C1,))))
+
+
+def _load(con, root, entity, date=D1):
+    result = load_file(con, root, date, entity, run_expectations=False)
+    assert result.rows_read == result.rows_loaded + result.rows_rejected
+    return result
+
+
+def _rejections(con):
+    return con.execute(
+        "select line_number, reason from audit.rejected_rows order by source_file, line_number"
+    ).fetchall()
+
+
+def _activity(aid="A1", customer="C1", code="HOTLINE", date="2025-03-01", minutes="30",
+              participants="", billed="", status="", updated=""):
+    return f"{aid},{customer},{code},{date},{minutes},{participants},E1,Sales,phone,{billed},x," \
+           f"{status},{updated}"
+
+
+# --- row-level reasons, one test each -------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (_activity(code=""), "missing_required_field"),
+        (_activity(minutes="abc"), "invalid_number"),
+        (_activity(participants="1.5"), "invalid_number"),
+        (_activity(date="2025-02-30"), "invalid_date"),
+        (_activity(updated="yesterday"), "invalid_date"),
+        (_activity(status="open"), "invalid_value"),
+        (_activity(minutes="-1"), "negative_value"),
+        (_activity(billed="-0.01"), "negative_value"),
+        (_activity(participants="0"), "negative_value"),
+        (_activity(code="COFFEE"), "unknown_service_type"),
+        (_activity(customer="C9"), "unknown_customer"),
+    ],
+)
+def test_activity_row_reason(tmp_path, con, row, reason):
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "service_activities",
+               csv_text(ACTIVITIES_HEADER, _activity(aid="A0"), row))
+    result = _load(con, tmp_path, "service_activities")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    assert result.rejected_by_reason == {reason: 1}
+    assert _rejections(con) == [(3, reason)]
+
+
+def test_first_reason_wins(tmp_path, con):
+    """Missing customer_id and a bad number: missing_required_field comes first."""
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "service_activities",
+               csv_text(ACTIVITIES_HEADER, _activity(customer="", minutes="x", code="COFFEE")))
+    _load(con, tmp_path, "service_activities")
+    assert _rejections(con) == [(2, "missing_required_field")]
+
+
+def test_customer_invalid_country_code(tmp_path, con):
+    _customers(tmp_path, D1, CUSTOMER_C1, "C2,Beta,,,,DEU,2020-01-01,,,")
+    _load(con, tmp_path, "customers")
+    assert _rejections(con) == [(3, "invalid_value")]
+    detail = con.execute("select detail from audit.rejected_rows").fetchone()[0]
+    assert "country_code" in detail and "DEU" in detail
+
+
+def test_duplicate_key_rejects_all_differing_copies_but_not_identical_ones(tmp_path, con):
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "orders", csv_text(
+        ORDERS_HEADER,
+        "O1,1,C1,2025-03-01,,100,,2025-03-01 10:00:00",   # line 2: differs from line 3
+        "O1,1,C1,2025-03-01,,200,,2025-03-01 10:00:00",   # line 3
+        "O2,1,C1,2025-03-01,,50,,",                       # line 4: identical to line 5
+        "O2,1,C1,2025-03-01,,50,,",                       # line 5
+        "O1,1,C1,2025-03-01,,300,,2025-03-02 10:00:00",   # line 6: later updated_at, loads
+    ))
+    result = _load(con, tmp_path, "orders")
+    assert (result.rows_loaded, result.rows_rejected) == (3, 2)
+    assert _rejections(con) == [(2, "duplicate_key"), (3, "duplicate_key")]
+
+
+def test_customers_duplicate_id_with_different_content(tmp_path, con):
+    _customers(tmp_path, D1, CUSTOMER_C1, "C1,Alpha GmbH,,,,DE,2020-01-01,,,")
+    result = _load(con, tmp_path, "customers")
+    assert result.rejected_by_reason == {"duplicate_key": 2}
+
+
+def test_orders_reasons_and_negative_revenue_allowed(tmp_path, con):
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "orders", csv_text(
+        ORDERS_HEADER,
+        "O1,1,C1,2025-03-01,,-100,,",      # credit note: loads
+        "O2,x,C1,2025-03-01,,100,,",       # invalid_number (line_no)
+        "O3,1,C1,,,100,,",                 # missing_required_field (order_date)
+        "O4,1,C1,2025-03-01,,,,",          # missing_required_field (net_revenue_eur)
+    ))
+    result = _load(con, tmp_path, "orders")
+    assert result.rows_loaded == 1
+    assert _rejections(con) == [
+        (3, "invalid_number"), (4, "missing_required_field"), (5, "missing_required_field")
+    ]
+
+
+def test_rejected_row_has_detail_and_raw_record(tmp_path, con):
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "service_activities",
+               csv_text(ACTIVITIES_HEADER, _activity(minutes="12x")))
+    _load(con, tmp_path, "service_activities")
+    row = con.execute(
+        "select extract_date, source_file, entity, detail, raw_record, is_open "
+        "from audit.rejected_rows"
+    ).fetchone()
+    assert str(row[0]) == D1
+    assert row[1] == f"{D1}/service_activities.csv"
+    assert row[2] == "service_activities"
+    assert row[3] == "duration_minutes: '12x' is not a number"
+    assert json.loads(row[4])["duration_minutes"] == "12x"
+    assert json.loads(row[4])["activity_id"] == "A1"
+    assert row[5] is False
+
+
+def test_line_numbers_count_embedded_newlines(tmp_path, con):
+    text = csv_text(CUSTOMERS_HEADER, 'C1,"Alpha\nGmbH\nNord",,,,,2020-01-01,,,',
+                    "C2,,,,,,2020-01-01,,,")
+    write_file(tmp_path, D1, "customers", text)
+    _load(con, tmp_path, "customers")
+    assert con.execute("select line_number, customer_name from raw.customers").fetchall() == [
+        (2, "Alpha\nGmbH\nNord")
+    ]
+    assert _rejections(con) == [(5, "missing_required_field")]
+
+
+# --- file-level refusals --------------------------------------------------------------------
+
+def test_missing_required_column_names_file_and_column(tmp_path, con):
+    write_file(tmp_path, D1, "customers", "customer_id,customer_since\nC1,2020-01-01\n")
+    with pytest.raises(FileRefused, match=r"2025-03-31/customers\.csv.*customer_name"):
+        load_file(con, tmp_path, D1, "customers", run_expectations=False)
+    assert con.execute("select count(*) from audit.load_log").fetchone() == (0,)
+
+
+def test_empty_file_refused(tmp_path, con):
+    write_file(tmp_path, D1, "orders", b"")
+    with pytest.raises(FileRefused, match=r"2025-03-31/orders\.csv.*0 bytes"):
+        load_file(con, tmp_path, D1, "orders", run_expectations=False)
+
+
+def test_undecodable_file_refused_and_nothing_written(tmp_path, con):
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    data = (ORDERS_HEADER + "\nO1,1,C1,2025-03-01,,1\x81\x8d,,\n").encode("latin-1")
+    write_file(tmp_path, D1, "orders", data)
+    with pytest.raises(FileRefused, match=r"2025-03-31/orders\.csv"):
+        load_file(con, tmp_path, D1, "orders", run_expectations=False)
+    assert con.execute("select count(*) from raw.orders").fetchone() == (0,)
+    assert con.execute("select count(*) from audit.load_log").fetchone() == (1,)
+
+
+def test_header_only_file_is_valid(tmp_path, con):
+    write_file(tmp_path, D1, "customers", CUSTOMERS_HEADER + "\n")
+    result = _load(con, tmp_path, "customers")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (0, 0, 0)
+    assert con.execute("select rows_read from audit.load_log").fetchone() == (0,)
+
+
+# --- columns -------------------------------------------------------------------------------
+
+def test_column_order_case_free_and_extra_columns_reported(tmp_path, con):
+    text = "STATUS, Customer_Since ,Customer_Name,CUSTOMER_ID,Notes\nActive,2020-01-01,Alpha,C1,x\n"
+    write_file(tmp_path, D1, "customers", text)
+    result = _load(con, tmp_path, "customers")
+    assert result.extra_columns == ["Notes"]
+    assert con.execute("select extra_columns from audit.load_log").fetchone() == ('["Notes"]',)
+    assert con.execute(
+        "select customer_id, customer_name, customer_since::varchar, status, industry "
+        "from raw.customers"
+    ).fetchall() == [("C1", "Alpha", "2020-01-01", "active", None)]
+
+
+# --- load log, idempotency, re-delivery ----------------------------------------------------
+
+def _folder(root, date, order_rows):
+    _customers(root, date)
+    write_file(root, date, "orders", csv_text(ORDERS_HEADER, *order_rows))
+
+
+def test_reload_gives_identical_tables(tmp_path, con):
+    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C9,2025-03-01,,10,,",
+                           "O3,1,C1,bad,,10,,"])
+    for entity in ("customers", "orders"):
+        _load(con, tmp_path, entity)
+    before = {t: table_checksum(con, t) for t in ALL_TABLES}
+    for entity in ("customers", "orders"):
+        result = load_file(con, tmp_path, D1, entity, run_expectations=False, force=True)
+        assert not result.skipped_unchanged
+    assert {t: table_checksum(con, t) for t in ALL_TABLES} == before
+    again = load_file(con, tmp_path, D1, "orders", run_expectations=False)
+    assert again.skipped_unchanged
+    assert (again.rows_read, again.rows_loaded, again.rows_rejected) == (3, 1, 2)
+    assert {t: table_checksum(con, t) for t in ALL_TABLES} == before
+
+
+def test_changed_file_replaces_the_folder_rows(tmp_path, con):
+    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C1,2025-03-01,,10,,"])
+    _load(con, tmp_path, "customers")
+    _load(con, tmp_path, "orders")
+    write_file(tmp_path, D1, "orders", csv_text(ORDERS_HEADER, "O3,1,C1,2025-03-01,,10,,"))
+    _load(con, tmp_path, "orders")
+    assert con.execute("select order_id from raw.orders").fetchall() == [("O3",)]
+    assert con.execute("select count(*) from audit.load_log where entity = 'orders'").fetchone() \
+        == (1,)
+
+
+def test_byte_identical_file_from_another_folder(tmp_path, con):
+    rows = ["O1,1,C1,2025-03-01,,10,,"]
+    _folder(tmp_path, D1, rows)
+    _folder(tmp_path, D2, rows)
+    for date in (D1, D2):
+        _load(con, tmp_path, "customers", date)
+        result = _load(con, tmp_path, "orders", date)
+        assert not result.skipped_unchanged
+    assert con.execute(
+        "select identical_to from audit.load_log where entity = 'orders' order by extract_date"
+    ).fetchall() == [(None,), (f"{D1}/orders.csv",)]
+    assert con.execute("select count(*) from raw.orders").fetchone() == (2,)
+
+
+def test_unknown_customer_released_by_later_snapshot(tmp_path, con):
+    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C2,2025-03-01,,20,,"])
+    _load(con, tmp_path, "customers")
+    _load(con, tmp_path, "orders")
+    assert con.execute("select order_id from audit.pending_orders").fetchall() == [("O2",)]
+    assert con.execute("select is_open from audit.rejected_rows").fetchall() == [(True,)]
+
+    _customers(tmp_path, D2, CUSTOMER_C1, "C2,Beta,,,,,2021-01-01,,,")
+    _load(con, tmp_path, "customers", D2)
+    assert release_pending(con, D2, "orders") == 1
+    assert con.execute(
+        "select order_id, extract_date::varchar, line_number from raw.orders order by order_id"
+    ).fetchall() == [("O1", D1, 2), ("O2", D1, 3)]
+    assert con.execute("select count(*) from audit.pending_orders").fetchone() == (0,)
+    assert con.execute(
+        "select is_open, resolved_extract_date::varchar, resolved_at is not null "
+        "from audit.rejected_rows"
+    ).fetchall() == [(False, D2, True)]
+
+
+def test_release_happens_on_next_orders_load(tmp_path, con):
+    _folder(tmp_path, D1, ["O2,1,C2,2025-03-01,,20,,"])
+    _load(con, tmp_path, "customers")
+    _load(con, tmp_path, "orders")
+    _customers(tmp_path, D2, "C2,Beta,,,,,2021-01-01,,,")
+    write_file(tmp_path, D2, "orders", ORDERS_HEADER + "\n")
+    _load(con, tmp_path, "customers", D2)
+    result = _load(con, tmp_path, "orders", D2)
+    assert result.released_pending == 1
+    assert con.execute("select count(*) from raw.orders").fetchone() == (1,)
+
+
+# --- Great Expectations --------------------------------------------------------------------
+
+def test_expectations_surface_and_can_fail(tmp_path, con):
+    """One GX run on the landed rows, then a broken suite on the same rows fails."""
+    from orchestration.ingest import expectations as gxe
+    from orchestration.ingest.spec import SERVICE_ACTIVITIES
+
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    write_file(tmp_path, D1, "service_activities", csv_text(
+        ACTIVITIES_HEADER, _activity(aid="A1", participants="3"), _activity(aid="A2", minutes="-5"),
+    ))
+    result = load_file(con, tmp_path, D1, "service_activities")
+    suite = result.expectation_results["service_activities"]
+    assert suite["success"] is True
+    assert suite["rows_validated"] == 1
+    assert suite["evaluated_expectations"] == 15
+    assert suite["rejected_by_reason"] == {"negative_value": 1}
+    json.dumps(result.expectation_results)
+
+    broken = gxe.load_suite_json("service_activities")
+    broken["expectations"].append({
+        "type": "expect_column_values_to_be_between",
+        "kwargs": {"column": "participants", "min_value": 5},
+    })
+    failed = gxe.validate_rows(
+        con, SERVICE_ACTIVITIES, gxe._select_sql(SERVICE_ACTIVITIES),
+        {"d": D1, "f": f"{D1}/service_activities.csv"}, broken,
+    )
+    assert failed["success"] is False
+    assert [(e["column"], e["unexpected_count"]) for e in failed["unsuccessful_expectations"]] \
+        == [("participants", 1)]
