@@ -24,7 +24,8 @@ def _generate(args: argparse.Namespace) -> int:
         deltas=args.deltas,
         progress=print,
     )
-    print(f"sample written to {args.out}: {summary}")
+    totals = ", ".join(f"{rows:,} {entity} rows" for entity, rows in summary["rows"].items())
+    print(f"sample written to {args.out}: {len(summary['folders'])} deliveries, {totals}")
     return 0
 
 

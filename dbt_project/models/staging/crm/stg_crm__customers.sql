@@ -1,0 +1,54 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'customers') }}
+
+),
+
+ranked as (
+
+    select
+        customer_id,
+        customer_name,
+        industry,
+        region,
+        account_manager,
+        country_code,
+        customer_since,
+        annual_potential_eur,
+        status,
+        updated_at,
+        extract_date,
+        source_file,
+        line_number,
+        loaded_at,
+        row_number() over (
+            partition by customer_id
+            order by updated_at desc nulls last, extract_date desc, line_number desc
+        ) as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        cast(customer_id as varchar) as customer_id,
+        cast(customer_name as varchar) as customer_name,
+        cast(industry as varchar) as industry,
+        cast(region as varchar) as region,
+        cast(account_manager as varchar) as account_manager,
+        cast(country_code as varchar) as country_code,
+        cast(customer_since as date) as customer_since,
+        cast(annual_potential_eur as decimal(18, 4)) as annual_potential_eur,
+        cast(coalesce(status, 'active') as varchar) as status,
+        cast(updated_at as timestamp) as updated_at,
+        cast(extract_date as date) as extract_date,
+        cast(source_file as varchar) as source_file
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'orders') }}
+
+),
+
+ranked as (
+
+    select
+        order_id,
+        line_no,
+        customer_id,
+        order_date,
+        product_group,
+        net_revenue_eur,
+        cost_of_goods_eur,
+        updated_at,
+        extract_date,
+        source_file,
+        line_number,
+        row_number() over (
+            partition by order_id, line_no
+            order by updated_at desc nulls last, extract_date desc, line_number desc
+        ) as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        cast(order_id as varchar) as order_id,
+        cast(line_no as integer) as line_no,
+        cast(customer_id as varchar) as customer_id,
+        cast(order_date as date) as order_date,
+        cast(product_group as varchar) as product_group,
+        cast(net_revenue_eur as decimal(18, 4)) as net_revenue_eur,
+        cast(coalesce(cost_of_goods_eur, 0) as decimal(18, 4)) as cost_of_goods_eur,
+        cast(updated_at as timestamp) as updated_at,
+        cast(extract_date as date) as extract_date,
+        cast(source_file as varchar) as source_file
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- Every priced activity must be covered by exactly one rate version of its service type,
+-- and that version must be the rate_id kept on the fact row.
+
+with
+
+activities as (
+
+    select * from {{ ref('fct_service_activities') }}
+
+),
+
+rates as (
+
+    select * from {{ ref('standard_cost_rates') }}
+
+),
+
+matching_rates as (
+
+    select
+        activities.activity_id,
+        activities.rate_id,
+        count(rates.rate_id) as matching_rates,
+        count(rates.rate_id) filter (where rates.rate_id = activities.rate_id) as matching_kept_rate
+    from activities
+    left join rates
+        on
+            activities.service_type_code = rates.service_type_code
+            and activities.activity_date >= rates.valid_from
+            and (rates.valid_to is null or activities.activity_date < rates.valid_to)
+    where activities.is_priced
+    group by activities.activity_id, activities.rate_id
+
+),
+
+final as (
+
+    select *
+    from matching_rates
+    where matching_rates <> 1 or matching_kept_rate <> 1
+
+)
+
+select * from final
