@@ -1,6 +1,5 @@
 """The three raw assets: one landing file each, partitioned by extract date."""
 
-from __future__ import annotations
 
 from datetime import date
 

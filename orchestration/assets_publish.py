@@ -1,6 +1,5 @@
 """Publishing: the work copy replaces the analysts' file once every blocking check passed."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration import settings
-from orchestration.assets_dbt import build_dbt_assets, dbt_project
+from orchestration.assets_dbt import DBT_EXECUTABLE, build_dbt_assets, dbt_project
 from orchestration.assets_ingest import delivery_partitions, raw_assets
 from orchestration.assets_publish import build_publish_asset
 from orchestration.resources import WarehouseResource
@@ -40,7 +40,7 @@ def build_definitions(
                 landing_dir=str(settings.landing_dir(landing_dir)),
                 warehouse_path=str(settings.warehouse_path(warehouse_path)),
             ),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
         },
     )
 

@@ -102,7 +102,7 @@ def run_load(
     echo(f"{len(todo)} deliver{'y' if len(todo) == 1 else 'ies'} to load: "
          + ", ".join(d.partition_key for d in todo))
     defs = build_definitions(landing_dir, warehouse_path)
-    job = defs.get_job_def(NIGHTLY_JOB)
+    job = defs.resolve_job_def(NIGHTLY_JOB)
     instance = instance or instance_for_cli()
     raw_keys = [raw_asset_key(entity) for entity in landing.ENTITIES]
     everything = list(defs.resolve_asset_graph().get_all_asset_keys())

@@ -51,7 +51,8 @@ def print_summary(
             [extract_dates],
         ).fetchall()
         if reasons:
-            echo("  rejected rows by reason (open = not resolved by a later delivery):")
+            echo("  rejected rows by reason (open = waiting for a customer snapshot that "
+                 "brings the customer):")
             for reason, count, still_open in reasons:
                 echo(f"    {reason:<24} {count:>7,}  open {still_open:>7,}")
         period = con.execute(

@@ -1,6 +1,5 @@
 """The nightly schedule and the new-delivery sensor."""
 
-from __future__ import annotations
 
 import json
 

@@ -13,18 +13,24 @@ Detection, per file, nobody configures it:
 - dates and timestamps: both ISO and German forms are accepted in either dialect (the two
   forms cannot be confused), see `date_sql` and `timestamp_sql`.
 
-Normalising: DuckDB's CSV reader has no cp1252, and it neither reports physical line
-numbers nor tolerates ragged records next to quoted newlines. So every file is streamed once
-through Python's C csv reader (decoding cp1252 or UTF-8 on the fly, in chunks) into a temp
-UTF-8 file with a fixed column count plus two columns: the physical line where the record
-starts (header = line 1; quoted fields may span lines) and the record's field count. Blank
-lines are skipped. DuckDB then reads that file with an explicit delimiter, quote and
-all-VARCHAR columns. Memory stays bounded: one record at a time in Python.
+Reading a file, two paths that give the same records and line numbers:
+- fast path: DuckDB reads the UTF-8 file itself (a cp1252 file is first transcoded to UTF-8
+  in big chunks) with an explicit delimiter, quote and all-VARCHAR columns, in strict mode;
+  `row_number() over ()` numbers the records in file order, and the physical start line is
+  that number + 1 (the header is line 1). This holds when every record sits on one line and
+  no line is skipped, which the file scan (`Layout`) and a counting read in the loader
+  check cheaply; otherwise the exact path is taken.
+- exact path: DuckDB has no cp1252, and it neither reports physical line numbers nor
+  tolerates ragged records next to quoted newlines. So the file is streamed once through
+  Python's C csv reader into a temp UTF-8 file with a fixed column count plus two columns:
+  the physical line where the record starts (quoted fields may span lines) and the record's
+  field count. Blank lines are skipped. Memory stays bounded: one record at a time in Python.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 from dataclasses import dataclass
@@ -71,15 +77,46 @@ class Normalised:
     rows: int
 
 
-def file_digest_and_encoding(path: Path) -> tuple[str, str]:
-    """Stream the file: its sha256 and its encoding ("utf-8" or "cp1252").
+@dataclass(frozen=True)
+class Layout:
+    """What one pass over the raw bytes tells about the line structure of a file.
 
-    UTF-8 is checked in the same pass as the digest; only a file that is not UTF-8 is read a
-    second time to check cp1252. Raises UndecodableFile when neither decodes.
+    The bytes looked for are ASCII, and both encodings (UTF-8, cp1252) keep ASCII bytes as
+    they are, so the scan needs no decoding.
+    """
+
+    lines: int  # physical lines: '\n' count, + 1 when the last line has no '\n'
+    lone_cr: bool  # a '\r' not followed by '\n' (Python's reader ends a line there)
+    nul: bool  # a NUL byte
+    quote_blank: bool  # a '"' next to a blank (' "' or '" '): DuckDB trims blanks there
+
+    @property
+    def simple(self) -> bool:
+        """Whether the fast path may be tried (it still checks the record count)."""
+        return not (self.lone_cr or self.nul or self.quote_blank)
+
+
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    encoding: str  # "utf-8" | "cp1252"
+    layout: Layout
+    utf8_path: Path  # the file itself (UTF-8) or its UTF-8 transcoding (cp1252)
+
+
+def scan_file(path: Path, transcode_to: Path | None = None) -> FileScan:
+    """One pass over the bytes: sha256, UTF-8 validity and the `Layout`.
+
+    A file that is not UTF-8 is checked for cp1252 by transcoding it to UTF-8 into
+    `transcode_to` (or only decoding it when that is None). Raises UndecodableFile when
+    neither decodes.
     """
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = True
+    lines = crs = crlfs = 0
+    nul = quote_blank = False
+    last = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
@@ -88,25 +125,54 @@ def file_digest_and_encoding(path: Path) -> tuple[str, str]:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     is_utf8 = False
+            lines += chunk.count(b"\n")
+            seam = last[-1:] + chunk[:1]  # a two-byte pattern split between two chunks
+            cr = chunk.count(b"\r")
+            if cr or seam == b"\r\n":
+                crs += cr
+                crlfs += chunk.count(b"\r\n") + (seam == b"\r\n")
+            nul = nul or b"\0" in chunk
+            if not quote_blank and (b'"' in chunk or b'"' in seam):
+                quote_blank = any(
+                    pattern in text
+                    for text in (chunk, seam) for pattern in (b' "', b'" ')
+                )
+            last = chunk
+    if last and not last.endswith(b"\n"):
+        lines += 1
     if is_utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
+    layout = Layout(lines=lines, lone_cr=crs != crlfs, nul=nul, quote_blank=quote_blank)
     if is_utf8:
-        return digest.hexdigest(), "utf-8"
-    if _all_cp1252(path):
-        return digest.hexdigest(), "cp1252"
+        return FileScan(digest.hexdigest(), "utf-8", layout, path)
+    if transcode_cp1252(path, transcode_to):
+        return FileScan(digest.hexdigest(), "cp1252", layout, transcode_to or path)
     raise UndecodableFile("bytes decode neither as UTF-8 nor as cp1252")
 
 
-def _all_cp1252(path: Path) -> bool:
-    """Whether the whole file decodes as cp1252 (chunks read before UTF-8 failed included)."""
-    decoder = codecs.getincrementaldecoder("cp1252")()
-    with open(path, "rb") as handle:
+def file_digest_and_encoding(path: Path) -> tuple[str, str]:
+    """The sha256 of a file and its encoding ("utf-8" or "cp1252"); see `scan_file`."""
+    scan = scan_file(path)
+    return scan.sha256, scan.encoding
+
+
+def transcode_cp1252(path: Path, out_path: Path | None) -> bool:
+    """Decode the whole file as cp1252, writing it as UTF-8 to `out_path` when given.
+
+    cp1252 is a one-byte code, so chunks decode on their own. False when a byte is undefined
+    in cp1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D).
+    """
+    with open(path, "rb") as handle, (
+        open(out_path, "wb") if out_path is not None else contextlib.nullcontext()
+    ) as target:
         try:
-            while chunk := handle.read(CHUNK_BYTES):
-                decoder.decode(chunk)
+            while chunk := handle.read(CHUNK_BYTES * 8):
+                text = chunk.decode("cp1252")
+                if target is not None:
+                    target.write(text.encode("utf-8"))
         except UnicodeDecodeError:
             return False
     return True
@@ -126,6 +192,29 @@ def detect_dialect(path: Path, encoding: str) -> Dialect:
     with open(path, encoding=_text_encoding(encoding), newline="") as handle:
         header_line = handle.readline()
     return Dialect(encoding=encoding, delimiter=detect_delimiter(header_line))
+
+
+def read_header(path: Path, dialect: Dialect) -> tuple[list[str], int]:
+    """The header record of a UTF-8 file (BOM removed) and the physical lines it spans."""
+    with open(path, encoding="utf-8-sig", newline="") as source:
+        reader = csv.reader(source, delimiter=dialect.delimiter, quotechar='"')
+        header = next(reader, [])
+        return header, reader.line_num
+
+
+def read_csv_sql(path: Path, dialect: Dialect, width: int) -> str:
+    """DuckDB read_csv over a UTF-8 file: header skipped, c0..c<width-1> as VARCHAR, strict.
+
+    A record with another field count, an unclosed quote or text after a closing quote is an
+    error, not a guess.
+    """
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    literal = "'" + str(path).replace("'", "''") + "'"
+    return (
+        f"read_csv({literal}, header = true, delim = '{dialect.delimiter}', quote = '\"', "
+        f"escape = '\"', columns = {columns}, auto_detect = false, strict_mode = true, "
+        "null_padding = false)"
+    )
 
 
 def normalise(path: Path, dialect: Dialect, out_path: Path) -> Normalised:
@@ -188,10 +277,6 @@ TIMESTAMP_FORMATS = (
 )
 
 
-def _formats(formats: tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{f}'" for f in formats) + "]"
-
-
 def decimal_sql(value: str, decimal_comma: bool) -> str:
     """DECIMAL(18,4) or NULL when the text is no number of the dialect.
 
@@ -219,9 +304,24 @@ def int_sql(value: str) -> str:
     )
 
 
+def _strptime_sql(value: str, formats: tuple[str, ...]) -> str:
+    """try_strptime over the formats in order, the first that parses wins.
+
+    A format is only tried on text holding its separator ('-' or '.'): it cannot match
+    otherwise, and a failing try_strptime costs ten times a succeeding one.
+    """
+    tries = []
+    for fmt in formats:
+        separator = "-" if "-" in fmt else "."
+        tries.append(
+            f"case when contains({value}, '{separator}') then try_strptime({value}, '{fmt}') end"
+        )
+    return tries[0] if len(tries) == 1 else f"coalesce({', '.join(tries)})"
+
+
 def date_sql(value: str) -> str:
     """DATE from '2025-03-31' or '31.03.2025' (either dialect), else NULL."""
-    return f"cast(try_strptime({value}, {_formats(DATE_FORMATS)}) as date)"
+    return f"cast({_strptime_sql(value, DATE_FORMATS)} as date)"
 
 
 def timestamp_sql(value: str) -> str:
@@ -230,7 +330,7 @@ def timestamp_sql(value: str) -> str:
     return (
         f"coalesce(case when regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T].*)?') "
         f"then try_cast({value} as timestamp) end, "
-        f"try_strptime({value}, {_formats(TIMESTAMP_FORMATS)}))"
+        f"{_strptime_sql(value, TIMESTAMP_FORMATS)})"
     )
 
 

@@ -23,9 +23,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from orchestration import settings
 from orchestration.ingest import dialect as dl
-from orchestration.ingest.rules import final_sql, quote_ident, quote_literal, staging_sql
+from orchestration.ingest.rules import (
+    quote_ident,
+    quote_literal,
+    raw_record_sql,
+    rejections_sql,
+    staging_sql,
+)
 from orchestration.ingest.spec import LINEAGE_COLUMNS, SPECS, EntitySpec, get_spec
 
 PENDING_ENTITIES = ("orders", "service_activities")
@@ -48,6 +56,18 @@ class LoadResult:
     dialect: str = ""
     expectation_results: dict = field(default_factory=dict)
     released_pending: int = 0
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the `_src` view reads: the UTF-8 landing file itself (fast) or the normalised file
+    of the exact path (dialect.py)."""
+
+    path: Path
+    header: list[str]
+    dialect: dl.Dialect
+    fast: bool
+    rows: int | None = None
 
 
 # --- schemas ------------------------------------------------------------------------------
@@ -186,61 +206,107 @@ def _reasons(con, extract_date: dt.date, source_file: str) -> dict[str, int]:
     return dict(rows)
 
 
-def _read_source(con, normalised: dl.Normalised) -> None:
-    """Create temp table _src (c0.., line_number, n_fields) from the normalised file."""
-    width = len(normalised.header)
-    names = [f"c{i}" for i in range(width)]
-    if normalised.rows == 0:
-        cols = ", ".join(f"{n} VARCHAR" for n in names)
-        con.execute(
-            f"create or replace temp table _src ({cols}, line_number BIGINT, n_fields INTEGER)"
+def _src_sql(source: Source) -> str:
+    """The SELECT behind the `_src` view: c0.., line_number, n_fields."""
+    width = len(source.header)
+    if source.fast:
+        values = ", ".join(f"c{i}" for i in range(width))
+        return (
+            f"select {values}, row_number() over () + 1 as line_number, {width} as n_fields "
+            f"from {dl.read_csv_sql(source.path, source.dialect, width)}"
         )
-        return
-    types = {n: "VARCHAR" for n in names} | {"line_number": "BIGINT", "n_fields": "INTEGER"}
+    if source.rows == 0:
+        cols = ", ".join(f"NULL::VARCHAR as c{i}" for i in range(width))
+        return f"select {cols}, NULL::BIGINT as line_number, NULL::INTEGER as n_fields limit 0"
+    types = {f"c{i}": "VARCHAR" for i in range(width)}
+    types |= {"line_number": "BIGINT", "n_fields": "INTEGER"}
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
-    con.execute(
-        f"""create or replace temp table _src as
-            select * from read_csv({quote_literal(str(normalised.path))}, header = false,
-                delim = ',', quote = '"', escape = '"', columns = {columns},
-                auto_detect = false)"""
+    return (
+        f"select * from read_csv({quote_literal(str(source.path))}, header = false, "
+        f"delim = ',', quote = '\"', escape = '\"', columns = {columns}, auto_detect = false)"
     )
 
 
-def _raw_record_sql(header: list[str]) -> str:
-    pairs = ", ".join(f"{quote_literal(name)}, c{i}" for i, name in enumerate(header))
-    return f"cast(json_object({pairs}) as varchar)" if pairs else "'{}'"
+def _fast_records(con, scan: dl.FileScan, dialect: dl.Dialect, header: list[str]) -> bool:
+    """Whether DuckDB's own read of the file gives the records the exact path would.
 
-
-def _write(con, spec, header, lineage: dict, catalogue, positions, decimal_comma) -> None:
-    """Stage the rows of _src and write raw, rejected and pending rows."""
-    entity = spec.name
+    It does when the scan found nothing odd, the header is one line, the read succeeds in
+    strict mode (every record has the header's field count, quotes are well formed), and
+    the record count + 1 equals the physical line count: then no record spans lines and no
+    line was skipped, so record n starts on line n + 1.
+    """
     width = len(header)
+    if width < 2 or not scan.layout.simple:
+        return False
+    try:
+        count = con.execute(
+            f"select count(*) from {dl.read_csv_sql(scan.utf8_path, dialect, width)}"
+        ).fetchone()[0]
+    except duckdb.Error:
+        return False
+    return count + 1 == scan.layout.lines
+
+
+def _prepare_source(con, scan: dl.FileScan, dialect: dl.Dialect, tmp: Path) -> Source:
+    """The fast source when `_fast_records` allows it, else the exact path's normalised file."""
+    header, header_lines = dl.read_header(scan.utf8_path, dialect)
+    if header_lines == 1 and _fast_records(con, scan, dialect, header):
+        return Source(scan.utf8_path, header, dialect, fast=True)
+    normalised = dl.normalise(
+        scan.utf8_path, dl.Dialect("utf-8", dialect.delimiter), tmp / "normalised.csv"
+    )
+    return Source(normalised.path, normalised.header, dialect, fast=False, rows=normalised.rows)
+
+
+def _write(con, spec, source: Source, lineage: dict, catalogue, positions) -> dict[str, int]:
+    """Stage the rows of the `_src` view, write raw, rejected and pending rows.
+
+    Only one full-size table is materialised: `_typed` (line_number, typed values, reason1),
+    without the raw texts. `_rej` holds the rejected rows (line_number, reason, detail); their
+    raw texts are read back from `_src`. Returns the row count per reason ('' = loaded).
+    """
+    entity = spec.name
+    header = source.header
     con.execute(
         "create or replace temp table _typed as "
-        + staging_sql(spec, positions, catalogue, width, decimal_comma)
+        + staging_sql(spec, positions, catalogue, len(header), source.dialect.decimal_comma)
     )
     con.execute(
-        "create or replace temp table _staged as " + final_sql(spec),
+        "create or replace temp table _rej as " + rejections_sql(spec),
         {"extract_date": lineage["d"]} if spec.checks_customer else {},
     )
-    con.execute("drop table _typed")
+    counts = dict(
+        con.execute("select reason, count(*) from _rej group by reason").fetchall()
+    )
+    total = con.execute("select count(*) from _typed").fetchone()[0]
+    counts[""] = total - sum(counts.values())
     values = ", ".join(quote_ident(c) for c in spec.column_names)
     cols = _all_columns(spec)
-    select = f"select {values}, $d, $f, line_number, $at from _staged"
-    con.execute(f"insert into raw.{entity} ({cols}) {select} where reason is null", lineage)
+    select = f"select {values}, $d, $f, t.line_number, $at from _typed as t"
     con.execute(
-        f"""insert into audit.rejected_rows
-            select $d, $f, $entity, line_number, reason, detail, {_raw_record_sql(header)},
-                   reason = 'unknown_customer', NULL, NULL
-            from _staged where reason is not null order by line_number""",
-        {"d": lineage["d"], "f": lineage["f"], "entity": entity},
+        f"insert into raw.{entity} ({cols}) {select} "
+        "where not exists (select 1 from _rej as r where r.line_number = t.line_number)",
+        lineage,
     )
-    if entity in PENDING_ENTITIES:
+    if len(counts) > 1:
         con.execute(
-            f"insert into audit.pending_{entity} ({cols}) {select} "
-            "where reason = 'unknown_customer'",
-            lineage,
+            f"""insert into audit.rejected_rows
+                select $d, $f, $entity, r.line_number, r.reason, r.detail,
+                       {raw_record_sql(header)}, r.reason = 'unknown_customer', NULL, NULL
+                from _rej as r join _src as s on s.line_number = r.line_number
+                order by r.line_number""",
+            {"d": lineage["d"], "f": lineage["f"], "entity": entity},
         )
+        if entity in PENDING_ENTITIES and counts.get("unknown_customer"):
+            con.execute(
+                f"insert into audit.pending_{entity} ({cols}) {select} "
+                "where exists (select 1 from _rej as r where r.line_number = t.line_number "
+                "and r.reason = 'unknown_customer')",
+                lineage,
+            )
+    for table in ("_typed", "_rej"):
+        con.execute(f"drop table {table}")
+    return counts
 
 
 def _delete_folder(con, extract_date: dt.date, source_file: str, entity: str) -> None:
@@ -290,62 +356,57 @@ def load_file(
         raise FileRefused(f"{source_file}: file not found")
     if path.stat().st_size == 0:
         raise FileRefused(f"{source_file}: empty file (0 bytes)")
-    try:
-        sha256, encoding = dl.file_digest_and_encoding(path)
-    except dl.UndecodableFile as error:
-        raise FileRefused(f"{source_file}: {error}") from None
 
-    ensure_schemas(con)
-    previous = _previous(con, date, source_file)
-    if previous and previous[0] == sha256 and not force:
-        released = release_pending(con, date, entity)
-        return LoadResult(
-            source_file=source_file, sha256=sha256, rows_read=previous[1],
-            rows_loaded=previous[2], rows_rejected=previous[3],
-            rejected_by_reason=_reasons(con, date, source_file), skipped_unchanged=True,
-            extra_columns=json.loads(previous[5] or "[]"), dialect=previous[4],
-            released_pending=released,
-        )
-
-    dialect = dl.detect_dialect(path, encoding)
     with tempfile.TemporaryDirectory(prefix="cvm_ingest_") as tmp:
-        normalised = dl.normalise(path, dialect, Path(tmp) / "normalised.csv")
-        positions, extra = _check_header(source_file, spec, normalised.header)
+        try:
+            scan = dl.scan_file(path, transcode_to=Path(tmp) / "utf8.csv")
+        except dl.UndecodableFile as error:
+            raise FileRefused(f"{source_file}: {error}") from None
+
+        ensure_schemas(con)
+        previous = _previous(con, date, source_file)
+        if previous and previous[0] == scan.sha256 and not force:
+            released = release_pending(con, date, entity)
+            return LoadResult(
+                source_file=source_file, sha256=scan.sha256, rows_read=previous[1],
+                rows_loaded=previous[2], rows_rejected=previous[3],
+                rejected_by_reason=_reasons(con, date, source_file), skipped_unchanged=True,
+                extra_columns=json.loads(previous[5] or "[]"), dialect=previous[4],
+                released_pending=released,
+            )
+
+        dialect = dl.detect_dialect(path, scan.encoding)
+        source = _prepare_source(con, scan, dialect, Path(tmp))
+        positions, extra = _check_header(source_file, spec, source.header)
         now = dt.datetime.now()
         lineage = {"d": date, "f": source_file, "at": now}
         owned = _transaction(con)
         try:
             _delete_folder(con, date, source_file, entity)
             released = _release(con, date, entity, now)
-            _read_source(con, normalised)
-            _write(
-                con, spec, normalised.header, lineage,
-                catalogue if catalogue is not None else read_catalogue(),
-                positions, dialect.decimal_comma,
+            con.execute("create or replace temp view _src as " + _src_sql(source))
+            counts = _write(
+                con, spec, source, lineage,
+                catalogue if catalogue is not None else read_catalogue(), positions,
             )
-            counts = dict(
-                con.execute(
-                    "select coalesce(reason, ''), count(*) from _staged group by all"
-                ).fetchall()
-            )
+            con.execute("drop view _src")
             rows_read = sum(counts.values())
             rows_loaded = counts.pop("", 0)
             identical = con.execute(
                 """select source_file from audit.load_log where sha256 = $s
                    order by extract_date, source_file limit 1""",
-                {"s": sha256},
+                {"s": scan.sha256},
             ).fetchone()
             con.execute(
                 "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
                 "$rejected, $at, $dialect, $extra, $identical)",
                 lineage | {
-                    "entity": entity, "sha": sha256, "read": rows_read, "loaded": rows_loaded,
-                    "rejected": rows_read - rows_loaded, "dialect": dialect.describe(),
-                    "extra": json.dumps(extra), "identical": identical[0] if identical else None,
+                    "entity": entity, "sha": scan.sha256, "read": rows_read,
+                    "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
+                    "dialect": dialect.describe(), "extra": json.dumps(extra),
+                    "identical": identical[0] if identical else None,
                 },
             )
-            for table in ("_src", "_staged"):
-                con.execute(f"drop table {table}")
             if owned:
                 con.execute("commit")
         except Exception:
@@ -354,9 +415,10 @@ def load_file(
             raise
 
     result = LoadResult(
-        source_file=source_file, sha256=sha256, rows_read=rows_read, rows_loaded=rows_loaded,
-        rows_rejected=rows_read - rows_loaded, rejected_by_reason=dict(sorted(counts.items())),
-        extra_columns=extra, dialect=dialect.describe(), released_pending=released,
+        source_file=source_file, sha256=scan.sha256, rows_read=rows_read,
+        rows_loaded=rows_loaded, rows_rejected=rows_read - rows_loaded,
+        rejected_by_reason=dict(sorted(counts.items())), extra_columns=extra,
+        dialect=dialect.describe(), released_pending=released,
     )
     if run_expectations:
         from orchestration.ingest.expectations import validate_load

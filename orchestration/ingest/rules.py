@@ -121,9 +121,11 @@ def staging_sql(
     width: int,
     decimal_comma: bool,
 ) -> str:
-    """SELECT over `_src` (c0.., line_number, n_fields) giving typed columns and reason1.
+    """SELECT over `_src` (c0.., line_number, n_fields): line_number, the typed columns and
+    reason1/detail1 (the first per-row check that fails).
 
-    Columns absent from the header (optional ones) read as NULL.
+    Columns absent from the header (optional ones) read as NULL. The raw texts are not kept:
+    the few rejected rows get theirs back from `_src` by line_number (`raw_record_sql`).
     """
     texts = []
     for c in spec.columns:
@@ -133,37 +135,38 @@ def staging_sql(
             texts.append(f"NULL::VARCHAR as {text_ref(c)}")
     typed = [f"{typed_sql(c, decimal_comma)} as {quote_ident(c.name)}" for c in spec.columns]
     checks = row_checks(spec, catalogue, width)
+    values = ", ".join(quote_ident(c) for c in spec.column_names)
     return f"""
         with texts as (
-            select *, {", ".join(texts)} from _src
+            select line_number, n_fields, {", ".join(texts)} from _src
         ),
         typed as (
             select *, {", ".join(typed)} from texts
         )
-        select *, {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
+        select line_number, {values},
+               {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
         from typed
     """
 
 
-def final_sql(spec: EntitySpec) -> str:
-    """SELECT over `_typed` adding duplicate_key and unknown_customer: `reason`, `detail`.
+def rejections_sql(spec: EntitySpec) -> str:
+    """SELECT over `_typed` giving the rejected rows only: line_number, reason, detail.
 
-    duplicate_key: among rows that passed the per-row checks, same key and same updated_at
-    (NULL equals NULL) with more than one distinct content -> every copy. Identical copies
-    share one content hash and all load.
+    reason1 (per-row checks) first; then duplicate_key: among rows that passed the per-row
+    checks, same key and same updated_at (NULL equals NULL) with more than one distinct
+    content -> every copy (identical copies share one content hash and all load); then
     unknown_customer: customer_id in no customers snapshot up to this extract date
     (parameter $extract_date).
+    The duplicate groups come from a grouped aggregate (usually empty) joined back, so no
+    window has to hold the whole file.
     """
-    key = ", ".join(quote_ident(k) for k in spec.key)
+    keys = [*spec.key, "updated_at"]
+    key = ", ".join(quote_ident(k) for k in keys)
     content = ", ".join(quote_ident(c) for c in spec.column_names)
+    on = " and ".join(f"t.{quote_ident(k)} is not distinct from d.{quote_ident(k)}" for k in keys)
     key_text = " || ', ' || ".join(
-        f"{quote_literal(k + '=')} || coalesce(cast({quote_ident(k)} as varchar), '')"
+        f"{quote_literal(k + '=')} || coalesce(cast(t.{quote_ident(k)} as varchar), '')"
         for k in spec.key
-    )
-    window = f"partition by {key}, updated_at, reason1 is null"
-    dup = (
-        f"reason1 is null and min(hash({content})) over ({window}) "
-        f"<> max(hash({content})) over ({window})"
     )
     if spec.checks_customer:
         unknown = "known.customer_id is null"
@@ -174,15 +177,29 @@ def final_sql(spec: EntitySpec) -> str:
     else:
         unknown, join = "false", ""
     return f"""
-        select t.*,
-            case when reason1 is not null then reason1
-                 when is_dup then 'duplicate_key'
-                 when {unknown} then 'unknown_customer' end as reason,
-            case when reason1 is not null then detail1
-                 when is_dup then 'key ' || {key_text}
-                      || ' appears with the same updated_at and different content'
-                 when {unknown} then 'customer_id: ''' || t.customer_id
-                      || ''' is in no customers snapshot loaded so far' end as detail
-        from (select *, {dup} as is_dup from _typed) as t
-        {join}
+        with dups as (
+            select {key}, true as is_dup from _typed where reason1 is null
+            group by {key} having min(hash({content})) <> max(hash({content}))
+        ),
+        judged as (
+            select t.line_number,
+                case when t.reason1 is not null then t.reason1
+                     when d.is_dup then 'duplicate_key'
+                     when {unknown} then 'unknown_customer' end as reason,
+                case when t.reason1 is not null then t.detail1
+                     when d.is_dup then 'key ' || {key_text}
+                          || ' appears with the same updated_at and different content'
+                     when {unknown} then 'customer_id: ''' || t.customer_id
+                          || ''' is in no customers snapshot loaded so far' end as detail
+            from _typed as t
+            left join dups as d on t.reason1 is null and {on}
+            {join}
+        )
+        select * from judged where reason is not null
     """
+
+
+def raw_record_sql(header: list[str], alias: str = "s") -> str:
+    """The raw_record JSON text (header name -> raw text) over the c0.. columns of `_src`."""
+    pairs = ", ".join(f"{quote_literal(name)}, {alias}.c{i}" for i, name in enumerate(header))
+    return f"cast(json_object({pairs}) as varchar)" if pairs else "'{}'"

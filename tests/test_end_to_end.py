@@ -1,0 +1,282 @@
+"""End to end: `cvm load` over three deliveries, mart values worked out by hand.
+
+Rates used (dbt_project/seeds/standard_cost_rates.csv):
+  HOTLINE-2025 83.47/h, HOTLINE-2026 85.97/h, TRAINING-2025 110.13/h + 173.89/event + 52.17/part.,
+  TRAINING-2026 113.43/h + 179.11 + 53.73/part., REPAIR-2025 106.65/h + 52.17,
+  REPAIR-2026 109.85/h + 53.73, COMMISSIONING-2026 125.38/h + 143.29 (valid from 2026-01-01).
+
+Standard cost = minutes/60 * hourly + per event + participants * per participant, to the cent,
+half away from zero:
+  A1  30 min HOTLINE 2025         0.5 * 83.47                        =   41.735  ->   41.74 free
+  A2  480 min TRAINING 2025, 6p   8*110.13 + 173.89 + 6*52.17        = 1367.95           free
+  A3  120 min REPAIR 2025         2*106.65 + 52.17                   =  265.47, billed 300 -> billed
+  A4  240 min COMMISSIONING on 2026-01-01 (the 2026 rate's first day)
+                                   4*125.38 + 143.29                  =  644.81           free
+  A5  cancelled in the second delivery: in no fact
+  A6  corrected to 60 min         1 * 85.97                          =   85.97           free
+  A7  90 min REPAIR 2026, given   1.5*109.85 + 53.73 = 218.505       ->  218.51           free
+  A8  240 min TRAINING 2026, 3p   4*113.43 + 179.11 + 3*53.73        =  794.02, billed 200
+                                                                    -> discounted, 594.02
+  A9  480 min COMMISSIONING 2026  8*125.38 + 143.29                  = 1146.33           free
+  A10 60 min REPAIR 2026          109.85 + 53.73 = 163.58, billed 163.58 -> billed, 0
+  A11 20 min HOTLINE 2026         20/60*85.97 = 28.6566...           ->   28.66 free
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.nightly import run_load
+from orchestration.warehouse import file_sha256
+from tests.e2e_deliveries import D1, D2, D3, write_delivery
+
+pytestmark = pytest.mark.slow
+
+
+def _q(path, sql, params=None):
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """All three deliveries, loaded by one `cvm load`."""
+    root = tmp_path_factory.mktemp("e2e")
+    landing = root / "landing"
+    for folder in (D1, D2, D3):
+        write_delivery(landing, folder)
+    warehouse = root / "warehouse.duckdb"
+    outcome = run_load(landing, warehouse)
+    assert outcome.exit_code == 0, outcome.error
+    assert outcome.loaded == [D1, D2, D3]
+    return root, landing, warehouse
+
+
+def test_costs_and_transfer_kinds(loaded):
+    _, _, warehouse = loaded
+    rows = {
+        r[0]: r[1:]
+        for r in _q(
+            warehouse,
+            "select activity_id, rate_id, standard_cost_eur, transfer_kind, value_transfer_eur, "
+            "is_priced from marts.fct_service_activities",
+        )
+    }
+    d = Decimal
+    assert rows == {
+        "A1": ("HOTLINE-2025", d("41.74"), "free", d("41.74"), True),
+        "A2": ("TRAINING-2025", d("1367.95"), "free", d("1367.95"), True),
+        "A3": ("REPAIR-2025", d("265.47"), "billed", d("0.00"), True),
+        "A4": ("COMMISSIONING-2026", d("644.81"), "free", d("644.81"), True),
+        "A6": ("HOTLINE-2026", d("85.97"), "free", d("85.97"), True),
+        "A7": ("REPAIR-2026", d("218.51"), "free", d("218.51"), True),
+        "A8": ("TRAINING-2026", d("794.02"), "discounted", d("594.02"), True),
+        "A9": ("COMMISSIONING-2026", d("1146.33"), "free", d("1146.33"), True),
+        "A10": ("REPAIR-2026", d("163.58"), "billed", d("0.00"), True),
+        "A11": ("HOTLINE-2026", d("28.66"), "free", d("28.66"), True),
+    }
+    # the ledger holds exactly the activities with a value transfer above 0
+    ledger = {r[0] for r in _q(warehouse, "select activity_id from marts.fct_value_transfers")}
+    assert ledger == {"A1", "A2", "A4", "A6", "A7", "A8", "A9", "A11"}
+
+
+def test_german_delivery_arrives_intact(loaded):
+    _, _, warehouse = loaded
+    (description,) = _q(
+        warehouse, "select description from marts.customer_cockpit where activity_id = 'A6'"
+    )[0]
+    assert description == "Rückruf wegen Störung, Angebot über 1.200 € geprüft"
+    (name,) = _q(warehouse, "select customer_name from marts.dim_customers "
+                            "where customer_id = 'C3'")[0]
+    # the third delivery repeats the first's C3 row (updated 2026-11-19 08:00); the German one
+    # carries a later updated_at (20.11.2026 08:00), so its name with umlauts is the latest
+    assert name == "Gamma Müller & Söhne KG"
+    (region,) = _q(warehouse, "select region from raw.customers where customer_id = 'C2' "
+                              "and extract_date = '2026-11-21'")[0]
+    assert region == "Süd"
+
+
+def test_order_lines_after_correction_and_release(loaded):
+    _, _, warehouse = loaded
+    rows = dict(_q(warehouse, "select order_id, net_revenue_eur from marts.fct_order_lines"))
+    # O6/1 corrected to 12,000.00 by the German delivery; O8/1 released once C5 arrived;
+    # O11/1 rejected (invalid number) and never loaded.
+    assert rows["O6"] == Decimal("12000.00")
+    assert rows["O8"] == Decimal("2000.00")
+    assert "O11" not in rows
+    assert len(rows) == 9
+
+
+# (customer, period) -> revenue, margin, share of wallet, abc, new, potential, classic value,
+# value transfer, minutes, activities, segment, previous segment
+EXPECTED = {
+    # 2025: positive revenue 140,000. C1 share_before 0 -> A; C2 100,000/140,000 = 0.714 -> A;
+    # C3 130,000/140,000 = 0.929 -> B. Classic median of (10,000, 30,000, 100,000) = 30,000;
+    # value-transfer median of (0, 41.74, 1,367.95) = 41.74; "greater than" is strict.
+    ("C1", 2025): (100000, 40000, "0.25", "A", False, 100000, 100000, "0.00", 120, 1,
+                   "develop", None),
+    ("C2", 2025): (30000, 10000, "0.3", "A", False, 25000, 30000, "41.74", 30, 1,
+                   "opportunistic", None),
+    ("C3", 2025): (10000, 2000, "0.25", "B", False, 10000, 10000, "1367.95", 480, 1,
+                   "renegotiate", None),
+    # 2026: positive revenue 153,000 (C3 = 12,000 - 1,000 credit note = 11,000).
+    # share_before: C1 0 -> A; C2 120,000/153,000 = 0.784 -> A; C3 135,000/153,000 = 0.882 -> B;
+    # C4 146,000/153,000 = 0.954 -> C; C5 151,000/153,000 = 0.987 -> C.
+    # New (customer_since after 2025-12-31): C4 and C5, lifted to their potential
+    # (800,000 * 0.25 = 200,000; 20,000 * 0.25 = 5,000).
+    # Classic median of (5,000, 11,000, 15,000, 120,000, 200,000) = 15,000;
+    # value-transfer median of (28.66, 85.97, 644.81, 812.53, 1,146.33) = 644.81.
+    ("C1", 2026): (120000, 50000, "0.3", "A", False, 100000, 120000, "644.81", 300, 2,
+                   "develop", "develop"),
+    ("C2", 2026): (15000, 6000, "0.15", "A", False, 25000, 15000, "85.97", 60, 1,
+                   "opportunistic", "opportunistic"),
+    ("C3", 2026): (11000, 2000, "0.275", "B", False, 10000, 11000, "812.53", 330, 2,
+                   "renegotiate", "renegotiate"),
+    ("C4", 2026): (5000, 2000, "0.00625", "C", True, 200000, 200000, "1146.33", 480, 1,
+                   "invest", None),
+    ("C5", 2026): (2000, 1000, "0.1", "C", True, 5000, 5000, "28.66", 20, 1,
+                   "opportunistic", None),
+}
+
+
+def test_customer_value_abc_thresholds_segments_migration(loaded):
+    _, _, warehouse = loaded
+    rows = _q(
+        warehouse,
+        """
+        select cv.customer_id, year(cv.period_start), cv.period_end, cv.revenue_eur,
+               cv.contribution_margin_eur, cv.share_of_wallet, cv.abc_class,
+               cv.is_new_customer, cv.potential_value_eur, cv.classic_value_eur,
+               cv.value_transfer_eur, cv.service_minutes, cv.service_activities, cv.segment,
+               m.previous_segment, cv.classic_threshold, cv.value_transfer_threshold
+        from marts.customer_value as cv
+        left join marts.segment_migration as m
+            on m.customer_id = cv.customer_id and m.period_start = cv.period_start
+        """,
+    )
+    assert {(r[0], r[1]) for r in rows} == set(EXPECTED)
+    for r in rows:
+        exp = EXPECTED[(r[0], r[1])]
+        assert r[2] == date(r[1], 12, 31)
+        got = (
+            float(r[3]), float(r[4]), round(float(r[5]), 6), r[6], r[7], float(r[8]),
+            float(r[9]), Decimal(str(r[10])).quantize(Decimal("0.01")), int(r[11]), int(r[12]),
+            r[13], r[14],
+        )
+        want = (
+            exp[0], exp[1], float(exp[2]), exp[3], exp[4], exp[5], exp[6],
+            Decimal(exp[7]), exp[8], exp[9], exp[10], exp[11],
+        )
+        assert got == want, (r[0], r[1])
+        thresholds = {2025: (30000.0, 41.74), 2026: (15000.0, 644.81)}[r[1]]
+        assert (float(r[15]), round(float(r[16]), 2)) == thresholds
+
+
+def test_segment_summary_latest_period(loaded):
+    _, _, warehouse = loaded
+    rows = {
+        r[0]: (int(r[1]), float(r[2]), round(float(r[3]), 2))
+        for r in _q(
+            warehouse,
+            "select segment, customers, revenue_eur, value_transfer_eur "
+            "from marts.segment_summary where period_start = '2026-01-01'",
+        )
+    }
+    assert rows == {
+        "develop": (1, 120000.0, 644.81),
+        "opportunistic": (2, 17000.0, 114.63),  # C2 + C5: 85.97 + 28.66
+        "renegotiate": (1, 11000.0, 812.53),  # 218.51 + 594.02
+        "invest": (1, 5000.0, 1146.33),
+    }
+    labels = dict(_q(warehouse, "select segment, segment_label_de from marts.customer_value"))
+    assert labels == {
+        "opportunistic": "Opportunistisch betreuen",
+        "renegotiate": "Problemgruppe: nachverhandeln",
+        "develop": "Win-Win-Potenziale prüfen",
+        "invest": "Investitionskunden",
+    }
+
+
+def test_audit_reconciles_and_resolves_unknown_customers(loaded):
+    _, _, warehouse = loaded
+    log = {
+        r[0]: r[1:]
+        for r in _q(warehouse, "select source_file, rows_read, rows_loaded, rows_rejected "
+                               "from audit.load_log")
+    }
+    assert log == {
+        f"{D1}/customers.csv": (4, 4, 0),
+        f"{D1}/orders.csv": (9, 8, 1),  # O8/1: unknown customer C5
+        f"{D1}/service_activities.csv": (11, 10, 1),  # A11: unknown customer C5
+        f"{D2}/customers.csv": (4, 4, 0),
+        f"{D2}/orders.csv": (2, 1, 1),  # O11/1: '12,3x' is no number
+        f"{D2}/service_activities.csv": (2, 2, 0),
+        f"{D3}/customers.csv": (5, 5, 0),
+    }
+    rejected = {
+        (r[0], r[1], r[2]): r[3]
+        for r in _q(warehouse, "select source_file, line_number, reason, is_open "
+                               "from audit.rejected_rows")
+    }
+    assert rejected == {
+        (f"{D1}/orders.csv", 9, "unknown_customer"): False,  # resolved by the third delivery
+        (f"{D1}/service_activities.csv", 12, "unknown_customer"): False,
+        # final: only an unknown customer can still be resolved by a later delivery
+        (f"{D2}/orders.csv", 3, "invalid_number"): False,
+    }
+
+
+def test_rerun_changes_nothing(loaded, capsys):
+    _, landing, warehouse = loaded
+    before = file_sha256(warehouse)
+    code = main(["load", "--landing", str(landing), "--warehouse", str(warehouse)])
+    assert code == 0
+    assert "nothing new" in capsys.readouterr().out
+    assert file_sha256(warehouse) == before
+
+
+def _marts_fingerprint(warehouse):
+    tables = [r[0] for r in _q(warehouse, "select table_name from information_schema.tables "
+                                          "where table_schema = 'marts' order by 1")]
+    return {t: sorted(map(repr, _q(warehouse, f"select * from marts.{t}"))) for t in tables}
+
+
+def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
+    _, _, full = loaded
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse.duckdb"
+    for folder in (D1, D2, D3):  # one night at a time
+        write_delivery(landing, folder)
+        outcome = run_load(landing, warehouse)
+        assert outcome.exit_code == 0, outcome.error
+        assert outcome.loaded == [folder]
+    assert _marts_fingerprint(warehouse) == _marts_fingerprint(full)
+
+
+def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_path, capsys):
+    _, landing_all, full = loaded
+    landing = tmp_path / "landing"
+    shutil.copytree(landing_all, landing)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert run_load(landing, warehouse).exit_code == 0
+    before = file_sha256(warehouse)
+    bad = landing / "2026-11-23"
+    bad.mkdir()
+    (bad / "orders.csv").write_text(
+        "order_id,line_no,customer_id,order_date,cost_of_goods_eur\nO20,1,C1,2026-11-22,5\n"
+    )
+    capsys.readouterr()
+    code = main(["load", "--landing", str(landing), "--warehouse", str(warehouse)])
+    out = capsys.readouterr().out
+    assert code != 0
+    assert "2026-11-23/orders.csv" in out and "net_revenue_eur" in out
+    assert file_sha256(warehouse) == before
