@@ -91,13 +91,13 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def build_dbt_assets() -> dg.AssetsDefinition:
-    ensure_manifest()
+def build_dbt_assets(project: DbtProject = dbt_project) -> dg.AssetsDefinition:
+    ensure_manifest(project)
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
+        manifest=project.manifest_path,
         dagster_dbt_translator=translator,
-        project=dbt_project,
+        project=project,
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY,
     )
@@ -126,8 +126,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 def _failed_nodes(invocation) -> list[str]:
     try:
         results = invocation.get_artifact("run_results.json").get("results", [])
-    except Exception:  # noqa: BLE001 - the artifact may be missing after a crash
+    except Exception:  # the artifact may be missing after a crash
         return []
-    return [
-        r["unique_id"] for r in results if r.get("status") in {"error", "fail", "runtime error"}
-    ]
+    failed = []
+    for r in results:
+        if r.get("status") in {"error", "fail", "runtime error"}:
+            message = (r.get("message") or "").strip().splitlines()
+            failed.append(f"{r['unique_id']} ({message[-1].strip() if message else r['status']})")
+    return failed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration import settings
 from orchestration.assets_dbt import DBT_EXECUTABLE, build_dbt_assets, dbt_project
@@ -16,9 +16,18 @@ from orchestration.schedules import NIGHTLY_JOB, new_delivery_sensor, nightly_sc
 
 
 def build_definitions(
-    landing_dir: str | Path | None = None, warehouse_path: str | Path | None = None
+    landing_dir: str | Path | None = None,
+    warehouse_path: str | Path | None = None,
+    dbt_project_dir: str | Path | None = None,
 ) -> dg.Definitions:
-    dbt_models = build_dbt_assets()
+    """The deployment; the arguments override the environment (and, for tests, the dbt
+    project)."""
+    project = (
+        DbtProject(project_dir=dbt_project_dir, profiles_dir=dbt_project_dir)
+        if dbt_project_dir
+        else dbt_project
+    )
+    dbt_models = build_dbt_assets(project)
     marts = [
         key for key, group in dbt_models.group_names_by_key.items() if group == "marts"
     ]
@@ -40,7 +49,7 @@ def build_definitions(
                 landing_dir=str(settings.landing_dir(landing_dir)),
                 warehouse_path=str(settings.warehouse_path(warehouse_path)),
             ),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE),
         },
     )
 

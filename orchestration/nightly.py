@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sys
@@ -26,6 +27,7 @@ class LoadOutcome:
     loaded: list[str] = field(default_factory=list)
     error: str | None = None
     published: bool = False
+    materialized: list[str] = field(default_factory=list)  # asset keys of the last run
 
 
 def _load_log(path: Path) -> list[tuple]:
@@ -79,6 +81,7 @@ def run_load(
     warehouse_path: Path,
     echo: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
+    dbt_project_dir: Path | None = None,
 ) -> LoadOutcome:
     from orchestration.definitions import build_definitions
 
@@ -99,9 +102,12 @@ def run_load(
     if not deliveries and not work.exists():
         return LoadOutcome(exit_code=0)
 
-    echo(f"{len(todo)} deliver{'y' if len(todo) == 1 else 'ies'} to load: "
-         + ", ".join(d.partition_key for d in todo))
-    defs = build_definitions(landing_dir, warehouse_path)
+    if todo:
+        echo(f"{len(todo)} deliver{'y' if len(todo) == 1 else 'ies'} to load: "
+             + ", ".join(d.partition_key for d in todo))
+    else:
+        echo("every delivery is loaded; building, checking and publishing the warehouse")
+    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir)
     job = defs.resolve_job_def(NIGHTLY_JOB)
     instance = instance or instance_for_cli()
     raw_keys = [raw_asset_key(entity) for entity in landing.ENTITIES]
@@ -115,6 +121,7 @@ def run_load(
     progress.setLevel(logging.INFO)
     progress.propagate = False
     outcome = LoadOutcome(exit_code=0)
+    log_path = work.parent / "cvm-load.log"
     try:
         steps = [(d.partition_key, raw_keys) for d in todo]
         if steps:
@@ -125,18 +132,24 @@ def run_load(
             label = partition_key or "(no delivery)"
             echo(f"[{number}/{len(steps)}] delivery {label}"
                  + (": load, build, check, publish" if selection != raw_keys else ": load"))
-            result = job.execute_in_process(
-                partition_key=partition_key,
-                asset_selection=selection,
-                instance=instance,
-                raise_on_error=False,
-                run_config=QUIET_LOGGERS,
+            # dbt's own log lines go to a file; the terminal gets the progress lines
+            with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+                result = job.execute_in_process(
+                    partition_key=partition_key,
+                    asset_selection=selection,
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config=QUIET_LOGGERS,
+                )
+            outcome.materialized = sorted(
+                event.asset_key.to_user_string()
+                for event in result.get_asset_materialization_events()
             )
             if not result.success:
                 outcome.exit_code = 1
                 outcome.error = _failure_message(result)
                 echo(f"FAILED at delivery {label}: {outcome.error}")
-                echo(f"the published warehouse {warehouse_path} is unchanged")
+                echo(f"the published warehouse {warehouse_path} is unchanged; dbt log: {log_path}")
                 return outcome
             if partition_key and partition_key in {d.partition_key for d in todo}:
                 outcome.loaded.append(partition_key)

@@ -1,6 +1,8 @@
+# ruff: noqa: E501  (the CSV rows below are kept whole, as a delivery would have them)
 """Three small deliveries whose mart values are worked out by hand in test_end_to_end.py.
 
-- 2026-11-20 (UTF-8): four customers, nine order lines, eleven activities. Customer C5 is in no
+- 2026-11-20 (UTF-8): four customers (C1 with a potential of 40 million, large enough to
+  overflow careless DECIMAL(18, x) arithmetic), nine order lines, eleven activities. Customer C5 is in no
   snapshot yet, so its order line O8/1 and activity A11 are rejected as unknown_customer.
 - 2026-11-21 (German export, cp1252): the same customers (umlauts), a correction of order line
   O6/1, an order line with a bad number, a correction of activity A6 and the cancellation of A5.
@@ -14,7 +16,7 @@ from pathlib import Path
 D1, D2, D3 = "2026-11-20", "2026-11-21", "2026-11-22"
 
 CUSTOMERS_D1 = """customer_id,customer_name,industry,region,account_manager,country_code,customer_since,annual_potential_eur,status,updated_at
-C1,Alpha Maschinenbau GmbH,machinery,North,AM01,DE,2015-03-01,400000.00,active,2026-11-19T08:00:00
+C1,Alpha Maschinenbau GmbH,machinery,North,AM01,DE,2015-03-01,40000000.00,active,2026-11-19T08:00:00
 C2,Beta Anlagen AG,plant engineering,South,AM02,DE,2018-06-01,100000.00,,2026-11-19T08:00:00
 C3,Gamma Mueller KG,food,West,AM01,AT,2019-01-01,40000.00,active,2026-11-19T08:00:00
 C4,Delta Neu GmbH,chemicals,East,AM03,DE,2026-06-01,800000.00,active,2026-11-19T08:00:00
@@ -48,7 +50,7 @@ A11,C5,HOTLINE,2026-10-02,20,,E01,service,phone,0,First call,done,2026-10-02T09:
 
 # German export: ';', decimal ',', thousands '.', dd.mm.yyyy, cp1252 (umlauts, € = 0x80)
 CUSTOMERS_D2 = """customer_id;customer_name;industry;region;account_manager;country_code;customer_since;annual_potential_eur;status;updated_at
-C1;Alpha Maschinenbau GmbH;machinery;North;AM01;DE;01.03.2015;400.000,00;active;20.11.2026 08:00:00
+C1;Alpha Maschinenbau GmbH;machinery;North;AM01;DE;01.03.2015;40.000.000,00;active;20.11.2026 08:00:00
 C2;Beta Anlagen AG;plant engineering;Süd;AM02;DE;01.06.2018;100.000,00;;20.11.2026 08:00:00
 C3;Gamma Müller & Söhne KG;food;West;AM01;AT;01.01.2019;40.000,00;active;20.11.2026 08:00:00
 C4;Delta Neu GmbH;chemicals;East;AM03;DE;01.06.2026;800.000,00;active;20.11.2026 08:00:00

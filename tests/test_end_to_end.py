@@ -33,6 +33,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.nightly import run_load
+from orchestration.settings import PROJECT_DIR
 from orchestration.warehouse import file_sha256
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
 
@@ -122,7 +123,9 @@ EXPECTED = {
     # 2025: positive revenue 140,000. C1 share_before 0 -> A; C2 100,000/140,000 = 0.714 -> A;
     # C3 130,000/140,000 = 0.929 -> B. Classic median of (10,000, 30,000, 100,000) = 30,000;
     # value-transfer median of (0, 41.74, 1,367.95) = 41.74; "greater than" is strict.
-    ("C1", 2025): (100000, 40000, "0.25", "A", False, 100000, 100000, "0.00", 120, 1,
+    # C1's potential is 40,000,000: share of wallet 100,000 / 40,000,000 = 0.0025, potential
+    # value 40,000,000 * 0.25 = 10,000,000 (not new, so its classic value stays its revenue)
+    ("C1", 2025): (100000, 40000, "0.0025", "A", False, 10000000, 100000, "0.00", 120, 1,
                    "develop", None),
     ("C2", 2025): (30000, 10000, "0.3", "A", False, 25000, 30000, "41.74", 30, 1,
                    "opportunistic", None),
@@ -135,7 +138,7 @@ EXPECTED = {
     # (800,000 * 0.25 = 200,000; 20,000 * 0.25 = 5,000).
     # Classic median of (5,000, 11,000, 15,000, 120,000, 200,000) = 15,000;
     # value-transfer median of (28.66, 85.97, 644.81, 812.53, 1,146.33) = 644.81.
-    ("C1", 2026): (120000, 50000, "0.3", "A", False, 100000, 120000, "644.81", 300, 2,
+    ("C1", 2026): (120000, 50000, "0.003", "A", False, 10000000, 120000, "644.81", 300, 2,
                    "develop", "develop"),
     ("C2", 2026): (15000, 6000, "0.15", "A", False, 25000, 15000, "85.97", 60, 1,
                    "opportunistic", "opportunistic"),
@@ -280,3 +283,68 @@ def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_p
     assert code != 0
     assert "2026-11-23/orders.csv" in out and "net_revenue_eur" in out
     assert file_sha256(warehouse) == before
+
+
+def _copy_state(loaded, tmp_path):
+    """A copy of the loaded landing root, published file and work copy."""
+    root, landing_all, full = loaded
+    landing = tmp_path / "landing"
+    shutil.copytree(landing_all, landing)
+    shutil.copytree(full.parent / "work", tmp_path / "work")
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(full, warehouse)
+    return landing, warehouse
+
+
+def _fourth_delivery(landing):
+    folder = landing / "2026-11-23"
+    folder.mkdir()
+    text = (landing / D3 / "customers.csv").read_text(encoding="utf-8")
+    rest = ",plant engineering,South,AM02,DE,2018-06-01,100000.00,,"
+    renamed = text.replace(
+        f"C2,Beta Anlagen AG{rest}2026-11-19T08:00:00",
+        f"C2,Beta Anlagen SE{rest}2026-11-22T08:00:00",  # a later change in the CRM
+    )
+    assert renamed != text
+    (folder / "customers.csv").write_text(renamed)
+
+
+def test_failing_blocking_dbt_test_stops_everything_downstream(loaded, tmp_path):
+    landing, warehouse = _copy_state(loaded, tmp_path)
+    before = file_sha256(warehouse)
+    _fourth_delivery(landing)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(
+        PROJECT_DIR / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs")
+    )
+    # an error-severity test on the value-transfer model that fails on every priced activity
+    (project / "tests" / "injected_blocking_failure.sql").write_text(
+        "select activity_id from {{ ref('int_activities_value_transfer') }} where is_priced\n"
+    )
+    outcome = run_load(landing, warehouse, dbt_project_dir=project)
+    assert outcome.exit_code == 1
+    assert "injected_blocking_failure" in outcome.error
+    # upstream of the failed test built; everything downstream of it did not, nor did publish
+    assert "staging/stg_service_log__service_activities" in outcome.materialized
+    for key in ("marts/fct_service_activities", "marts/customer_value",
+                "marts/customer_cockpit", "published_warehouse"):
+        assert key not in outcome.materialized
+    assert file_sha256(warehouse) == before
+
+
+def test_analyst_keeps_reading_while_the_nightly_load_publishes(loaded, tmp_path):
+    landing, warehouse = _copy_state(loaded, tmp_path)
+    analyst = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        _fourth_delivery(landing)
+        outcome = run_load(landing, warehouse)
+        assert outcome.exit_code == 0, outcome.error
+        assert outcome.loaded == ["2026-11-23"]
+        # the open connection still sees the file as it was when it was opened
+        assert analyst.execute(
+            "select customer_name from marts.dim_customers where customer_id = 'C2'"
+        ).fetchone() == ("Beta Anlagen AG",)
+    finally:
+        analyst.close()
+    assert _q(warehouse, "select customer_name from marts.dim_customers "
+                         "where customer_id = 'C2'") == [("Beta Anlagen SE",)]

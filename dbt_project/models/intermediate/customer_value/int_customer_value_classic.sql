@@ -63,7 +63,7 @@ classified as (
             when annual_potential_eur is not null and annual_potential_eur <> 0
                 then
                     cast(revenue_eur as double)
-                    / cast(annual_potential_eur * period_year_fraction as double)
+                    / (cast(annual_potential_eur as double) * cast(period_year_fraction as double))
         end as share_of_wallet,
         {{ basis }}_eur as classic_basis_eur
     from ranked

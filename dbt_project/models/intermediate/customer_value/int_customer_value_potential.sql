@@ -16,7 +16,8 @@ with_potential as (
             false
         ) as is_new_customer,
         cast(
-            annual_potential_eur
+            -- widened first: DECIMAL(18, x) products overflow for large potentials
+            cast(annual_potential_eur as decimal(38, 4))
             * cast({{ var('target_share_of_wallet') }} as decimal(9, 4))
             * period_year_fraction
             as decimal(18, 4)
