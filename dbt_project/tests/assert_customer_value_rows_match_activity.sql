@@ -1,6 +1,8 @@
 -- customer_value holds exactly one row per customer and period with at least one order line
 -- or one non-cancelled activity in that period: no row missing, no row extra.
 
+{{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
+
 with
 
 order_lines as (

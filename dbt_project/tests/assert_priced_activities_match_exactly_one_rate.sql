@@ -1,6 +1,8 @@
 -- Every priced activity must be covered by exactly one rate version of its service type,
 -- and that version must be the rate_id kept on the fact row.
 
+{{ config(meta={'dagster': {'ref': {'name': 'fct_service_activities'}}}) }}
+
 with
 
 activities as (

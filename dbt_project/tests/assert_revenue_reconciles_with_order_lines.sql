@@ -1,5 +1,7 @@
 -- Revenue and contribution margin in customer_value per period equal fct_order_lines.
 
+{{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
+
 with
 
 order_lines as (

@@ -1,5 +1,7 @@
 -- segment_summary per period and segment equals the customer_value rows it summarises.
 
+{{ config(meta={'dagster': {'ref': {'name': 'segment_summary'}}}) }}
+
 with
 
 summary as (

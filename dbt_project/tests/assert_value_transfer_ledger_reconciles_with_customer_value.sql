@@ -1,5 +1,7 @@
 -- The value-transfer ledger total per period equals the value transfer in customer_value.
 
+{{ config(meta={'dagster': {'ref': {'name': 'fct_value_transfers'}}}) }}
+
 with
 
 ledger as (
