@@ -15,7 +15,7 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
             EXPECTATIONS_CHECK,
             asset=asset_key,
             blocking=True,
-            description="The extract's Great Expectations suite (expectations/<entity>.json), "
+            description=f"The Great Expectations suite expectations/{asset_key.path[-1]}.json, "
             "run on the rows that landed. Blocking: nothing downstream builds on a failure.",
         ),
         dg.AssetCheckSpec(
@@ -45,15 +45,19 @@ def check_results(
             for name in (EXPECTATIONS_CHECK, RECONCILIATION_CHECK)
         ] + [_open_rejections(asset_key, open_rejections)]
 
-    gx = result.expectation_results or {}
-    gx_passed = bool(gx.get("success", True))
+    # expectation_results maps the suite's entity to its summary (one suite per extract)
+    suites = list((result.expectation_results or {}).values())
+    gx = suites[0] if suites else {}
+    gx_passed = bool(gx.get("success", False))
     gx_meta = {
         "suite": gx.get("suite", ""),
         "evaluated_expectations": gx.get("evaluated_expectations", 0),
         "successful_expectations": gx.get("successful_expectations", 0),
         "rows_validated": gx.get("rows_validated", result.rows_loaded),
         "rows_rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
-        "failures": dg.MetadataValue.json(gx.get("failures", [])),
+        "unsuccessful_expectations": dg.MetadataValue.json(
+            gx.get("unsuccessful_expectations", [])
+        ),
     }
     reconciles = result.rows_read == result.rows_loaded + result.rows_rejected
     return [

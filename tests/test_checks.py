@@ -1,0 +1,69 @@
+"""The raw assets' checks: what a load result turns into, and that a failure blocks."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration import checks
+from orchestration.ingest.loader import LoadResult
+
+KEY = dg.AssetKey(["raw", "orders"])
+
+
+def _result(**overrides) -> LoadResult:
+    values = dict(
+        source_file="2026-11-20/orders.csv", sha256="0" * 64, rows_read=10, rows_loaded=8,
+        rows_rejected=2, rejected_by_reason={"invalid_number": 2},
+        expectation_results={"orders": {"suite": "orders", "success": True,
+                                        "evaluated_expectations": 5,
+                                        "successful_expectations": 5,
+                                        "unsuccessful_expectations": []}},
+    )
+    values.update(overrides)
+    return LoadResult(**values)
+
+
+def _by_name(results):
+    return {r.check_name: r for r in results}
+
+
+def test_a_clean_load_passes_and_reports_counts():
+    results = _by_name(checks.check_results(KEY, _result(), open_rejections=0))
+    assert results["great_expectations"].passed
+    assert results["great_expectations"].metadata["evaluated_expectations"].value == 5
+    assert results["load_reconciles"].passed
+    assert results["load_reconciles"].metadata["rows_read"].value == 10
+    assert results["no_open_rejections"].passed
+
+
+def test_a_failing_suite_fails_the_blocking_check():
+    failing = {"orders": {"suite": "orders", "success": False, "evaluated_expectations": 5,
+                          "successful_expectations": 4,
+                          "unsuccessful_expectations": [{"type": "x", "unexpected_count": 3}]}}
+    results = _by_name(checks.check_results(KEY, _result(expectation_results=failing), 0))
+    assert not results["great_expectations"].passed
+    assert results["great_expectations"].severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_a_missing_suite_result_does_not_pass():
+    results = _by_name(checks.check_results(KEY, _result(expectation_results={}), 0))
+    assert not results["great_expectations"].passed
+
+
+def test_counts_that_do_not_add_up_fail_reconciliation():
+    results = _by_name(checks.check_results(KEY, _result(rows_read=11), 0))
+    assert not results["load_reconciles"].passed
+
+
+def test_open_rejections_warn_without_blocking():
+    results = _by_name(checks.check_results(KEY, _result(), open_rejections=3))
+    assert not results["no_open_rejections"].passed
+    assert results["no_open_rejections"].severity == dg.AssetCheckSeverity.WARN
+    specs = {spec.name: spec.blocking for spec in checks.check_specs(KEY)}
+    assert specs == {"great_expectations": True, "load_reconciles": True,
+                     "no_open_rejections": False}
+
+
+def test_no_file_in_the_delivery_passes():
+    results = _by_name(checks.check_results(KEY, None, open_rejections=0))
+    assert all(r.passed for r in results.values())
