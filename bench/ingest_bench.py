@@ -1,10 +1,14 @@
 """Ingest benchmark: a German-dialect cp1252 service_activities.csv of N rows (default 2M).
 
-    .venv/bin/python bench/ingest_bench.py [--rows 2000000] [--file PATH] [--gx]
+    .venv/bin/python bench/ingest_bench.py [--rows 2000000] [--gx]
+    .venv/bin/python bench/ingest_bench.py --make-only DIR [--rows 2000000]
+    .venv/bin/python bench/ingest_bench.py --file DIR/service_activities.csv [--gx]
 
 Builds the file with numpy in /tmp (or takes --file, whose folder must also hold a
 customers.csv), loads customers then service_activities into a temp DuckDB file, and prints
-rows/s and the peak RSS of the process.
+rows/s and the peak RSS of the process. `--make-only DIR` only writes the two files into DIR,
+so that a second process started with `--file` measures the load alone (its peak RSS is not
+inflated by the generator).
 """
 
 from __future__ import annotations
@@ -66,7 +70,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--file", type=Path, help="an existing service_activities.csv")
     parser.add_argument("--gx", action="store_true", help="also run the GX suite")
+    parser.add_argument("--make-only", type=Path, metavar="DIR",
+                        help="only write customers.csv and service_activities.csv into DIR")
     args = parser.parse_args()
+
+    if args.make_only:
+        started = time.perf_counter()
+        build(args.make_only, args.rows)
+        print(f"generated {args.rows} rows into {args.make_only} "
+              f"in {time.perf_counter() - started:.1f} s")
+        return
 
     import duckdb
 

@@ -329,3 +329,216 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
     assert failed["success"] is False
     assert [(e["column"], e["unexpected_count"]) for e in failed["unsuccessful_expectations"]] \
         == [("participants", 1)]
+
+
+# --- fast path (DuckDB reads the file) and exact path (Python csv) agree ---------------------
+
+def _spy_paths(monkeypatch):
+    """Record, per load, whether the fast path was taken."""
+    from orchestration.ingest import loader
+
+    taken: list[bool] = []
+    prepare = loader._prepare_source
+
+    def spy(*args):
+        source = prepare(*args)
+        taken.append(source.fast)
+        return source
+
+    monkeypatch.setattr(loader, "_prepare_source", spy)
+    return taken
+
+
+FAST_ROWS = (
+    '"A1",C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,"Rückfrage; Gebühr 5 €",,',  # line 2
+    "A2,C1,HOTLINE,2025-03-01,abc,,E1,Sales,phone,,x,,",  # line 3: invalid_number
+    'A3,C9,HOTLINE,2025-03-01,30,,E1,Sales,phone,,"sagt ""ja""",,',  # line 4: unknown_customer
+    "A4,C1,TRAINING,2025-03-01,60,3,E1,Sales,,,,done,",  # line 5
+)
+
+
+def _both_paths(tmp_path, con, monkeypatch, rows):
+    taken = _spy_paths(monkeypatch)
+    _customers(tmp_path)
+    write_file(tmp_path, D1, "service_activities", csv_text(ACTIVITIES_HEADER, *rows))
+    _load(con, tmp_path, "customers")
+    result = _load(con, tmp_path, "service_activities")
+    return taken[-1], result
+
+
+def _activity_table(con):
+    return con.execute(
+        "select line_number, activity_id, description, duration_minutes::varchar, participants "
+        "from raw.service_activities order by line_number"
+    ).fetchall()
+
+
+def _rejected_table(con):
+    return con.execute(
+        "select line_number, reason, detail, raw_record from audit.rejected_rows "
+        "where entity = 'service_activities' order by line_number"
+    ).fetchall()
+
+
+def test_fast_path_rows_line_numbers_and_rejections(tmp_path, con, monkeypatch):
+    fast, result = _both_paths(tmp_path, con, monkeypatch, FAST_ROWS)
+    assert fast is True
+    assert (result.rows_read, result.rows_loaded, result.rejected_by_reason) == (
+        4, 2, {"invalid_number": 1, "unknown_customer": 1}
+    )
+    assert _activity_table(con) == [
+        (2, "A1", "Rückfrage; Gebühr 5 €", "30.0000", None),
+        (5, "A4", None, "60.0000", 3),
+    ]
+    rejected = _rejected_table(con)
+    assert [(r[0], r[1]) for r in rejected] == [(3, "invalid_number"), (4, "unknown_customer")]
+    assert json.loads(rejected[0][3])["duration_minutes"] == "abc"
+    assert json.loads(rejected[1][3])["description"] == 'sagt "ja"'
+    assert json.loads(rejected[1][3])["channel"] == "phone"
+    assert json.loads(rejected[1][3])["status"] is None
+
+
+def test_exact_path_gives_the_same_tables(tmp_path, con, monkeypatch):
+    """The same file through the exact path: every table identical to the fast path's."""
+    from orchestration.ingest import loader
+
+    _both_paths(tmp_path, con, monkeypatch, FAST_ROWS)
+    fast_tables = {t: table_checksum(con, t) for t in ALL_TABLES}
+    monkeypatch.setattr(loader, "_fast_records", lambda *args: False)
+    exact = duckdb.connect()
+    try:
+        fast, _ = _both_paths(tmp_path, exact, monkeypatch, FAST_ROWS)
+        assert fast is False
+        assert {t: table_checksum(exact, t) for t in ALL_TABLES} == fast_tables
+    finally:
+        exact.close()
+
+
+def test_multi_line_record_takes_the_exact_path(tmp_path, con, monkeypatch):
+    """A quoted description over lines 3-5 moves the later rows (A2, A3, A4) by two lines."""
+    rows = (FAST_ROWS[0], 'A9,C1,HOTLINE,2025-03-01,15,,E1,Sales,phone,,"Zeile 1\nZeile 2\n'
+            'Zeile 3",,', *FAST_ROWS[1:])
+    fast, result = _both_paths(tmp_path, con, monkeypatch, rows)
+    assert fast is False
+    assert (result.rows_read, result.rows_loaded) == (5, 3)
+    assert _activity_table(con) == [
+        (2, "A1", "Rückfrage; Gebühr 5 €", "30.0000", None),
+        (3, "A9", "Zeile 1\nZeile 2\nZeile 3", "15.0000", None),
+        (8, "A4", None, "60.0000", 3),
+    ]
+    assert [(r[0], r[1]) for r in _rejected_table(con)] == [
+        (6, "invalid_number"), (7, "unknown_customer")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "fields"),
+    [("A5,C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,x,", 12),
+     ("A5,C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,x,,,", 14)],
+)
+def test_ragged_record_rejected_with_its_line(tmp_path, con, monkeypatch, row, fields):
+    fast, result = _both_paths(tmp_path, con, monkeypatch, (*FAST_ROWS[:2], row, FAST_ROWS[3]))
+    assert fast is False
+    assert result.rejected_by_reason == {"invalid_number": 1, "invalid_value": 1}
+    assert [(r[0], r[1], r[2]) for r in _rejected_table(con)] == [
+        (3, "invalid_number", "duration_minutes: 'abc' is not a number"),
+        (4, "invalid_value", f"record has {fields} fields, the header 13"),
+    ]
+    assert [r[0] for r in _activity_table(con)] == [2, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "fast"),
+    [('h1,h2\r\n1,"a b"\r\n', True),
+     ('h1,h2\n1,2\n\n3,4\n', False),          # blank line: skipped, later lines shift
+     ('h1,h2\n1,2\r3,4\n', False),            # lone carriage return ends a line in Python
+     ('h1,h2\n1, "a"\n', False),              # DuckDB would drop the blanks around quotes
+     ('h1,h2\n1,"a"x\n', False),              # text after a closing quote
+     ('"h1\nx",h2\n1,2\n', False)],           # header over two lines
+)
+def test_fast_path_only_when_records_are_one_line_each(tmp_path, con, text, fast):
+    from orchestration.ingest import dialect as dl
+    from orchestration.ingest import loader
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    scan = dl.scan_file(path)
+    source = loader._prepare_source(con, scan, dl.detect_dialect(path, "utf-8"), tmp_path)
+    assert source.fast is fast
+
+
+def test_fast_and_exact_records_agree_on_random_files(tmp_path, con):
+    """Random small files: whenever the fast path is taken, its records equal the exact ones."""
+    import random
+
+    from orchestration.ingest import dialect as dl
+    from orchestration.ingest import loader
+
+    rng = random.Random(11)
+    pieces = ["a", "b", "ä", " ", '"', '""', ",", "\n", "\r\n", "\t", "x y"]
+    fields = ["", "a", " b ", "ä", '"x,y"', '""', '"a ""b"""', 'q"q', "\t"]
+
+    def structured():
+        lines = [",".join(rng.choice(fields) for _ in range(rng.choice([3, 3, 3, 2, 4])))
+                 for _ in range(rng.randint(0, 4))]
+        return "".join(line + rng.choice(["\n", "\r\n"]) for line in lines)
+
+    taken = 0
+    for case in range(400):
+        if case % 2:
+            body = structured()
+        else:
+            body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        path = tmp_path / f"f{case}.csv"
+        path.write_bytes(("h1,h2,h3\n" + body).encode())
+        scan = dl.scan_file(path)
+        dialect = dl.detect_dialect(path, "utf-8")
+        source = loader._prepare_source(con, scan, dialect, tmp_path)
+        if not source.fast:
+            continue
+        taken += 1
+        exact = dl.normalise(path, dialect, tmp_path / f"n{case}.csv")
+        exact_source = loader.Source(exact.path, exact.header, dialect, False, exact.rows)
+
+        def records(src):
+            return con.execute(
+                f"select * from ({loader._src_sql(src)}) order by line_number"
+            ).fetchall()
+
+        fast_records = [(*r[:3], r[4], r[3]) for r in records(source)]
+        assert fast_records == records(exact_source), body
+    assert taken > 60
+
+
+def test_scan_finds_patterns_across_chunk_borders(tmp_path, monkeypatch):
+    from orchestration.ingest import dialect as dl
+
+    monkeypatch.setattr(dl, "SCAN_BYTES", 4)
+    cases = {b'ab,c\n1," x"\n': "quote_blank", b"abc\r\nd\re\n": "lone_cr",
+             b"ab,c\r\n12,\"x\"\r\n": None, b"abc\r": "lone_cr"}
+    for data, flag in cases.items():
+        path = tmp_path / "f.csv"
+        path.write_bytes(data)
+        layout = dl.scan_file(path).layout
+        assert layout.lines == data.count(b"\n") + (not data.endswith(b"\n"))
+        for name in ("quote_blank", "lone_cr", "nul"):
+            assert getattr(layout, name) is (name == flag), (data, name)
+
+
+def test_memory_limit_lowered_for_a_database_file_and_restored(tmp_path):
+    from orchestration.ingest import loader
+
+    seen = []
+    write_file(tmp_path, D1, "customers", csv_text(CUSTOMERS_HEADER, CUSTOMER_C1))
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    try:
+        connection.execute("set memory_limit = '2GiB'")
+        with loader._memory_budget(connection):
+            seen.append(connection.execute("select current_setting('memory_limit')").fetchone())
+        _load(connection, tmp_path, "customers")
+        assert connection.execute("select current_setting('memory_limit')").fetchone() == (
+            "2.0 GiB",
+        )
+    finally:
+        connection.close()
+    assert seen == [("512.0 MiB",)]

@@ -36,7 +36,11 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-CHUNK_BYTES = 1 << 20
+import numpy as np
+
+SCAN_BYTES = 8 << 20
+NL, CR, QUOTE, BLANK = 10, 13, 34, 32
+FIELD_BORDERS = frozenset(b",;\r\n")
 BOM = "\ufeff"
 
 # Python's csv module refuses fields above 128 KiB by default; descriptions may be long.
@@ -88,7 +92,7 @@ class Layout:
     lines: int  # physical lines: '\n' count, + 1 when the last line has no '\n'
     lone_cr: bool  # a '\r' not followed by '\n' (Python's reader ends a line there)
     nul: bool  # a NUL byte
-    quote_blank: bool  # a '"' next to a blank (' "' or '" '): DuckDB trims blanks there
+    quote_blank: bool  # blanks between a '"' and a field border: DuckDB drops them
 
     @property
     def simple(self) -> bool:
@@ -105,7 +109,7 @@ class FileScan:
 
 
 def scan_file(path: Path, transcode_to: Path | None = None) -> FileScan:
-    """One pass over the bytes: sha256, UTF-8 validity and the `Layout`.
+    """One pass over the bytes: sha256, UTF-8 validity and the `Layout` (numpy, per chunk).
 
     A file that is not UTF-8 is checked for cp1252 by transcoding it to UTF-8 into
     `transcode_to` (or only decoding it when that is None). Raises UndecodableFile when
@@ -114,30 +118,31 @@ def scan_file(path: Path, transcode_to: Path | None = None) -> FileScan:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8 = True
-    lines = crs = crlfs = 0
-    nul = quote_blank = False
+    lines = 0
+    lone_cr = nul = quote_blank = False
     last = b""
     with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
+        while chunk := handle.read(SCAN_BYTES):
             digest.update(chunk)
-            if is_utf8:
+            if is_utf8 and not chunk.isascii():
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     is_utf8 = False
-            lines += chunk.count(b"\n")
-            seam = last[-1:] + chunk[:1]  # a two-byte pattern split between two chunks
-            cr = chunk.count(b"\r")
-            if cr or seam == b"\r\n":
-                crs += cr
-                crlfs += chunk.count(b"\r\n") + (seam == b"\r\n")
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            lines += int(np.count_nonzero(data == NL))
             nul = nul or b"\0" in chunk
-            if not quote_blank and (b'"' in chunk or b'"' in seam):
-                quote_blank = any(
-                    pattern in text
-                    for text in (chunk, seam) for pattern in (b' "', b'" ')
-                )
+            seam = last[-1:] + chunk[:1]  # the two bytes around the chunk border
+            if last.endswith(b"\r") and seam != b"\r\n":
+                lone_cr = True
+            if not lone_cr:
+                crs = np.flatnonzero(data[:-1] == CR)
+                lone_cr = bool(np.any(data[crs + 1] != NL))
+            if not quote_blank:
+                quote_blank = seam in (b' "', b'" ') or _quote_blank(data)
             last = chunk
+    if last.endswith(b"\r"):
+        lone_cr = True
     if last and not last.endswith(b"\n"):
         lines += 1
     if is_utf8:
@@ -145,12 +150,38 @@ def scan_file(path: Path, transcode_to: Path | None = None) -> FileScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    layout = Layout(lines=lines, lone_cr=crs != crlfs, nul=nul, quote_blank=quote_blank)
+    layout = Layout(lines=lines, lone_cr=lone_cr, nul=nul, quote_blank=quote_blank)
     if is_utf8:
         return FileScan(digest.hexdigest(), "utf-8", layout, path)
     if transcode_cp1252(path, transcode_to):
         return FileScan(digest.hexdigest(), "cp1252", layout, transcode_to or path)
     raise UndecodableFile("bytes decode neither as UTF-8 nor as cp1252")
+
+
+def _quote_blank(data: np.ndarray) -> bool:
+    """Whether a '"' in this chunk has blanks between it and a field border.
+
+    Blanks, then a '"' after a delimiter or a line start, or a '"', then blanks before a
+    delimiter or a line end: DuckDB drops such blanks, Python keeps them. Both delimiters
+    count (the dialect is not known yet), and a chunk border counts as a field border.
+    """
+    quotes = np.flatnonzero(data == QUOTE)
+    if not len(quotes):
+        return False
+    size = len(data)
+    for quote in quotes[(quotes > 0)][data[quotes[quotes > 0] - 1] == BLANK]:
+        i = int(quote) - 1
+        while i >= 0 and data[i] == BLANK:
+            i -= 1
+        if i < 0 or data[i] in FIELD_BORDERS:
+            return True
+    for quote in quotes[(quotes < size - 1)][data[quotes[quotes < size - 1] + 1] == BLANK]:
+        i = int(quote) + 1
+        while i < size and data[i] == BLANK:
+            i += 1
+        if i == size or data[i] in FIELD_BORDERS:
+            return True
+    return False
 
 
 def file_digest_and_encoding(path: Path) -> tuple[str, str]:
@@ -169,7 +200,7 @@ def transcode_cp1252(path: Path, out_path: Path | None) -> bool:
         open(out_path, "wb") if out_path is not None else contextlib.nullcontext()
     ) as target:
         try:
-            while chunk := handle.read(CHUNK_BYTES * 8):
+            while chunk := handle.read(SCAN_BYTES):
                 text = chunk.decode("cp1252")
                 if target is not None:
                     target.write(text.encode("utf-8"))
@@ -202,18 +233,31 @@ def read_header(path: Path, dialect: Dialect) -> tuple[list[str], int]:
         return header, reader.line_num
 
 
-def read_csv_sql(path: Path, dialect: Dialect, width: int) -> str:
-    """DuckDB read_csv over a UTF-8 file: header skipped, c0..c<width-1> as VARCHAR, strict.
+def read_csv_sql(path: Path, dialect: Dialect, width: int, check: bool = False) -> str:
+    """DuckDB read_csv over a UTF-8 file: header skipped, c0..c<width-1> as VARCHAR, strict
+    (an unclosed quote, text after a closing quote or too many fields is an error).
 
-    A record with another field count, an unclosed quote or text after a closing quote is an
-    error, not a guess.
+    Strict mode still takes trailing empty fields beyond `width` silently. So `check=True`
+    reads one column more with null padding and with the null string set to a newline (which
+    no one-line record holds): a record of `width` fields then has c<width> NULL and
+    c<width-1> not NULL, any other field count shows (see `fast_check_sql`).
     """
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    count = width + 1 if check else width
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(count)) + "}"
     literal = "'" + str(path).replace("'", "''") + "'"
+    padding = "true, nullstr = E'\\n'" if check else "false"
     return (
         f"read_csv({literal}, header = true, delim = '{dialect.delimiter}', quote = '\"', "
         f"escape = '\"', columns = {columns}, auto_detect = false, strict_mode = true, "
-        "null_padding = false)"
+        f"null_padding = {padding})"
+    )
+
+
+def fast_check_sql(path: Path, dialect: Dialect, width: int) -> str:
+    """(records, records whose field count is not `width`) as DuckDB reads the file."""
+    return (
+        f"select count(*), count(*) filter (where c{width} is not null or c{width - 1} is null) "
+        f"from {read_csv_sql(path, dialect, width, check=True)}"
     )
 
 

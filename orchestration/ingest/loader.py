@@ -3,19 +3,25 @@
 `load_file(con, landing_root, extract_date, entity)` loads `<landing_root>/<date>/<entity>.csv`
 into `raw.<entity>` in one transaction (architecture.md, "Python API of the ingest"):
 
-1. stream the file once for sha256 + encoding; unchanged sha256 for the same folder and
-   file -> skipped; 0 bytes, undecodable bytes, a required column missing -> FileRefused;
-2. stream it through the normaliser (dialect.py) into a temp UTF-8 file with physical line
-   numbers, read that with DuckDB's read_csv (all VARCHAR);
+1. one pass over the bytes for sha256, encoding and line layout (dialect.scan_file; a cp1252
+   file is transcoded to a temp UTF-8 file); unchanged sha256 for the same folder and file
+   -> skipped; 0 bytes, undecodable bytes, a required column missing -> FileRefused;
+2. pick how DuckDB reads the records (dialect.py): the fast path reads the UTF-8 file itself
+   and numbers the records (record n starts on line n + 1) when a counting read proves every
+   record is one line with the header's field count; else the exact path streams the file
+   through Python's csv reader into a normalised file with line numbers and field counts;
 3. in one transaction: delete this folder's rows of the entity (raw, rejected, pending,
    load_log), release pending rows whose customer is now known, stage + type + judge every
    row set-based in SQL (rules.py), insert accepted rows, rejected rows, pending rows and the
-   load_log row;
+   load_log row. Only the typed rows are materialised (`_typed`); raw texts are read back
+   from the file for the rejected rows alone. DuckDB's memory limit is lowered for the load
+   of a database file (`_memory_budget`), so big files spill instead of growing in RAM;
 4. after the commit, run the Great Expectations suite on the rows that landed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -206,13 +212,15 @@ def _reasons(con, extract_date: dt.date, source_file: str) -> dict[str, int]:
     return dict(rows)
 
 
-def _src_sql(source: Source) -> str:
-    """The SELECT behind the `_src` view: c0.., line_number, n_fields."""
+def _src_sql(source: Source, numbered: bool = True) -> str:
+    """The SELECT behind the `_src` view: c0.., n_fields, line_number (unless not `numbered`,
+    which only the fast path's `_rows` view uses: its records come in file order)."""
     width = len(source.header)
     if source.fast:
         values = ", ".join(f"c{i}" for i in range(width))
+        number = ", row_number() over () + 1 as line_number" if numbered else ""
         return (
-            f"select {values}, row_number() over () + 1 as line_number, {width} as n_fields "
+            f"select {values}, {width} as n_fields{number} "
             f"from {dl.read_csv_sql(source.path, source.dialect, width)}"
         )
     if source.rows == 0:
@@ -231,20 +239,23 @@ def _fast_records(con, scan: dl.FileScan, dialect: dl.Dialect, header: list[str]
     """Whether DuckDB's own read of the file gives the records the exact path would.
 
     It does when the scan found nothing odd, the header is one line, the read succeeds in
-    strict mode (every record has the header's field count, quotes are well formed), and
+    strict mode (quotes are well formed), every record has the header's field count, and
     the record count + 1 equals the physical line count: then no record spans lines and no
     line was skipped, so record n starts on line n + 1.
     """
     width = len(header)
     if width < 2 or not scan.layout.simple:
         return False
+    cursor = con.cursor()  # its own connection: a read error cannot touch a transaction of con
     try:
-        count = con.execute(
-            f"select count(*) from {dl.read_csv_sql(scan.utf8_path, dialect, width)}"
-        ).fetchone()[0]
+        count, ragged = cursor.execute(
+            dl.fast_check_sql(scan.utf8_path, dialect, width)
+        ).fetchone()
     except duckdb.Error:
         return False
-    return count + 1 == scan.layout.lines
+    finally:
+        cursor.close()
+    return ragged == 0 and count + 1 == scan.layout.lines
 
 
 def _prepare_source(con, scan: dl.FileScan, dialect: dl.Dialect, tmp: Path) -> Source:
@@ -269,7 +280,10 @@ def _write(con, spec, source: Source, lineage: dict, catalogue, positions) -> di
     header = source.header
     con.execute(
         "create or replace temp table _typed as "
-        + staging_sql(spec, positions, catalogue, len(header), source.dialect.decimal_comma)
+        + staging_sql(
+            spec, positions, catalogue, len(header), source.dialect.decimal_comma,
+            source="_rows" if source.fast else "_src", number_rows=source.fast,
+        )
     )
     con.execute(
         "create or replace temp table _rej as " + rejections_sql(spec),
@@ -307,6 +321,38 @@ def _write(con, spec, source: Source, lineage: dict, catalogue, positions) -> di
     for table in ("_typed", "_rej"):
         con.execute(f"drop table {table}")
     return counts
+
+
+MEMORY_LIMIT_BYTES = 512 << 20  # DuckDB memory during a load of a file-backed database
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+@contextlib.contextmanager
+def _memory_budget(con):
+    """Lower DuckDB's memory_limit to MEMORY_LIMIT_BYTES during a load, restore it after.
+
+    DuckDB keeps what fits in its limit (80% of RAM by default) in memory; with a lower
+    limit the big staging table and the new raw blocks spill to the database's temp folder
+    instead, for about the same speed. Only for a database file: an in-memory database
+    cannot spill its own tables, so its limit stays as it is.
+    """
+    current, path = con.execute(
+        "select current_setting('memory_limit'), "
+        "(select path from duckdb_databases() where database_name = current_database())"
+    ).fetchone()
+    number, _, unit = str(current).partition(" ")
+    try:
+        limit = float(number) * _UNITS[unit]
+    except (KeyError, ValueError):
+        limit = 0.0
+    if not path or limit <= MEMORY_LIMIT_BYTES:
+        yield
+        return
+    con.execute(f"set memory_limit = '{MEMORY_LIMIT_BYTES}B'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = '{current}'")
 
 
 def _delete_folder(con, extract_date: dt.date, source_file: str, entity: str) -> None:
@@ -380,39 +426,43 @@ def load_file(
         positions, extra = _check_header(source_file, spec, source.header)
         now = dt.datetime.now()
         lineage = {"d": date, "f": source_file, "at": now}
-        owned = _transaction(con)
-        try:
-            _delete_folder(con, date, source_file, entity)
-            released = _release(con, date, entity, now)
-            con.execute("create or replace temp view _src as " + _src_sql(source))
-            counts = _write(
-                con, spec, source, lineage,
-                catalogue if catalogue is not None else read_catalogue(), positions,
-            )
-            con.execute("drop view _src")
-            rows_read = sum(counts.values())
-            rows_loaded = counts.pop("", 0)
-            identical = con.execute(
-                """select source_file from audit.load_log where sha256 = $s
-                   order by extract_date, source_file limit 1""",
-                {"s": scan.sha256},
-            ).fetchone()
-            con.execute(
-                "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
-                "$rejected, $at, $dialect, $extra, $identical)",
-                lineage | {
-                    "entity": entity, "sha": scan.sha256, "read": rows_read,
-                    "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
-                    "dialect": dialect.describe(), "extra": json.dumps(extra),
-                    "identical": identical[0] if identical else None,
-                },
-            )
-            if owned:
-                con.execute("commit")
-        except Exception:
-            if owned:
-                con.execute("rollback")
-            raise
+        with _memory_budget(con):
+            owned = _transaction(con)
+            try:
+                _delete_folder(con, date, source_file, entity)
+                released = _release(con, date, entity, now)
+                con.execute("create or replace temp view _src as " + _src_sql(source))
+                if source.fast:
+                    con.execute("create or replace temp view _rows as " + _src_sql(source, False))
+                counts = _write(
+                    con, spec, source, lineage,
+                    catalogue if catalogue is not None else read_catalogue(), positions,
+                )
+                con.execute("drop view if exists _rows")
+                con.execute("drop view _src")
+                rows_read = sum(counts.values())
+                rows_loaded = counts.pop("", 0)
+                identical = con.execute(
+                    """select source_file from audit.load_log where sha256 = $s
+                       order by extract_date, source_file limit 1""",
+                    {"s": scan.sha256},
+                ).fetchone()
+                con.execute(
+                    "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
+                    "$rejected, $at, $dialect, $extra, $identical)",
+                    lineage | {
+                        "entity": entity, "sha": scan.sha256, "read": rows_read,
+                        "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
+                        "dialect": dialect.describe(), "extra": json.dumps(extra),
+                        "identical": identical[0] if identical else None,
+                    },
+                )
+                if owned:
+                    con.execute("commit")
+            except Exception:
+                if owned:
+                    con.execute("rollback")
+                raise
 
     result = LoadResult(
         source_file=source_file, sha256=scan.sha256, rows_read=rows_read,

@@ -120,10 +120,15 @@ def staging_sql(
     catalogue: frozenset[str],
     width: int,
     decimal_comma: bool,
+    source: str = "_src",
+    number_rows: bool = False,
 ) -> str:
-    """SELECT over `_src` (c0.., line_number, n_fields): line_number, the typed columns and
-    reason1/detail1 (the first per-row check that fails).
+    """SELECT over `source` (c0.., n_fields, and line_number unless `number_rows`): line_number,
+    the typed columns and reason1/detail1 (the first per-row check that fails).
 
+    `number_rows`: the source holds the records in file order without line numbers (the fast
+    path); record n gets line n + 1. The numbering window sits on top of the typed values, so
+    it holds those, not the raw texts.
     Columns absent from the header (optional ones) read as NULL. The raw texts are not kept:
     the few rejected rows get theirs back from `_src` by line_number (`raw_record_sql`).
     """
@@ -136,17 +141,21 @@ def staging_sql(
     typed = [f"{typed_sql(c, decimal_comma)} as {quote_ident(c.name)}" for c in spec.columns]
     checks = row_checks(spec, catalogue, width)
     values = ", ".join(quote_ident(c) for c in spec.column_names)
-    return f"""
+    line = "" if number_rows else "line_number, "
+    judged = f"""
         with texts as (
-            select line_number, n_fields, {", ".join(texts)} from _src
+            select {line}n_fields, {", ".join(texts)} from {source}
         ),
         typed as (
             select *, {", ".join(typed)} from texts
         )
-        select line_number, {values},
+        select {line}{values},
                {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
         from typed
     """
+    if not number_rows:
+        return judged
+    return f"select row_number() over () + 1 as line_number, * from ({judged})"
 
 
 def rejections_sql(spec: EntitySpec) -> str:
