@@ -18,7 +18,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.assets_ingest import TRANSIENT_RETRY, WAREHOUSE_POOL
+from orchestration.assets_ingest import WAREHOUSE_POOL
 from orchestration.progress import report
 from orchestration.resources import WarehouseResource
 from orchestration.settings import DBT_PROJECT_DIR
@@ -99,12 +99,11 @@ def build_dbt_assets(project: DbtProject = dbt_project) -> dg.AssetsDefinition:
         dagster_dbt_translator=translator,
         project=project,
         pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY,
     )
     def cvm_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ):
-        with warehouse.exclusive() as work:
+        with warehouse.retry_transient(), warehouse.exclusive() as work:
             report("  dbt build (seeds, staging, intermediate, marts, tests) ...", context)
             # dbt writes the work copy; the published file is only ever replaced by publish.
             with _env(CVM_WAREHOUSE=str(work)):

@@ -19,10 +19,6 @@ delivery_partitions = dg.DailyPartitionsDefinition(
 # is 1 in orchestration/dagster.yaml.
 WAREHOUSE_POOL = "cvm_warehouse"
 
-# Transient trouble (a busy file, a full disk that gets cleared) is retried; a refused file is
-# raised as a Failure with allow_retries=False and fails at once.
-TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL)
-
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity])
@@ -110,14 +106,15 @@ def _make_raw_asset(entity: str, upstream: list[dg.AssetKey]) -> dg.AssetsDefini
         deps=upstream,
         check_specs=checks.check_specs(key),
         pool=WAREHOUSE_POOL,
-        retry_policy=TRANSIENT_RETRY,
         kinds={"duckdb", "csv"},
         description=f"raw.{entity}: the accepted rows of every delivery's {entity}.csv, typed, "
         "with lineage (extract_date, source_file, line_number, loaded_at). Rejected rows go to "
         "audit.rejected_rows with their reason.",
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        yield from _load(context, warehouse, entity)
+        # a busy warehouse is retried; a refused file raises Failure(allow_retries=False)
+        with warehouse.retry_transient():
+            yield from _load(context, warehouse, entity)
 
     return _raw
 

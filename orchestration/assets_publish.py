@@ -23,7 +23,7 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         "everything upstream, blocking checks included, has passed.",
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        with warehouse.exclusive():
+        with warehouse.retry_transient(), warehouse.exclusive():
             digest = wh.publish(warehouse.published)
         report(f"  published {warehouse.published} (sha256 {digest[:12]}…)", context)
         return dg.MaterializeResult(

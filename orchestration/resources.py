@@ -17,7 +17,11 @@ class WarehouseResource(dg.ConfigurableResource):
 
     landing_dir: str
     warehouse_path: str
+    # how long a run waits for another writer before it gives up (and is retried)
     lock_timeout_s: float = 600.0
+    # retries of transient trouble (a busy warehouse file); a refused file is never retried
+    transient_retries: int = 2
+    retry_wait_s: float = 30.0
 
     @property
     def landing(self) -> Path:
@@ -38,6 +42,16 @@ class WarehouseResource(dg.ConfigurableResource):
             self.published
         ) as con:
             yield con
+
+    @contextlib.contextmanager
+    def retry_transient(self) -> Iterator[None]:
+        """Turn transient trouble into a Dagster retry; everything else fails the step."""
+        try:
+            yield
+        except (wh.WarehouseBusy, duckdb.IOException) as error:
+            raise dg.RetryRequested(
+                max_retries=self.transient_retries, seconds_to_wait=self.retry_wait_s
+            ) from error
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[Path]:

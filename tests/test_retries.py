@@ -1,0 +1,68 @@
+"""Retries: a busy warehouse is retried, a refused file fails at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import dagster as dg
+
+from orchestration import warehouse as wh
+from orchestration.assets_ingest import raw_assets
+from orchestration.resources import WarehouseResource
+from tests.e2e_deliveries import D1, write_delivery
+
+
+def _hold_lock(published, seconds, ready):
+    with wh.write_lock(published):
+        ready.set()
+        time.sleep(seconds)
+
+
+def _resource(tmp_path):
+    return WarehouseResource(
+        landing_dir=str(tmp_path / "landing"),
+        warehouse_path=str(tmp_path / "warehouse.duckdb"),
+        lock_timeout_s=0.3,
+        retry_wait_s=0.5,
+        transient_retries=10,
+    )
+
+
+def _retries(result):
+    return [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+
+
+def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path):
+    write_delivery(tmp_path / "landing", D1)
+    resource = _resource(tmp_path)
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(
+        target=_hold_lock, args=(resource.published, 2.0, ready)
+    )
+    holder.start()
+    try:
+        assert ready.wait(10)
+        result = dg.materialize(
+            raw_assets, partition_key=D1, resources={"warehouse": resource},
+            raise_on_error=False,
+        )
+    finally:
+        holder.join()
+    assert result.success
+    assert len(_retries(result)) >= 1
+
+
+def test_a_refused_file_is_not_retried(tmp_path):
+    folder = tmp_path / "landing" / D1
+    folder.mkdir(parents=True)
+    (folder / "customers.csv").write_text("customer_id,customer_since\nC1,2020-01-01\n")
+    result = dg.materialize(
+        raw_assets, partition_key=D1, resources={"warehouse": _resource(tmp_path)},
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert _retries(result) == []
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    description = failure.step_failure_data.user_failure_data.description
+    assert f"{D1}/customers.csv" in description and "customer_name" in description
