@@ -8,11 +8,14 @@ STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha256s
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
-export CVM_LANDING_DIR ?= $(CURDIR)/data/landing
-export CVM_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+# The demo has paths of its own: it never touches $CVM_LANDING_DIR or $CVM_WAREHOUSE.
+DEMO_LANDING := $(CURDIR)/data/demo/landing
+DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
+UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
+UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-.PHONY: demo test lint ui install clean sample load chart bench
+.PHONY: demo test lint ui install clean
 
 install: $(STAMP)
 
@@ -23,10 +26,10 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
-	@rm -rf $(CVM_LANDING_DIR)
-	$(BIN)/cvm generate-sample --out $(CVM_LANDING_DIR) --with-errors
-	$(BIN)/cvm load --landing $(CVM_LANDING_DIR) --warehouse $(CVM_WAREHOUSE)
-	$(BIN)/cvm chart --warehouse $(CVM_WAREHOUSE) --out reports/portfolio.png
+	@rm -rf $(CURDIR)/data/demo
+	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors
+	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
+	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
@@ -37,9 +40,11 @@ lint: $(STAMP)
 
 ui: $(STAMP)
 	@mkdir -p $(DAGSTER_HOME)
-	@cp -n orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null
-	@echo "Dagster UI: http://127.0.0.1:3000"
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@# without settings of your own, the UI shows the demo's landing root and warehouse
+	@echo "Dagster UI: http://127.0.0.1:3000  (landing $(UI_LANDING), warehouse $(UI_WAREHOUSE))"
+	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
+		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 clean:
-	rm -rf data reports dbt_project/target dbt_project/logs
+	rm -rf data/demo data/dagster_home reports dbt_project/target dbt_project/logs

@@ -60,6 +60,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 report(f"  {context.partition_key} {entity}: REFUSED: {refused}", context)
                 raise dg.Failure(description=str(refused), allow_retries=False) from refused
         open_rejections = _open_rejections(con, extract_date, entity)
+        counted = checks.recount(con, entity, result.source_file) if result else None
 
     metadata: dict = {"extract_date": context.partition_key}
     if result is not None:
@@ -92,7 +93,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
     yield dg.MaterializeResult(
         asset_key=key,
         metadata=metadata,
-        check_results=checks.check_results(key, result, open_rejections),
+        check_results=checks.check_results(key, result, open_rejections, counted),
     )
 
 

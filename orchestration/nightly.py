@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from orchestration import landing, settings
 from orchestration import warehouse as wh
@@ -28,25 +27,6 @@ class LoadOutcome:
     error: str | None = None
     published: bool = False
     materialized: list[str] = field(default_factory=list)  # asset keys of the last run
-
-
-def _load_log(path: Path) -> list[tuple]:
-    """(source_file, sha256, loaded_at) of every loaded file in a warehouse file, or []."""
-    if not path.exists():
-        return []
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'load_log'"
-        ).fetchone()[0]
-        if not exists:
-            return []
-        return con.execute(
-            "select source_file, sha256, loaded_at from audit.load_log order by all"
-        ).fetchall()
-    finally:
-        con.close()
 
 
 def instance_for_cli() -> dg.DagsterInstance:
@@ -92,10 +72,10 @@ def run_load(
         echo(f"no deliveries in {landing_dir}")
     work = settings.work_path(warehouse_path)
     with wh.write_lock(warehouse_path):
-        work_log = _load_log(wh.prepare_work_copy(warehouse_path))
-    loaded = {row[0]: row[1] for row in work_log}
+        work_log = wh.load_log(wh.prepare_work_copy(warehouse_path))
+    loaded = wh.loaded_files(work_log)
     todo = landing.pending(deliveries, loaded)
-    stale = work.exists() and work_log != _load_log(warehouse_path)
+    stale = work.exists() and work_log != wh.load_log(warehouse_path)
     if not todo and not stale and warehouse_path.exists():
         echo("nothing new: every delivery is loaded and published; nothing changed")
         return LoadOutcome(exit_code=0)

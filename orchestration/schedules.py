@@ -6,6 +6,7 @@ import json
 import dagster as dg
 
 from orchestration import landing
+from orchestration import warehouse as wh
 from orchestration.resources import WarehouseResource
 
 NIGHTLY_JOB = "nightly_job"
@@ -15,31 +16,43 @@ NIGHTLY_JOB = "nightly_job"
     job_name=NIGHTLY_JOB,
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Berlin",
-    description="02:00 Europe/Berlin: load the newest delivery, build, check and publish.",
+    description="02:00 Europe/Berlin: load the newest delivery, and any earlier one that the "
+    "published warehouse does not hold yet, in date order; build, check and publish.",
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-    deliveries, _ = landing.scan(warehouse.landing)
-    if not deliveries:
-        return dg.SkipReason(f"no delivery in {warehouse.landing}")
-    newest = deliveries[-1]
-    return dg.RunRequest(run_key=newest.run_key(), partition_key=newest.partition_key)
+    deliveries, ignored = landing.scan(warehouse.landing)
+    for name in ignored:
+        context.log.warning(f"{warehouse.landing / name}: not a date (YYYY-MM-DD), ignored")
+    todo = landing.pending(deliveries, wh.loaded_files(wh.load_log(warehouse.published)))
+    if not todo:
+        return dg.SkipReason(f"nothing new in {warehouse.landing}")
+    # one run per delivery; the run queue (limit 1) starts them one after the other
+    return [
+        dg.RunRequest(run_key=delivery.run_key(), partition_key=delivery.partition_key)
+        for delivery in todo
+    ]
 
 
 def new_delivery_requests(
-    deliveries: list[landing.Delivery], seen: dict[str, str]
-) -> tuple[list[dg.RunRequest], dict[str, str]]:
-    """One run per delivery whose files are new or changed since ``seen`` (folder -> run key).
+    deliveries: list[landing.Delivery], seen: dict[str, list]
+) -> tuple[list[dg.RunRequest], dict[str, list]]:
+    """One run per delivery whose files are new or changed since ``seen``.
 
-    The run key joins the folder with its files' sha256: the same bytes again give the same
-    key (Dagster never runs a key twice), a corrected re-delivery gives a new one.
+    ``seen`` (the sensor's cursor) maps a folder to [run key of its files, revision]. The run
+    key joins the folder with its files' sha256: the same bytes again give the same key and no
+    run; a corrected re-delivery gives a new key and a run. The revision counts the changes of
+    a folder, so that even a folder changed back to earlier bytes is run again.
     """
     requests, now_seen = [], dict(seen)
     for delivery in deliveries:
         key = delivery.run_key()
-        if seen.get(delivery.partition_key) == key:
+        previous = seen.get(delivery.partition_key)
+        if previous and previous[0] == key:
             continue
-        now_seen[delivery.partition_key] = key
-        requests.append(dg.RunRequest(run_key=key, partition_key=delivery.partition_key))
+        revision = previous[1] + 1 if previous else 1
+        now_seen[delivery.partition_key] = [key, revision]
+        run_key = key if revision == 1 else f"{key}:r{revision}"
+        requests.append(dg.RunRequest(run_key=run_key, partition_key=delivery.partition_key))
     return requests, now_seen
 
 

@@ -111,3 +111,28 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def load_log(path: Path) -> list[tuple]:
+    """(source_file, sha256, loaded_at) of every file in a warehouse's audit.load_log, or []
+    when the file or the table does not exist yet. Opens the file read-only."""
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return con.execute(
+            "select source_file, sha256, loaded_at from audit.load_log order by all"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def loaded_files(log: list[tuple]) -> dict[str, str]:
+    """source_file -> sha256 of the files that count as loaded."""
+    return {row[0]: row[1] for row in log}

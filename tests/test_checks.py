@@ -27,8 +27,12 @@ def _by_name(results):
     return {r.check_name: r for r in results}
 
 
+# what the tables hold of the file: 8 rows in raw, 2 rejected, 10 read
+COUNTED = checks.Recount(rows_read=10, in_raw=8, rejected=2)
+
+
 def test_a_clean_load_passes_and_reports_counts():
-    results = _by_name(checks.check_results(KEY, _result(), open_rejections=0))
+    results = _by_name(checks.check_results(KEY, _result(), open_rejections=0, counted=COUNTED))
     assert results["great_expectations"].passed
     assert results["great_expectations"].metadata["evaluated_expectations"].value == 5
     assert results["load_reconciles"].passed
@@ -51,8 +55,33 @@ def test_a_missing_suite_result_does_not_pass():
 
 
 def test_counts_that_do_not_add_up_fail_reconciliation():
-    results = _by_name(checks.check_results(KEY, _result(rows_read=11), 0))
+    results = _by_name(checks.check_results(KEY, _result(rows_read=11), 0, COUNTED))
     assert not results["load_reconciles"].passed
+
+
+def test_tables_that_lost_a_row_fail_reconciliation(tmp_path):
+    """The recount reads the tables: a row gone from raw makes the check fail."""
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema raw; create schema audit")
+    con.execute("create table raw.orders (order_id varchar, source_file varchar)")
+    con.execute("create table audit.rejected_rows (source_file varchar, reason varchar, "
+                "is_open boolean)")
+    con.execute("create table audit.load_log (source_file varchar, rows_read bigint)")
+    f = "2026-11-20/orders.csv"
+    con.execute("insert into audit.load_log values (?, 4)", [f])
+    con.execute("insert into raw.orders values ('O1', ?), ('O2', ?), ('O3', ?)", [f, f, f])
+    # O4: held for an unknown customer, then released into raw: counted once, in raw
+    con.execute("insert into raw.orders values ('O4', ?)", [f])
+    con.execute("insert into audit.rejected_rows values (?, 'unknown_customer', false)", [f])
+    assert checks.recount(con, "orders", f) == checks.Recount(4, 4, 0)
+    result = _result(rows_read=4, rows_loaded=3, rows_rejected=1)
+    passed = _by_name(checks.check_results(KEY, result, 0, checks.recount(con, "orders", f)))
+    assert passed["load_reconciles"].passed
+    con.execute("delete from raw.orders where order_id = 'O2'")  # 3 in raw + 0 rejected != 4
+    failed = _by_name(checks.check_results(KEY, result, 0, checks.recount(con, "orders", f)))
+    assert not failed["load_reconciles"].passed
 
 
 def test_open_rejections_warn_without_blocking():

@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from orchestration import landing
 from orchestration.resources import WarehouseResource
@@ -60,7 +61,7 @@ def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
     first_key = requests[0].run_key
     assert requests[0].partition_key == "2026-11-21"
     assert first_key.startswith("2026-11-21:")
-    assert json.loads(cursor) == {"2026-11-21": first_key}
+    assert json.loads(cursor) == {"2026-11-21": [first_key, 1]}
 
     # the same bytes delivered again: no new run, and the run key would be the same
     _deliver(root, "2026-11-21")
@@ -70,20 +71,40 @@ def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
 
     # a corrected re-delivery: a new run with a new key
     _deliver(root, "2026-11-21", HEADER + "C1,Alpha GmbH,2020-01-01\n")
-    requests, _ = _evaluate(tmp_path, cursor_again)
+    requests, cursor_corrected = _evaluate(tmp_path, cursor_again)
     assert len(requests) == 1
     assert requests[0].run_key != first_key
     assert requests[0].partition_key == "2026-11-21"
 
-
-def test_schedule_requests_the_newest_delivery(tmp_path):
-    root = tmp_path / "landing"
+    # changed back to the first bytes: run again, under a key not used before
     _deliver(root, "2026-11-21")
-    _deliver(root, "2026-11-23")
-    resource = WarehouseResource(landing_dir=str(root), warehouse_path=str(tmp_path / "w.duckdb"))
+    requests, _ = _evaluate(tmp_path, cursor_corrected)
+    assert len(requests) == 1
+    assert requests[0].run_key == f"{first_key}:r3"
+
+
+def _published_with_log(path, rows):
+    con = duckdb.connect(str(path))
+    con.execute("create schema audit")
+    con.execute("create table audit.load_log (source_file varchar, sha256 varchar, "
+                "loaded_at timestamp)")
+    for source_file, digest in rows:
+        con.execute("insert into audit.load_log values (?, ?, now())", [source_file, digest])
+    con.close()
+
+
+def test_schedule_requests_every_delivery_the_published_warehouse_lacks(tmp_path):
+    root = tmp_path / "landing"
+    for folder in ("2026-11-21", "2026-11-22", "2026-11-23"):
+        _deliver(root, folder)
+    published = tmp_path / "w.duckdb"
+    digest = landing.sha256_of(root / "2026-11-21" / "customers.csv")
+    _published_with_log(published, [("2026-11-21/customers.csv", digest)])
+    resource = WarehouseResource(landing_dir=str(root), warehouse_path=str(published))
     context = dg.build_schedule_context(resources={"warehouse": resource})
-    request = nightly_schedule(context)
-    assert request.partition_key == "2026-11-23"
+    requests = nightly_schedule(context)
+    # a missed night (11-22) is loaded too, before the newest delivery, in date order
+    assert [r.partition_key for r in requests] == ["2026-11-22", "2026-11-23"]
     assert nightly_schedule.cron_schedule == "0 2 * * *"
     assert nightly_schedule.execution_timezone == "Europe/Berlin"
-    assert date.fromisoformat(request.partition_key) == date(2026, 11, 23)
+    assert date.fromisoformat(requests[-1].partition_key) == date(2026, 11, 23)
