@@ -114,8 +114,8 @@ def file_sha256(path: Path) -> str:
 
 
 def load_log(path: Path) -> list[tuple]:
-    """(source_file, sha256, loaded_at) of every file in a warehouse's audit.load_log, or []
-    when the file or the table does not exist yet. Opens the file read-only."""
+    """(source_file, sha256, loaded_at, expectations_passed) of every file in a warehouse's
+    audit.load_log, or [] when the file or the table does not exist yet. Read-only."""
     if not path.exists():
         return []
     con = duckdb.connect(str(path), read_only=True)
@@ -127,12 +127,14 @@ def load_log(path: Path) -> list[tuple]:
         if not exists:
             return []
         return con.execute(
-            "select source_file, sha256, loaded_at from audit.load_log order by all"
+            "select source_file, sha256, loaded_at, expectations_passed "
+            "from audit.load_log order by all"
         ).fetchall()
     finally:
         con.close()
 
 
 def loaded_files(log: list[tuple]) -> dict[str, str]:
-    """source_file -> sha256 of the files that count as loaded."""
-    return {row[0]: row[1] for row in log}
+    """source_file -> sha256 of the files that count as loaded: a file whose Great
+    Expectations suite failed stays pending, so that the next load checks it again."""
+    return {row[0]: row[1] for row in log if row[3] is not False}

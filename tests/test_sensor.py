@@ -87,9 +87,10 @@ def _published_with_log(path, rows):
     con = duckdb.connect(str(path))
     con.execute("create schema audit")
     con.execute("create table audit.load_log (source_file varchar, sha256 varchar, "
-                "loaded_at timestamp)")
-    for source_file, digest in rows:
-        con.execute("insert into audit.load_log values (?, ?, now())", [source_file, digest])
+                "loaded_at timestamp, expectations_passed boolean)")
+    for source_file, digest, passed in rows:
+        con.execute("insert into audit.load_log values (?, ?, now(), ?)",
+                    [source_file, digest, passed])
     con.close()
 
 
@@ -99,7 +100,10 @@ def test_schedule_requests_every_delivery_the_published_warehouse_lacks(tmp_path
         _deliver(root, folder)
     published = tmp_path / "w.duckdb"
     digest = landing.sha256_of(root / "2026-11-21" / "customers.csv")
-    _published_with_log(published, [("2026-11-21/customers.csv", digest)])
+    digest_22 = landing.sha256_of(root / "2026-11-22" / "customers.csv")
+    _published_with_log(published, [("2026-11-21/customers.csv", digest, True),
+                                    # loaded, but its suite failed: still to be loaded
+                                    ("2026-11-22/customers.csv", digest_22, False)])
     resource = WarehouseResource(landing_dir=str(root), warehouse_path=str(published))
     context = dg.build_schedule_context(resources={"warehouse": resource})
     requests = nightly_schedule(context)

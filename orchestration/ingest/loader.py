@@ -88,7 +88,8 @@ AUDIT_DDL = (
     """create table if not exists audit.load_log (
         extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
         rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP,
-        dialect VARCHAR, extra_columns VARCHAR, identical_to VARCHAR)""",
+        dialect VARCHAR, extra_columns VARCHAR, identical_to VARCHAR,
+        expectations_passed BOOLEAN)""",
     """create table if not exists audit.rejected_rows (
         extract_date DATE, source_file VARCHAR, entity VARCHAR, line_number BIGINT,
         reason VARCHAR, detail VARCHAR, raw_record VARCHAR, is_open BOOLEAN,
@@ -142,7 +143,8 @@ def _transaction(con):
 # --- pending rows -------------------------------------------------------------------------
 
 def _release(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
-    """Move pending rows whose customer is known by `extract_date` into raw (same lineage)."""
+    """Move pending rows whose customer is now in any snapshot into raw (same lineage);
+    `extract_date` is the delivery that resolves them."""
     if entity not in PENDING_ENTITIES:
         return 0
     spec = get_spec(entity)
@@ -151,8 +153,7 @@ def _release(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
         f"""create or replace temp table _released as
             select {cols} from audit.pending_{entity} as p
             where exists (select 1 from raw.customers as c
-                          where c.customer_id = p.customer_id and c.extract_date <= $d)""",
-        {"d": extract_date},
+                          where c.customer_id = p.customer_id)"""
     )
     released = con.execute("select count(*) from _released").fetchone()[0]
     if released:
@@ -176,7 +177,7 @@ def _release(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
 
 
 def release_pending(con, extract_date, entity: str) -> int:
-    """Release pending rows of `entity` whose customer is known up to `extract_date`.
+    """Release pending rows of `entity` whose customer is now known.
 
     For a folder that has no file of this entity. Returns the number of rows released.
     """
@@ -197,7 +198,8 @@ def release_pending(con, extract_date, entity: str) -> int:
 
 def _previous(con, extract_date: dt.date, source_file: str):
     return con.execute(
-        """select sha256, rows_read, rows_loaded, rows_rejected, dialect, extra_columns
+        """select sha256, rows_read, rows_loaded, rows_rejected, dialect, extra_columns,
+                  expectations_passed
            from audit.load_log where extract_date = $d and source_file = $f""",
         {"d": extract_date, "f": source_file},
     ).fetchone()
@@ -286,8 +288,7 @@ def _write(con, spec, source: Source, lineage: dict, catalogue, positions) -> di
         )
     )
     con.execute(
-        "create or replace temp table _rej as " + rejections_sql(spec),
-        {"extract_date": lineage["d"]} if spec.checks_customer else {},
+        "create or replace temp table _rej as " + rejections_sql(spec)
     )
     counts = dict(
         con.execute("select reason, count(*) from _rej group by reason").fetchall()
@@ -411,7 +412,9 @@ def load_file(
 
         ensure_schemas(con)
         previous = _previous(con, date, source_file)
-        if previous and previous[0] == scan.sha256 and not force:
+        # unchanged bytes are skipped, unless the suite failed on them: then they are loaded
+        # and validated again, so that a failed blocking check keeps blocking
+        if previous and previous[0] == scan.sha256 and previous[6] is not False and not force:
             released = release_pending(con, date, entity)
             return LoadResult(
                 source_file=source_file, sha256=scan.sha256, rows_read=previous[1],
@@ -449,7 +452,7 @@ def load_file(
                 ).fetchone()
                 con.execute(
                     "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
-                    "$rejected, $at, $dialect, $extra, $identical)",
+                    "$rejected, $at, $dialect, $extra, $identical, null)",
                     lineage | {
                         "entity": entity, "sha": scan.sha256, "read": rows_read,
                         "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
@@ -474,4 +477,10 @@ def load_file(
         from orchestration.ingest.expectations import validate_load
 
         result.expectation_results = validate_load(con, spec, date, source_file, result)
+        passed = all(suite.get("success") for suite in result.expectation_results.values())
+        con.execute(
+            "update audit.load_log set expectations_passed = $p "
+            "where extract_date = $d and source_file = $f",
+            {"p": passed, "d": date, "f": source_file},
+        )
     return result

@@ -164,8 +164,8 @@ def rejections_sql(spec: EntitySpec) -> str:
     reason1 (per-row checks) first; then duplicate_key: among rows that passed the per-row
     checks, same key and same updated_at (NULL equals NULL) with more than one distinct
     content -> every copy (identical copies share one content hash and all load); then
-    unknown_customer: customer_id in no customers snapshot up to this extract date
-    (parameter $extract_date).
+    unknown_customer: customer_id in no customers snapshot loaded so far (any folder: a
+    reloaded older delivery must not lose rows whose customer arrived later).
     The duplicate groups come from a grouped aggregate (usually empty) joined back, so no
     window has to hold the whole file.
     """
@@ -181,7 +181,7 @@ def rejections_sql(spec: EntitySpec) -> str:
         unknown = "known.customer_id is null"
         join = """
             left join (
-                select distinct customer_id from raw.customers where extract_date <= $extract_date
+                select distinct customer_id from raw.customers
             ) as known on known.customer_id = t.customer_id"""
     else:
         unknown, join = "false", ""
