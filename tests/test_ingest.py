@@ -331,6 +331,47 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
         == [("participants", 1)]
 
 
+def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
+    """Small chunks over the suite's columns give the same totals as one chunk of all columns."""
+    from orchestration.ingest import expectations as gxe
+    from orchestration.ingest.spec import SERVICE_ACTIVITIES
+
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    rows = [_activity(aid=f"A{i}", participants=str(1 + i % 7), billed="1.50")
+            for i in range(5000)]
+    write_file(tmp_path, D1, "service_activities", csv_text(ACTIVITIES_HEADER, *rows))
+    _load(con, tmp_path, "service_activities")
+
+    suite = gxe.load_suite_json("service_activities")
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "participants", "value_set": [3, 4, 5, 6, 7]},
+    })
+    columns = gxe.suite_columns(SERVICE_ACTIVITIES, suite)
+    assert "description" not in columns and "participants" in columns
+    assert gxe.suite_columns(SERVICE_ACTIVITIES, {"expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+    ]}) is None
+    params = {"d": D1, "f": f"{D1}/service_activities.csv"}
+
+    whole = gxe.validate_rows(con, SERVICE_ACTIVITIES, gxe._select_sql(SERVICE_ACTIVITIES),
+                              params, suite)
+    monkeypatch.setattr(gxe, "CHUNK_ROWS", 2048)  # 3 chunks of 5000 rows
+    chunked = gxe.validate_rows(con, SERVICE_ACTIVITIES,
+                                gxe._select_sql(SERVICE_ACTIVITIES, columns), params, suite)
+    for result in (whole, chunked):
+        assert result["rows_validated"] == 5000
+        assert (result["evaluated_expectations"], result["successful_expectations"]) == (16, 15)
+        (failed,) = result["unsuccessful_expectations"]
+        # participants 1 and 2: i % 7 in (0, 1), 715 rows each
+        assert (failed["column"], failed["element_count"], failed["unexpected_count"]) \
+            == ("participants", 5000, 1430)
+    assert whole["unsuccessful_expectations"] == chunked["unsuccessful_expectations"]
+    # the GX context keeps no data source (and so no chunk) between runs
+    assert not [name for name in gxe._context().data_sources.all() if name.startswith("ingest")]
+
+
 # --- fast path (DuckDB reads the file) and exact path (Python csv) agree ---------------------
 
 def _spy_paths(monkeypatch):
