@@ -4,10 +4,14 @@
 docs/architecture.md and a handful of rows chosen so that every mart value can be worked
 out by hand (see tests/test_dbt_project.py for the arithmetic). The rows cover:
 
-- a re-delivered order line (the later `updated_at` wins),
+- a re-delivered order line (both versions timestamped: the later `updated_at` wins),
 - an activity re-delivered as cancelled (it leaves every fact and mart),
+- an activity re-delivered as cancelled without `updated_at` in a later extract, after a
+  version with one (not every version is timestamped: the later extract wins, so it is
+  cancelled too),
 - a credit note (negative revenue),
-- an unpriced activity (FIELD_SERVICE before its first rate, 2024-01-01),
+- two unpriced activities (FIELD_SERVICE before its first rate, 2025-01-01, in 2023 and
+  2024),
 - a new customer judged by its potential,
 - a customer missing from the later snapshot (it keeps its last known attributes),
 - an activity on the day a new rate becomes valid, and a half-cent rounding case.
@@ -115,9 +119,17 @@ ACTIVITIES = [
      "Research, later cancelled", "cancelled", "2025-02-20 09:00:00", SECOND),
     ("A7", "C004", "ORDER_CHANGE", "2025-10-10", "15", None, "E2", None,
      "Changed delivery date", None, None, SECOND),
-    # no FIELD_SERVICE rate before 2024-01-01: unpriced
+    # no FIELD_SERVICE rate before 2025-01-01: unpriced
     ("A8", "C004", "FIELD_SERVICE", "2023-11-15", "60", None, "E5", "0",
      "Field service before the first rate", None, None, FIRST),
+    ("A12", "C001", "FIELD_SERVICE", "2024-06-15", "90", None, "E5", "0",
+     "Field service in 2024, before the first rate", None, None, FIRST),
+    # A11 first delivered as done with updated_at, then re-delivered as cancelled without
+    # one in the later extract: the later extract wins, A11 is cancelled
+    ("A11", "C002", "HOTLINE", "2025-02-10", "30", None, "E3", None,
+     "Hotline call, later cancelled", "done", "2025-02-10 09:00:00", FIRST),
+    ("A11", "C002", "HOTLINE", "2025-02-10", "30", None, "E3", None,
+     "Hotline call, later cancelled", "cancelled", None, SECOND),
     # on the valid_from day of HOTLINE-2025
     ("A9", "C001", "HOTLINE", "2025-01-01", "60", None, "E3", None,
      "New-year hotline call", None, None, FIRST),

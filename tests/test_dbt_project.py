@@ -1,7 +1,7 @@
 """End-to-end tests of the dbt project on a small hand-made raw warehouse.
 
 The fixture rows are in tests/dbt_fixture.py. Every expected value below is worked out by
-hand from the contract (section 2), using the seed rates of 2023-2025:
+hand from the contract (section 2), using the seed rates of 2024-2025:
 
 Standard cost (duration / 60 * hourly + per event + participants * per participant):
   A1  RESEARCH-2025      45 min * 71.87/60                        = 53.9025 -> 53.90, free
@@ -14,9 +14,13 @@ Standard cost (duration / 60 * hourly + per event + participants * per participa
   A5  MARKET_INFO-2025   per event                                = 40.57, free
   A6  cancelled in its re-delivery                                -> in no fact or mart
   A7  ORDER_CHANGE-2025  15/60*67.24 + 28.98 = 16.81 + 28.98      = 45.79, free
-  A8  FIELD_SERVICE 2023-11-15: first rate 2024-01-01             -> unpriced, null
+  A8  FIELD_SERVICE 2023-11-15: first rate 2025-01-01             -> unpriced, null
   A9  HOTLINE on 2025-01-01, the valid_from day of HOTLINE-2025   = 83.47, free
   A10 HOTLINE on 2024-12-31, still HOTLINE-2024                   = 81.04, free
+  A11 done with updated_at (extract 2025-03-01), re-delivered cancelled without updated_at
+      (extract 2026-01-05): not every version is timestamped, the later extract wins
+                                                                  -> cancelled, in no mart
+  A12 FIELD_SERVICE 2024-06-15: first rate 2025-01-01             -> unpriced, null
 
 Period 2025 (year grain):
   revenue: C001 6000 (re-delivered O-1, was 5000) + 2000 = 8000, margin 2000 + 1000 = 3000
@@ -32,8 +36,9 @@ Period 2025 (year grain):
   value transfers 588.03, 41.74, 40.57, 45.79, 0: median 41.74 -> high: C001, C004
   segments: C001 invest, C002 opportunistic (1500 and 41.74 are not greater than the
            medians), C003 develop, C004 renegotiate, C005 opportunistic
-Period 2024: C001 3000, C002 1000 (+ A10 81.04). Even row count: medians
-  (3000 + 1000) / 2 = 2000 and (0 + 81.04) / 2 = 40.52 -> C001 develop, C002 renegotiate.
+Period 2024: C001 3000 (+ the unpriced A12: value transfer 0, 1 unpriced activity),
+  C002 1000 (+ A10 81.04). Even row count: medians (3000 + 1000) / 2 = 2000 and
+  (0 + 81.04) / 2 = 40.52 -> C001 develop, C002 renegotiate.
 Period 2023: C004 only (the unpriced A8: value transfer 0) -> opportunistic.
 Migration 2025: C001 develop -> invest, C002 renegotiate -> opportunistic, C003 null,
   C004 null (its 2023 row is not the immediately previous period), C005 null.
@@ -41,6 +46,7 @@ Migration 2025: C001 develop -> invest, C002 renegotiate -> opportunistic, C003 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -143,6 +149,7 @@ def test_standard_cost_transfer_kind_and_value_transfer(built_warehouse):
     assert rows == [
         ("A1", "RESEARCH-2025", D("53.90"), True, "free", D("53.90")),
         ("A10", "HOTLINE-2024", D("81.04"), True, "free", D("81.04")),
+        ("A12", None, None, False, None, None),  # FIELD_SERVICE in 2024: no rate yet
         ("A2", "TRAINING-2025", D("550.66"), True, "discounted", D("450.66")),
         ("A3", "HOTLINE-2025", D("41.74"), True, "free", D("41.74")),
         ("A4", "REPAIR-2025", D("158.82"), True, "billed", D("0")),
@@ -158,7 +165,7 @@ def test_ledger_holds_only_positive_value_transfers(built_warehouse):
         built_warehouse,
         "select activity_id from marts.fct_value_transfers order by activity_id",
     )
-    # A4 (billed) and A8 (unpriced) are not value transfers; A6 is cancelled
+    # A4 (billed), A8 and A12 (unpriced) are not value transfers; A6 and A11 are cancelled
     assert [r[0] for r in rows] == ["A1", "A10", "A2", "A3", "A5", "A7", "A9"]
 
 
@@ -232,6 +239,34 @@ def test_customer_value_even_median_and_unpriced_period(built_warehouse):
     ]
 
 
+def test_redelivered_cancellation_without_updated_at_cancels(built_warehouse):
+    # A11: done with updated_at in the 2025-03-01 extract, cancelled without updated_at in
+    # the 2026-01-05 extract -> the later extract wins: cancelled, kept in staging only
+    assert query(
+        built_warehouse,
+        "select status, is_cancelled from staging.stg_service_log__service_activities "
+        "where activity_id = 'A11'",
+    ) == [("cancelled", True)]
+    assert query(
+        built_warehouse,
+        "select count(*) from marts.fct_service_activities where activity_id = 'A11'",
+    ) == [(0,)]
+
+
+def test_field_service_unpriced_before_2025(built_warehouse):
+    rows = query(
+        built_warehouse,
+        "select period_start::varchar, customer_id, value_transfer_eur, service_minutes, "
+        "service_activities, unpriced_activities from marts.customer_value "
+        "where customer_id in ('C001', 'C004') and period_start < date '2025-01-01' "
+        "order by 1, 2",
+    )
+    assert rows == [
+        ("2023-01-01", "C004", D("0"), D("60"), 1, 1),  # A8: 60 min, unpriced
+        ("2024-01-01", "C001", D("0"), D("90"), 1, 1),  # A12: 90 min, unpriced
+    ]
+
+
 def test_segment_migration(built_warehouse):
     rows = query(
         built_warehouse,
@@ -261,6 +296,30 @@ def test_segment_summary_2025(built_warehouse):
     ]
 
 
+def test_segment_summary_lists_all_four_segments_per_period(built_warehouse):
+    rows = query(
+        built_warehouse,
+        "select period_start::varchar, period_end::varchar, segment, customers, revenue_eur, "
+        "classic_value_eur, value_transfer_eur from marts.segment_summary "
+        "where period_start < date '2025-01-01' order by 1, 3",
+    )
+    zero = D("0")
+    assert rows == [
+        # 2023: C004 only, revenue 0, value transfer 0 (A8 unpriced)
+        ("2023-01-01", "2023-12-31", "develop", 0, zero, zero, zero),
+        ("2023-01-01", "2023-12-31", "invest", 0, zero, zero, zero),
+        ("2023-01-01", "2023-12-31", "opportunistic", 1, zero, zero, zero),
+        ("2023-01-01", "2023-12-31", "renegotiate", 0, zero, zero, zero),
+        # 2024: C001 develop (3000, value transfer 0), C002 renegotiate (1000, 81.04)
+        ("2024-01-01", "2024-12-31", "develop", 1, D("3000"), D("3000"), zero),
+        ("2024-01-01", "2024-12-31", "invest", 0, zero, zero, zero),
+        ("2024-01-01", "2024-12-31", "opportunistic", 0, zero, zero, zero),
+        ("2024-01-01", "2024-12-31", "renegotiate", 1, D("1000"), D("1000"), D("81.04")),
+    ]
+    # three periods (2023, 2024, 2025) x four segments
+    assert query(built_warehouse, "select count(*) from marts.segment_summary") == [(12,)]
+
+
 def test_customer_cockpit_excludes_cancelled(built_warehouse):
     rows = query(
         built_warehouse,
@@ -280,7 +339,8 @@ def test_customer_cockpit_excludes_cancelled(built_warehouse):
             "E2",
         )
     ]
-    assert query(built_warehouse, "select count(*) from marts.customer_cockpit") == [(9,)]
+    # A1-A5, A7-A10, A12 = 10 activities; A6 and A11 are cancelled
+    assert query(built_warehouse, "select count(*) from marts.customer_cockpit") == [(10,)]
 
 
 def test_overlapping_rates_fail_the_build_naming_type_and_ids(tmp_path):
@@ -304,3 +364,57 @@ def test_overlapping_rates_fail_the_build_naming_type_and_ids(tmp_path):
         "and table_name = 'customer_value'",
     )
     assert tables == [(0,)]
+
+
+MARTS = {
+    "dim_customers",
+    "dim_service_types",
+    "fct_service_activities",
+    "fct_value_transfers",
+    "fct_order_lines",
+    "customer_value",
+    "segment_migration",
+    "segment_summary",
+    "customer_cockpit",
+}
+
+
+def test_docs_generate_lists_the_marts(built_warehouse, tmp_path):
+    result = run_dbt(["docs", "generate"], built_warehouse, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text(encoding="utf-8"))
+    marts = {
+        node["metadata"]["name"]
+        for node in catalog["nodes"].values()
+        if node["metadata"]["schema"] == "marts"
+    }
+    assert marts == MARTS
+    segment_summary = catalog["nodes"]["model.customer_value_warehouse.segment_summary"]
+    assert {"period_start", "segment", "customers", "revenue_eur", "value_transfer_eur"} <= set(
+        segment_summary["columns"]
+    )
+    assert (tmp_path / "target" / "index.html").exists()
+
+
+@pytest.mark.parametrize(
+    "var_name, value",
+    [
+        ("abc_a_cutoff", "0.1234567891"),  # 10 decimal places
+        ("target_share_of_wallet", "1.5"),  # above 1
+    ],
+)
+def test_invalid_share_vars_fail_compilation(built_warehouse, tmp_path, var_name, value):
+    result = run_dbt(
+        [
+            "compile",
+            "--select",
+            "int_customer_value_classic int_customer_value_potential",
+            "--vars",
+            f"{{{var_name}: {value}}}",
+        ],
+        built_warehouse,
+        tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"var {var_name} must be a decimal number between 0 and 1" in output

@@ -146,7 +146,7 @@ def activities(rng, pop: Population, shapes: ActivityShapes, rates: Rates,
     stype = np.where(problem, np.searchsorted(shapes.cum_problem, u, side="right"),
                      np.searchsorted(shapes.cum_normal, u, side="right"))
     stype = np.minimum(stype, len(shapes.codes) - 1)
-    # a type without a valid rate on the day (FIELD_SERVICE before 2024) is rare
+    # a type without a valid rate on the day (FIELD_SERVICE before its first rate) is rare
     unpriced = rates.lookup(stype, day) < 0
     stype = np.where(unpriced & (rng.random(n) > 0.03), shapes.fallback, stype)
     if cover_all_types:

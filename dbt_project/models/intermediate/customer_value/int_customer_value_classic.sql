@@ -45,11 +45,11 @@ classified as (
             when revenue_eur <= 0 then 'C'
             when
                 revenue_ranked_above_eur
-                < cast({{ var('abc_a_cutoff') }} as decimal(9, 4)) * period_positive_revenue_eur
+                < {{ share_var('abc_a_cutoff') }} * period_positive_revenue_eur
                 then 'A'
             when
                 revenue_ranked_above_eur
-                < cast({{ var('abc_b_cutoff') }} as decimal(9, 4)) * period_positive_revenue_eur
+                < {{ share_var('abc_b_cutoff') }} * period_positive_revenue_eur
                 then 'B'
             else 'C'
         end as abc_class,

@@ -18,7 +18,7 @@ with_potential as (
         cast(
             -- widened first: DECIMAL(18, x) products overflow for large potentials
             cast(annual_potential_eur as decimal(38, 4))
-            * cast({{ var('target_share_of_wallet') }} as decimal(9, 4))
+            * {{ share_var('target_share_of_wallet') }}
             * period_year_fraction
             as decimal(18, 4)
         ) as potential_value_eur

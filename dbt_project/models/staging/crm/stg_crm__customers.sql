@@ -6,28 +6,9 @@ source as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        customer_id,
-        customer_name,
-        industry,
-        region,
-        account_manager,
-        country_code,
-        customer_since,
-        annual_potential_eur,
-        status,
-        updated_at,
-        extract_date,
-        source_file,
-        line_number,
-        loaded_at,
-        row_number() over (
-            partition by customer_id
-            order by updated_at desc nulls last, extract_date desc, line_number desc
-        ) as delivery_rank
-    from source
+    {{ latest_delivery('source', ['customer_id']) }}
 
 ),
 
@@ -46,8 +27,7 @@ final as (
         cast(updated_at as timestamp) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as varchar) as source_file
-    from ranked
-    where delivery_rank = 1
+    from latest
 
 )
 

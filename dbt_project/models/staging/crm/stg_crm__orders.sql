@@ -6,25 +6,9 @@ source as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        order_id,
-        line_no,
-        customer_id,
-        order_date,
-        product_group,
-        net_revenue_eur,
-        cost_of_goods_eur,
-        updated_at,
-        extract_date,
-        source_file,
-        line_number,
-        row_number() over (
-            partition by order_id, line_no
-            order by updated_at desc nulls last, extract_date desc, line_number desc
-        ) as delivery_rank
-    from source
+    {{ latest_delivery('source', ['order_id', 'line_no']) }}
 
 ),
 
@@ -41,8 +25,7 @@ final as (
         cast(updated_at as timestamp) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as varchar) as source_file
-    from ranked
-    where delivery_rank = 1
+    from latest
 
 )
 

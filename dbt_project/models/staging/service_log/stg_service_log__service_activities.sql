@@ -6,30 +6,9 @@ source as (
 
 ),
 
-ranked as (
+latest as (
 
-    select
-        activity_id,
-        customer_id,
-        service_type_code,
-        activity_date,
-        duration_minutes,
-        participants,
-        employee_id,
-        department,
-        channel,
-        billed_amount_eur,
-        description,
-        status,
-        updated_at,
-        extract_date,
-        source_file,
-        line_number,
-        row_number() over (
-            partition by activity_id
-            order by updated_at desc nulls last, extract_date desc, line_number desc
-        ) as delivery_rank
-    from source
+    {{ latest_delivery('source', ['activity_id']) }}
 
 ),
 
@@ -52,8 +31,7 @@ final as (
         cast(updated_at as timestamp) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as varchar) as source_file
-    from ranked
-    where delivery_rank = 1
+    from latest
 
 )
 
