@@ -6,11 +6,13 @@ import multiprocessing
 import time
 
 import dagster as dg
+import duckdb
 
 from orchestration import warehouse as wh
 from orchestration.assets_ingest import raw_assets
 from orchestration.resources import WarehouseResource
-from tests.e2e_deliveries import D1, write_delivery
+from orchestration.settings import work_path
+from tests.e2e_deliveries import D1, D2, write_delivery
 
 
 def _hold_lock(published, seconds, ready):
@@ -66,3 +68,34 @@ def test_a_refused_file_is_not_retried(tmp_path):
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     description = failure.step_failure_data.user_failure_data.description
     assert f"{D1}/customers.csv" in description and "customer_name" in description
+
+
+def _materialize(landing, published, partition, queue):
+    resource = WarehouseResource(landing_dir=str(landing), warehouse_path=str(published))
+    result = dg.materialize(raw_assets, partition_key=partition,
+                            resources={"warehouse": resource}, raise_on_error=False)
+    queue.put((partition, result.success, len(_retries(result))))
+
+
+def test_two_runs_at_once_write_one_after_the_other(tmp_path):
+    """Two runs on one warehouse at the same time: the second waits for the writer's lock
+    (DuckDB itself would refuse a second writing process) and both loads land."""
+    landing = tmp_path / "landing"
+    write_delivery(landing, D1)
+    write_delivery(landing, D2)
+    published = tmp_path / "warehouse.duckdb"
+    queue = multiprocessing.Queue()
+    runs = [multiprocessing.Process(target=_materialize, args=(landing, published, d, queue))
+            for d in (D1, D2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(120)
+    outcomes = sorted(queue.get(timeout=5) for _ in runs)
+    assert outcomes == [(D1, True, 0), (D2, True, 0)]
+    con = duckdb.connect(str(work_path(published)), read_only=True)
+    files = {r[0] for r in con.execute("select source_file from audit.load_log").fetchall()}
+    con.close()
+    assert files == {f"{D1}/customers.csv", f"{D1}/orders.csv",
+                     f"{D1}/service_activities.csv", f"{D2}/customers.csv",
+                     f"{D2}/orders.csv", f"{D2}/service_activities.csv"}
