@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.landing import sha256_of as file_sha256
 from orchestration.settings import work_path
 
 
@@ -103,14 +103,6 @@ def publish(published: Path) -> str:
         os.fsync(handle.fileno())
     os.replace(tmp, published)
     return file_sha256(published)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_log(path: Path) -> list[tuple]:

@@ -1,32 +1,16 @@
+-- The ledger is the standard-cost facts whose value transfer is above 0: the same columns,
+-- the same rows, so the two can never disagree.
 with
 
 activities as (
 
-    select * from {{ ref('int_activities_value_transfer') }}
+    select * from {{ ref('fct_service_activities') }}
 
 ),
 
 final as (
 
-    select
-        activity_id,
-        customer_id,
-        service_type_code,
-        activity_date,
-        period_start,
-        duration_minutes,
-        participants,
-        employee_id,
-        department,
-        channel,
-        billed_amount_eur,
-        rate_id,
-        standard_cost_eur,
-        is_priced,
-        transfer_kind,
-        value_transfer_eur,
-        description
-    from activities
+    select * from activities
     where value_transfer_eur > 0
 
 )
