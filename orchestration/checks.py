@@ -87,12 +87,13 @@ def check_results(
         "evaluated_expectations": gx.get("evaluated_expectations", 0),
         "successful_expectations": gx.get("successful_expectations", 0),
         "rows_validated": gx.get("rows_validated", 0),
-        "note": "file unchanged, validated when it was loaded" if result.skipped_unchanged else "",
         "rows_rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
         "unsuccessful_expectations": dg.MetadataValue.json(
             gx.get("unsuccessful_expectations", [])
         ),
     }
+    if result.skipped_unchanged:
+        gx_meta["note"] = "file unchanged; its suite passed when it was loaded"
     reconciles = result.rows_read == result.rows_loaded + result.rows_rejected and (
         counted is not None and counted.reconciles
     )
