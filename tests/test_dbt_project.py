@@ -63,6 +63,19 @@ from dbt_fixture import build_raw_fixture  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "dbt_project"
 
+# the marts of contract section 3
+MARTS = {
+    "dim_customers",
+    "dim_service_types",
+    "fct_service_activities",
+    "fct_value_transfers",
+    "fct_order_lines",
+    "customer_value",
+    "segment_migration",
+    "segment_summary",
+    "customer_cockpit",
+}
+
 
 def _dbt_executable() -> str:
     candidate = Path(sys.executable).parent / "dbt"
@@ -127,17 +140,7 @@ def test_marts_exist_in_schema_marts(built_warehouse):
             "select table_name from information_schema.tables where table_schema = 'marts'",
         )
     }
-    assert tables == {
-        "dim_customers",
-        "dim_service_types",
-        "fct_service_activities",
-        "fct_value_transfers",
-        "fct_order_lines",
-        "customer_value",
-        "segment_migration",
-        "segment_summary",
-        "customer_cockpit",
-    }
+    assert tables == MARTS
 
 
 def test_standard_cost_transfer_kind_and_value_transfer(built_warehouse):
@@ -365,18 +368,6 @@ def test_overlapping_rates_fail_the_build_naming_type_and_ids(tmp_path):
     )
     assert tables == [(0,)]
 
-
-MARTS = {
-    "dim_customers",
-    "dim_service_types",
-    "fct_service_activities",
-    "fct_value_transfers",
-    "fct_order_lines",
-    "customer_value",
-    "segment_migration",
-    "segment_summary",
-    "customer_cockpit",
-}
 
 
 def test_docs_generate_lists_the_marts(built_warehouse, tmp_path):
