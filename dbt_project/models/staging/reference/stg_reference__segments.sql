@@ -12,8 +12,11 @@ final as (
         segment,
         classic_value_level,
         value_transfer_level,
+        display_order,
         segment_label_de,
-        strategy
+        segment_label_en,
+        strategy,
+        strategy_de
     from segments
 
 )
