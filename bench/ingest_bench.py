@@ -83,7 +83,7 @@ def main() -> None:
 
     import duckdb
 
-    from orchestration.ingest.loader import load_file
+    from orchestration.lib.ingest.loader import load_file
 
     tmp = Path(tempfile.mkdtemp(prefix="cvm_bench_"))
     try:

@@ -57,13 +57,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from dbt_fixture import build_raw_fixture  # noqa: E402
+from tests.dbt_fixture import build_raw_fixture
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "dbt_project"
 
-# the marts of contract section 3
+# the marts of docs/reference.md
 MARTS = {
     "dim_customers",
     "dim_service_types",

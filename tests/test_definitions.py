@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.assets_ingest import WAREHOUSE_POOL
-from orchestration.definitions import defs
+from orchestration.defs.constants import WAREHOUSE_POOL
+from orchestration.defs.definitions import defs
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 

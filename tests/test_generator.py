@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.sample.generator import generate_sample
+from orchestration.lib.sample.generator import generate_sample
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 END = date(2026, 11, 20)

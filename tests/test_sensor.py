@@ -8,9 +8,10 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from orchestration import landing
-from orchestration.resources import WarehouseResource
-from orchestration.schedules import new_delivery_sensor, nightly_schedule
+from orchestration.defs.automation.schedules import nightly_schedule
+from orchestration.defs.automation.sensors import new_delivery_sensor
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib import landing
 
 HEADER = "customer_id,customer_name,customer_since\n"
 
@@ -36,15 +37,17 @@ def test_scan_orders_by_date_and_ignores_non_dates(tmp_path):
     root = tmp_path / "landing"
     for name in ("2026-11-22", "2026-11-21", "not-a-date", "20261123", "2026-02-30"):
         (root / name).mkdir(parents=True)
-    deliveries, ignored = landing.scan(root)
+    warnings = []
+    deliveries = landing.scan(root, warn=warnings.append)
     assert [d.partition_key for d in deliveries] == ["2026-11-21", "2026-11-22"]
-    assert sorted(ignored) == ["2026-02-30", "20261123", "not-a-date"]
+    assert sorted(warnings) == [f"{root / name}: not a date (YYYY-MM-DD), ignored"
+                                for name in ("2026-02-30", "20261123", "not-a-date")]
 
 
 def test_pending_compares_sha256_per_file(tmp_path):
     root = tmp_path / "landing"
     _deliver(root, "2026-11-21")
-    deliveries, _ = landing.scan(root)
+    deliveries = landing.scan(root)
     digest = landing.sha256_of(root / "2026-11-21" / "customers.csv")
     assert landing.pending(deliveries, {}) == deliveries
     assert landing.pending(deliveries, {"2026-11-21/customers.csv": digest}) == []
@@ -67,7 +70,7 @@ def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
     _deliver(root, "2026-11-21")
     requests, cursor_again = _evaluate(tmp_path, cursor)
     assert requests == []
-    assert landing.scan(root)[0][0].run_key() == first_key
+    assert landing.scan(root)[0].run_key() == first_key
 
     # a corrected re-delivery: a new run with a new key
     _deliver(root, "2026-11-21", HEADER + "C1,Alpha GmbH,2020-01-01\n")
