@@ -31,10 +31,10 @@ from pathlib import Path
 from orchestration import settings
 from orchestration.lib.ingest.catalogue import read_catalogue
 from orchestration.lib.ingest.spec import EntitySpec
+from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER
 from orchestration.lib.warehouse.connection import memory_budget
 
 CHUNK_ROWS = 200_000
-CATALOGUE_PLACEHOLDER = "$catalogue"
 
 
 def suite_path(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> Path:
