@@ -149,7 +149,7 @@ class _Sample:
         name = f"{file.path.parent.name}/{file.path.name}"
         self.summary["files"][name] = rows
         if self.progress is not None:
-            self.progress.line(f"wrote {file.path} ({rows} rows)")
+            self.progress.line(f"wrote {file.path} ({rows:,} rows)")
 
     def _write_orders(self, file: CsvFile, cols: dict) -> None:
         if not cols:
