@@ -30,6 +30,17 @@ def _spread_days(rng, lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, workda
     return owner, day
 
 
+def _events(rng, rate_per_year: np.ndarray, customers: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray, workdays: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Events of `customers` at their yearly rates between lo and hi: (customer, day) of
+    each, ordered by day, then customer."""
+    years = np.clip(hi - lo + 1, 0, None) / 365.25
+    counts = rng.poisson(rate_per_year[customers] * years)
+    owner, day = _spread_days(rng, lo, hi, counts, workdays)
+    order = np.lexsort((owner, day))
+    return customers[owner[order]], day[order]
+
+
 def _logged_at(rng, day: np.ndarray, deadline: int, max_lag_days: int) -> np.ndarray:
     """A time on the day (or a few days later) during office hours, before `deadline` (sec)."""
     lag = np.where(rng.random(len(day)) < 0.8, 0, rng.integers(0, max_lag_days + 1, len(day)))
@@ -43,12 +54,7 @@ def order_lines(rng, pop: Population, customers: np.ndarray, lo: np.ndarray, hi:
     """Order lines of `customers` (indices) between lo and hi (inclusive day numbers).
 
     Revenue grows by the customer's yearly rate around `growth_origin` (a day number)."""
-    years = np.clip(hi - lo + 1, 0, None) / 365.25
-    n_orders = rng.poisson(pop.order_rate[customers] * years)
-    owner, day = _spread_days(rng, lo, hi, n_orders, workdays)
-    order_key = np.lexsort((owner, day))
-    owner, day = owner[order_key], day[order_key]
-    cust = customers[owner]
+    cust, day = _events(rng, pop.order_rate, customers, lo, hi, workdays)
     n_lines = 1 + rng.poisson(LINES_PER_ORDER_EXTRA, len(day))
     order = np.repeat(np.arange(len(day)), n_lines)
     starts = np.cumsum(n_lines) - n_lines
@@ -133,12 +139,7 @@ def activities(rng, pop: Population, shapes: ActivityShapes, prices: Prices,
 
     With cover_all_types, the first rows take any catalogue type that was not drawn, so that
     even a tiny sample holds every type."""
-    years = np.clip(hi - lo + 1, 0, None) / 365.25
-    counts = rng.poisson(pop.activity_rate[customers] * years)
-    owner, day = _spread_days(rng, lo, hi, counts, workdays)
-    key = np.lexsort((owner, day))
-    owner, day = owner[key], day[key]
-    cust = customers[owner]
+    cust, day = _events(rng, pop.activity_rate, customers, lo, hi, workdays)
     n = len(day)
     problem = pop.is_problem[cust]
 

@@ -13,7 +13,9 @@ from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.sample.csvout import Dialect, py_date, py_integer, py_money, py_timestamp
 
 
-def _in_spec_order(entity: str, row: dict[str, str]) -> list[str]:
+def _in_spec_order(entity: str, row: dict[str, str], changes: dict[str, str]) -> list[str]:
+    """The row with `changes` applied, as a record of the extract (unnamed columns empty)."""
+    row = {**row, **changes}
     return [row.get(column, "") for column in SPECS[entity].column_names]
 
 
@@ -42,8 +44,7 @@ def customer_row(ctx: FaultContext, customer_id: str, **changes: str) -> list[st
         "annual_potential_eur": py_money(250_000_00, d), "status": "prospect",
         "updated_at": py_timestamp(ctx.seconds, d),
     }
-    row.update(changes)
-    return _in_spec_order("customers", row)
+    return _in_spec_order("customers", row, changes)
 
 
 def order_row(ctx: FaultContext, order_id: str, **changes: str) -> list[str]:
@@ -54,8 +55,7 @@ def order_row(ctx: FaultContext, order_id: str, **changes: str) -> list[str]:
         "net_revenue_eur": py_money(1_234_50, d), "cost_of_goods_eur": py_money(812_00, d),
         "updated_at": py_timestamp(ctx.seconds, d),
     }
-    row.update(changes)
-    return _in_spec_order("orders", row)
+    return _in_spec_order("orders", row, changes)
 
 
 def activity_row(ctx: FaultContext, activity_id: str, **changes: str) -> list[str]:
@@ -68,8 +68,7 @@ def activity_row(ctx: FaultContext, activity_id: str, **changes: str) -> list[st
         "billed_amount_eur": py_money(0, d), "description": "Rückfrage zur Störung, gelöst",
         "status": "done", "updated_at": py_timestamp(ctx.seconds, d),
     }
-    row.update(changes)
-    return _in_spec_order("service_activities", row)
+    return _in_spec_order("service_activities", row, changes)
 
 
 def customer_faults(ctx: FaultContext) -> list[list[str]]:
