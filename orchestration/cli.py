@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8")
     gen.add_argument("--with-errors", action="store_true",
-                     help="mix in every row-level fault of the contract")
+                     help="mix in rows that break each row rule (every reason code)")
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")

@@ -1,7 +1,7 @@
 """End-to-end tests of the dbt project on a small hand-made raw warehouse.
 
 The fixture rows are in tests/dbt_fixture.py. Every expected value below is worked out by
-hand from the contract (section 2), using the seed rates of 2024-2025:
+hand from the rules of docs/reference.md (section 3), using the seed rates of 2024-2025:
 
 Standard cost (duration / 60 * hourly + per event + participants * per participant):
   A1  RESEARCH-2025      45 min * 71.87/60                        = 53.9025 -> 53.90, free

@@ -1,6 +1,6 @@
 """Landing file -> raw: row rules, file refusals, audit tables, idempotency, GX results.
 
-Every expected value below is worked out by hand from the contract (sections 1, 3, 4).
+Every expected value below is worked out by hand from docs/reference.md (sections 1, 2, 5).
 """
 
 from __future__ import annotations
