@@ -12,11 +12,18 @@ from orchestration.defs.automation.schedules import nightly_schedule
 from orchestration.defs.automation.sensors import new_delivery_sensor
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import landing
+from tests.ingest_fixtures import extract, record
 
-HEADER = "customer_id,customer_name,customer_since\n"
+
+def _customers(name: str) -> str:
+    return extract("customers", record("customers", customer_id="C1", customer_name=name,
+                                       customer_since="2020-01-01"))
 
 
-def _deliver(root, folder, text=HEADER + "C1,Alpha,2020-01-01\n"):
+ALPHA = _customers("Alpha")
+
+
+def _deliver(root, folder, text=ALPHA):
     path = root / folder
     path.mkdir(parents=True, exist_ok=True)
     (path / "customers.csv").write_text(text, encoding="utf-8")
@@ -73,7 +80,7 @@ def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
     assert landing.scan(root)[0].run_key() == first_key
 
     # a corrected re-delivery: a new run with a new key
-    _deliver(root, "2026-11-21", HEADER + "C1,Alpha GmbH,2020-01-01\n")
+    _deliver(root, "2026-11-21", _customers("Alpha GmbH"))
     requests, cursor_corrected = _evaluate(tmp_path, cursor_again)
     assert len(requests) == 1
     assert requests[0].run_key != first_key

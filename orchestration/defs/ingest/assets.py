@@ -32,9 +32,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
     with warehouse.writer() as con:
         ensure_schemas(con)
         if not path.exists():
-            released = 0
-            if entity != "customers":
-                released = release_pending(con, extract_date, entity)
+            released = release_pending(con, extract_date, entity)
             report(f"  {context.partition_key} {entity}: no file in this delivery"
                    + (f", {released} held rows released" if released else ""), context)
             result = None
