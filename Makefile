@@ -15,9 +15,20 @@ DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
 UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
 UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-.PHONY: demo test lint ui install clean
+# dagster-dbt prepares the dbt manifest (`dbt parse`) whenever a file of the dbt project changed
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs \
+	-prune -o -type f -print)
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: demo test lint ui install manifest clean
 
 install: $(STAMP)
+
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package \
+		--file orchestration/defs/dbt/project.py > /dev/null
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,26 +36,26 @@ $(STAMP):
 	@$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(MANIFEST)
 	@rm -rf $(CURDIR)/data/demo
 	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 
-test: $(STAMP) lint
+test: $(MANIFEST) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests analyses
 
-ui: $(STAMP)
+ui: $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@# without settings of your own, the UI shows the demo's landing root and warehouse
 	@echo "Dagster UI: http://127.0.0.1:3000  (landing $(UI_LANDING), warehouse $(UI_WAREHOUSE))"
 	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
-		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+		$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
 
 clean:
 	rm -rf data/demo data/dagster_home reports dbt_project/target dbt_project/logs

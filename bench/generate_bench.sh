@@ -14,7 +14,7 @@ trap 'rm -rf "$out" "$log"' EXIT
 /usr/bin/time -v "$repo/.venv/bin/python" -c "
 import sys, time
 from pathlib import Path
-from orchestration.sample.generator import generate_sample
+from orchestration.lib.sample.generator import generate_sample
 start = time.perf_counter()
 summary = generate_sample(Path('$out'), customers=$customers, years=$years, dialect='$dialect')
 seconds = time.perf_counter() - start

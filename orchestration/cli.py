@@ -11,27 +11,29 @@ from orchestration import settings
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from orchestration.sample.generator import generate_sample
+    from orchestration.lib.progress import Progress
+    from orchestration.lib.sample.generator import generate_sample
 
-    summary = generate_sample(
-        Path(args.out),
-        customers=args.customers,
-        years=args.years,
-        seed=args.seed,
-        dialect=args.dialect,
-        with_errors=args.with_errors,
-        end_date=date.fromisoformat(args.end_date),
-        deltas=args.deltas,
-        progress=print,
-    )
+    with Progress("sample") as progress:
+        summary = generate_sample(
+            Path(args.out),
+            customers=args.customers,
+            years=args.years,
+            seed=args.seed,
+            dialect=args.dialect,
+            with_errors=args.with_errors,
+            end_date=date.fromisoformat(args.end_date),
+            deltas=args.deltas,
+            progress=progress,
+        )
     totals = ", ".join(f"{rows:,} {entity} rows" for entity, rows in summary["rows"].items())
     print(f"sample written to {args.out}: {len(summary['folders'])} deliveries, {totals}")
     return 0
 
 
 def _load(args: argparse.Namespace) -> int:
-    from orchestration.nightly import run_load
-    from orchestration.report import print_summary
+    from orchestration.lib.reports.summary import print_summary
+    from orchestration.runner import run_load
 
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
@@ -43,7 +45,7 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _chart(args: argparse.Namespace) -> int:
-    from orchestration.report import portfolio_chart
+    from orchestration.lib.reports.chart import portfolio_chart
 
     out = portfolio_chart(settings.warehouse_path(args.warehouse), Path(args.out))
     print(f"portfolio chart written to {out}")
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=42)
     gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8")
     gen.add_argument("--with-errors", action="store_true",
-                     help="mix in every row-level fault of the contract")
+                     help="mix in rows that break each row rule (every reason code)")
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")

@@ -1,21 +1,37 @@
-"""Helpers for the ingest tests: write hand-made landing files, checksum tables."""
+"""Helpers for the ingest tests: hand-made landing files, written by column name.
+
+The header comes from the extract's spec; a record names the fields it fills (as text, exactly
+as it stands in the file: quotes, separators and all), the others stay empty.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-CUSTOMERS_HEADER = (
-    "customer_id,customer_name,industry,region,account_manager,country_code,"
-    "customer_since,annual_potential_eur,status,updated_at"
-)
-ORDERS_HEADER = (
-    "order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,"
-    "cost_of_goods_eur,updated_at"
-)
-ACTIVITIES_HEADER = (
-    "activity_id,customer_id,service_type_code,activity_date,duration_minutes,participants,"
-    "employee_id,department,channel,billed_amount_eur,description,status,updated_at"
-)
+from orchestration.lib.ingest.spec import SPECS
+
+
+def header(entity: str, delimiter: str = ",") -> str:
+    """The extract's header line: its columns in the spec's order."""
+    return delimiter.join(SPECS[entity].column_names)
+
+
+def record(entity: str, delimiter: str = ",", **fields: str) -> str:
+    """One record of the extract, in the header's column order."""
+    columns = SPECS[entity].column_names
+    unknown = set(fields) - set(columns)
+    assert not unknown, f"not a column of {entity}: {sorted(unknown)}"
+    return delimiter.join(fields.get(column, "") for column in columns)
+
+
+def csv_text(first_line: str, *rows: str) -> str:
+    """A file's text: a header line and records, each ending in \\n."""
+    return "\n".join((first_line, *rows)) + "\n"
+
+
+def extract(entity: str, *rows: str) -> str:
+    """A standard-dialect file of the extract: its header and `rows`."""
+    return csv_text(header(entity), *rows)
 
 
 def write_file(root: Path, date: str, entity: str, content: str | bytes,
@@ -27,10 +43,6 @@ def write_file(root: Path, date: str, entity: str, content: str | bytes,
     data = content if isinstance(content, bytes) else content.encode(encoding)
     path.write_bytes(data)
     return path
-
-
-def csv_text(header: str, *rows: str) -> str:
-    return "\n".join((header, *rows)) + "\n"
 
 
 def table_checksum(con, table: str) -> tuple:

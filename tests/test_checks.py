@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration import checks
-from orchestration.ingest.loader import LoadResult
+from orchestration.defs.ingest import checks
+from orchestration.lib import audit
+from orchestration.lib.ingest.loader import LoadResult
 
 KEY = dg.AssetKey(["raw", "orders"])
 
@@ -28,7 +29,7 @@ def _by_name(results):
 
 
 # what the tables hold of the file: 8 rows in raw, 2 rejected, 10 read
-COUNTED = checks.Recount(rows_read=10, in_raw=8, rejected=2)
+COUNTED = audit.Recount(rows_read=10, in_raw=8, rejected=2)
 
 
 def test_a_clean_load_passes_and_reports_counts():
@@ -75,12 +76,12 @@ def test_tables_that_lost_a_row_fail_reconciliation(tmp_path):
     # O4: held for an unknown customer, then released into raw: counted once, in raw
     con.execute("insert into raw.orders values ('O4', ?)", [f])
     con.execute("insert into audit.rejected_rows values (?, 'unknown_customer', false)", [f])
-    assert checks.recount(con, "orders", f) == checks.Recount(4, 4, 0)
+    assert audit.recount(con, "orders", f) == audit.Recount(4, 4, 0)
     result = _result(rows_read=4, rows_loaded=3, rows_rejected=1)
-    passed = _by_name(checks.check_results(KEY, result, 0, checks.recount(con, "orders", f)))
+    passed = _by_name(checks.check_results(KEY, result, 0, audit.recount(con, "orders", f)))
     assert passed["load_reconciles"].passed
     con.execute("delete from raw.orders where order_id = 'O2'")  # 3 in raw + 0 rejected != 4
-    failed = _by_name(checks.check_results(KEY, result, 0, checks.recount(con, "orders", f)))
+    failed = _by_name(checks.check_results(KEY, result, 0, audit.recount(con, "orders", f)))
     assert not failed["load_reconciles"].passed
 
 

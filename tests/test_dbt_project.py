@@ -1,7 +1,7 @@
 """End-to-end tests of the dbt project on a small hand-made raw warehouse.
 
 The fixture rows are in tests/dbt_fixture.py. Every expected value below is worked out by
-hand from the contract (section 2), using the seed rates of 2024-2025:
+hand from the rules of docs/reference.md (section 3), using the seed rates of 2024-2025:
 
 Standard cost (duration / 60 * hourly + per event + participants * per participant):
   A1  RESEARCH-2025      45 min * 71.87/60                        = 53.9025 -> 53.90, free
@@ -57,13 +57,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from dbt_fixture import build_raw_fixture  # noqa: E402
+from orchestration.lib.reports.segments import read_segments
+from tests.dbt_fixture import build_raw_fixture
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "dbt_project"
 
-# the marts of contract section 3
+# the marts of docs/reference.md
 MARTS = {
     "dim_customers",
     "dim_service_types",
@@ -321,6 +321,34 @@ def test_segment_summary_lists_all_four_segments_per_period(built_warehouse):
     ]
     # three periods (2023, 2024, 2025) x four segments
     assert query(built_warehouse, "select count(*) from marts.segment_summary") == [(12,)]
+
+
+def test_segment_summary_reconciles_with_customer_value(built_warehouse):
+    """segment_summary recomputed in plain Python from customer_value's rows: per period and
+    segment of the seed, the number of rows and the sums of revenue, classic value and value
+    transfer (all 0 for a segment without rows)."""
+    values = query(
+        built_warehouse,
+        "select period_start, segment, revenue_eur, classic_value_eur, value_transfer_eur "
+        "from marts.customer_value",
+    )
+    expected = {
+        (period, segment.segment): [0, D("0"), D("0"), D("0")]
+        for period in {row[0] for row in values} for segment in read_segments()
+    }
+    for period, segment, revenue, classic, transfer in values:
+        totals = expected[(period, segment)]
+        totals[0] += 1
+        totals[1] += revenue
+        totals[2] += classic
+        totals[3] += transfer
+    summary = query(
+        built_warehouse,
+        "select period_start, segment, customers, revenue_eur, classic_value_eur, "
+        "value_transfer_eur from marts.segment_summary",
+    )
+    assert {(r[0], r[1]): list(r[2:]) for r in summary} == expected
+    assert len(summary) == len(expected)  # no (period, segment) twice
 
 
 def test_customer_cockpit_excludes_cancelled(built_warehouse):

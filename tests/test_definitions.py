@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.assets_ingest import WAREHOUSE_POOL
-from orchestration.definitions import defs
+from orchestration.defs.constants import WAREHOUSE_POOL
+from orchestration.defs.definitions import defs
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 
@@ -44,7 +44,7 @@ def test_definitions_match_the_snapshot(graph):
     assert current == json.loads(SNAPSHOT.read_text())
 
 
-def test_every_mart_of_the_contract_is_an_asset(graph):
+def test_every_mart_of_the_reference_is_an_asset(graph):
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for mart in ("dim_customers", "dim_service_types", "fct_service_activities",
                  "fct_value_transfers", "fct_order_lines", "customer_value",

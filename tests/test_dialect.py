@@ -5,23 +5,20 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from orchestration.ingest import dialect as dl
-from orchestration.ingest.loader import load_file
-from tests.ingest_fixtures import CUSTOMERS_HEADER, csv_text, write_file
+from orchestration.lib.ingest import dialect as dl
+from orchestration.lib.ingest import values
+from orchestration.lib.ingest.loader import load_file
+from orchestration.lib.ingest.reading import match_columns
+from tests.ingest_fixtures import csv_text, extract, header, record, write_file
 
 DATE = "2025-03-31"
 
 
-@pytest.fixture()
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def test_bom_never_in_a_column_name(tmp_path, con):
     write_file(tmp_path, DATE, "customers",
-               "\ufeff" + csv_text(CUSTOMERS_HEADER, "C1,Alpha,,,,,2020-01-01,,,"))
+               "\ufeff" + extract("customers", record(
+                   "customers", customer_id="C1", customer_name="Alpha",
+                   customer_since="2020-01-01")))
     result = load_file(con, tmp_path, DATE, "customers", run_expectations=False)
     assert result.rows_loaded == 1
     assert result.extra_columns == []
@@ -30,8 +27,10 @@ def test_bom_never_in_a_column_name(tmp_path, con):
 
 
 def test_cp1252_characters_arrive_intact(tmp_path, con):
-    header = CUSTOMERS_HEADER.replace(",", ";")
-    text = csv_text(header, "C1;Müller € Straße;;;;DE;31.03.2025;1.234,56;;31.03.2025 14:05:00")
+    text = csv_text(header("customers", ";"), record(
+        "customers", ";", customer_id="C1", customer_name="Müller € Straße", country_code="DE",
+        customer_since="31.03.2025", annual_potential_eur="1.234,56",
+        updated_at="31.03.2025 14:05:00"))
     write_file(tmp_path, DATE, "customers", text, encoding="cp1252")
     assert b"\x80" in (tmp_path / DATE / "customers.csv").read_bytes()
     result = load_file(con, tmp_path, DATE, "customers", run_expectations=False)
@@ -52,7 +51,7 @@ def test_cp1252_characters_arrive_intact(tmp_path, con):
      ("1,234.56", False, None), ("abc", True, None)],
 )
 def test_decimal_parsing(text, comma, expected):
-    value = duckdb.sql(f"select {dl.decimal_sql(repr(text), comma)}").fetchall()[0][0]
+    value = duckdb.sql(f"select {values.decimal_sql(repr(text), comma)}").fetchall()[0][0]
     assert (str(value) if value is not None else None) == expected
 
 
@@ -62,7 +61,7 @@ def test_decimal_parsing(text, comma, expected):
      ("2025-13-01", None), ("31/03/2025", None)],
 )
 def test_date_parsing(text, expected):
-    value = duckdb.sql(f"select {dl.date_sql(repr(text))}").fetchall()[0][0]
+    value = duckdb.sql(f"select {values.date_sql(repr(text))}").fetchall()[0][0]
     assert (str(value) if value is not None else None) == expected
 
 
@@ -72,7 +71,7 @@ def test_date_parsing(text, expected):
      ("2025-03-31 14:05:00", "2025-03-31 14:05:00"), ("31.03.2025 25:00:00", None)],
 )
 def test_timestamp_parsing(text, expected):
-    value = duckdb.sql(f"select {dl.timestamp_sql(repr(text))}").fetchall()[0][0]
+    value = duckdb.sql(f"select {values.timestamp_sql(repr(text))}").fetchall()[0][0]
     assert (str(value) if value is not None else None) == expected
 
 
@@ -90,14 +89,14 @@ def test_delimiter_from_header():
 def test_encoding_detection(tmp_path, data, expected):
     path = tmp_path / "f.csv"
     path.write_bytes(data)
-    assert dl.file_digest_and_encoding(path)[1] == expected
+    assert dl.scan_file(path).encoding == expected
 
 
 def test_undefined_cp1252_bytes_are_undecodable(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes(b"a;b\n1;\x80\x81\x8d\n")
     with pytest.raises(dl.UndecodableFile):
-        dl.file_digest_and_encoding(path)
+        dl.scan_file(path)
 
 
 def test_dialect_names(tmp_path):
@@ -112,6 +111,6 @@ def test_dialect_names(tmp_path):
 
 
 def test_match_columns_is_case_and_blank_insensitive():
-    positions, extra = dl.match_columns([" Customer_ID ", "X", "NAME"], ["customer_id", "name"])
+    positions, extra = match_columns([" Customer_ID ", "X", "NAME"], ["customer_id", "name"])
     assert positions == {"customer_id": 0, "name": 2}
     assert extra == ["X"]

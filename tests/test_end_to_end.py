@@ -27,14 +27,15 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 import duckdb
 import pytest
 
 from orchestration.cli import main
-from orchestration.nightly import run_load
+from orchestration.lib.landing import sha256_of as file_sha256
+from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
-from orchestration.warehouse import file_sha256
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
 
 pytestmark = pytest.mark.slow
@@ -117,20 +118,48 @@ def test_order_lines_after_correction_and_release(loaded):
     assert len(rows) == 9
 
 
-# (customer, period) -> revenue, margin, share of wallet, abc, new, potential, classic value,
-# value transfer, minutes, activities, segment, previous segment
+class CustomerPeriod(NamedTuple):
+    """The values of one customer and period in marts.customer_value (money in whole euros
+    where it is whole; value transfer to the cent)."""
+
+    revenue: float
+    margin: float
+    share_of_wallet: float
+    abc: str
+    is_new: bool
+    potential: float
+    classic_value: float
+    value_transfer: Decimal
+    minutes: int
+    activities: int
+    segment: str
+    previous_segment: str | None
+
+
+def _cp(revenue, margin, share, abc, is_new, potential, classic, transfer, minutes, activities,
+        segment, previous):
+    return CustomerPeriod(
+        revenue=revenue, margin=margin, share_of_wallet=share, abc=abc, is_new=is_new,
+        potential=potential, classic_value=classic, value_transfer=Decimal(transfer),
+        minutes=minutes, activities=activities, segment=segment, previous_segment=previous,
+    )
+
+
 EXPECTED = {
     # 2025: positive revenue 140,000. C1 share_before 0 -> A; C2 100,000/140,000 = 0.714 -> A;
     # C3 130,000/140,000 = 0.929 -> B. Classic median of (10,000, 30,000, 100,000) = 30,000;
     # value-transfer median of (0, 41.74, 1,367.95) = 41.74; "greater than" is strict.
     # C1's potential is 40,000,000: share of wallet 100,000 / 40,000,000 = 0.0025, potential
     # value 40,000,000 * 0.25 = 10,000,000 (not new, so its classic value stays its revenue)
-    ("C1", 2025): (100000, 40000, "0.0025", "A", False, 10000000, 100000, "0.00", 120, 1,
-                   "develop", None),
-    ("C2", 2025): (30000, 10000, "0.3", "A", False, 25000, 30000, "41.74", 30, 1,
-                   "opportunistic", None),
-    ("C3", 2025): (10000, 2000, "0.25", "B", False, 10000, 10000, "1367.95", 480, 1,
-                   "renegotiate", None),
+    ("C1", 2025): _cp(revenue=100000, margin=40000, share=0.0025, abc="A", is_new=False,
+                      potential=10000000, classic=100000, transfer="0.00", minutes=120,
+                      activities=1, segment="develop", previous=None),
+    ("C2", 2025): _cp(revenue=30000, margin=10000, share=0.3, abc="A", is_new=False,
+                      potential=25000, classic=30000, transfer="41.74", minutes=30,
+                      activities=1, segment="opportunistic", previous=None),
+    ("C3", 2025): _cp(revenue=10000, margin=2000, share=0.25, abc="B", is_new=False,
+                      potential=10000, classic=10000, transfer="1367.95", minutes=480,
+                      activities=1, segment="renegotiate", previous=None),
     # 2026: positive revenue 153,000 (C3 = 12,000 - 1,000 credit note = 11,000).
     # share_before: C1 0 -> A; C2 120,000/153,000 = 0.784 -> A; C3 135,000/153,000 = 0.882 -> B;
     # C4 146,000/153,000 = 0.954 -> C; C5 151,000/153,000 = 0.987 -> C.
@@ -138,17 +167,23 @@ EXPECTED = {
     # (800,000 * 0.25 = 200,000; 20,000 * 0.25 = 5,000).
     # Classic median of (5,000, 11,000, 15,000, 120,000, 200,000) = 15,000;
     # value-transfer median of (28.66, 85.97, 644.81, 812.53, 1,146.33) = 644.81.
-    ("C1", 2026): (120000, 50000, "0.003", "A", False, 10000000, 120000, "644.81", 300, 2,
-                   "develop", "develop"),
-    ("C2", 2026): (15000, 6000, "0.15", "A", False, 25000, 15000, "85.97", 60, 1,
-                   "opportunistic", "opportunistic"),
-    ("C3", 2026): (11000, 2000, "0.275", "B", False, 10000, 11000, "812.53", 330, 2,
-                   "renegotiate", "renegotiate"),
-    ("C4", 2026): (5000, 2000, "0.00625", "C", True, 200000, 200000, "1146.33", 480, 1,
-                   "invest", None),
-    ("C5", 2026): (2000, 1000, "0.1", "C", True, 5000, 5000, "28.66", 20, 1,
-                   "opportunistic", None),
+    ("C1", 2026): _cp(revenue=120000, margin=50000, share=0.003, abc="A", is_new=False,
+                      potential=10000000, classic=120000, transfer="644.81", minutes=300,
+                      activities=2, segment="develop", previous="develop"),
+    ("C2", 2026): _cp(revenue=15000, margin=6000, share=0.15, abc="A", is_new=False,
+                      potential=25000, classic=15000, transfer="85.97", minutes=60,
+                      activities=1, segment="opportunistic", previous="opportunistic"),
+    ("C3", 2026): _cp(revenue=11000, margin=2000, share=0.275, abc="B", is_new=False,
+                      potential=10000, classic=11000, transfer="812.53", minutes=330,
+                      activities=2, segment="renegotiate", previous="renegotiate"),
+    ("C4", 2026): _cp(revenue=5000, margin=2000, share=0.00625, abc="C", is_new=True,
+                      potential=200000, classic=200000, transfer="1146.33", minutes=480,
+                      activities=1, segment="invest", previous=None),
+    ("C5", 2026): _cp(revenue=2000, margin=1000, share=0.1, abc="C", is_new=True,
+                      potential=5000, classic=5000, transfer="28.66", minutes=20,
+                      activities=1, segment="opportunistic", previous=None),
 }
+THRESHOLDS = {2025: (30000.0, 41.74), 2026: (15000.0, 644.81)}  # (classic, value transfer)
 
 
 def test_customer_value_abc_thresholds_segments_migration(loaded):
@@ -167,21 +202,18 @@ def test_customer_value_abc_thresholds_segments_migration(loaded):
         """,
     )
     assert {(r[0], r[1]) for r in rows} == set(EXPECTED)
-    for r in rows:
-        exp = EXPECTED[(r[0], r[1])]
-        assert r[2] == date(r[1], 12, 31)
-        got = (
-            float(r[3]), float(r[4]), round(float(r[5]), 6), r[6], r[7], float(r[8]),
-            float(r[9]), Decimal(str(r[10])).quantize(Decimal("0.01")), int(r[11]), int(r[12]),
-            r[13], r[14],
+    for (customer, year, period_end, revenue, margin, share, abc, is_new, potential, classic,
+         transfer, minutes, activities, segment, previous, classic_cut, transfer_cut) in rows:
+        assert period_end == date(year, 12, 31)
+        got = CustomerPeriod(
+            revenue=float(revenue), margin=float(margin), share_of_wallet=round(float(share), 6),
+            abc=abc, is_new=is_new, potential=float(potential), classic_value=float(classic),
+            value_transfer=Decimal(str(transfer)).quantize(Decimal("0.01")),
+            minutes=int(minutes), activities=int(activities), segment=segment,
+            previous_segment=previous,
         )
-        want = (
-            exp[0], exp[1], float(exp[2]), exp[3], exp[4], exp[5], exp[6],
-            Decimal(exp[7]), exp[8], exp[9], exp[10], exp[11],
-        )
-        assert got == want, (r[0], r[1])
-        thresholds = {2025: (30000.0, 41.74), 2026: (15000.0, 644.81)}[r[1]]
-        assert (float(r[15]), round(float(r[16]), 2)) == thresholds
+        assert got == EXPECTED[(customer, year)], (customer, year)
+        assert (float(classic_cut), round(float(transfer_cut), 2)) == THRESHOLDS[year]
 
 
 def test_segment_summary_latest_period(loaded):

@@ -1,5 +1,5 @@
-"""The sample extract generator, checked by reading the CSVs it writes with plain rules taken
-from the contract (section 1 for the format, section 4 for the faults)."""
+"""The sample extract generator, checked by reading the CSVs it writes with plain rules: the
+formats and reason codes of docs/reference.md, the columns and bounds of the extracts' spec."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.sample.generator import generate_sample
+from orchestration.lib.ingest.spec import ENTITIES, SPECS
+from orchestration.lib.sample.generator import generate_sample
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 END = date(2026, 11, 20)
@@ -55,7 +56,8 @@ def rates() -> list[dict[str, str]]:
 
 
 def standard_cost(row: dict[str, str], rate_rows: list[dict[str, str]]) -> Decimal | None:
-    """Contract section 2: minutes/60*hourly + per event + participants*per participant."""
+    """The standard cost (docs/reference.md, section 3), to judge the sample's billing:
+    minutes/60*hourly + per event + participants*per participant."""
     day = row["activity_date"]
     for rate in rate_rows:
         if (rate["service_type_code"] == row["service_type_code"] and rate["valid_from"] <= day
@@ -121,17 +123,15 @@ def test_history_covers_the_calendar_years_up_to_the_day_before(clean):
     assert min(dates) < "2025-01-15" and max(dates) >= "2026-11-01"
 
 
-def test_columns_match_the_contract_and_only_the_initial_customers_file_has_a_bom(clean):
+def test_columns_are_the_spec_s_and_only_the_initial_customers_file_has_a_bom(clean):
     initial = (clean / "2026-11-20" / "customers.csv").read_bytes()
     assert initial.startswith(b"\xef\xbb\xbfcustomer_id,customer_name,industry,region,")
     assert not (clean / "2026-11-21" / "customers.csv").read_bytes().startswith(b"\xef")
-    header = (clean / "2026-11-21" / "service_activities.csv").read_text().split("\n")[0]
-    assert header == ("activity_id,customer_id,service_type_code,activity_date,duration_minutes,"
-                      "participants,employee_id,department,channel,billed_amount_eur,"
-                      "description,status,updated_at")
-    header = (clean / "2026-11-21" / "orders.csv").read_text().split("\n")[0]
-    assert header == ("order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,"
-                      "cost_of_goods_eur,updated_at")
+    for entity in ENTITIES:
+        header = (clean / "2026-11-21" / f"{entity}.csv").read_text(encoding="utf-8")
+        assert header.split("\n")[0] == ",".join(SPECS[entity].column_names)
+    rows = read_rows(clean / "2026-11-21" / "service_activities.csv")
+    assert rows and all(row["activity_id"] and row["duration_minutes"] for row in rows)
 
 
 def test_summary_counts_rows_per_file(tmp_path):
@@ -267,25 +267,19 @@ def test_deltas_carry_corrections_cancellations_and_a_credit_note(clean):
     assert credit
 
 
-# ---- faults (contract section 4), detected with the contract's own rules ----------------
+# ---- faults, detected with plain Python rules over the spec's columns ---------------------
 
-REQUIRED = {
-    "customers": ["customer_id", "customer_name", "customer_since"],
-    "orders": ["order_id", "line_no", "customer_id", "order_date", "net_revenue_eur"],
-    "service_activities": ["activity_id", "customer_id", "service_type_code", "activity_date",
-                           "duration_minutes"],
-}
-NUMBERS = {"customers": ["annual_potential_eur"],
-           "orders": ["line_no", "net_revenue_eur", "cost_of_goods_eur"],
-           "service_activities": ["duration_minutes", "participants", "billed_amount_eur"]}
-DATES = {"customers": ["customer_since"], "orders": ["order_date"],
-         "service_activities": ["activity_date"]}
-NON_NEGATIVE = {"customers": ["annual_potential_eur"], "orders": [],
-                "service_activities": ["duration_minutes", "billed_amount_eur"]}
-STATUSES = {"customers": {"", "active", "inactive", "prospect"}, "orders": None,
-            "service_activities": {"", "done", "cancelled"}}
-KEYS = {"customers": ("customer_id",), "orders": ("order_id", "line_no"),
-        "service_activities": ("activity_id",)}
+def _columns(entity: str, keep) -> list[str]:
+    return [c.name for c in SPECS[entity].columns if keep(c)]
+
+
+REQUIRED = {e: _columns(e, lambda c: c.required) for e in ENTITIES}
+NUMBERS = {e: _columns(e, lambda c: c.kind in ("int", "decimal")) for e in ENTITIES}
+DATES = {e: _columns(e, lambda c: c.kind == "date") for e in ENTITIES}
+NON_NEGATIVE = {e: _columns(e, lambda c: c.min_value == 0) for e in ENTITIES}
+STATUSES = {e: ({"", *SPECS[e].column("status").allowed} if "status" in SPECS[e].column_names
+                else None) for e in ENTITIES}
+KEYS = {e: SPECS[e].key for e in ENTITIES}
 
 
 def _number(text: str) -> Decimal | None:
@@ -304,7 +298,7 @@ def _is_date(text: str) -> bool:
 
 
 def reason(entity: str, row: dict[str, str], duplicates: set, known: set[str]) -> str | None:
-    """The first reason in the contract's order that applies to the row."""
+    """The first reason, in the order of docs/reference.md, that applies to the row."""
     if any(not row[c].strip() for c in REQUIRED[entity]):
         return "missing_required_field"
     if any(row[c] and _number(row[c]) is None for c in NUMBERS[entity]):
@@ -343,7 +337,7 @@ def faults_by_folder(out: Path) -> dict[str, dict[str, list[str]]]:
     found: dict[str, dict[str, list[str]]] = {}
     for folder in folders(out):
         found[folder.name] = {}
-        for entity in ("customers", "orders", "service_activities"):
+        for entity in ENTITIES:
             rows = read_rows(folder / f"{entity}.csv")
             duplicates = _duplicates(rows, KEYS[entity])
             for row in rows:
@@ -394,15 +388,12 @@ def test_german_dialect_is_cp1252_with_semicolons_and_german_numbers(german):
         raw.decode("utf-8")
     text = raw.decode("cp1252")
     assert "Angebot über 1.200 €" in text
-    header, first = text.split("\n")[:2]
-    assert header.startswith("activity_id;customer_id;service_type_code;activity_date;")
-    fields = next(csv.reader([first], delimiter=";"))
-    assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", fields[3])
-    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", fields[12])
-    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d\d", fields[9])
-    orders = (german / "2026-11-20" / "orders.csv").read_bytes().decode("cp1252")
-    amounts = [next(csv.reader([line], delimiter=";"))[5] for line in orders.split("\n")[1:]
-               if line]
+    assert text.startswith("activity_id;customer_id;service_type_code;activity_date;")
+    first = next(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4}", first["activity_date"])
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", first["updated_at"])
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*,\d\d", first["billed_amount_eur"])
+    amounts = [row["net_revenue_eur"] for row in read_rows(german / "2026-11-20" / "orders.csv")]
     assert all(re.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d\d", a) for a in amounts)
     assert any("." in a for a in amounts)  # thousands separator in use
 
@@ -418,3 +409,22 @@ def test_german_and_utf8_hold_the_same_values(german, tmp_path):
             b["net_revenue_eur"].replace(".", "").replace(",", "."))
         assert datetime.strptime(a["order_date"], "%Y-%m-%d") == datetime.strptime(
             b["order_date"], "%d.%m.%Y")
+
+
+def test_list_prices_come_from_the_latest_rate_and_start_with_the_first():
+    """Seed rates: HOTLINE-2026 85.97/h (the latest); TRAINING-2026 113.43/h + 179.11 per
+    event + 53.73 per participant; FIELD_SERVICE's first rate starts on 2025-01-01.
+    HOTLINE, 30 min: 30/60 * 8597 = 4298.5 cents. TRAINING, 240 min, 3 participants:
+    4 * 11343 + 17911 + 3 * 5373 = 45372 + 17911 + 16119 = 79402 cents."""
+    import numpy as np
+
+    from orchestration.lib.sample.reference import day_number, load_catalogue, load_prices
+
+    codes = load_catalogue().codes
+    prices = load_prices(codes)
+    hotline, training, field = (codes.index(c) for c in ("HOTLINE", "TRAINING", "FIELD_SERVICE"))
+    assert prices.list_price_cents(np.array([hotline, training]), np.array([30, 240]),
+                                   np.array([1, 3])).tolist() == [4298.5, 79402.0]
+    first = day_number(date(2025, 1, 1))
+    assert prices.priced(np.array([field, field]), np.array([first - 1, first])).tolist() == [
+        False, True]

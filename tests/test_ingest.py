@@ -1,6 +1,6 @@
 """Landing file -> raw: row rules, file refusals, audit tables, idempotency, GX results.
 
-Every expected value below is worked out by hand from the contract (sections 1, 3, 4).
+Every expected value below is worked out by hand from docs/reference.md (sections 1, 2, 5).
 """
 
 from __future__ import annotations
@@ -10,30 +10,39 @@ import json
 import duckdb
 import pytest
 
-from orchestration.ingest.loader import FileRefused, load_file, release_pending
+from orchestration.lib.ingest.loader import FileRefused, load_file, release_pending
+from orchestration.lib.ingest.spec import SERVICE_ACTIVITIES
 from tests.ingest_fixtures import (
-    ACTIVITIES_HEADER,
     ALL_TABLES,
-    CUSTOMERS_HEADER,
-    ORDERS_HEADER,
-    csv_text,
+    extract,
+    header,
+    record,
     table_checksum,
     write_file,
 )
 
 D1, D2 = "2025-03-31", "2025-04-01"
-CUSTOMER_C1 = "C1,Alpha,,,,DE,2020-01-01,,,"
 
 
-@pytest.fixture()
-def con():
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
+def _customer(cid="C1", name="Alpha", country="DE", since="2020-01-01"):
+    return record("customers", customer_id=cid, customer_name=name, country_code=country,
+                  customer_since=since)
+
+
+CUSTOMER_C1 = _customer()
 
 
 def _customers(root, date=D1, *rows):
-    write_file(root, date, "customers", csv_text(CUSTOMERS_HEADER, *(rows or (CUSTOMER_C1,))))
+    write_file(root, date, "customers", extract("customers", *(rows or (CUSTOMER_C1,))))
+
+
+def _order(oid="O1", line="1", customer="C1", date="2025-03-01", revenue="100", updated=""):
+    return record("orders", order_id=oid, line_no=line, customer_id=customer, order_date=date,
+                  net_revenue_eur=revenue, updated_at=updated)
+
+
+def _orders(root, date, *rows):
+    write_file(root, date, "orders", extract("orders", *rows))
 
 
 def _load(con, root, entity, date=D1):
@@ -49,9 +58,16 @@ def _rejections(con):
 
 
 def _activity(aid="A1", customer="C1", code="HOTLINE", date="2025-03-01", minutes="30",
-              participants="", billed="", status="", updated=""):
-    return f"{aid},{customer},{code},{date},{minutes},{participants},E1,Sales,phone,{billed},x," \
-           f"{status},{updated}"
+              participants="", billed="", status="", updated="", description="x", channel="phone"):
+    return record("service_activities", activity_id=aid, customer_id=customer,
+                  service_type_code=code, activity_date=date, duration_minutes=minutes,
+                  participants=participants, employee_id="E1", department="Sales",
+                  channel=channel, billed_amount_eur=billed, description=description,
+                  status=status, updated_at=updated)
+
+
+def _activities(root, date, *rows):
+    write_file(root, date, "service_activities", extract("service_activities", *rows))
 
 
 # --- row-level reasons, one test each -------------------------------------------------------
@@ -75,8 +91,7 @@ def _activity(aid="A1", customer="C1", code="HOTLINE", date="2025-03-01", minute
 def test_activity_row_reason(tmp_path, con, row, reason):
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "service_activities",
-               csv_text(ACTIVITIES_HEADER, _activity(aid="A0"), row))
+    _activities(tmp_path, D1, _activity(aid="A0"), row)
     result = _load(con, tmp_path, "service_activities")
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
     assert result.rejected_by_reason == {reason: 1}
@@ -87,14 +102,13 @@ def test_first_reason_wins(tmp_path, con):
     """Missing customer_id and a bad number: missing_required_field comes first."""
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "service_activities",
-               csv_text(ACTIVITIES_HEADER, _activity(customer="", minutes="x", code="COFFEE")))
+    _activities(tmp_path, D1, _activity(customer="", minutes="x", code="COFFEE"))
     _load(con, tmp_path, "service_activities")
     assert _rejections(con) == [(2, "missing_required_field")]
 
 
 def test_customer_invalid_country_code(tmp_path, con):
-    _customers(tmp_path, D1, CUSTOMER_C1, "C2,Beta,,,,DEU,2020-01-01,,,")
+    _customers(tmp_path, D1, CUSTOMER_C1, _customer("C2", "Beta", country="DEU"))
     _load(con, tmp_path, "customers")
     assert _rejections(con) == [(3, "invalid_value")]
     detail = con.execute("select detail from audit.rejected_rows").fetchone()[0]
@@ -104,21 +118,21 @@ def test_customer_invalid_country_code(tmp_path, con):
 def test_duplicate_key_rejects_all_differing_copies_but_not_identical_ones(tmp_path, con):
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "orders", csv_text(
-        ORDERS_HEADER,
-        "O1,1,C1,2025-03-01,,100,,2025-03-01 10:00:00",   # line 2: differs from line 3
-        "O1,1,C1,2025-03-01,,200,,2025-03-01 10:00:00",   # line 3
-        "O2,1,C1,2025-03-01,,50,,",                       # line 4: identical to line 5
-        "O2,1,C1,2025-03-01,,50,,",                       # line 5
-        "O1,1,C1,2025-03-01,,300,,2025-03-02 10:00:00",   # line 6: later updated_at, loads
-    ))
+    _orders(
+        tmp_path, D1,
+        _order("O1", revenue="100", updated="2025-03-01 10:00:00"),  # line 2: differs from 3
+        _order("O1", revenue="200", updated="2025-03-01 10:00:00"),  # line 3
+        _order("O2", revenue="50"),  # line 4: identical to line 5
+        _order("O2", revenue="50"),  # line 5
+        _order("O1", revenue="300", updated="2025-03-02 10:00:00"),  # line 6: later, loads
+    )
     result = _load(con, tmp_path, "orders")
     assert (result.rows_loaded, result.rows_rejected) == (3, 2)
     assert _rejections(con) == [(2, "duplicate_key"), (3, "duplicate_key")]
 
 
 def test_customers_duplicate_id_with_different_content(tmp_path, con):
-    _customers(tmp_path, D1, CUSTOMER_C1, "C1,Alpha GmbH,,,,DE,2020-01-01,,,")
+    _customers(tmp_path, D1, CUSTOMER_C1, _customer(name="Alpha GmbH"))
     result = _load(con, tmp_path, "customers")
     assert result.rejected_by_reason == {"duplicate_key": 2}
 
@@ -126,13 +140,13 @@ def test_customers_duplicate_id_with_different_content(tmp_path, con):
 def test_orders_reasons_and_negative_revenue_allowed(tmp_path, con):
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "orders", csv_text(
-        ORDERS_HEADER,
-        "O1,1,C1,2025-03-01,,-100,,",      # credit note: loads
-        "O2,x,C1,2025-03-01,,100,,",       # invalid_number (line_no)
-        "O3,1,C1,,,100,,",                 # missing_required_field (order_date)
-        "O4,1,C1,2025-03-01,,,,",          # missing_required_field (net_revenue_eur)
-    ))
+    _orders(
+        tmp_path, D1,
+        _order("O1", revenue="-100"),  # credit note: loads
+        _order("O2", line="x"),  # invalid_number (line_no)
+        _order("O3", date=""),  # missing_required_field (order_date)
+        _order("O4", revenue=""),  # missing_required_field (net_revenue_eur)
+    )
     result = _load(con, tmp_path, "orders")
     assert result.rows_loaded == 1
     assert _rejections(con) == [
@@ -143,8 +157,7 @@ def test_orders_reasons_and_negative_revenue_allowed(tmp_path, con):
 def test_rejected_row_has_detail_and_raw_record(tmp_path, con):
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "service_activities",
-               csv_text(ACTIVITIES_HEADER, _activity(minutes="12x")))
+    _activities(tmp_path, D1, _activity(minutes="12x"))
     _load(con, tmp_path, "service_activities")
     row = con.execute(
         "select extract_date, source_file, entity, detail, raw_record, is_open "
@@ -160,9 +173,8 @@ def test_rejected_row_has_detail_and_raw_record(tmp_path, con):
 
 
 def test_line_numbers_count_embedded_newlines(tmp_path, con):
-    text = csv_text(CUSTOMERS_HEADER, 'C1,"Alpha\nGmbH\nNord",,,,,2020-01-01,,,',
-                    "C2,,,,,,2020-01-01,,,")
-    write_file(tmp_path, D1, "customers", text)
+    _customers(tmp_path, D1, _customer(name='"Alpha\nGmbH\nNord"', country=""),
+               _customer("C2", name="", country=""))
     _load(con, tmp_path, "customers")
     assert con.execute("select line_number, customer_name from raw.customers").fetchall() == [
         (2, "Alpha\nGmbH\nNord")
@@ -188,7 +200,7 @@ def test_empty_file_refused(tmp_path, con):
 def test_undecodable_file_refused_and_nothing_written(tmp_path, con):
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    data = (ORDERS_HEADER + "\nO1,1,C1,2025-03-01,,1\x81\x8d,,\n").encode("latin-1")
+    data = extract("orders", _order(revenue="1\x81\x8d")).encode("latin-1")
     write_file(tmp_path, D1, "orders", data)
     with pytest.raises(FileRefused, match=r"2025-03-31/orders\.csv"):
         load_file(con, tmp_path, D1, "orders", run_expectations=False)
@@ -197,7 +209,7 @@ def test_undecodable_file_refused_and_nothing_written(tmp_path, con):
 
 
 def test_header_only_file_is_valid(tmp_path, con):
-    write_file(tmp_path, D1, "customers", CUSTOMERS_HEADER + "\n")
+    write_file(tmp_path, D1, "customers", header("customers") + "\n")
     result = _load(con, tmp_path, "customers")
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (0, 0, 0)
     assert con.execute("select rows_read from audit.load_log").fetchone() == (0,)
@@ -221,12 +233,12 @@ def test_column_order_case_free_and_extra_columns_reported(tmp_path, con):
 
 def _folder(root, date, order_rows):
     _customers(root, date)
-    write_file(root, date, "orders", csv_text(ORDERS_HEADER, *order_rows))
+    _orders(root, date, *order_rows)
 
 
 def test_reload_gives_identical_tables(tmp_path, con):
-    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C9,2025-03-01,,10,,",
-                           "O3,1,C1,bad,,10,,"])
+    _folder(tmp_path, D1, [_order("O1", revenue="10"), _order("O2", customer="C9", revenue="10"),
+                           _order("O3", date="bad", revenue="10")])
     for entity in ("customers", "orders"):
         _load(con, tmp_path, entity)
     before = {t: table_checksum(con, t) for t in ALL_TABLES}
@@ -241,10 +253,10 @@ def test_reload_gives_identical_tables(tmp_path, con):
 
 
 def test_changed_file_replaces_the_folder_rows(tmp_path, con):
-    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C1,2025-03-01,,10,,"])
+    _folder(tmp_path, D1, [_order("O1", revenue="10"), _order("O2", revenue="10")])
     _load(con, tmp_path, "customers")
     _load(con, tmp_path, "orders")
-    write_file(tmp_path, D1, "orders", csv_text(ORDERS_HEADER, "O3,1,C1,2025-03-01,,10,,"))
+    _orders(tmp_path, D1, _order("O3", revenue="10"))
     _load(con, tmp_path, "orders")
     assert con.execute("select order_id from raw.orders").fetchall() == [("O3",)]
     assert con.execute("select count(*) from audit.load_log where entity = 'orders'").fetchone() \
@@ -252,7 +264,7 @@ def test_changed_file_replaces_the_folder_rows(tmp_path, con):
 
 
 def test_byte_identical_file_from_another_folder(tmp_path, con):
-    rows = ["O1,1,C1,2025-03-01,,10,,"]
+    rows = [_order("O1", revenue="10")]
     _folder(tmp_path, D1, rows)
     _folder(tmp_path, D2, rows)
     for date in (D1, D2):
@@ -266,13 +278,13 @@ def test_byte_identical_file_from_another_folder(tmp_path, con):
 
 
 def test_unknown_customer_released_by_later_snapshot(tmp_path, con):
-    _folder(tmp_path, D1, ["O1,1,C1,2025-03-01,,10,,", "O2,1,C2,2025-03-01,,20,,"])
+    _folder(tmp_path, D1, [_order("O1", revenue="10"), _order("O2", customer="C2", revenue="20")])
     _load(con, tmp_path, "customers")
     _load(con, tmp_path, "orders")
     assert con.execute("select order_id from audit.pending_orders").fetchall() == [("O2",)]
     assert con.execute("select is_open from audit.rejected_rows").fetchall() == [(True,)]
 
-    _customers(tmp_path, D2, CUSTOMER_C1, "C2,Beta,,,,,2021-01-01,,,")
+    _customers(tmp_path, D2, CUSTOMER_C1, _customer("C2", "Beta", country="", since="2021-01-01"))
     _load(con, tmp_path, "customers", D2)
     assert release_pending(con, D2, "orders") == 1
     assert con.execute(
@@ -286,11 +298,11 @@ def test_unknown_customer_released_by_later_snapshot(tmp_path, con):
 
 
 def test_release_happens_on_next_orders_load(tmp_path, con):
-    _folder(tmp_path, D1, ["O2,1,C2,2025-03-01,,20,,"])
+    _folder(tmp_path, D1, [_order("O2", customer="C2", revenue="20")])
     _load(con, tmp_path, "customers")
     _load(con, tmp_path, "orders")
-    _customers(tmp_path, D2, "C2,Beta,,,,,2021-01-01,,,")
-    write_file(tmp_path, D2, "orders", ORDERS_HEADER + "\n")
+    _customers(tmp_path, D2, _customer("C2", "Beta", country="", since="2021-01-01"))
+    write_file(tmp_path, D2, "orders", header("orders") + "\n")
     _load(con, tmp_path, "customers", D2)
     result = _load(con, tmp_path, "orders", D2)
     assert result.released_pending == 1
@@ -301,14 +313,12 @@ def test_release_happens_on_next_orders_load(tmp_path, con):
 
 def test_expectations_surface_and_can_fail(tmp_path, con):
     """One GX run on the landed rows, then a broken suite on the same rows fails."""
-    from orchestration.ingest import expectations as gxe
-    from orchestration.ingest.spec import SERVICE_ACTIVITIES
+    from orchestration.lib.ingest import expectations as gxe
 
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
-    write_file(tmp_path, D1, "service_activities", csv_text(
-        ACTIVITIES_HEADER, _activity(aid="A1", participants="3"), _activity(aid="A2", minutes="-5"),
-    ))
+    _activities(tmp_path, D1, _activity(aid="A1", participants="3"),
+                _activity(aid="A2", minutes="-5"))
     result = load_file(con, tmp_path, D1, "service_activities")
     suite = result.expectation_results["service_activities"]
     assert suite["success"] is True
@@ -335,14 +345,13 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
 
 def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     """Small chunks over the suite's columns give the same totals as one chunk of all columns."""
-    from orchestration.ingest import expectations as gxe
-    from orchestration.ingest.spec import SERVICE_ACTIVITIES
+    from orchestration.lib.ingest import expectations as gxe
 
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
     rows = [_activity(aid=f"A{i}", participants=str(1 + i % 7), billed="1.50")
             for i in range(5000)]
-    write_file(tmp_path, D1, "service_activities", csv_text(ACTIVITIES_HEADER, *rows))
+    _activities(tmp_path, D1, *rows)
     _load(con, tmp_path, "service_activities")
 
     suite = gxe.load_suite_json("service_activities")
@@ -377,39 +386,23 @@ def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     assert not [name for name in gxe._context().data_sources.all() if name.startswith("ingest")]
 
 
-# --- fast path (DuckDB reads the file) and exact path (Python csv) agree ---------------------
+# --- reading: quotes, records over several lines, ragged records -----------------------------
 
-def _spy_paths(monkeypatch):
-    """Record, per load, whether the fast path was taken."""
-    from orchestration.ingest import loader
-
-    taken: list[bool] = []
-    prepare = loader._prepare_source
-
-    def spy(*args):
-        source = prepare(*args)
-        taken.append(source.fast)
-        return source
-
-    monkeypatch.setattr(loader, "_prepare_source", spy)
-    return taken
-
-
-FAST_ROWS = (
-    '"A1",C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,"Rückfrage; Gebühr 5 €",,',  # line 2
-    "A2,C1,HOTLINE,2025-03-01,abc,,E1,Sales,phone,,x,,",  # line 3: invalid_number
-    'A3,C9,HOTLINE,2025-03-01,30,,E1,Sales,phone,,"sagt ""ja""",,',  # line 4: unknown_customer
-    "A4,C1,TRAINING,2025-03-01,60,3,E1,Sales,,,,done,",  # line 5
+ROWS = (
+    _activity(aid='"A1"', description='"Rückfrage; Gebühr 5 €"'),  # line 2
+    _activity(aid="A2", minutes="abc"),  # line 3: invalid_number
+    _activity(aid="A3", customer="C9", description='"sagt ""ja"""'),  # line 4: unknown_customer
+    _activity(aid="A4", code="TRAINING", minutes="60", participants="3", channel="",
+              description="", status="done"),  # line 5
 )
+WIDTH = len(SERVICE_ACTIVITIES.columns)  # fields of the header: 13
 
 
-def _both_paths(tmp_path, con, monkeypatch, rows):
-    taken = _spy_paths(monkeypatch)
+def _load_activities(tmp_path, con, rows):
     _customers(tmp_path)
-    write_file(tmp_path, D1, "service_activities", csv_text(ACTIVITIES_HEADER, *rows))
+    _activities(tmp_path, D1, *rows)
     _load(con, tmp_path, "customers")
-    result = _load(con, tmp_path, "service_activities")
-    return taken[-1], result
+    return _load(con, tmp_path, "service_activities")
 
 
 def _activity_table(con):
@@ -426,9 +419,8 @@ def _rejected_table(con):
     ).fetchall()
 
 
-def test_fast_path_rows_line_numbers_and_rejections(tmp_path, con, monkeypatch):
-    fast, result = _both_paths(tmp_path, con, monkeypatch, FAST_ROWS)
-    assert fast is True
+def test_rows_line_numbers_and_rejections(tmp_path, con):
+    result = _load_activities(tmp_path, con, ROWS)
     assert (result.rows_read, result.rows_loaded, result.rejected_by_reason) == (
         4, 2, {"invalid_number": 1, "unknown_customer": 1}
     )
@@ -444,28 +436,11 @@ def test_fast_path_rows_line_numbers_and_rejections(tmp_path, con, monkeypatch):
     assert json.loads(rejected[1][3])["status"] is None
 
 
-def test_exact_path_gives_the_same_tables(tmp_path, con, monkeypatch):
-    """The same file through the exact path: every table identical to the fast path's."""
-    from orchestration.ingest import loader
-
-    _both_paths(tmp_path, con, monkeypatch, FAST_ROWS)
-    fast_tables = {t: table_checksum(con, t) for t in ALL_TABLES}
-    monkeypatch.setattr(loader, "_fast_records", lambda *args: False)
-    exact = duckdb.connect()
-    try:
-        fast, _ = _both_paths(tmp_path, exact, monkeypatch, FAST_ROWS)
-        assert fast is False
-        assert {t: table_checksum(exact, t) for t in ALL_TABLES} == fast_tables
-    finally:
-        exact.close()
-
-
-def test_multi_line_record_takes_the_exact_path(tmp_path, con, monkeypatch):
+def test_multi_line_record_moves_the_later_lines(tmp_path, con):
     """A quoted description over lines 3-5 moves the later rows (A2, A3, A4) by two lines."""
-    rows = (FAST_ROWS[0], 'A9,C1,HOTLINE,2025-03-01,15,,E1,Sales,phone,,"Zeile 1\nZeile 2\n'
-            'Zeile 3",,', *FAST_ROWS[1:])
-    fast, result = _both_paths(tmp_path, con, monkeypatch, rows)
-    assert fast is False
+    rows = (ROWS[0], _activity(aid="A9", minutes="15", description='"Zeile 1\nZeile 2\nZeile 3"'),
+            *ROWS[1:])
+    result = _load_activities(tmp_path, con, rows)
     assert (result.rows_read, result.rows_loaded) == (5, 3)
     assert _activity_table(con) == [
         (2, "A1", "Rückfrage; Gebühr 5 €", "30.0000", None),
@@ -479,107 +454,61 @@ def test_multi_line_record_takes_the_exact_path(tmp_path, con, monkeypatch):
 
 @pytest.mark.parametrize(
     ("row", "fields"),
-    [("A5,C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,x,", 12),
-     ("A5,C1,HOTLINE,2025-03-01,30,,E1,Sales,phone,,x,,,", 14)],
+    [(_activity(aid="A5").rsplit(",", 1)[0], WIDTH - 1),  # one field short
+     (_activity(aid="A5") + ",", WIDTH + 1)],  # one field too many
 )
-def test_ragged_record_rejected_with_its_line(tmp_path, con, monkeypatch, row, fields):
-    fast, result = _both_paths(tmp_path, con, monkeypatch, (*FAST_ROWS[:2], row, FAST_ROWS[3]))
-    assert fast is False
+def test_ragged_record_rejected_with_its_line(tmp_path, con, row, fields):
+    result = _load_activities(tmp_path, con, (*ROWS[:2], row, ROWS[3]))
     assert result.rejected_by_reason == {"invalid_number": 1, "invalid_value": 1}
     assert [(r[0], r[1], r[2]) for r in _rejected_table(con)] == [
         (3, "invalid_number", "duration_minutes: 'abc' is not a number"),
-        (4, "invalid_value", f"record has {fields} fields, the header 13"),
+        (4, "invalid_value", f"record has {fields} fields, the header {WIDTH}"),
     ]
     assert [r[0] for r in _activity_table(con)] == [2, 5]
 
 
 @pytest.mark.parametrize(
-    ("text", "fast"),
-    [('h1,h2\r\n1,"a b"\r\n', True),
-     ('h1,h2\n1,2\n\n3,4\n', False),          # blank line: skipped, later lines shift
-     ('h1,h2\n1,2\r3,4\n', False),            # lone carriage return ends a line in Python
-     ('h1,h2\n1, "a"\n', False),              # DuckDB would drop the blanks around quotes
-     ('h1,h2\n1,"a"x\n', False),              # text after a closing quote
-     ('"h1\nx",h2\n1,2\n', False)],           # header over two lines
+    ("text", "records"),
+    [('h1,h2\r\n1,"a b"\r\n', [("1", "a b", 2)]),
+     ("h1,h2\n1,2\n\n3,4\n", [("1", "2", 2), ("3", "4", 4)]),  # blank line 3: skipped
+     ("h1,h2\n1,2\r3,4\n", [("1", "2", 2), ("3", "4", 3)]),  # a lone CR ends a line
+     ('"h1\nx",h2\n1,2\n', [("1", "2", 3)])],  # the header spans lines 1-2
 )
-def test_fast_path_only_when_records_are_one_line_each(tmp_path, con, text, fast):
-    from orchestration.ingest import dialect as dl
-    from orchestration.ingest import loader
+def test_records_start_on_their_physical_line(tmp_path, con, text, records):
+    from orchestration.lib.ingest import dialect as dl
+    from orchestration.lib.ingest import reading
 
     path = tmp_path / "f.csv"
     path.write_bytes(text.encode())
-    scan = dl.scan_file(path)
-    source = loader._prepare_source(con, scan, dl.detect_dialect(path, "utf-8"), tmp_path)
-    assert source.fast is fast
+    read = reading.normalise(path, dl.detect_dialect(path, "utf-8"), tmp_path / "records.csv")
+    assert con.execute(
+        f"select c0, c1, line_number from ({reading.records_sql(read)}) order by line_number"
+    ).fetchall() == records
 
 
-def test_fast_and_exact_records_agree_on_random_files(tmp_path, con):
-    """Random small files: whenever the fast path is taken, its records equal the exact ones."""
-    import random
+def test_scan_reads_utf8_across_chunk_borders(tmp_path, monkeypatch):
+    """'ü' is two bytes in UTF-8: split by a chunk border it is still UTF-8, and the sha256
+    is the whole file's."""
+    import hashlib
 
-    from orchestration.ingest import dialect as dl
-    from orchestration.ingest import loader
+    from orchestration.lib.ingest import dialect as dl
 
-    rng = random.Random(11)
-    pieces = ["a", "b", "ä", " ", '"', '""', ",", "\n", "\r\n", "\t", "x y"]
-    fields = ["", "a", " b ", "ä", '"x,y"', '""', '"a ""b"""', 'q"q', "\t"]
-
-    def structured():
-        lines = [",".join(rng.choice(fields) for _ in range(rng.choice([3, 3, 3, 2, 4])))
-                 for _ in range(rng.randint(0, 4))]
-        return "".join(line + rng.choice(["\n", "\r\n"]) for line in lines)
-
-    taken = 0
-    for case in range(400):
-        if case % 2:
-            body = structured()
-        else:
-            body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
-        path = tmp_path / f"f{case}.csv"
-        path.write_bytes(("h1,h2,h3\n" + body).encode())
-        scan = dl.scan_file(path)
-        dialect = dl.detect_dialect(path, "utf-8")
-        source = loader._prepare_source(con, scan, dialect, tmp_path)
-        if not source.fast:
-            continue
-        taken += 1
-        exact = dl.normalise(path, dialect, tmp_path / f"n{case}.csv")
-        exact_source = loader.Source(exact.path, exact.header, dialect, False, exact.rows)
-
-        def records(src):
-            return con.execute(
-                f"select * from ({loader._src_sql(src)}) order by line_number"
-            ).fetchall()
-
-        fast_records = [(*r[:3], r[4], r[3]) for r in records(source)]
-        assert fast_records == records(exact_source), body
-    assert taken > 60
-
-
-def test_scan_finds_patterns_across_chunk_borders(tmp_path, monkeypatch):
-    from orchestration.ingest import dialect as dl
-
-    monkeypatch.setattr(dl, "SCAN_BYTES", 4)
-    cases = {b'ab,c\n1," x"\n': "quote_blank", b"abc\r\nd\re\n": "lone_cr",
-             b"ab,c\r\n12,\"x\"\r\n": None, b"abc\r": "lone_cr"}
-    for data, flag in cases.items():
-        path = tmp_path / "f.csv"
-        path.write_bytes(data)
-        layout = dl.scan_file(path).layout
-        assert layout.lines == data.count(b"\n") + (not data.endswith(b"\n"))
-        for name in ("quote_blank", "lone_cr", "nul"):
-            assert getattr(layout, name) is (name == flag), (data, name)
+    monkeypatch.setattr(dl, "SCAN_BYTES", 3)
+    data = "ab,ü\n1,2\n".encode()  # 'ü' = bytes 3 and 4 (0-based): across the border
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    assert dl.scan_file(path) == dl.FileScan(hashlib.sha256(data).hexdigest(), "utf-8")
 
 
 def test_memory_limit_lowered_for_a_database_file_and_restored(tmp_path):
-    from orchestration.ingest import loader
+    from orchestration.lib.warehouse.connection import memory_budget
 
     seen = []
-    write_file(tmp_path, D1, "customers", csv_text(CUSTOMERS_HEADER, CUSTOMER_C1))
+    _customers(tmp_path)
     connection = duckdb.connect(str(tmp_path / "w.duckdb"))
     try:
         connection.execute("set memory_limit = '2GiB'")
-        with loader._memory_budget(connection):
+        with memory_budget(connection):
             seen.append(connection.execute("select current_setting('memory_limit')").fetchone())
         _load(connection, tmp_path, "customers")
         assert connection.execute("select current_setting('memory_limit')").fetchone() == (

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 
 import dagster as dg
 import duckdb
 
-from orchestration import warehouse as wh
-from orchestration.assets_ingest import raw_assets
-from orchestration.resources import WarehouseResource
+from orchestration.defs.ingest.assets import raw_assets
+from orchestration.defs.resources import WarehouseResource
 from orchestration.settings import work_path
 from tests.e2e_deliveries import D1, D2, write_delivery
-
-
-def _hold_lock(published, seconds, ready):
-    with wh.write_lock(published):
-        ready.set()
-        time.sleep(seconds)
 
 
 def _resource(tmp_path):
@@ -35,22 +27,13 @@ def _retries(result):
     return [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
-def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path):
+def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path, lock_holder):
     write_delivery(tmp_path / "landing", D1)
     resource = _resource(tmp_path)
-    ready = multiprocessing.Event()
-    holder = multiprocessing.Process(
-        target=_hold_lock, args=(resource.published, 2.0, ready)
+    lock_holder(resource.published, 2.0)
+    result = dg.materialize(
+        raw_assets, partition_key=D1, resources={"warehouse": resource}, raise_on_error=False,
     )
-    holder.start()
-    try:
-        assert ready.wait(10)
-        result = dg.materialize(
-            raw_assets, partition_key=D1, resources={"warehouse": resource},
-            raise_on_error=False,
-        )
-    finally:
-        holder.join()
     assert result.success
     assert len(_retries(result)) >= 1
 

@@ -8,14 +8,22 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from orchestration import landing
-from orchestration.resources import WarehouseResource
-from orchestration.schedules import new_delivery_sensor, nightly_schedule
+from orchestration.defs.automation.schedules import nightly_schedule
+from orchestration.defs.automation.sensors import new_delivery_sensor
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib import landing
+from tests.ingest_fixtures import extract, record
 
-HEADER = "customer_id,customer_name,customer_since\n"
+
+def _customers(name: str) -> str:
+    return extract("customers", record("customers", customer_id="C1", customer_name=name,
+                                       customer_since="2020-01-01"))
 
 
-def _deliver(root, folder, text=HEADER + "C1,Alpha,2020-01-01\n"):
+ALPHA = _customers("Alpha")
+
+
+def _deliver(root, folder, text=ALPHA):
     path = root / folder
     path.mkdir(parents=True, exist_ok=True)
     (path / "customers.csv").write_text(text, encoding="utf-8")
@@ -36,15 +44,17 @@ def test_scan_orders_by_date_and_ignores_non_dates(tmp_path):
     root = tmp_path / "landing"
     for name in ("2026-11-22", "2026-11-21", "not-a-date", "20261123", "2026-02-30"):
         (root / name).mkdir(parents=True)
-    deliveries, ignored = landing.scan(root)
+    warnings = []
+    deliveries = landing.scan(root, warn=warnings.append)
     assert [d.partition_key for d in deliveries] == ["2026-11-21", "2026-11-22"]
-    assert sorted(ignored) == ["2026-02-30", "20261123", "not-a-date"]
+    assert sorted(warnings) == [f"{root / name}: not a date (YYYY-MM-DD), ignored"
+                                for name in ("2026-02-30", "20261123", "not-a-date")]
 
 
 def test_pending_compares_sha256_per_file(tmp_path):
     root = tmp_path / "landing"
     _deliver(root, "2026-11-21")
-    deliveries, _ = landing.scan(root)
+    deliveries = landing.scan(root)
     digest = landing.sha256_of(root / "2026-11-21" / "customers.csv")
     assert landing.pending(deliveries, {}) == deliveries
     assert landing.pending(deliveries, {"2026-11-21/customers.csv": digest}) == []
@@ -67,10 +77,10 @@ def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):
     _deliver(root, "2026-11-21")
     requests, cursor_again = _evaluate(tmp_path, cursor)
     assert requests == []
-    assert landing.scan(root)[0][0].run_key() == first_key
+    assert landing.scan(root)[0].run_key() == first_key
 
     # a corrected re-delivery: a new run with a new key
-    _deliver(root, "2026-11-21", HEADER + "C1,Alpha GmbH,2020-01-01\n")
+    _deliver(root, "2026-11-21", _customers("Alpha GmbH"))
     requests, cursor_corrected = _evaluate(tmp_path, cursor_again)
     assert len(requests) == 1
     assert requests[0].run_key != first_key

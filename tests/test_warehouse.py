@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 
 import duckdb
 import pytest
 import yaml
 
-from orchestration import warehouse as wh
+from orchestration.lib.landing import sha256_of
+from orchestration.lib.warehouse import storage as wh
+from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
 from orchestration.settings import PROJECT_DIR, work_path
 
 
-def _hold_lock(published, seconds, ready):
-    with wh.write_lock(published):
-        ready.set()
-        time.sleep(seconds)
-
-
-def test_second_writer_waits_then_fails_clearly(tmp_path):
+def test_second_writer_waits_then_fails_clearly(tmp_path, lock_holder):
     published = tmp_path / "warehouse.duckdb"
-    ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold_lock, args=(published, 3, ready))
-    holder.start()
-    try:
-        assert ready.wait(10)
-        with pytest.raises(wh.WarehouseBusy, match="another run is writing"):
-            with wh.write_lock(published, timeout_s=0.5):
-                pass
-    finally:
-        holder.join()
+    lock_holder(published, 3)
+    started = time.monotonic()
+    with pytest.raises(WarehouseBusy, match="another run is writing"):
+        with write_lock(published, timeout_s=0.5):
+            pass
+    assert time.monotonic() - started >= 0.5  # it waited before giving up
     # once the first writer is done, the lock is free again
-    with wh.write_lock(published, timeout_s=1):
+    with write_lock(published, timeout_s=5):
         pass
 
 
@@ -44,7 +35,7 @@ def test_publish_is_a_copy_renamed_into_place(tmp_path):
     con.execute("create table t as select 42 as answer")
     con.close()
     digest = wh.publish(published)
-    assert digest == wh.file_sha256(published)
+    assert digest == sha256_of(published)
     assert not published.with_name(published.name + ".tmp").exists()
     con = duckdb.connect(str(published), read_only=True)
     assert con.execute("select answer from t").fetchone() == (42,)

@@ -1,5 +1,7 @@
--- segment_summary holds exactly one row per period of customer_value and segment of the seed
--- `segments`, and each row equals the customer_value rows it summarises (0 when none).
+-- Per period, segment_summary adds up to customer_value: as many customers and the same
+-- revenue, classic value and value transfer over its segments, and one row per segment of
+-- the seed `segments`. The split between segments is recomputed independently, in Python,
+-- by tests/test_dbt_project.py.
 
 {{ config(meta={'dagster': {'ref': {'name': 'segment_summary'}}}) }}
 
@@ -23,76 +25,70 @@ segments as (
 
 ),
 
-periods as (
+seed as (
 
-    select distinct period_start from customer_value
-
-),
-
-expected_rows as (
-
-    select
-        periods.period_start,
-        segments.segment
-    from periods
-    cross join segments
+    select count(*) as segment_rows
+    from segments
 
 ),
 
-customer_value_per_segment as (
+summary_per_period as (
 
     select
         period_start,
-        segment,
-        count(*) as customers,
+        count(*) as segment_rows,
+        sum(customers) as customers,
         sum(revenue_eur) as revenue_eur,
         sum(classic_value_eur) as classic_value_eur,
         sum(value_transfer_eur) as value_transfer_eur
-    from customer_value
-    group by period_start, segment
+    from summary
+    group by period_start
 
 ),
 
-expected as (
+customer_value_per_period as (
 
     select
-        expected_rows.period_start,
-        expected_rows.segment,
-        coalesce(customer_value_per_segment.customers, 0) as customers,
-        coalesce(customer_value_per_segment.revenue_eur, 0) as revenue_eur,
-        coalesce(customer_value_per_segment.classic_value_eur, 0) as classic_value_eur,
-        coalesce(customer_value_per_segment.value_transfer_eur, 0) as value_transfer_eur
-    from expected_rows
-    left join customer_value_per_segment
-        on
-            expected_rows.period_start = customer_value_per_segment.period_start
-            and expected_rows.segment = customer_value_per_segment.segment
+        customer_value.period_start,
+        any_value(seed.segment_rows) as segment_rows,
+        count(*) as customers,
+        sum(customer_value.revenue_eur) as revenue_eur,
+        sum(customer_value.classic_value_eur) as classic_value_eur,
+        sum(customer_value.value_transfer_eur) as value_transfer_eur
+    from customer_value
+    cross join seed
+    group by customer_value.period_start
 
 ),
 
 final as (
 
     select
-        coalesce(summary.period_start, expected.period_start) as period_start,
-        coalesce(summary.segment, expected.segment) as segment,
-        summary.customers as summary_customers,
-        expected.customers as customer_value_customers,
-        summary.revenue_eur as summary_revenue_eur,
-        expected.revenue_eur as customer_value_revenue_eur,
-        summary.classic_value_eur as summary_classic_value_eur,
-        expected.classic_value_eur as customer_value_classic_value_eur,
-        summary.value_transfer_eur as summary_value_transfer_eur,
-        expected.value_transfer_eur as customer_value_transfer_eur
-    from summary
-    full outer join expected
-        on
-            summary.period_start = expected.period_start
-            and summary.segment = expected.segment
+        coalesce(
+            summary_per_period.period_start,
+            customer_value_per_period.period_start
+        ) as period_start,
+        summary_per_period.segment_rows as summary_segment_rows,
+        customer_value_per_period.segment_rows as seed_segments,
+        summary_per_period.customers as summary_customers,
+        customer_value_per_period.customers as customer_value_customers,
+        summary_per_period.revenue_eur as summary_revenue_eur,
+        customer_value_per_period.revenue_eur as customer_value_revenue_eur,
+        summary_per_period.classic_value_eur as summary_classic_value_eur,
+        customer_value_per_period.classic_value_eur as customer_value_classic_value_eur,
+        summary_per_period.value_transfer_eur as summary_value_transfer_eur,
+        customer_value_per_period.value_transfer_eur as customer_value_transfer_eur
+    from summary_per_period
+    full outer join customer_value_per_period
+        on summary_per_period.period_start = customer_value_per_period.period_start
     where
-        summary.customers is distinct from expected.customers
-        or summary.revenue_eur is distinct from expected.revenue_eur
-        or summary.classic_value_eur is distinct from expected.classic_value_eur
-        or summary.value_transfer_eur is distinct from expected.value_transfer_eur
+        summary_per_period.segment_rows is distinct from customer_value_per_period.segment_rows
+        or summary_per_period.customers is distinct from customer_value_per_period.customers
+        or summary_per_period.revenue_eur is distinct from customer_value_per_period.revenue_eur
+        or summary_per_period.classic_value_eur
+        is distinct from customer_value_per_period.classic_value_eur
+        or summary_per_period.value_transfer_eur
+        is distinct from customer_value_per_period.value_transfer_eur
 
 )
 

@@ -1,0 +1,1 @@
+"""Dagster only, by concern; `definitions.py` merges them into the code location."""

@@ -1,0 +1,1 @@
+"""The nightly job, its schedule and the new-delivery sensor."""

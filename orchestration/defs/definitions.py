@@ -1,0 +1,51 @@
+"""The code location: the Definitions of every concern, merged.
+
+ingest (raw assets and their checks), dbt (models, seeds, tests as checks), publish (the
+published warehouse), automation (the nightly job, its schedule, the new-delivery sensor), and
+the resources they share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration import settings
+from orchestration.defs.automation.jobs import nightly_job
+from orchestration.defs.automation.schedules import nightly_schedule
+from orchestration.defs.automation.sensors import new_delivery_sensor
+from orchestration.defs.dbt.assets import build_dbt_assets
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, project_at
+from orchestration.defs.ingest.assets import raw_assets
+from orchestration.defs.publish.assets import build_publish_asset
+from orchestration.defs.resources import WarehouseResource
+
+
+def build_definitions(
+    landing_dir: str | Path | None = None,
+    warehouse_path: str | Path | None = None,
+    dbt_project_dir: str | Path | None = None,
+) -> dg.Definitions:
+    """The deployment; the arguments override the environment (and, for tests, the dbt
+    project)."""
+    project = project_at(dbt_project_dir)
+    dbt_models = build_dbt_assets(project)
+    marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
+    return dg.Definitions(
+        assets=[*raw_assets, dbt_models, build_publish_asset(marts)],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        sensors=[new_delivery_sensor],
+        resources={
+            "warehouse": WarehouseResource(
+                landing_dir=str(settings.landing_dir(landing_dir)),
+                warehouse_path=str(settings.warehouse_path(warehouse_path)),
+            ),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE),
+        },
+    )
+
+
+defs = build_definitions()

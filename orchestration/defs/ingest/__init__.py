@@ -1,0 +1,1 @@
+"""The raw assets (one landing file each, partitioned by extract date) and their checks."""

@@ -1,0 +1,110 @@
+"""The three raw assets: one landing file each, partitioned by extract date."""
+
+
+from datetime import date
+
+import dagster as dg
+
+from orchestration.defs.constants import (
+    INGEST_GROUP,
+    WAREHOUSE_POOL,
+    delivery_partitions,
+    raw_asset_key,
+)
+from orchestration.defs.ingest import checks
+from orchestration.defs.resources import WarehouseResource
+from orchestration.lib import audit
+from orchestration.lib.ingest.spec import ENTITIES
+from orchestration.lib.progress import report
+
+
+def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entity: str):
+    from orchestration.lib.ingest.loader import (
+        FileRefused,
+        ensure_schemas,
+        load_file,
+        release_pending,
+    )
+
+    extract_date = date.fromisoformat(context.partition_key)
+    path = warehouse.landing / context.partition_key / f"{entity}.csv"
+    key = raw_asset_key(entity)
+    with warehouse.writer() as con:
+        ensure_schemas(con)
+        if not path.exists():
+            released = release_pending(con, extract_date, entity)
+            report(f"  {context.partition_key} {entity}: no file in this delivery"
+                   + (f", {released} held rows released" if released else ""), context)
+            result = None
+        else:
+            try:
+                result = load_file(con, warehouse.landing, extract_date, entity)
+            except FileRefused as refused:
+                report(f"  {context.partition_key} {entity}: REFUSED: {refused}", context)
+                raise dg.Failure(description=str(refused), allow_retries=False) from refused
+        open_rejections = audit.open_rejections(con, extract_date, entity)
+        counted = audit.recount(con, entity, result.source_file) if result else None
+
+    metadata: dict = {"extract_date": context.partition_key}
+    if result is not None:
+        if result.skipped_unchanged:
+            report(f"  {context.partition_key} {entity}: unchanged (same sha256), skipped",
+                   context)
+        else:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.rejected_by_reason.items()))
+            report(
+                f"  {context.partition_key} {entity}: read {result.rows_read}, "
+                f"loaded {result.rows_loaded}, rejected {result.rows_rejected}"
+                + (f" ({reasons})" if reasons else "")
+                + (f"; extra columns ignored: {', '.join(result.extra_columns)}"
+                   if result.extra_columns else ""),
+                context,
+            )
+        metadata.update(
+            {
+                "source_file": result.source_file,
+                "sha256": result.sha256,
+                "dialect": result.dialect,
+                "rows_read": result.rows_read,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
+                "extra_columns": ", ".join(result.extra_columns),
+                "skipped_unchanged": result.skipped_unchanged,
+            }
+        )
+    yield dg.MaterializeResult(
+        asset_key=key,
+        metadata=metadata,
+        check_results=checks.check_results(key, result, open_rejections, counted),
+    )
+
+
+def _make_raw_asset(entity: str, upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    key = raw_asset_key(entity)
+
+    @dg.asset(
+        key=key,
+        group_name=INGEST_GROUP,
+        partitions_def=delivery_partitions,
+        deps=upstream,
+        check_specs=checks.check_specs(key),
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb", "csv"},
+        description=f"raw.{entity}: the accepted rows of every delivery's {entity}.csv, typed, "
+        "with lineage (extract_date, source_file, line_number, loaded_at). Rejected rows go to "
+        "audit.rejected_rows with their reason.",
+    )
+    def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        # a busy warehouse is retried; a refused file raises Failure(allow_retries=False)
+        with warehouse.retry_transient():
+            yield from _load(context, warehouse, entity)
+
+    return _raw
+
+
+# customers before orders and activities, so that a customer's first delivery is known in time
+raw_assets = [
+    _make_raw_asset(entity, [raw_asset_key("customers")] if entity != "customers" else [])
+    for entity in ENTITIES
+]

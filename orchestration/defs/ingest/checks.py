@@ -1,0 +1,93 @@
+"""Asset checks of the raw assets: what Great Expectations and the load log say of each load."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.lib.audit import Recount
+
+EXPECTATIONS_CHECK = "great_expectations"
+RECONCILIATION_CHECK = "load_reconciles"
+OPEN_REJECTIONS_CHECK = "no_open_rejections"
+
+
+def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            EXPECTATIONS_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description=f"The Great Expectations suite expectations/{asset_key.path[-1]}.json, "
+            "run on the rows that landed. Blocking: nothing downstream builds on a failure.",
+        ),
+        dg.AssetCheckSpec(
+            RECONCILIATION_CHECK,
+            asset=asset_key,
+            blocking=True,
+            description="rows_read = rows_loaded + rows_rejected for the file of this delivery.",
+        ),
+        dg.AssetCheckSpec(
+            OPEN_REJECTIONS_CHECK,
+            asset=asset_key,
+            blocking=False,
+            description="Warns while rows of this delivery are rejected and not yet resolved.",
+        ),
+    ]
+
+
+def check_results(
+    asset_key: dg.AssetKey, result, open_rejections: int, counted: Recount | None = None
+) -> list[dg.AssetCheckResult]:
+    """Turn one file's LoadResult (or None when the delivery had no such file) and its recount
+    into check results."""
+    if result is None:
+        return [
+            dg.AssetCheckResult(check_name=name, asset_key=asset_key, passed=True,
+                                metadata={"note": "no file in this delivery"})
+            for name in (EXPECTATIONS_CHECK, RECONCILIATION_CHECK)
+        ] + [_open_rejections(asset_key, open_rejections)]
+
+    # expectation_results maps the suite's entity to its summary (one suite per extract); a
+    # file skipped as unchanged passed its suite when it was loaded (else it is loaded again)
+    suites = list((result.expectation_results or {}).values())
+    gx = suites[0] if suites else {}
+    gx_passed = bool(gx.get("success", False)) or result.skipped_unchanged
+    gx_meta = {
+        "suite": gx.get("suite", ""),
+        "evaluated_expectations": gx.get("evaluated_expectations", 0),
+        "successful_expectations": gx.get("successful_expectations", 0),
+        "rows_validated": gx.get("rows_validated", 0),
+        "rows_rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
+        "unsuccessful_expectations": dg.MetadataValue.json(
+            gx.get("unsuccessful_expectations", [])
+        ),
+    }
+    if result.skipped_unchanged:
+        gx_meta["note"] = "file unchanged; its suite passed when it was loaded"
+    reconciles = result.rows_read == result.rows_loaded + result.rows_rejected and (
+        counted is not None and counted.reconciles
+    )
+    return [
+        dg.AssetCheckResult(
+            check_name=EXPECTATIONS_CHECK, asset_key=asset_key, passed=gx_passed, metadata=gx_meta,
+            severity=dg.AssetCheckSeverity.ERROR,
+        ),
+        dg.AssetCheckResult(
+            check_name=RECONCILIATION_CHECK, asset_key=asset_key, passed=reconciles,
+            metadata={
+                "rows_read": result.rows_read,
+                "rows_loaded": result.rows_loaded,
+                "rows_rejected": result.rows_rejected,
+                "recounted_in_raw": counted.in_raw if counted else -1,
+                "recounted_rejected": counted.rejected if counted else -1,
+            },
+        ),
+        _open_rejections(asset_key, open_rejections),
+    ]
+
+
+def _open_rejections(asset_key: dg.AssetKey, open_rejections: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=OPEN_REJECTIONS_CHECK, asset_key=asset_key, passed=open_rejections == 0,
+        severity=dg.AssetCheckSeverity.WARN, metadata={"open_rejections": open_rejections},
+    )

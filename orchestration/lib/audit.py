@@ -1,0 +1,300 @@
+"""The audit schema: its tables and every query of them.
+
+- `audit.load_log`: one row per file loaded (sha256, rows read = loaded + rejected, dialect,
+  extra columns, an identical earlier file, whether its Great Expectations suite passed).
+- `audit.rejected_rows`: one row per rejected input row (file, line, reason, detail, the raw
+  record as JSON); `is_open` while the row waits for its customer.
+- `audit.pending_<entity>`: the typed rows of orders and activities whose customer is in no
+  snapshot yet (the raw table's columns). They move into raw once a snapshot brings the
+  customer, and their rejection is then resolved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+
+from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER
+
+LOAD_LOG_DDL = """create table if not exists audit.load_log (
+    extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP,
+    dialect VARCHAR, extra_columns VARCHAR, identical_to VARCHAR,
+    expectations_passed BOOLEAN)"""
+
+REJECTED_ROWS_DDL = """create table if not exists audit.rejected_rows (
+    extract_date DATE, source_file VARCHAR, entity VARCHAR, line_number BIGINT,
+    reason VARCHAR, detail VARCHAR, raw_record VARCHAR, is_open BOOLEAN,
+    resolved_at TIMESTAMP, resolved_extract_date DATE)"""
+
+_FILE = "extract_date = $d and source_file = $f"
+
+
+def ensure_schema(con) -> None:
+    """Create schema audit and its tables when missing."""
+    con.execute("create schema if not exists audit")
+    con.execute(LOAD_LOG_DDL)
+    con.execute(REJECTED_ROWS_DDL)
+    for entity in HELD_ENTITIES:
+        con.execute(
+            f"create table if not exists audit.pending_{entity} ({SPECS[entity].table_ddl})"
+        )
+
+
+# --- one file's load ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoggedLoad:
+    """What audit.load_log holds of one file's last load."""
+
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    dialect: str
+    extra_columns: list[str]
+    expectations_passed: bool | None
+
+
+def logged_load(con, extract_date: dt.date, source_file: str) -> LoggedLoad | None:
+    row = con.execute(
+        "select sha256, rows_read, rows_loaded, rows_rejected, dialect, extra_columns, "
+        f"expectations_passed from audit.load_log where {_FILE}",
+        {"d": extract_date, "f": source_file},
+    ).fetchone()
+    if row is None:
+        return None
+    return LoggedLoad(row[0], row[1], row[2], row[3], row[4], json.loads(row[5] or "[]"), row[6])
+
+
+def rejected_by_reason(con, extract_date: dt.date, source_file: str) -> dict[str, int]:
+    rows = con.execute(
+        f"select reason, count(*) from audit.rejected_rows where {_FILE} "
+        "group by reason order by reason",
+        {"d": extract_date, "f": source_file},
+    ).fetchall()
+    return dict(rows)
+
+
+def identical_file(con, sha256: str) -> str | None:
+    """The earliest file loaded with the same bytes, if any."""
+    row = con.execute(
+        "select source_file from audit.load_log where sha256 = $s "
+        "order by extract_date, source_file limit 1",
+        {"s": sha256},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def forget_file(con, extract_date: dt.date, source_file: str, entity: str) -> None:
+    """Delete what the audit tables hold of one file (before it is loaded again)."""
+    params = {"d": extract_date, "f": source_file}
+    if entity in HELD_ENTITIES:
+        con.execute(f"delete from audit.pending_{entity} where {_FILE}", params)
+    for table in ("rejected_rows", "load_log"):
+        con.execute(f"delete from audit.{table} where {_FILE}", params)
+
+
+def log_load(
+    con, *, extract_date: dt.date, source_file: str, entity: str, sha256: str,
+    rows_read: int, rows_loaded: int, loaded_at: dt.datetime, dialect: str,
+    extra_columns: list[str], identical_to: str | None,
+) -> None:
+    """The file's audit.load_log row; its suite's verdict follows (`record_expectations`)."""
+    con.execute(
+        "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
+        "$rejected, $at, $dialect, $extra, $identical, null)",
+        {
+            "d": extract_date, "f": source_file, "entity": entity, "sha": sha256,
+            "read": rows_read, "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
+            "at": loaded_at, "dialect": dialect, "extra": json.dumps(extra_columns),
+            "identical": identical_to,
+        },
+    )
+
+
+def record_expectations(con, extract_date: dt.date, source_file: str, passed: bool) -> None:
+    con.execute(
+        f"update audit.load_log set expectations_passed = $p where {_FILE}",
+        {"p": passed, "d": extract_date, "f": source_file},
+    )
+
+
+def record_rejections(
+    con, extract_date: dt.date, source_file: str, entity: str, raw_record_sql: str
+) -> None:
+    """Insert the rejected rows of `_rej` (line_number, reason, detail) with their raw record
+    (`raw_record_sql` over the `_src` row `s`); only an unknown customer's row is open."""
+    con.execute(
+        f"""insert into audit.rejected_rows
+            select $d, $f, $entity, r.line_number, r.reason, r.detail, {raw_record_sql},
+                   r.reason = '{UNKNOWN_CUSTOMER}', NULL, NULL
+            from _rej as r join _src as s on s.line_number = r.line_number
+            order by r.line_number""",
+        {"d": extract_date, "f": source_file, "entity": entity},
+    )
+
+
+def hold_pending(con, entity: str, rows_sql: str, params: dict) -> None:
+    """Keep the typed rows of `rows_sql` (the raw table's columns) that `_rej` rejected for an
+    unknown customer, until a snapshot brings the customer."""
+    columns = ", ".join(f'"{c}"' for c in SPECS[entity].table_columns)
+    con.execute(
+        f"insert into audit.pending_{entity} ({columns}) {rows_sql} "
+        "where exists (select 1 from _rej as r where r.line_number = t.line_number "
+        f"and r.reason = '{UNKNOWN_CUSTOMER}')",
+        params,
+    )
+
+
+def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
+    """Move held rows whose customer is now in any snapshot into raw (same lineage) and
+    resolve their rejection; `extract_date` is the delivery that resolves them."""
+    if entity not in HELD_ENTITIES:
+        return 0
+    cols = ", ".join(f'"{c}"' for c in SPECS[entity].table_columns)
+    con.execute(
+        f"""create or replace temp table _released as
+            select {cols} from audit.pending_{entity} as p
+            where exists (select 1 from raw.customers as c
+                          where c.customer_id = p.customer_id)"""
+    )
+    released = con.execute("select count(*) from _released").fetchone()[0]
+    if released:
+        con.execute(f"insert into raw.{entity} ({cols}) select {cols} from _released")
+        con.execute(
+            f"""update audit.rejected_rows as r
+               set is_open = false, resolved_at = $now, resolved_extract_date = $d
+               from _released as x
+               where r.entity = $entity and r.reason = '{UNKNOWN_CUSTOMER}' and r.is_open
+                 and r.extract_date = x.extract_date and r.source_file = x.source_file
+                 and r.line_number = x.line_number""",
+            {"now": now, "d": extract_date, "entity": entity},
+        )
+        con.execute(
+            f"""delete from audit.pending_{entity} as p using _released as x
+                where p.extract_date = x.extract_date and p.source_file = x.source_file
+                  and p.line_number = x.line_number"""
+        )
+    con.execute("drop table _released")
+    return released
+
+
+# --- what the checks read -------------------------------------------------------------------
+
+def open_rejections(con, extract_date: dt.date, entity: str) -> int:
+    """Rejected rows of one delivery and entity still waiting for their customer."""
+    row = con.execute(
+        "select count(*) from audit.rejected_rows where extract_date = ? and entity = ? "
+        "and is_open",
+        [extract_date, entity],
+    ).fetchone()
+    return int(row[0])
+
+
+@dataclass(frozen=True)
+class Recount:
+    """A file's rows counted again in the tables, independently of the loader's arithmetic."""
+
+    rows_read: int  # as audit.load_log recorded it
+    in_raw: int  # rows of the file in the raw table (held rows released later included)
+    rejected: int  # rows of the file in audit.rejected_rows, less those released later
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.in_raw + self.rejected
+
+
+def recount(con, entity: str, source_file: str) -> Recount | None:
+    logged = con.execute(
+        "select rows_read from audit.load_log where source_file = ?", [source_file]
+    ).fetchone()
+    if logged is None:
+        return None
+    in_raw = con.execute(
+        f"select count(*) from raw.{entity} where source_file = ?", [source_file]
+    ).fetchone()[0]
+    rejected = con.execute(
+        "select count(*) from audit.rejected_rows where source_file = ? "
+        f"and not (reason = '{UNKNOWN_CUSTOMER}' and not is_open)",
+        [source_file],
+    ).fetchone()[0]
+    return Recount(int(logged[0]), int(in_raw), int(rejected))
+
+
+# --- what `cvm load`, the schedule and the summary read -------------------------------------
+
+class LoadLogEntry(NamedTuple):
+    source_file: str
+    sha256: str
+    loaded_at: dt.datetime
+    expectations_passed: bool | None
+
+
+def read_load_log(path: Path) -> list[LoadLogEntry]:
+    """Every file in a warehouse's audit.load_log, or [] when the file or the table does not
+    exist yet. Read-only."""
+    if not path.exists():
+        return []
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'audit' and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        rows = con.execute(
+            "select source_file, sha256, loaded_at, expectations_passed "
+            "from audit.load_log order by all"
+        ).fetchall()
+    finally:
+        con.close()
+    return [LoadLogEntry(*row) for row in rows]
+
+
+def loaded_files(log: list[LoadLogEntry]) -> dict[str, str]:
+    """source_file -> sha256 of the files that count as loaded: a file whose Great
+    Expectations suite failed stays pending, so that the next load checks it again."""
+    return {e.source_file: e.sha256 for e in log if e.expectations_passed is not False}
+
+
+class EntityTotals(NamedTuple):
+    entity: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+
+
+class ReasonCount(NamedTuple):
+    reason: str
+    rows: int
+    still_open: int
+
+
+_DELIVERIES = "where extract_date in (select unnest(?::date[]))"
+
+
+def totals_by_entity(con, extract_dates: list[str]) -> list[EntityTotals]:
+    """Rows read, loaded and rejected per entity over the given deliveries."""
+    rows = con.execute(
+        "select entity, sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
+        f"from audit.load_log {_DELIVERIES} group by entity order by entity",
+        [extract_dates],
+    ).fetchall()
+    return [EntityTotals(*row) for row in rows]
+
+
+def rejections_by_reason(con, extract_dates: list[str]) -> list[ReasonCount]:
+    """Rejected rows per reason over the given deliveries, and how many are still open."""
+    rows = con.execute(
+        "select reason, count(*), count(*) filter (where is_open) from audit.rejected_rows "
+        f"{_DELIVERIES} group by reason order by reason",
+        [extract_dates],
+    ).fetchall()
+    return [ReasonCount(*row) for row in rows]

@@ -1,0 +1,1 @@
+"""Landing file -> typed raw table: spec, dialect, reading, row rules, writing, expectations."""

@@ -1,0 +1,227 @@
+"""Great Expectations suites (expectations/<entity>.json) run on the rows a load landed.
+
+What is validated: the ACCEPTED rows of this load (raw.<entity> rows of this folder and
+file), so a failing suite means the row rules let something bad through; the rows the rules
+rejected are reported beside the suite result, by reason, and do not fail it.
+
+Memory stays bounded: the rows are streamed from DuckDB in chunks of at most CHUNK_ROWS rows,
+under the load's DuckDB memory limit, each chunk is validated on its own, and the
+per-expectation results are summed over the chunks (element and unexpected counts; an
+expectation succeeds when it succeeds on every chunk). Every accepted row is validated; no
+sampling. Only the columns the suite names are fetched (all of them when an expectation is not
+about named columns); decimals come as DOUBLE and integers as BIGINT, so that GX compares them
+vectorised. The rows come in table (storage) order, not sorted by line number: the totals do
+not depend on the order; the example values of a failed expectation are the first ones in
+storage order, the same on every run over the same table (a parallel insert may place some
+row groups out of line order, so they need not be the lowest line numbers).
+
+great_expectations is imported inside the functions (it costs seconds to import). The GX
+context (ephemeral, progress bars off) is built once per process and built suites are kept,
+so a second load in the same process pays neither again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+
+from orchestration import settings
+from orchestration.lib.ingest.catalogue import read_catalogue
+from orchestration.lib.ingest.spec import EntitySpec
+from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER
+from orchestration.lib.warehouse.connection import memory_budget
+
+CHUNK_ROWS = 200_000
+
+
+def suite_path(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> Path:
+    return Path(directory) / f"{entity}.json"
+
+
+def load_suite_json(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> dict:
+    """The stored suite with the catalogue placeholder filled from the dbt seed."""
+    suite = json.loads(suite_path(entity, directory).read_text(encoding="utf-8"))
+    for expectation in suite.get("expectations", []):
+        kwargs = expectation.get("kwargs", {})
+        if kwargs.get("value_set") == CATALOGUE_PLACEHOLDER:
+            kwargs["value_set"] = sorted(read_catalogue())
+    return suite
+
+
+_LOCK = threading.Lock()
+_CONTEXT: list = []  # the process's GX context, once built
+_SUITES: dict[str, object] = {}  # built suites by their JSON text
+
+
+def _context():
+    """The process's ephemeral GX context, progress bars off (built on first use)."""
+    with _LOCK:
+        if not _CONTEXT:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            _CONTEXT.append(context)
+        return _CONTEXT[0]
+
+
+def _build_suite(suite_json: dict):
+    """The GX suite of `suite_json`, built once per distinct suite and kept.
+
+    The suite is not stored in the context: validation needs only its expectations, and two
+    suites of the same name (a stored one and an edited copy) can then live side by side.
+    """
+    key = json.dumps(suite_json, sort_keys=True, default=str)
+    with _LOCK:
+        suite = _SUITES.get(key)
+    if suite is not None:
+        return suite
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    suite = gx.ExpectationSuite(name=suite_json["name"], meta=suite_json.get("meta"))
+    for config in suite_json.get("expectations", []):
+        configuration = ExpectationConfiguration(
+            type=config["type"], kwargs=config["kwargs"], meta=config.get("meta")
+        )
+        suite.add_expectation(configuration.to_domain_obj())
+    with _LOCK:
+        return _SUITES.setdefault(key, suite)
+
+
+_COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
+
+
+def suite_columns(spec: EntitySpec, suite_json: dict) -> list[str] | None:
+    """The spec columns the suite reads, in spec order; None when it may need them all.
+
+    A column-level expectation names its columns in its kwargs; any other expectation (table
+    level, or naming no column) may look at every column, so then all are fetched, as they
+    are when the suite names none of the spec's columns.
+    """
+    named: set[str] = set()
+    for config in suite_json.get("expectations", []):
+        if not str(config.get("type", "")).startswith(("expect_column_", "expect_multicolumn_")):
+            return None
+        kwargs = config.get("kwargs", {})
+        found = False
+        for key in _COLUMN_KWARGS:
+            value = kwargs.get(key)
+            if isinstance(value, str):
+                named.add(value)
+                found = True
+            elif isinstance(value, (list, tuple)):
+                named.update(str(v) for v in value)
+                found = True
+        if not found:
+            return None
+    return [c.name for c in spec.columns if c.name in named] or None
+
+
+def _select_sql(spec: EntitySpec, columns: list[str] | None = None) -> str:
+    """The accepted rows of one load ($d, $f): `columns` (default all), unsorted."""
+    wanted = None if columns is None else set(columns)
+    cols = []
+    for c in spec.columns:
+        if wanted is not None and c.name not in wanted:
+            continue
+        if c.kind == "decimal":
+            cols.append(f'cast("{c.name}" as double) as "{c.name}"')
+        elif c.kind == "int":
+            cols.append(f'cast("{c.name}" as bigint) as "{c.name}"')
+        else:
+            cols.append(f'"{c.name}"')
+    return (
+        f"select {', '.join(cols)} from raw.{spec.name} "
+        "where extract_date = $d and source_file = $f"
+    )
+
+
+def _merge(total: dict, result) -> None:
+    """Add one chunk's validation result to the running per-expectation totals."""
+    for item in result.results:
+        config = item.expectation_config
+        column = config.kwargs.get("column") or config.kwargs.get("column_list")
+        key = f"{config.type}({column})"
+        entry = total.setdefault(
+            key, {"expectation": config.type, "column": column, "success": True,
+                  "element_count": 0, "unexpected_count": 0, "partial_unexpected": []},
+        )
+        entry["success"] = entry["success"] and bool(item.success)
+        res = item.result or {}
+        entry["element_count"] += int(res.get("element_count") or 0)
+        entry["unexpected_count"] += int(res.get("unexpected_count") or 0)
+        for value in res.get("partial_unexpected_list") or []:
+            if len(entry["partial_unexpected"]) < 5:
+                entry["partial_unexpected"].append(str(value))
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            entry["exception"] = str(item.exception_info.get("exception_message"))
+
+
+def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dict) -> dict:
+    """Run a suite over the rows of `sql`, chunk by chunk; a JSON-able summary."""
+    from great_expectations.validator.v1_validator import Validator
+
+    context = _context()
+    suite = _build_suite(suite_json)
+    # A data source of its own per run: its execution engine holds the last chunk, and
+    # deleting the data source afterwards lets that chunk go.
+    source_name = f"ingest_{uuid.uuid4().hex}"
+    asset = context.data_sources.add_pandas(source_name).add_dataframe_asset(spec.name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("chunk")
+    totals: dict = {}
+    rows = 0
+    vectors = max(1, CHUNK_ROWS // 2048)
+    try:
+        with memory_budget(con):
+            cursor = con.cursor()
+            try:
+                cursor.execute(sql, params)
+                while True:
+                    frame = cursor.fetch_df_chunk(vectors)
+                    empty = frame.empty
+                    if rows and empty:
+                        break
+                    rows += len(frame)
+                    # one Validator per chunk: it builds (and fingerprints) the batch once
+                    validator = Validator(
+                        batch_definition=batch_definition, result_format="SUMMARY",
+                        batch_parameters={"dataframe": frame},
+                    )
+                    del frame  # the batch holds it; gone with the validator
+                    _merge(totals, validator.validate_expectation_suite(suite))
+                    del validator
+                    if empty:
+                        break
+            finally:
+                cursor.close()
+    finally:
+        context.data_sources.delete(source_name)
+    failed = [entry for entry in totals.values() if not entry["success"]]
+    return {
+        "suite": suite_json["name"],
+        "success": not failed,
+        "rows_validated": rows,
+        "evaluated_expectations": len(totals),
+        "successful_expectations": len(totals) - len(failed),
+        "unsuccessful_expectations": failed,
+    }
+
+
+def validate_load(con, spec: EntitySpec, extract_date, source_file: str, load_result) -> dict:
+    """The suite result for one load: accepted rows validated, rejected rows counted."""
+    suite_json = load_suite_json(spec.name)
+    result = validate_rows(
+        con, spec, _select_sql(spec, suite_columns(spec, suite_json)),
+        {"d": extract_date, "f": source_file}, suite_json,
+    )
+    result["rows_rejected_by_rules"] = load_result.rows_rejected
+    result["rejected_by_reason"] = dict(load_result.rejected_by_reason)
+    return {spec.name: result}

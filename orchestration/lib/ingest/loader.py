@@ -1,0 +1,187 @@
+"""Landing file -> typed raw table, in one transaction per file.
+
+`load_file(con, landing_root, extract_date, entity)` loads `<landing_root>/<date>/<entity>.csv`
+into `raw.<entity>` (architecture.md, "Python API of the ingest"), in these steps:
+
+1. refuse what cannot be read: no file, 0 bytes, undecodable bytes (dialect.scan_file, which
+   also gives the sha256), a required column missing -> FileRefused, nothing written;
+2. skip bytes already loaded: the same sha256 for the same folder and file, unless its
+   Great Expectations suite failed;
+3. read every record with its physical line (reading.normalise);
+4. in one transaction: forget the file's earlier load (raw and audit rows), release held
+   rows whose customer is now known, judge and write the rows (writing.write_rows), log the
+   load (audit.log_load). DuckDB's memory limit is lowered meanwhile, so that big files spill
+   instead of growing in RAM;
+5. after the commit, run the Great Expectations suite on the rows that landed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestration.lib import audit
+from orchestration.lib.ingest import dialect as dl
+from orchestration.lib.ingest import expectations, reading, writing
+from orchestration.lib.ingest.catalogue import read_catalogue
+from orchestration.lib.ingest.spec import EntitySpec, get_spec
+from orchestration.lib.warehouse.connection import memory_budget, transaction
+
+
+class FileRefused(Exception):
+    """A whole landing file refused: its message names the file (and the column)."""
+
+
+@dataclass
+class LoadResult:
+    source_file: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    skipped_unchanged: bool = False
+    extra_columns: list[str] = field(default_factory=list)
+    dialect: str = ""
+    expectation_results: dict = field(default_factory=dict)
+    released_pending: int = 0
+
+
+def ensure_schemas(con) -> None:
+    """Create schemas raw and audit and their tables when missing (architecture.md)."""
+    writing.ensure_raw_tables(con)
+    audit.ensure_schema(con)
+
+
+def release_pending(con, extract_date, entity: str) -> int:
+    """Release held rows of `entity` whose customer is now known, for a delivery that has no
+    file of this entity. Returns the number of rows released."""
+    ensure_schemas(con)
+    with transaction(con):
+        return audit.release_pending(con, _as_date(extract_date), entity, dt.datetime.now())
+
+
+def load_file(
+    con,
+    landing_root,
+    extract_date,
+    entity: str,
+    *,
+    run_expectations: bool = True,
+    force: bool = False,
+    catalogue: frozenset[str] | None = None,
+) -> LoadResult:
+    """Load one landing file into raw.<entity>; see the module docstring.
+
+    `force=True` reloads even when the sha256 is unchanged.
+    """
+    spec = get_spec(entity)
+    date = _as_date(extract_date)
+    source_file = f"{date.isoformat()}/{entity}.csv"
+    scan = _scan(Path(landing_root) / source_file, source_file)
+    ensure_schemas(con)
+    previous = audit.logged_load(con, date, source_file)
+    if _unchanged(previous, scan, force):
+        return _skipped(con, date, source_file, entity, scan, previous)
+
+    dialect = dl.detect_dialect(Path(landing_root) / source_file, scan.encoding)
+    with tempfile.TemporaryDirectory(prefix="cvm_ingest_") as tmp:
+        records = reading.normalise(
+            Path(landing_root) / source_file, dialect, Path(tmp) / "records.csv"
+        )
+        positions, extra = _check_header(source_file, spec, records.header)
+        result = _write(
+            con, spec, date, source_file, scan, dialect, records, positions, extra,
+            catalogue if catalogue is not None else read_catalogue(),
+        )
+    if run_expectations:
+        result.expectation_results = expectations.validate_load(
+            con, spec, date, source_file, result
+        )
+        passed = all(suite.get("success") for suite in result.expectation_results.values())
+        audit.record_expectations(con, date, source_file, passed)
+    return result
+
+
+def _as_date(extract_date) -> dt.date:
+    if isinstance(extract_date, dt.date):
+        return extract_date
+    return dt.date.fromisoformat(str(extract_date))
+
+
+def _scan(path: Path, source_file: str) -> dl.FileScan:
+    """The file's sha256 and encoding, or FileRefused for a file that cannot be read."""
+    if not path.is_file():
+        raise FileRefused(f"{source_file}: file not found")
+    if path.stat().st_size == 0:
+        raise FileRefused(f"{source_file}: empty file (0 bytes)")
+    try:
+        return dl.scan_file(path)
+    except dl.UndecodableFile as error:
+        raise FileRefused(f"{source_file}: {error}") from None
+
+
+def _check_header(source_file: str, spec: EntitySpec, header: list[str]):
+    positions, extra = reading.match_columns(header, spec.column_names)
+    missing = [name for name in spec.required_columns if name not in positions]
+    if missing:
+        raise FileRefused(
+            f"{source_file}: required column {', '.join(missing)} missing "
+            f"(header: {', '.join(h.strip() for h in header)})"
+        )
+    return positions, extra
+
+
+def _unchanged(previous: audit.LoggedLoad | None, scan: dl.FileScan, force: bool) -> bool:
+    """Unchanged bytes are skipped, unless the suite failed on them: then they are loaded and
+    validated again, so that a failed blocking check keeps blocking."""
+    return (
+        previous is not None and previous.sha256 == scan.sha256
+        and previous.expectations_passed is not False and not force
+    )
+
+
+def _skipped(con, date, source_file, entity, scan, previous: audit.LoggedLoad) -> LoadResult:
+    released = release_pending(con, date, entity)
+    return LoadResult(
+        source_file=source_file, sha256=scan.sha256, rows_read=previous.rows_read,
+        rows_loaded=previous.rows_loaded, rows_rejected=previous.rows_rejected,
+        rejected_by_reason=audit.rejected_by_reason(con, date, source_file),
+        skipped_unchanged=True, extra_columns=previous.extra_columns,
+        dialect=previous.dialect, released_pending=released,
+    )
+
+
+def _write(
+    con, spec: EntitySpec, date: dt.date, source_file: str, scan: dl.FileScan,
+    dialect: dl.Dialect, records: reading.Records, positions: dict[str, int],
+    extra: list[str], catalogue: frozenset[str],
+) -> LoadResult:
+    """Step 4 of the module docstring: everything the file changes, in one transaction."""
+    now = dt.datetime.now()
+    with memory_budget(con), transaction(con):
+        writing.delete_file_rows(con, spec.name, date, source_file)
+        audit.forget_file(con, date, source_file, spec.name)
+        released = audit.release_pending(con, date, spec.name, now)
+        con.execute("create or replace temp view _src as " + reading.records_sql(records))
+        counts = writing.write_rows(
+            con, spec, records.header, positions, dialect.decimal_comma, catalogue,
+            {"d": date, "f": source_file, "at": now},
+        )
+        con.execute("drop view _src")
+        rows_loaded = counts.pop("", 0)
+        rows_read = rows_loaded + sum(counts.values())
+        audit.log_load(
+            con, extract_date=date, source_file=source_file, entity=spec.name,
+            sha256=scan.sha256, rows_read=rows_read, rows_loaded=rows_loaded, loaded_at=now,
+            dialect=dialect.describe(), extra_columns=extra,
+            identical_to=audit.identical_file(con, scan.sha256),
+        )
+    return LoadResult(
+        source_file=source_file, sha256=scan.sha256, rows_read=rows_read,
+        rows_loaded=rows_loaded, rows_rejected=rows_read - rows_loaded,
+        rejected_by_reason=dict(sorted(counts.items())), extra_columns=extra,
+        dialect=dialect.describe(), released_pending=released,
+    )

@@ -1,0 +1,253 @@
+"""Row rules as DuckDB SQL, built from the spec: one reason per row, first that applies.
+
+Everything here returns SQL text; nothing touches a connection. The loader runs it
+set-based over the whole file (no Python loop per row).
+"""
+
+from __future__ import annotations
+
+from orchestration.lib.ingest.spec import (
+    DUPLICATE_KEY,
+    INVALID_DATE,
+    INVALID_NUMBER,
+    INVALID_VALUE,
+    MISSING_REQUIRED_FIELD,
+    NEGATIVE_VALUE,
+    REASONS,
+    UNKNOWN_CUSTOMER,
+    UNKNOWN_SERVICE_TYPE,
+    Column,
+    EntitySpec,
+)
+from orchestration.lib.ingest.values import parse_sql
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def text_ref(column: Column) -> str:
+    """The trimmed raw text of a column in the staging query (NULL when empty)."""
+    return quote_ident(f"t_{column.name}")
+
+
+def typed_sql(column: Column, decimal_comma: bool) -> str:
+    """The typed value of a column, computed from its trimmed text."""
+    value = text_ref(column)
+    if column.kind == "text":
+        if column.case == "lower":
+            return f"lower({value})"
+        if column.case == "upper":
+            return f"upper({value})"
+        return value
+    return parse_sql(column.kind, value, decimal_comma)
+
+
+def _shown(column: Column) -> str:
+    """SQL for "<column>: '<value>'" in a detail text."""
+    return f"{quote_literal(column.name + ': ')} || '''' || {text_ref(column)} || ''''"
+
+
+Check = tuple[str, str, str]  # (condition, reason, detail SQL)
+
+
+def _missing(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    return [
+        (f"{text_ref(c)} is null", MISSING_REQUIRED_FIELD, quote_literal(f"{c.name} is empty"))
+        for c in spec.columns if c.required
+    ]
+
+
+def _numbers(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    checks = []
+    for c in spec.columns:
+        if c.kind in ("int", "decimal"):
+            what = "an integer" if c.kind == "int" else "a number"
+            checks.append(
+                (f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
+                 INVALID_NUMBER, f"{_shown(c)} || {quote_literal(f' is not {what}')}")
+            )
+    return checks
+
+
+def _dates(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    return [
+        (f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
+         INVALID_DATE, f"{_shown(c)} || {quote_literal(f' is not a {c.kind}')}")
+        for c in spec.columns if c.kind in ("date", "timestamp")
+    ]
+
+
+def _values(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    """A record whose field count is not the header's, a value outside its allowed set, a
+    value that does not match its pattern."""
+    checks = [
+        (f"n_fields <> {width}", INVALID_VALUE,
+         f"'record has ' || n_fields || ' fields, the header {width}'")
+    ]
+    for c in spec.columns:
+        if c.allowed:
+            values = ", ".join(quote_literal(v) for v in c.allowed)
+            checks.append(
+                (f"{text_ref(c)} is not null and lower({text_ref(c)}) not in ({values})",
+                 INVALID_VALUE,
+                 f"{_shown(c)} || {quote_literal(' is not one of ' + ', '.join(c.allowed))}")
+            )
+        if c.pattern:
+            checks.append(
+                (f"{text_ref(c)} is not null and not regexp_full_match({text_ref(c)}, "
+                 f"{quote_literal(c.pattern)})",
+                 INVALID_VALUE, f"{_shown(c)} || ' is not a valid {c.name}'")
+            )
+    return checks
+
+
+def _below_minimum(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    return [
+        (f"{quote_ident(c.name)} < {c.min_value}", NEGATIVE_VALUE,
+         f"{_shown(c)} || {quote_literal(f' is below {c.min_value}')}")
+        for c in spec.columns if c.min_value is not None
+    ]
+
+
+def _service_type(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    if not spec.checks_service_type:
+        return []
+    c = spec.column("service_type_code")
+    codes = ", ".join(quote_literal(code) for code in sorted(catalogue)) or "NULL"
+    return [
+        (f"{text_ref(c)} not in ({codes})", UNKNOWN_SERVICE_TYPE,
+         f"{_shown(c)} || ' is not in the service catalogue'")
+    ]
+
+
+# the checks of one row on its own, by reason; the reasons that compare rows with other rows
+# (duplicate_key, unknown_customer) are in `rejections_sql`
+ROW_CHECKS = {
+    MISSING_REQUIRED_FIELD: _missing,
+    INVALID_NUMBER: _numbers,
+    INVALID_DATE: _dates,
+    INVALID_VALUE: _values,
+    NEGATIVE_VALUE: _below_minimum,
+    UNKNOWN_SERVICE_TYPE: _service_type,
+}
+
+
+def row_checks(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+    """(condition, reason, detail SQL) in the order of spec.REASONS.
+
+    The conditions read the staging columns t_<col> (trimmed text), <col> (typed value)
+    and n_fields (fields the record really had; `width` = fields of the header).
+    """
+    return [
+        check
+        for reason in REASONS if reason in ROW_CHECKS
+        for check in ROW_CHECKS[reason](spec, catalogue, width)
+    ]
+
+
+def case_sql(checks: list[Check], pick: int) -> str:
+    """CASE over the checks returning the reason (pick=1) or the detail (pick=2)."""
+    if not checks:
+        return "NULL::VARCHAR"
+    whens = " ".join(
+        f"when {cond} then {quote_literal(reason) if pick == 1 else detail}"
+        for cond, reason, detail in checks
+    )
+    return f"case {whens} end"
+
+
+def staging_sql(
+    spec: EntitySpec,
+    positions: dict[str, int],
+    catalogue: frozenset[str],
+    width: int,
+    decimal_comma: bool,
+    source: str = "_src",
+) -> str:
+    """SELECT over `source` (c0.., line_number, n_fields): line_number, the typed columns and
+    reason1/detail1 (the first per-row check that fails).
+
+    Columns absent from the header (optional ones) read as NULL. The raw texts are not kept:
+    the few rejected rows get theirs back from `_src` by line_number (`raw_record_sql`).
+    """
+    texts = []
+    for c in spec.columns:
+        if c.name in positions:
+            texts.append(f"nullif(trim(c{positions[c.name]}), '') as {text_ref(c)}")
+        else:
+            texts.append(f"NULL::VARCHAR as {text_ref(c)}")
+    typed = [f"{typed_sql(c, decimal_comma)} as {quote_ident(c.name)}" for c in spec.columns]
+    checks = row_checks(spec, catalogue, width)
+    values = ", ".join(quote_ident(c) for c in spec.column_names)
+    return f"""
+        with texts as (
+            select line_number, n_fields, {", ".join(texts)} from {source}
+        ),
+        typed as (
+            select *, {", ".join(typed)} from texts
+        )
+        select line_number, {values},
+               {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
+        from typed
+    """
+
+
+def rejections_sql(spec: EntitySpec) -> str:
+    """SELECT over `_typed` giving the rejected rows only: line_number, reason, detail.
+
+    reason1 (per-row checks) first; then duplicate_key: among rows that passed the per-row
+    checks, same key and same updated_at (NULL equals NULL) with more than one distinct
+    content -> every copy (identical copies share one content hash and all load); then
+    unknown_customer: customer_id in no customers snapshot loaded so far (any folder: a
+    reloaded older delivery must not lose rows whose customer arrived later).
+    The duplicate groups come from a grouped aggregate (usually empty) joined back, so no
+    window has to hold the whole file.
+    """
+    keys = [*spec.key, "updated_at"]
+    key = ", ".join(quote_ident(k) for k in keys)
+    content = ", ".join(quote_ident(c) for c in spec.column_names)
+    on = " and ".join(f"t.{quote_ident(k)} is not distinct from d.{quote_ident(k)}" for k in keys)
+    key_text = " || ', ' || ".join(
+        f"{quote_literal(k + '=')} || coalesce(cast(t.{quote_ident(k)} as varchar), '')"
+        for k in spec.key
+    )
+    if spec.checks_customer:
+        unknown = "known.customer_id is null"
+        join = """
+            left join (
+                select distinct customer_id from raw.customers
+            ) as known on known.customer_id = t.customer_id"""
+    else:
+        unknown, join = "false", ""
+    return f"""
+        with dups as (
+            select {key}, true as is_dup from _typed where reason1 is null
+            group by {key} having min(hash({content})) <> max(hash({content}))
+        ),
+        judged as (
+            select t.line_number,
+                case when t.reason1 is not null then t.reason1
+                     when d.is_dup then {quote_literal(DUPLICATE_KEY)}
+                     when {unknown} then {quote_literal(UNKNOWN_CUSTOMER)} end as reason,
+                case when t.reason1 is not null then t.detail1
+                     when d.is_dup then 'key ' || {key_text}
+                          || ' appears with the same updated_at and different content'
+                     when {unknown} then 'customer_id: ''' || t.customer_id
+                          || ''' is in no customers snapshot loaded so far' end as detail
+            from _typed as t
+            left join dups as d on t.reason1 is null and {on}
+            {join}
+        )
+        select * from judged where reason is not null
+    """
+
+
+def raw_record_sql(header: list[str], alias: str = "s") -> str:
+    """The raw_record JSON text (header name -> raw text) over the c0.. columns of `_src`."""
+    pairs = ", ".join(f"{quote_literal(name)}, {alias}.c{i}" for i, name in enumerate(header))
+    return f"cast(json_object({pairs}) as varchar)" if pairs else "'{}'"

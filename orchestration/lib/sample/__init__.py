@@ -1,0 +1,1 @@
+"""Sample extract generator: realistic landing folders, deterministic for a seed."""

@@ -1,0 +1,1 @@
+"""The warehouse files: the work copy, the one writer's lock, publishing."""
