@@ -38,7 +38,8 @@ def _load(args: argparse.Namespace) -> int:
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
     print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}")
-    outcome = run_load(landing_dir, warehouse)
+    outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
+                       dbt_vars=args.vars or "")
     if outcome.exit_code == 0 and warehouse.exists():
         print_summary(warehouse, outcome.loaded)
     return outcome.exit_code
@@ -74,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     load = sub.add_parser("load", help="load new deliveries, build, check and publish")
     load.add_argument("--landing", help="landing root (default: $CVM_LANDING_DIR)")
     load.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    load.add_argument("--full-refresh", action="store_true",
+                      help="rebuild every model from the raw zone instead of the delta")
+    load.add_argument("--vars", metavar="YAML",
+                      help="dbt vars for this run, e.g. '{period_grain: quarter}' (over "
+                      "dbt_project.yml and $CVM_DBT_VARS); changed vars rebuild everything")
     load.set_defaults(func=_load)
 
     chart = sub.add_parser("chart", help="portfolio chart of the latest period as PNG")

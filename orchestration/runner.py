@@ -2,6 +2,9 @@
 
 It asks the Definitions for the job and its raw assets (the `ingest` group), loads every
 pending delivery in date order, and builds, checks and publishes once, after the last one.
+The runs of one load share a session (a run tag): they prepare one next catalog together,
+and only the last one publishes it. A failed run discards it; the published warehouse stays
+as it was.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +20,21 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration import settings
-from orchestration.defs.constants import INGEST_GROUP, NIGHTLY_JOB
+from orchestration.defs.constants import (
+    INGEST_GROUP,
+    NIGHTLY_JOB,
+    SESSION_TAG,
+    delivery_partitions,
+)
 from orchestration.lib import audit, landing
 from orchestration.lib.progress import Progress
+from orchestration.lib.warehouse import catalog
+from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
 from orchestration.lib.warehouse.lock import write_lock
-from orchestration.lib.warehouse.storage import prepare_work_copy
+from orchestration.lib.warehouse.store import Store
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
 
 
 @dataclass
@@ -52,6 +64,8 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
+            while error is not None and error.cause is not None:  # the cause, not the wrapper
+                error = error.cause
             text = error.message.strip() if error else ""
             if event.step_failure_data.user_failure_data is not None:
                 text = event.step_failure_data.user_failure_data.description or text
@@ -88,28 +102,42 @@ def run_load(
     echo: Callable[[str], None] = print,
     instance: dg.DagsterInstance | None = None,
     dbt_project_dir: Path | None = None,
+    full_refresh: bool = False,
+    dbt_vars: str = "",
 ) -> LoadOutcome:
+    """Load every pending delivery, build, check and publish; see the module docstring.
+
+    `full_refresh` rebuilds every model from the raw zone; `dbt_vars` (YAML) override the dbt
+    vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
+    """
     from orchestration.defs.definitions import build_definitions
 
     deliveries = landing.scan(landing_dir, warn=echo)
     if not deliveries:
         echo(f"no deliveries in {landing_dir}")
-    work = settings.work_path(warehouse_path)
-    with write_lock(warehouse_path):
-        work_log = audit.read_load_log(prepare_work_copy(warehouse_path))
-    todo = landing.pending(deliveries, audit.loaded_files(work_log))
-    stale = work.exists() and work_log != audit.read_load_log(warehouse_path)
-    if not todo and not stale and warehouse_path.exists():
+    todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse_path)))
+    try:
+        fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR,
+                                        effective_vars(dbt_vars))
+    except BadVars as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=2, error=str(error))
+    published = catalog.read_state(warehouse_path)
+    rules_changed = published is not None and published.rules_fingerprint != fingerprint
+    if not todo and not rules_changed and not full_refresh and published is not None:
         echo("nothing new: every delivery is loaded and published; nothing changed")
         return LoadOutcome(exit_code=0)
-    if not deliveries and not work.exists():
+    if not deliveries and published is None:
         return LoadOutcome(exit_code=0)
 
     if todo:
         echo(f"{len(todo)} deliver{'y' if len(todo) == 1 else 'ies'} to load: "
              + ", ".join(d.partition_key for d in todo))
+    elif full_refresh:
+        echo("nothing new to load; rebuilding every model from the raw zone, as asked")
     else:
-        echo("every delivery is loaded; building, checking and publishing the warehouse")
+        echo("nothing new to load, but the rules changed (models, seeds, tests or dbt vars); "
+             "rebuilding and publishing")
     defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir)
     graph = defs.resolve_asset_graph()
     raw_keys = sorted(dg.AssetSelection.groups(INGEST_GROUP).resolve(graph))
@@ -117,23 +145,32 @@ def run_load(
     steps = _plan(todo, deliveries, raw_keys, downstream)
     job = defs.resolve_job_def(NIGHTLY_JOB)
     instance = instance or instance_for_cli()
-    log_path = work.parent / "cvm-load.log"
+    instance.add_dynamic_partitions(delivery_partitions.name,
+                                    [d.partition_key for d in deliveries])
+    store = Store.beside(warehouse_path)
+    store.root.mkdir(parents=True, exist_ok=True)
+    # the runs of this load prepare one next catalog together
+    tags = {SESSION_TAG: uuid.uuid4().hex}
+    build_config = {"ops": {DBT_OP: {"config": {"full_refresh": full_refresh,
+                                                "vars": dbt_vars or ""}}}}
 
     outcome = LoadOutcome(exit_code=0)
     with Progress("deliveries", total=len(steps), echo=echo) as progress, progress.reporting():
         for number, step in enumerate(steps, start=1):
             label = step.partition_key or "(no delivery)"
+            builds = step.selection != raw_keys
             progress.line(f"[{number}/{len(steps)}] delivery {label}"
-                          + (": load" if step.selection == raw_keys
-                             else ": load, build, check, publish"))
+                          + (": load, build, check, publish" if builds and step.loads
+                             else ": build, check, publish" if builds else ": load"))
             # dbt's own log lines go to a file; the terminal gets the progress lines
-            with open(log_path, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            with open(store.log, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
                 result = job.execute_in_process(
                     partition_key=step.partition_key,
                     asset_selection=step.selection,
                     instance=instance,
                     raise_on_error=False,
-                    run_config=QUIET_LOGGERS,
+                    tags=tags,
+                    run_config=QUIET_LOGGERS | (build_config if builds else {}),
                 )
             progress.advance()
             outcome.materialized = sorted(
@@ -143,9 +180,11 @@ def run_load(
             if not result.success:
                 outcome.exit_code = 1
                 outcome.error = _failure_message(result)
+                with write_lock(warehouse_path):
+                    catalog.discard_next(warehouse_path)
                 progress.line(f"FAILED at delivery {label}: {outcome.error}")
                 progress.line(f"the published warehouse {warehouse_path} is unchanged; "
-                              f"dbt log: {log_path}")
+                              f"dbt log: {store.log}")
                 return outcome
             if step.loads:
                 outcome.loaded.append(step.partition_key)

@@ -32,7 +32,3 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     value = override or os.environ.get("CVM_WAREHOUSE") or PROJECT_DIR / "data" / "warehouse.duckdb"
     return Path(value).resolve()
 
-
-def work_path(published: Path) -> Path:
-    """The work copy that ingest and dbt write; published only after every blocking check."""
-    return published.parent / "work" / published.name

@@ -1,4 +1,4 @@
-"""Fixtures shared by the tests: a DuckDB connection, and a process holding the writer's lock.
+"""Fixtures shared by the tests: a catalog connection, and a process holding the writer's lock.
 
 Helpers are imported one way, as the package `tests`: `from tests.ingest_fixtures import ...`.
 """
@@ -11,13 +11,17 @@ import time
 import duckdb
 import pytest
 
+from orchestration.lib.warehouse.catalog import ensure_meta
 from orchestration.lib.warehouse.lock import write_lock
+from orchestration.lib.warehouse.store import Store
 
 
 @pytest.fixture()
-def con():
-    """An in-memory DuckDB connection, closed after the test."""
+def con(tmp_path):
+    """An in-memory catalog whose raw zone is a store under the test's tmp_path, closed after
+    the test."""
     connection = duckdb.connect()
+    ensure_meta(connection, Store(tmp_path / "store"))
     yield connection
     connection.close()
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from orchestration.lib.warehouse.connection import connect_work
+from orchestration.lib.warehouse.connection import connect_next
 from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
-from orchestration.lib.warehouse.storage import prepare_work_copy
+from orchestration.lib.warehouse.store import Store
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -34,13 +34,15 @@ class WarehouseResource(dg.ConfigurableResource):
         return Path(self.warehouse_path)
 
     @property
-    def work(self) -> Path:
-        return prepare_work_copy(self.published)
+    def store(self) -> Store:
+        return Store.beside(self.published)
 
     @contextlib.contextmanager
-    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The single writer's connection to the work copy (waits for another writer)."""
-        with write_lock(self.published, self.lock_timeout_s), connect_work(self.published) as con:
+    def writer(self, session: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The single writer's connection to the next catalog of `session` (waits for another
+        writer)."""
+        with (write_lock(self.published, self.lock_timeout_s),
+              connect_next(self.published, session) as con):
             yield con
 
     @contextlib.contextmanager
@@ -54,7 +56,7 @@ class WarehouseResource(dg.ConfigurableResource):
             ) from error
 
     @contextlib.contextmanager
-    def exclusive(self) -> Iterator[Path]:
+    def exclusive(self) -> Iterator[Store]:
         """The writer's lock without a connection, for dbt and publishing."""
         with write_lock(self.published, self.lock_timeout_s):
-            yield self.work
+            yield self.store

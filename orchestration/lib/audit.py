@@ -152,11 +152,9 @@ def hold_pending(con, entity: str, rows_sql: str, params: dict) -> None:
     )
 
 
-def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
-    """Move held rows whose customer is now in any snapshot into raw (same lineage) and
-    resolve their rejection; `extract_date` is the delivery that resolves them."""
-    if entity not in HELD_ENTITIES:
-        return 0
+def select_releasable(con, entity: str) -> int:
+    """Put the held rows of `entity` whose customer is now in any snapshot (raw.customers)
+    into the temp table `_released` (the raw table's columns); returns how many."""
     cols = ", ".join(f'"{c}"' for c in SPECS[entity].table_columns)
     con.execute(
         f"""create or replace temp table _released as
@@ -164,25 +162,26 @@ def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -
             where exists (select 1 from raw.customers as c
                           where c.customer_id = p.customer_id)"""
     )
-    released = con.execute("select count(*) from _released").fetchone()[0]
-    if released:
-        con.execute(f"insert into raw.{entity} ({cols}) select {cols} from _released")
-        con.execute(
-            f"""update audit.rejected_rows as r
-               set is_open = false, resolved_at = $now, resolved_extract_date = $d
-               from _released as x
-               where r.entity = $entity and r.reason = '{UNKNOWN_CUSTOMER}' and r.is_open
-                 and r.extract_date = x.extract_date and r.source_file = x.source_file
-                 and r.line_number = x.line_number""",
-            {"now": now, "d": extract_date, "entity": entity},
-        )
-        con.execute(
-            f"""delete from audit.pending_{entity} as p using _released as x
-                where p.extract_date = x.extract_date and p.source_file = x.source_file
-                  and p.line_number = x.line_number"""
-        )
-    con.execute("drop table _released")
-    return released
+    return con.execute("select count(*) from _released").fetchone()[0]
+
+
+def resolve_released(con, extract_date: dt.date, entity: str, now: dt.datetime) -> None:
+    """Once the rows of `_released` are in the raw zone: resolve their rejections (by the
+    delivery `extract_date`) and stop holding them."""
+    con.execute(
+        f"""update audit.rejected_rows as r
+           set is_open = false, resolved_at = $now, resolved_extract_date = $d
+           from _released as x
+           where r.entity = $entity and r.reason = '{UNKNOWN_CUSTOMER}' and r.is_open
+             and r.extract_date = x.extract_date and r.source_file = x.source_file
+             and r.line_number = x.line_number""",
+        {"now": now, "d": extract_date, "entity": entity},
+    )
+    con.execute(
+        f"""delete from audit.pending_{entity} as p using _released as x
+            where p.extract_date = x.extract_date and p.source_file = x.source_file
+              and p.line_number = x.line_number"""
+    )
 
 
 # --- what the checks read -------------------------------------------------------------------

@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from orchestration.defs.constants import NIGHTLY_JOB
+from orchestration.defs.constants import NIGHTLY_JOB, delivery_partitions
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import landing
 
@@ -36,13 +36,21 @@ def new_delivery_requests(
     job_name=NIGHTLY_JOB,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests one run per new or corrected landing folder.",
+    description="Requests one run per new or corrected landing folder, and adds the folder "
+    "to the delivery partitions.",
 )
 def new_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     deliveries = landing.scan(warehouse.landing, warn=context.log.warning)
     seen = json.loads(context.cursor) if context.cursor else {}
     requests, now_seen = new_delivery_requests(deliveries, seen)
-    context.update_cursor(json.dumps(now_seen, sort_keys=True))
+    cursor = json.dumps(now_seen, sort_keys=True)
     if not requests:
+        context.update_cursor(cursor)
         return dg.SkipReason("no new or corrected delivery")
-    return requests
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=cursor,
+        dynamic_partitions_requests=[delivery_partitions.build_add_request(
+            sorted({request.partition_key for request in requests})
+        )],
+    )

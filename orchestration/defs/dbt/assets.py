@@ -1,9 +1,19 @@
-"""The dbt project as Dagster assets; dbt tests become asset checks (error severity blocks)."""
+"""The dbt project as Dagster assets; dbt tests become asset checks (error severity blocks).
 
+Before dbt runs, the engine's working database is made ready (lib/warehouse/engine.py): a
+full build when it is not the published state, the rules changed or a full refresh is asked
+for; else an incremental one over the delta. The build leaves out the dbt unit tests (they
+belong to `make test`) and, when incremental, the seeds (unchanged, or the rules fingerprint
+would have changed).
+"""
+
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -12,10 +22,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.constants import WAREHOUSE_POOL
+from orchestration.defs.constants import WAREHOUSE_POOL, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.progress import report
+from orchestration.lib.warehouse import catalog, engine
+from orchestration.lib.warehouse.fingerprint import effective_vars, rules_fingerprint
 
 
 class CvmDbtTranslator(DagsterDbtTranslator):
@@ -39,6 +51,55 @@ class CvmDbtTranslator(DagsterDbtTranslator):
 translator = CvmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+class BuildConfig(dg.Config):
+    """How one run builds: `full_refresh` rebuilds everything from the raw zone; `vars` (YAML,
+    e.g. '{period_grain: quarter}') override the dbt vars for this run."""
+
+    full_refresh: bool = False
+    vars: str = ""
+
+
+def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
+                  config: BuildConfig) -> tuple[engine.BuildPlan, dict]:
+    """Open the run's next catalog and make the engine's database ready: the build plan and
+    the vars in effect."""
+    next_catalog = catalog.open_next(warehouse.published, session_of(context))
+    con = duckdb.connect(str(next_catalog), read_only=True)
+    try:
+        version = catalog.state(con).version
+        files = catalog.raw_files(con)
+    finally:
+        con.close()
+    dbt_vars = effective_vars(config.vars)
+    fingerprint = rules_fingerprint(project_dir, dbt_vars)
+    plan = engine.plan_build(engine.read_state(warehouse.store.engine), version, fingerprint,
+                             files, config.full_refresh)
+    engine.prepare(warehouse.store, plan, files, version, fingerprint,
+                   json.dumps(dbt_vars, sort_keys=True))
+    return plan, dbt_vars
+
+
+def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
+    """`dbt build` for the plan: no unit tests; a full build with --full-refresh, an
+    incremental one without the seeds."""
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if plan.full:
+        args.append("--full-refresh")
+    else:
+        args += ["--exclude", "resource_type:seed"]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+    return args
+
+
+def _describe(plan: engine.BuildPlan) -> str:
+    if plan.full:
+        return f"full build: {plan.reason}"
+    added = sum(len(v) for v in plan.added.values())
+    retired = sum(len(v) for v in plan.retired.values())
+    return f"incremental build: {added} raw files added, {retired} retired"
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """The dbt project's models, seeds and tests as assets and checks; `project` has a
     manifest (project.py)."""
@@ -50,13 +111,17 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def cvm_dbt_models(
-        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+        config: BuildConfig,
     ):
-        with warehouse.retry_transient(), warehouse.exclusive() as work:
-            report("  dbt build (seeds, staging, intermediate, marts, tests) ...", context)
-            # dbt writes the work copy; the published file is only ever replaced by publish.
-            with environment(CVM_WAREHOUSE=str(work)):
-                invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        with warehouse.retry_transient(), warehouse.exclusive() as store:
+            plan, dbt_vars = prepare_build(context, warehouse, project.project_dir, config)
+            report(f"  dbt {_describe(plan)} ...", context)
+            # dbt writes the engine's database; the published catalog is only ever replaced
+            # by publish.
+            with environment(CVM_WAREHOUSE=str(store.engine)):
+                invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
+                                     raise_on_error=False)
             yield from invocation.stream()
             if not invocation.is_successful():
                 failures = _failed_nodes(invocation)

@@ -10,6 +10,7 @@ from orchestration.defs.constants import (
     WAREHOUSE_POOL,
     delivery_partitions,
     raw_asset_key,
+    session_of,
 )
 from orchestration.defs.ingest import checks
 from orchestration.defs.resources import WarehouseResource
@@ -29,7 +30,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
     extract_date = date.fromisoformat(context.partition_key)
     path = warehouse.landing / context.partition_key / f"{entity}.csv"
     key = raw_asset_key(entity)
-    with warehouse.writer() as con:
+    with warehouse.writer(session_of(context)) as con:
         ensure_schemas(con)
         if not path.exists():
             released = release_pending(con, extract_date, entity)
@@ -90,10 +91,10 @@ def _make_raw_asset(entity: str, upstream: list[dg.AssetKey]) -> dg.AssetsDefini
         deps=upstream,
         check_specs=checks.check_specs(key),
         pool=WAREHOUSE_POOL,
-        kinds={"duckdb", "csv"},
+        kinds={"parquet", "csv"},
         description=f"raw.{entity}: the accepted rows of every delivery's {entity}.csv, typed, "
-        "with lineage (extract_date, source_file, line_number, loaded_at). Rejected rows go to "
-        "audit.rejected_rows with their reason.",
+        "with lineage (extract_date, source_file, line_number, loaded_at), as immutable Parquet "
+        "files per delivery. Rejected rows go to audit.rejected_rows with their reason.",
     )
     def _raw(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         # a busy warehouse is retried; a refused file raises Failure(allow_retries=False)

@@ -1,17 +1,20 @@
-"""Landing file -> typed raw table, in one transaction per file.
+"""Landing file -> a typed Parquet file of the raw zone, in one transaction per file.
 
 `load_file(con, landing_root, extract_date, entity)` loads `<landing_root>/<date>/<entity>.csv`
-into `raw.<entity>` (architecture.md, "Python API of the ingest"), in these steps:
+into the raw zone that `con`'s catalog names, seen as `raw.<entity>` (architecture.md, "Python
+API of the ingest"), in these steps:
 
 1. refuse what cannot be read: no file, 0 bytes, undecodable bytes (dialect.scan_file, which
    also gives the sha256), a required column missing -> FileRefused, nothing written;
 2. skip bytes already loaded: the same sha256 for the same folder and file, unless its
    Great Expectations suite failed;
 3. read every record with its physical line (reading.normalise);
-4. in one transaction: forget the file's earlier load (raw and audit rows), release held
-   rows whose customer is now known, judge and write the rows (writing.write_rows), log the
-   load (audit.log_load). DuckDB's memory limit is lowered meanwhile, so that big files spill
-   instead of growing in RAM;
+4. in one transaction of the catalog: forget the file's earlier load (retire its raw files,
+   delete its audit rows), release held rows whose customer is now known, judge the rows and
+   write the accepted ones to a new raw file (writing.write_rows), log the load
+   (audit.log_load). A file written by a load that is rolled back is named by no catalog.
+   DuckDB's memory limit is lowered meanwhile, so that big files spill instead of growing
+   in RAM;
 5. after the commit, run the Great Expectations suite on the rows that landed.
 """
 
@@ -27,6 +30,7 @@ from orchestration.lib.ingest import dialect as dl
 from orchestration.lib.ingest import expectations, reading, writing
 from orchestration.lib.ingest.catalogue import read_catalogue
 from orchestration.lib.ingest.spec import EntitySpec, get_spec
+from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.connection import memory_budget, transaction
 
 
@@ -50,8 +54,10 @@ class LoadResult:
 
 
 def ensure_schemas(con) -> None:
-    """Create schemas raw and audit and their tables when missing (architecture.md)."""
-    writing.ensure_raw_tables(con)
+    """Create schemas meta, raw and audit, their tables and views, when missing
+    (architecture.md). The catalog must name its store (catalog.ensure_meta)."""
+    catalog.ensure_meta(con)
+    writing.ensure_raw_views(con)
     audit.ensure_schema(con)
 
 
@@ -60,7 +66,7 @@ def release_pending(con, extract_date, entity: str) -> int:
     file of this entity. Returns the number of rows released."""
     ensure_schemas(con)
     with transaction(con):
-        return audit.release_pending(con, _as_date(extract_date), entity, dt.datetime.now())
+        return writing.release_pending(con, _as_date(extract_date), entity, dt.datetime.now())
 
 
 def load_file(
@@ -162,9 +168,9 @@ def _write(
     """Step 4 of the module docstring: everything the file changes, in one transaction."""
     now = dt.datetime.now()
     with memory_budget(con), transaction(con):
-        writing.delete_file_rows(con, spec.name, date, source_file)
+        writing.retire_delivery(con, spec.name, date)
         audit.forget_file(con, date, source_file, spec.name)
-        released = audit.release_pending(con, date, spec.name, now)
+        released = writing.release_pending(con, date, spec.name, now)
         con.execute("create or replace temp view _src as " + reading.records_sql(records))
         counts = writing.write_rows(
             con, spec, records.header, positions, dialect.decimal_comma, catalogue,

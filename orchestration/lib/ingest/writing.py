@@ -1,5 +1,12 @@
-"""Writing one file's rows: typed and judged in SQL (rules.py), accepted rows to raw.<entity>,
-rejected and held rows to the audit tables (audit.py).
+"""Writing one file's rows: typed and judged in SQL (rules.py), accepted rows to a new Parquet
+file of the raw zone, rejected and held rows to the audit tables (audit.py).
+
+The raw zone keeps one or more immutable Parquet files per delivery and extract
+(`raw/<entity>/extract_date=YYYY-MM-DD/`, store.py); the catalog lists the current ones
+(`meta.raw_files`, catalog.py), and `raw.<entity>` is a view over exactly that list, never a
+directory glob. Loading a delivery's file again retires all of that delivery's files of the
+entity and writes a new one. Held rows released later are written as an extra file in their
+own delivery's partition, with their original lineage.
 
 Only one full-size table is materialised: `_typed` (line_number, typed values, reason1),
 without the raw texts. `_rej` holds the rejected rows (line_number, reason, detail); their raw
@@ -17,22 +24,69 @@ from orchestration.lib.ingest.rules import (
     rejections_sql,
     staging_sql,
 )
-from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER, EntitySpec
+from orchestration.lib.ingest.spec import (
+    HELD_ENTITIES,
+    LINEAGE_COLUMNS,
+    SPECS,
+    UNKNOWN_CUSTOMER,
+    EntitySpec,
+)
+from orchestration.lib.warehouse import catalog
+from orchestration.lib.warehouse.store import sql_literal, write_parquet
+
+DELIVERED, RELEASED = "delivered", "released"
 
 
-def ensure_raw_tables(con) -> None:
-    """Create schema raw and a table per extract when missing."""
+def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
+    """The SELECT of raw.<entity> over the given Parquet files (absolute paths): the table's
+    columns in order, typed; no rows when there are no files."""
+    if not paths:
+        typed = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
+        columns = ", ".join(f"cast(null as {kind}) as {quote_ident(name)}" for name, kind in typed)
+        return f"select {columns} limit 0"
+    files = ", ".join(sql_literal(p) for p in paths)
+    columns = ", ".join(quote_ident(name) for name in spec.table_columns)
+    return f"select {columns} from read_parquet([{files}], union_by_name = true)"
+
+
+def refresh_raw_views(con, entities: tuple[str, ...] | None = None) -> None:
+    """(Re)create the views raw.<entity> over the catalog's current raw files."""
+    store = catalog.store_of(con)
     con.execute("create schema if not exists raw")
-    for spec in SPECS.values():
-        con.execute(f"create table if not exists raw.{spec.name} ({spec.table_ddl})")
+    for name in entities or tuple(SPECS):
+        paths = [str(store.path(f.path)) for f in catalog.raw_files(con, name)]
+        con.execute(f"create or replace view raw.{name} as {raw_view_sql(SPECS[name], paths)}")
 
 
-def delete_file_rows(con, entity: str, extract_date: dt.date, source_file: str) -> None:
-    """Delete raw.<entity>'s rows of one file (before it is loaded again)."""
-    con.execute(
-        f"delete from raw.{entity} where extract_date = $d and source_file = $f",
-        {"d": extract_date, "f": source_file},
-    )
+def ensure_raw_views(con) -> None:
+    """Create schema raw and its views when missing."""
+    existing = {r[0] for r in con.execute(
+        "select view_name from duckdb_views() where schema_name = 'raw' "
+        "and database_name = current_database()").fetchall()}
+    missing = tuple(name for name in SPECS if name not in existing)
+    if missing:
+        refresh_raw_views(con, missing)
+
+
+def retire_delivery(con, entity: str, extract_date: dt.date) -> None:
+    """Take the raw files of one delivery's extract out of the catalog (before it is loaded
+    again); raw.<entity> no longer shows their rows."""
+    if catalog.retire_raw_files(con, entity, extract_date):
+        refresh_raw_views(con, (entity,))
+
+
+def _write_raw_file(con, entity: str, extract_date: dt.date, source_file: str,
+                    select_sql: str, params: dict, kind: str) -> int:
+    """Write the rows of `select_sql` (the raw table's columns) to a new raw file of the
+    delivery and list it in the catalog; returns the rows written (no file for none)."""
+    store = catalog.store_of(con)
+    relative = store.new_raw_file(entity, extract_date)
+    rows = write_parquet(con, select_sql, store.path(relative), params)
+    if rows == 0:
+        store.path(relative).unlink(missing_ok=True)
+        return 0
+    catalog.register_raw_file(con, entity, extract_date, source_file, relative, rows, kind)
+    return rows
 
 
 def write_rows(
@@ -58,13 +112,16 @@ def write_rows(
     counts[""] = total - sum(counts.values())
 
     values = ", ".join(quote_ident(c) for c in spec.column_names)
-    columns = ", ".join(quote_ident(c) for c in spec.table_columns)
-    rows = f"select {values}, $d, $f, t.line_number, $at from _typed as t"
-    con.execute(
-        f"insert into raw.{entity} ({columns}) {rows} "
-        "where not exists (select 1 from _rej as r where r.line_number = t.line_number)",
-        lineage,
-    )
+    rows = (f"select {values}, $d as extract_date, $f as source_file, t.line_number, "
+            "$at as loaded_at from _typed as t")
+    accepted = (f"{rows} where not exists "
+                "(select 1 from _rej as r where r.line_number = t.line_number)")
+    written = _write_raw_file(con, entity, lineage["d"], lineage["f"], accepted,
+                              lineage, DELIVERED)
+    if written != counts[""]:
+        raise RuntimeError(f"{lineage['f']}: {counts['']} rows accepted, {written} written")
+    if written:
+        refresh_raw_views(con, (entity,))
     if len(counts) > 1:
         audit.record_rejections(con, lineage["d"], lineage["f"], entity, raw_record_sql(header))
         if entity in HELD_ENTITIES and counts.get(UNKNOWN_CUSTOMER):
@@ -72,3 +129,26 @@ def write_rows(
     for table in ("_typed", "_rej"):
         con.execute(f"drop table {table}")
     return counts
+
+
+def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
+    """Move held rows of `entity` whose customer is now in any snapshot into the raw zone:
+    one new file per delivery they came from, with their lineage; their rejections are
+    resolved by `extract_date`. Returns the number of rows released."""
+    if entity not in HELD_ENTITIES:
+        return 0
+    released = audit.select_releasable(con, entity)
+    if released:
+        columns = ", ".join(quote_ident(c) for c in SPECS[entity].table_columns)
+        for delivery, source_file in con.execute(
+            "select distinct extract_date, source_file from _released order by all"
+        ).fetchall():
+            _write_raw_file(
+                con, entity, delivery, source_file,
+                f"select {columns} from _released where extract_date = $d and source_file = $f",
+                {"d": delivery, "f": source_file}, RELEASED,
+            )
+        refresh_raw_views(con, (entity,))
+        audit.resolve_released(con, extract_date, entity, now)
+    con.execute("drop table _released")
+    return released

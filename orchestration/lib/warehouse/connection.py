@@ -1,4 +1,4 @@
-"""Connections that write: the work copy's connection, a transaction that nests, and the
+"""Connections that write: the next catalog's connection, a transaction that nests, and the
 memory budget of a load."""
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.warehouse.storage import prepare_work_copy
+from orchestration.lib.warehouse.catalog import open_next
 
 MEMORY_LIMIT_BYTES = 512 << 20  # DuckDB memory during a load of a file-backed database
 _UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
 @contextlib.contextmanager
-def connect_work(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writing connection to the work copy, closed (and so checkpointed) on exit."""
-    con = duckdb.connect(str(prepare_work_copy(published)))
+def connect_next(published: Path, session: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writing connection to the next catalog of `session` (catalog.open_next), closed (and
+    so checkpointed) on exit. The caller holds the writer's lock."""
+    con = duckdb.connect(str(open_next(published, session)))
     try:
         yield con
     finally:

@@ -1,4 +1,4 @@
-"""The one writer's lock on the work copy.
+"""The one writer's lock on a warehouse: its next catalog, its engine's database and its store.
 
 DuckDB allows one writing process per file; this lock makes a second writer wait (and fail
 with a clear error after a timeout) instead of failing inside DuckDB.
@@ -12,20 +12,20 @@ from pathlib import Path
 
 import filelock
 
-from orchestration.settings import work_path
+from orchestration.lib.warehouse.store import Store
 
 
 class WarehouseBusy(RuntimeError):
-    """Another process is writing the work copy."""
+    """Another process is writing the warehouse."""
 
 
 def lock_path(published: Path) -> Path:
-    return work_path(published).with_suffix(".lock")
+    return Store.beside(published).lock
 
 
 @contextlib.contextmanager
 def write_lock(published: Path, timeout_s: float = 600.0) -> Iterator[None]:
-    """Hold the one writer's lock on the work copy of ``published``."""
+    """Hold the one writer's lock on the warehouse ``published``."""
     path = lock_path(published)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(path)

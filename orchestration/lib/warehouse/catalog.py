@@ -1,0 +1,282 @@
+"""The catalog: the small DuckDB file analysts open, and the next one a run prepares.
+
+The published catalog ($CVM_WAREHOUSE) holds
+- `meta.*`: its version, the rules fingerprint and dbt vars its marts were built with, and the
+  lists of the current files: raw files per entity and delivery, mart files per table and
+  partition, and files retired from earlier versions (kept a while for open readers);
+- `raw.*` and `marts.*`: views over those Parquet files in the store (store.py);
+- `audit.*` (audit.py) and `reference.*` (the seeds): small tables.
+
+A run never writes the published catalog. It copies it to `next/catalog.duckdb` in the store
+(`open_next`), loads deliveries into that copy (audit rows, new raw files), lets dbt build, adds
+the new mart files, and then publishes the copy by fsync and an atomic rename over the published
+path (`publish_next`). A reader with the old catalog open keeps it: files the old catalog names
+are only deleted versions later (`collect_garbage`). A failed or killed run leaves only the
+unpublished copy and files no catalog names; the next run discards both.
+
+The next catalog belongs to one session (the runs of one `cvm load`, or one Dagster run): a
+copy left behind by another session is discarded, so a run always starts from exactly the
+published state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.landing import sha256_of
+from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file
+
+META_DDL = (
+    "create schema if not exists meta",
+    """create table if not exists meta.catalog (
+        version BIGINT, store_root VARCHAR, rules_fingerprint VARCHAR, dbt_vars VARCHAR,
+        published_at TIMESTAMP, session VARCHAR)""",
+    """create table if not exists meta.raw_files (
+        entity VARCHAR, extract_date DATE, source_file VARCHAR, path VARCHAR, rows BIGINT,
+        kind VARCHAR, added_in_version BIGINT)""",
+    """create table if not exists meta.mart_files (
+        table_name VARCHAR, partition_key VARCHAR, path VARCHAR, rows BIGINT,
+        added_in_version BIGINT)""",
+    """create table if not exists meta.retired_files (
+        path VARCHAR, retired_in_version BIGINT, retired_at TIMESTAMP)""",
+)
+
+# A retired file is deleted once it was retired at least this many versions ago and at least
+# this long ago: a reader who opened one of the last catalogs keeps finding its files.
+KEEP_VERSIONS = 2
+KEEP_RETIRED = dt.timedelta(minutes=10)
+
+
+def ensure_meta(con, store: Store | None = None) -> None:
+    """Create schema meta and its tables when missing; `store` records where the files are."""
+    for statement in META_DDL:
+        con.execute(statement)
+    if con.execute("select count(*) from meta.catalog").fetchone()[0] == 0:
+        con.execute("insert into meta.catalog (version) values (0)")
+    if store is not None:
+        con.execute("update meta.catalog set store_root = ?", [str(store.root)])
+
+
+def store_of(con) -> Store:
+    """The store whose files this catalog names: the one it records, else the one beside its
+    database file."""
+    row = con.execute("select store_root from meta.catalog").fetchone()
+    if row and row[0]:
+        return Store(Path(row[0]))
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()[0]
+    if not path:
+        raise RuntimeError("an in-memory catalog names no store: catalog.ensure_meta(con, store)")
+    return Store.beside(Path(path))
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    version: int
+    rules_fingerprint: str | None
+    dbt_vars: str | None
+    session: str | None
+
+
+def state(con) -> CatalogState:
+    row = con.execute(
+        "select version, rules_fingerprint, dbt_vars, session from meta.catalog"
+    ).fetchone()
+    return CatalogState(int(row[0]), row[1], row[2], row[3])
+
+
+def read_state(path: Path) -> CatalogState | None:
+    """The state of a catalog file (read-only), or None when it does not exist or predates
+    the catalog layout."""
+    if not Path(path).exists():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        found = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'meta' and table_name = 'catalog'"
+        ).fetchone()[0]
+        return state(con) if found else None
+    finally:
+        con.close()
+
+
+# --- raw files ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RawFile:
+    entity: str
+    extract_date: dt.date
+    source_file: str
+    path: str
+    rows: int
+    kind: str  # delivered | released
+
+
+def raw_files(con, entity: str | None = None) -> list[RawFile]:
+    """The current raw files (of one entity), in delivery order."""
+    sql = ("select entity, extract_date, source_file, path, rows, kind from meta.raw_files"
+           + (" where entity = ?" if entity else "") + " order by extract_date, entity, path")
+    return [RawFile(*row) for row in con.execute(sql, [entity] if entity else []).fetchall()]
+
+
+def register_raw_file(con, entity: str, extract_date: dt.date, source_file: str, path: str,
+                      rows: int, kind: str) -> None:
+    con.execute(
+        "insert into meta.raw_files values (?, ?, ?, ?, ?, ?, "
+        "(select version + 1 from meta.catalog))",
+        [entity, extract_date, source_file, path, rows, kind],
+    )
+
+
+def retire_raw_files(con, entity: str, extract_date: dt.date) -> int:
+    """Take every raw file of one delivery and entity out of the current list (a delivery
+    loaded again replaces them all); returns how many."""
+    params = {"e": entity, "d": extract_date}
+    where = "entity = $e and extract_date = $d"
+    con.execute(
+        "insert into meta.retired_files select path, (select version + 1 from meta.catalog), "
+        f"now()::timestamp from meta.raw_files where {where}", params,
+    )
+    return con.execute(f"delete from meta.raw_files where {where}", params).fetchone()[0]
+
+
+# --- mart files -----------------------------------------------------------------------------
+
+def mart_files(con, table: str | None = None) -> dict[str, list[str]]:
+    """table -> its current mart files (relative paths), in partition order."""
+    sql = ("select table_name, path from meta.mart_files"
+           + (" where table_name = ?" if table else "") + " order by table_name, partition_key")
+    found: dict[str, list[str]] = {}
+    for name, path in con.execute(sql, [table] if table else []).fetchall():
+        found.setdefault(name, []).append(path)
+    return found
+
+
+def replace_mart_files(con, table: str, partitions: list[str] | None,
+                       new_files: list[tuple[str, str, int]]) -> None:
+    """Retire the files of `table` in `partitions` (None: all of them) and register
+    `new_files` [(partition_key, path, rows)]."""
+    where, params = "table_name = ?", [table]
+    if partitions is not None:
+        where += " and partition_key in (select unnest(?::varchar[]))"
+        params.append(partitions)
+    con.execute(
+        "insert into meta.retired_files select path, (select version + 1 from meta.catalog), "
+        f"now()::timestamp from meta.mart_files where {where}", params,
+    )
+    con.execute(f"delete from meta.mart_files where {where}", params)
+    for partition, path, rows in new_files:
+        con.execute(
+            "insert into meta.mart_files values (?, ?, ?, ?, "
+            "(select version + 1 from meta.catalog))",
+            [table, partition, path, rows],
+        )
+
+
+# --- the next catalog -----------------------------------------------------------------------
+
+def open_next(published: Path, session: str) -> Path:
+    """The next catalog of `session`: reused when this session began it, else a fresh copy of
+    the published catalog (an empty one before the first publish). The caller holds the
+    writer's lock."""
+    store = Store.beside(published)
+    target = store.next_catalog
+    found = read_state(target) if target.exists() else None
+    if found is not None and found.session == session:
+        return target
+    discard_next(published)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if Path(published).exists():
+        shutil.copyfile(published, target)
+    con = duckdb.connect(str(target))
+    try:
+        ensure_meta(con, store)
+        con.execute("update meta.catalog set session = ?", [session])
+    finally:
+        con.close()
+    return target
+
+
+def next_session(published: Path) -> str | None:
+    """The session of the next catalog in preparation, if any."""
+    target = Store.beside(published).next_catalog
+    found = read_state(target) if target.exists() else None
+    return found.session if found else None
+
+
+def discard_next(published: Path) -> None:
+    """Delete an unpublished next catalog (and its write-ahead log)."""
+    target = Store.beside(published).next_catalog
+    for path in (target, target.with_name(target.name + ".wal")):
+        path.unlink(missing_ok=True)
+
+
+def publish_next(published: Path) -> str:
+    """Publish the next catalog: version + 1, fsync, atomic rename over `published`.
+    Returns the sha256 of the published catalog."""
+    store = Store.beside(published)
+    source = store.next_catalog
+    con = duckdb.connect(str(source))
+    try:
+        con.execute(
+            "update meta.catalog set version = version + 1, session = null, "
+            "published_at = now()::timestamp"
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    if source.with_name(source.name + ".wal").exists():
+        raise RuntimeError(f"{source}: write-ahead log left after checkpoint; not published")
+    fsync_file(source)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, published)
+    fsync_dir(published.parent)
+    return sha256_of(published)
+
+
+# --- garbage ------------------------------------------------------------------------------
+
+def expire_retired(con, now: dt.datetime | None = None) -> list[str]:
+    """Forget retired files old enough to delete (see KEEP_*); returns their paths. Run on
+    the next catalog before it is published; delete the files after (`collect_garbage`)."""
+    now = now or dt.datetime.now()
+    params = {"v": KEEP_VERSIONS, "t": now - KEEP_RETIRED}
+    where = ("retired_in_version <= (select version + 1 from meta.catalog) - $v "
+             "and retired_at <= $t")
+    paths = [r[0] for r in con.execute(
+        f"select path from meta.retired_files where {where}", params).fetchall()]
+    con.execute(f"delete from meta.retired_files where {where}", params)
+    return paths
+
+
+def collect_garbage(published: Path) -> int:
+    """Delete every raw and mart file the published catalog names nowhere (neither current nor
+    retired): files retired long enough ago and files of failed runs. The caller holds the
+    writer's lock. Returns the number of files deleted."""
+    store = Store.beside(published)
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        named = {r[0] for r in con.execute(
+            "select path from meta.raw_files union select path from meta.mart_files "
+            "union select path from meta.retired_files").fetchall()}
+    finally:
+        con.close()
+    deleted = 0
+    for relative in store.data_files():
+        if relative not in named:
+            store.path(relative).unlink(missing_ok=True)
+            deleted += 1
+    for top in (store.raw_dir, store.marts_dir):  # empty partition folders
+        if top.is_dir():
+            for folder in sorted(top.rglob("*"), reverse=True):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+    return deleted

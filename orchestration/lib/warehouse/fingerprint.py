@@ -1,0 +1,65 @@
+"""The rules a build follows, and their fingerprint.
+
+The marts follow the dbt project (models, macros, seeds, tests, dbt_project.yml) and the dbt
+vars in effect: the defaults in dbt_project.yml, overridden by a deployment's `CVM_DBT_VARS`
+(YAML, e.g. `{period_grain: quarter}`), overridden by the vars of one run (`cvm load --vars`).
+The fingerprint is a sha256 over all of it. The catalog and the engine's working database
+record the one they were built with; a different one makes the next build a full one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import yaml
+
+# what the fingerprint covers in the dbt project
+RULE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots")
+RULE_FILES = ("dbt_project.yml",)
+# raised when the way the orchestration lays out the engine's database changes
+LAYOUT_VERSION = "1"
+VARS_ENV = "CVM_DBT_VARS"
+
+
+class BadVars(ValueError):
+    """dbt vars that are not a YAML mapping."""
+
+
+def parse_vars(text: str | None, origin: str) -> dict:
+    """A YAML mapping of dbt vars ('' or None: none)."""
+    if not text or not text.strip():
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise BadVars(f"{origin}: not YAML: {error}") from None
+    if not isinstance(value, dict):
+        raise BadVars(f"{origin}: expected a mapping such as '{{period_grain: quarter}}', "
+                      f"got {text!r}")
+    return value
+
+
+def effective_vars(run_vars: str | None = None) -> dict:
+    """The vars that override dbt_project.yml: $CVM_DBT_VARS, then the run's own."""
+    merged = parse_vars(os.environ.get(VARS_ENV), VARS_ENV)
+    merged.update(parse_vars(run_vars, "--vars"))
+    return merged
+
+
+def rules_fingerprint(project_dir: Path, dbt_vars: dict) -> str:
+    """sha256 over the dbt project's rule files (path and bytes) and the vars in effect."""
+    project_dir = Path(project_dir)
+    digest = hashlib.sha256(f"layout {LAYOUT_VERSION}\n".encode())
+    paths = [project_dir / name for name in RULE_FILES]
+    for folder in RULE_FOLDERS:
+        if (project_dir / folder).is_dir():
+            paths += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
+    for path in sorted(paths, key=lambda p: p.relative_to(project_dir).as_posix()):
+        if path.is_file():
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\n")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(("vars " + json.dumps(dbt_vars, sort_keys=True, default=str)).encode())
+    return digest.hexdigest()

@@ -1,0 +1,215 @@
+"""The marts as published files: which are partitioned, and their export from the engine's
+database into immutable Parquet files of the store, with views over them in the catalog.
+
+- The big facts are partitioned by the month of their row's date. A run rewrites only the
+  months its delta touched (the months the touched keys occupied before the build and occupy
+  after it); a full build rewrites all. Within a file the rows are ordered by customer, so a
+  lookup of one customer skips most row groups.
+- Every other mart table is small (customers x periods at most) and is written whole.
+- A mart that dbt builds as a view (a filter or join of other marts) is created again in the
+  catalog, from its own SQL, over the catalog's views.
+- The seeds (schema reference) are copied into the catalog as tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from orchestration.lib.ingest.rules import quote_ident
+from orchestration.lib.ingest.spec import SPECS
+from orchestration.lib.warehouse import catalog
+from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal
+
+
+@dataclass(frozen=True)
+class PartitionedMart:
+    """A mart published in monthly partitions: keyed by its extract's key, so that a touched
+    key finds the partitions it was and is in."""
+
+    table: str
+    entity: str  # the extract whose touched keys touch this mart
+    date_column: str  # a row's partition is the month of this date
+
+    def key_match(self, left: str, right: str) -> str:
+        return " and ".join(f"{left}.{quote_ident(k)} = {right}.{quote_ident(k)}"
+                            for k in SPECS[self.entity].key)
+
+
+PARTITIONED_MARTS = (
+    PartitionedMart("fct_service_activities", "service_activities", "activity_date"),
+    PartitionedMart("fct_order_lines", "orders", "order_date"),
+)
+PARTITION_COLUMN = "month"
+SORT_COLUMN = "customer_id"
+
+
+def partition_sql(mart: PartitionedMart, alias: str = "") -> str:
+    """The partition key of a row: 'YYYY-MM' of its date."""
+    column = f"{alias}.{quote_ident(mart.date_column)}" if alias else quote_ident(mart.date_column)
+    return f"strftime({column}, '%Y-%m')"
+
+
+def _columns(con, relation: str) -> list[tuple[str, str]]:
+    """(name, type) of the columns of a relation or a table function."""
+    rows = con.execute(f"describe select * from {relation}").fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _relations(con) -> list[tuple[str, str]]:
+    """(name, 'table'|'view') of the engine's marts."""
+    return con.execute(
+        "select table_name, case when table_type = 'VIEW' then 'view' else 'table' end "
+        "from information_schema.tables where table_catalog = ? and table_schema = 'marts' "
+        "order by table_name", [ENGINE_DATABASE],
+    ).fetchall()
+
+
+@dataclass
+class Exported:
+    table: str
+    partitions: list[str] | None  # rewritten partitions; None: the whole table
+    files: int
+    rows: int
+
+
+def export_marts(con, store: Store, full: bool) -> list[Exported]:
+    """Write the engine's marts to new files and list them in the catalog; `con` is a
+    connection to the engine's database with the next catalog attached and in use
+    (publish.py). Returns what was written."""
+    done: list[Exported] = []
+    views: dict[str, str] = {}
+    partitioned = {m.table: m for m in PARTITIONED_MARTS}
+    for name, kind in _relations(con):
+        source = f"{ENGINE_DATABASE}.marts.{quote_ident(name)}"
+        if kind == "view":
+            views[name] = _view_sql(con, name)
+        elif name in partitioned:
+            done.append(_export_partitioned(con, store, partitioned[name], source, full))
+        else:
+            done.append(_export_whole(con, store, name, source))
+    con.execute("create schema if not exists marts")
+    for name in {e.table for e in done}:
+        _create_file_view(con, store, name, _columns(con, f"{ENGINE_DATABASE}.marts.{name}"))
+    _create_views(con, views)
+    return done
+
+
+def _order_by(columns: list[tuple[str, str]]) -> str:
+    return f" order by {SORT_COLUMN}" if SORT_COLUMN in {c for c, _ in columns} else ""
+
+
+def _select(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(quote_ident(c) for c, _ in columns)
+
+
+def _export_whole(con, store: Store, name: str, source: str) -> Exported:
+    columns = _columns(con, source)
+    relative = store.new_mart_file(name)
+    target = store.path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    rows = con.execute(
+        f"copy (select {_select(columns)} from {source}{_order_by(columns)}) "
+        f"to {sql_literal(target)} (format parquet)"
+    ).fetchone()[0]
+    _check_types(con, columns, [relative], store, name)
+    catalog.replace_mart_files(con, name, None, [("", relative, rows)])
+    return Exported(name, None, 1, rows)
+
+
+def _export_partitioned(con, store: Store, mart: PartitionedMart, source: str,
+                        full: bool) -> Exported:
+    columns = _columns(con, source)
+    where, touched = "", None
+    if not full:
+        # the months the touched keys occupied before the build, and those they occupy now
+        touched = sorted({r[0] for r in con.execute(
+            f"select partition_key from {ENGINE_DATABASE}.cvm_delta.{mart.table}_partitions "
+            f"union select distinct {partition_sql(mart, 'm')} from {source} as m "
+            f"where exists (select 1 from {ENGINE_DATABASE}.cvm_delta.{mart.entity}_keys as k "
+            f"where {mart.key_match('m', 'k')})"
+        ).fetchall()})
+        if not touched:
+            return Exported(mart.table, [], 0, 0)
+        where = f" where {partition_sql(mart)} in ({', '.join(sql_literal(p) for p in touched)})"
+    folder = store.marts_dir / mart.table
+    folder.mkdir(parents=True, exist_ok=True)
+    written = con.execute(
+        f"copy (select {_select(columns)}, {partition_sql(mart)} as {PARTITION_COLUMN} "
+        f"from {source}{where}{_order_by(columns)}) to {sql_literal(folder)} "
+        f"(format parquet, partition_by ({PARTITION_COLUMN}), append, "
+        "filename_pattern '{uuid}', return_stats)"
+    ).fetchall()
+    files = [
+        (stats[5][PARTITION_COLUMN], str(store.path(stats[0]).resolve().relative_to(
+            store.root.resolve())), int(stats[1]))
+        for stats in written
+    ]
+    if full and not files:  # an empty mart: one empty file keeps its columns
+        relative = store.new_mart_file(mart.table)
+        store.path(relative).parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy (select {_select(columns)} from {source} limit 0) "
+                    f"to {sql_literal(store.path(relative))} (format parquet)")
+        files = [("", relative, 0)]
+    if files:
+        _check_types(con, columns, [files[0][1]], store, mart.table)
+    catalog.replace_mart_files(con, mart.table, touched, files)
+    return Exported(mart.table, touched, len(files), sum(f[2] for f in files))
+
+
+def _check_types(con, columns, paths: list[str], store: Store, name: str) -> None:
+    """The file holds the table's columns with the same types (Parquet has no HUGEINT, for
+    one): else the export fails, naming the table."""
+    written = _columns(
+        con, f"read_parquet({sql_literal(store.path(paths[0]))}, hive_partitioning = false)")
+    if written != columns:
+        raise RuntimeError(f"marts.{name}: the Parquet file's columns {written} differ from the "
+                           f"table's {columns}")
+
+
+def _create_file_view(con, store: Store, name: str, columns: list[tuple[str, str]]) -> None:
+    paths = catalog.mart_files(con, name).get(name, [])
+    files = ", ".join(sql_literal(store.path(p)) for p in paths)
+    con.execute(
+        f"create or replace view marts.{quote_ident(name)} as select {_select(columns)} "
+        f"from read_parquet([{files}], hive_partitioning = false)"
+    )
+
+
+def _view_sql(con, name: str) -> str:
+    """The engine's view `marts.<name>`, without its database qualifier."""
+    (sql,) = con.execute(
+        "select sql from duckdb_views() where database_name = ? and schema_name = 'marts' "
+        "and view_name = ?", [ENGINE_DATABASE, name],
+    ).fetchone()
+    return re.sub(rf'"?{ENGINE_DATABASE}"?\.', "", sql).replace(
+        "CREATE VIEW", "CREATE OR REPLACE VIEW", 1)
+
+
+def _create_views(con, views: dict[str, str]) -> None:
+    """Create the views in dependency order: a view whose dependency is missing is tried again
+    after the others."""
+    pending = dict(views)
+    while pending:
+        failed: dict[str, str] = {}
+        for name, sql in pending.items():
+            try:
+                con.execute(sql)
+            except duckdb.CatalogException:
+                failed[name] = sql
+        if len(failed) == len(pending):
+            raise RuntimeError(f"views that cannot be created in the catalog: {sorted(failed)}")
+        pending = failed
+
+
+def copy_reference(con) -> None:
+    """The seeds, as tables of the catalog's schema reference."""
+    con.execute("create schema if not exists reference")
+    for (name,) in con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? "
+        "and table_schema = 'reference'", [ENGINE_DATABASE],
+    ).fetchall():
+        con.execute(f"create or replace table reference.{quote_ident(name)} as "
+                    f"select * from {ENGINE_DATABASE}.reference.{quote_ident(name)}")

@@ -1,0 +1,111 @@
+"""The warehouse's files beside the published catalog: where each kind lives, new file names,
+and Parquet written by DuckDB.
+
+For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<stem>.store/`:
+
+    raw/<entity>/extract_date=YYYY-MM-DD/<id>.parquet   the raw zone: accepted rows, immutable
+    marts/<table>/[month=YYYY-MM/]<id>.parquet          published mart files, immutable
+    work/cvm_engine.duckdb                              the engine's working database (a cache)
+    next/catalog.duckdb                                 the next catalog, while a run prepares it
+    writer.lock                                         the one writer's lock
+    cvm-load.log                                        the last runs' dbt and Dagster log
+
+Files under raw/ and marts/ are never changed once written. A run writes new ones; the
+catalog decides which are current. Paths in the catalog are relative to the store.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+# the engine's working database; a distinctive name, because dbt-duckdb qualifies relations
+# with it (views copied into the catalog lose that qualifier: catalog.py)
+ENGINE_DATABASE = "cvm_engine"
+
+
+def sql_literal(value: str | os.PathLike) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Store:
+    root: Path
+
+    @classmethod
+    def beside(cls, published: Path) -> Store:
+        """The store of the published catalog `published`."""
+        published = Path(published)
+        return cls(published.parent / f"{published.stem}.store")
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def marts_dir(self) -> Path:
+        return self.root / "marts"
+
+    @property
+    def engine(self) -> Path:
+        return self.root / "work" / f"{ENGINE_DATABASE}.duckdb"
+
+    @property
+    def next_catalog(self) -> Path:
+        return self.root / "next" / "catalog.duckdb"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "writer.lock"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "cvm-load.log"
+
+    def path(self, relative: str) -> Path:
+        """The absolute path of a file the catalog names (relative to the store)."""
+        return self.root / relative
+
+    def new_raw_file(self, entity: str, extract_date: date) -> str:
+        """A new, unique raw file name (relative) in the delivery's partition."""
+        return f"raw/{entity}/extract_date={extract_date.isoformat()}/{uuid.uuid4().hex}.parquet"
+
+    def new_mart_file(self, table: str, partition: str = "") -> str:
+        """A new, unique mart file name (relative), in `partition` (e.g. 'month=2026-11')."""
+        folder = f"marts/{table}/{partition}/" if partition else f"marts/{table}/"
+        return f"{folder}{uuid.uuid4().hex}.parquet"
+
+    def data_files(self) -> list[str]:
+        """Every file under raw/ and marts/, relative to the store."""
+        found = []
+        for top in (self.raw_dir, self.marts_dir):
+            if top.is_dir():
+                found += [str(p.relative_to(self.root)) for p in top.rglob("*.parquet")]
+        return sorted(found)
+
+
+def write_parquet(con, select_sql: str, target: Path, params: dict | None = None) -> int:
+    """Write the rows of `select_sql` to a new Parquet file `target`; the number of rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    statement = f"copy ({select_sql}) to {sql_literal(target)} (format parquet)"
+    rows = con.execute(statement, params) if params else con.execute(statement)
+    written = rows.fetchone()
+    return int(written[0]) if written else 0
+
+
+def fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in `path` durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
