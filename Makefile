@@ -15,7 +15,7 @@ DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
 UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
 UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-.PHONY: demo test lint ui install clean
+.PHONY: demo test lint ui install clean bench
 
 install: $(STAMP)
 
@@ -31,11 +31,16 @@ demo: $(STAMP)
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 
+# The nightly benchmark at one scale: make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 26.2 --demo"]
+SCALE ?= S0
+bench: $(STAMP)
+	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
+
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tests bench
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests analyses
 
 ui: $(STAMP)
