@@ -1,9 +1,10 @@
 """A small, hand-made raw warehouse for the dbt tests.
 
-`build_raw_fixture(path)` writes schema `raw` as the ingest creates it (the tables of the
-extracts' spec, with their lineage columns) and a handful of rows chosen so that every mart
-value can be worked out by hand (see tests/test_dbt_project.py for the arithmetic). A row
-names the columns it fills; any other column stays NULL. The rows cover:
+`build_raw_fixture(path)` writes schema `raw` as dbt reads it (a table per extract with the
+columns of the raw zone's files: the spec's, then the lineage columns) and a handful of rows
+chosen so that every mart value can be worked out by hand (see tests/test_dbt_project.py for
+the arithmetic). A row names the columns it fills; any other column stays NULL. The rows
+cover:
 
 - a re-delivered order line (both versions timestamped: the later `updated_at` wins),
 - an activity re-delivered as cancelled (it leaves every fact and mart),
@@ -26,7 +27,7 @@ from typing import NamedTuple
 
 import duckdb
 
-from orchestration.lib.ingest.writing import ensure_raw_tables
+from orchestration.lib.ingest.spec import SPECS
 
 
 class Customer(NamedTuple):
@@ -169,13 +170,20 @@ def _insert(con: duckdb.DuckDBPyConnection, entity: str, rows: list[NamedTuple],
         con.execute(f"insert into raw.{entity} ({columns}) values ({marks})", list(values.values()))
 
 
+def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema raw with a table per extract, columns as the raw zone's files hold them."""
+    con.execute("create schema if not exists raw")
+    for spec in SPECS.values():
+        con.execute(f"create table raw.{spec.name} ({spec.table_ddl})")
+
+
 def build_raw_fixture(path: str | Path) -> Path:
     """Create the raw tables of the fixture in a new DuckDB file at `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        ensure_raw_tables(con)
+        _create_raw_tables(con)
         _insert(con, "customers", CUSTOMERS)
         _insert(con, "orders", ORDERS)
         _insert(con, "service_activities", ACTIVITIES, department="service", channel="phone")

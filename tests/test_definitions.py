@@ -54,10 +54,12 @@ def test_every_mart_of_the_reference_is_an_asset(graph):
         assert f"raw/{raw}" in keys
 
 
-def test_raw_assets_are_partitioned_by_extract_date_and_carry_gx_checks(graph):
+def test_raw_assets_are_partitioned_by_delivery_and_carry_gx_checks(graph):
     for entity in ("customers", "orders", "service_activities"):
         node = graph.get(dg.AssetKey(["raw", entity]))
-        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
+        # the partitions are the deliveries that exist, not a calendar
+        assert isinstance(node.partitions_def, dg.DynamicPartitionsDefinition)
+        assert node.partitions_def.name == "deliveries"
         checks = {k.name for k in node.check_keys}
         assert {"great_expectations", "load_reconciles"} <= checks
 

@@ -34,6 +34,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.lib.landing import sha256_of as file_sha256
+from orchestration.lib.warehouse.store import Store
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
@@ -318,12 +319,12 @@ def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_p
 
 
 def _copy_state(loaded, tmp_path):
-    """A copy of the loaded landing root, published file and work copy."""
+    """A copy of the loaded landing root, the published catalog and its store."""
     root, landing_all, full = loaded
     landing = tmp_path / "landing"
     shutil.copytree(landing_all, landing)
-    shutil.copytree(full.parent / "work", tmp_path / "work")
     warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copytree(Store.beside(full).root, Store.beside(warehouse).root)
     shutil.copyfile(full, warehouse)
     return landing, warehouse
 

@@ -7,10 +7,18 @@ import multiprocessing
 import dagster as dg
 import duckdb
 
+from orchestration.defs.constants import SESSION_TAG, delivery_partitions
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.resources import WarehouseResource
-from orchestration.settings import work_path
+from orchestration.lib.warehouse.store import Store
 from tests.e2e_deliveries import D1, D2, write_delivery
+
+
+def _instance(*partitions: str) -> dg.DagsterInstance:
+    """A throw-away instance that knows the deliveries as partitions."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(delivery_partitions.name, list(partitions))
+    return instance
 
 
 def _resource(tmp_path):
@@ -33,6 +41,7 @@ def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path, lock_holder):
     lock_holder(resource.published, 2.0)
     result = dg.materialize(
         raw_assets, partition_key=D1, resources={"warehouse": resource}, raise_on_error=False,
+        instance=_instance(D1),
     )
     assert result.success
     assert len(_retries(result)) >= 1
@@ -44,7 +53,7 @@ def test_a_refused_file_is_not_retried(tmp_path):
     (folder / "customers.csv").write_text("customer_id,customer_since\nC1,2020-01-01\n")
     result = dg.materialize(
         raw_assets, partition_key=D1, resources={"warehouse": _resource(tmp_path)},
-        raise_on_error=False,
+        raise_on_error=False, instance=_instance(D1),
     )
     assert not result.success
     assert _retries(result) == []
@@ -55,8 +64,10 @@ def test_a_refused_file_is_not_retried(tmp_path):
 
 def _materialize(landing, published, partition, queue):
     resource = WarehouseResource(landing_dir=str(landing), warehouse_path=str(published))
+    # one session, as the runs of one `cvm load`: both prepare the same next catalog
     result = dg.materialize(raw_assets, partition_key=partition,
-                            resources={"warehouse": resource}, raise_on_error=False)
+                            resources={"warehouse": resource}, raise_on_error=False,
+                            instance=_instance(partition), tags={SESSION_TAG: "one load"})
     queue.put((partition, result.success, len(_retries(result))))
 
 
@@ -76,7 +87,7 @@ def test_two_runs_at_once_write_one_after_the_other(tmp_path):
         run.join(120)
     outcomes = sorted(queue.get(timeout=5) for _ in runs)
     assert outcomes == [(D1, True, 0), (D2, True, 0)]
-    con = duckdb.connect(str(work_path(published)), read_only=True)
+    con = duckdb.connect(str(Store.beside(published).next_catalog), read_only=True)
     files = {r[0] for r in con.execute("select source_file from audit.load_log").fetchall()}
     con.close()
     assert files == {f"{D1}/customers.csv", f"{D1}/orders.csv",

@@ -36,8 +36,13 @@ def _evaluate(tmp_path, cursor=None):
     )
     context = dg.build_sensor_context(cursor=cursor, resources={"warehouse": resource})
     result = new_delivery_sensor(context)
-    requests = [] if isinstance(result, dg.SkipReason) else list(result)
-    return requests, context.cursor
+    if isinstance(result, dg.SkipReason):
+        return [], context.cursor
+    # the folders become delivery partitions as they are requested
+    (added,) = result.dynamic_partitions_requests
+    assert added.partitions_def_name == "deliveries"
+    assert added.partition_keys == [r.partition_key for r in result.run_requests]
+    return list(result.run_requests), result.cursor
 
 
 def test_scan_orders_by_date_and_ignores_non_dates(tmp_path):
@@ -115,8 +120,12 @@ def test_schedule_requests_every_delivery_the_published_warehouse_lacks(tmp_path
                                     # loaded, but its suite failed: still to be loaded
                                     ("2026-11-22/customers.csv", digest_22, False)])
     resource = WarehouseResource(landing_dir=str(root), warehouse_path=str(published))
-    context = dg.build_schedule_context(resources={"warehouse": resource})
-    requests = nightly_schedule(context)
+    with (dg.instance_for_test() as instance,
+          dg.build_schedule_context(resources={"warehouse": resource},
+                                    instance=instance) as context):
+        requests = nightly_schedule(context)
+        # the deliveries it requests are partitions now
+        assert instance.get_dynamic_partitions("deliveries") == ["2026-11-22", "2026-11-23"]
     # a missed night (11-22) is loaded too, before the newest delivery, in date order
     assert [r.partition_key for r in requests] == ["2026-11-22", "2026-11-23"]
     assert nightly_schedule.cron_schedule == "0 2 * * *"

@@ -1,7 +1,9 @@
-"""Work copy, single writer, atomic publish."""
+"""The published catalog: single writer, the next catalog of a session, atomic publish, readers
+that keep their files, garbage collection."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import duckdb
@@ -9,9 +11,10 @@ import pytest
 import yaml
 
 from orchestration.lib.landing import sha256_of
-from orchestration.lib.warehouse import storage as wh
+from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
-from orchestration.settings import PROJECT_DIR, work_path
+from orchestration.lib.warehouse.store import Store, write_parquet
+from orchestration.settings import PROJECT_DIR
 
 
 def test_second_writer_waits_then_fails_clearly(tmp_path, lock_holder):
@@ -27,39 +30,99 @@ def test_second_writer_waits_then_fails_clearly(tmp_path, lock_holder):
         pass
 
 
-def test_publish_is_a_copy_renamed_into_place(tmp_path):
+def _write_version(published, session: str, answer: int) -> None:
+    """In the next catalog of `session`: a mart file holding `answer`, and a view over it."""
+    con = duckdb.connect(str(catalog.open_next(published, session)))
+    try:
+        store = catalog.store_of(con)
+        relative = store.new_mart_file("answers")
+        write_parquet(con, f"select {answer} as answer", store.path(relative))
+        catalog.replace_mart_files(con, "answers", None, [("", relative, 1)])
+        con.execute("create schema if not exists marts")
+        con.execute(f"create or replace view marts.answers as select * from "
+                    f"read_parquet('{store.path(relative)}')")
+    finally:
+        con.close()
+
+
+def _answer(path) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute("select answer from marts.answers").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_publish_renames_the_next_catalog_into_place(tmp_path):
     published = tmp_path / "warehouse.duckdb"
-    work = wh.prepare_work_copy(published)
-    assert work == work_path(published)
-    con = duckdb.connect(str(work))
-    con.execute("create table t as select 42 as answer")
-    con.close()
-    digest = wh.publish(published)
-    assert digest == sha256_of(published)
-    assert not published.with_name(published.name + ".tmp").exists()
-    con = duckdb.connect(str(published), read_only=True)
-    assert con.execute("select answer from t").fetchone() == (42,)
-    con.close()
+    _write_version(published, "s1", 42)
+    assert not published.exists()  # nothing is published before publish_next
+    publication = catalog.publish_next(published)
+    assert publication.digest == sha256_of(published)
+    assert not Store.beside(published).next_catalog.exists()
+    assert _answer(published) == 42
+    assert catalog.read_state(published).version == 1
 
 
-def test_reader_keeps_its_snapshot_while_a_new_file_is_published(tmp_path):
+def test_a_session_continues_its_next_catalog_and_another_starts_from_the_published(tmp_path):
     published = tmp_path / "warehouse.duckdb"
-    work = wh.prepare_work_copy(published)
-    con = duckdb.connect(str(work))
-    con.execute("create table t as select 1 as version")
-    con.close()
-    wh.publish(published)
+    _write_version(published, "s1", 1)
+    catalog.publish_next(published)
+    _write_version(published, "s2", 2)
+    # the same session finds its own next catalog again
+    assert _answer(catalog.open_next(published, "s2")) == 2
+    # another session (a run after a failed one) starts from exactly the published state
+    assert _answer(catalog.open_next(published, "s3")) == 1
+    assert catalog.next_session(published) == "s3"
+    assert catalog.read_state(published).version == 1
 
+
+def test_reader_keeps_its_catalog_and_files_while_a_new_one_is_published(tmp_path):
+    published = tmp_path / "warehouse.duckdb"
+    _write_version(published, "s1", 1)
+    catalog.publish_next(published)
     reader = duckdb.connect(str(published), read_only=True)  # an analyst's open connection
-    con = duckdb.connect(str(work))
-    con.execute("update t set version = 2")
-    con.close()
-    wh.publish(published)  # must not fail although a reader has the file open
-    assert reader.execute("select version from t").fetchone() == (1,)
-    reader.close()
-    fresh = duckdb.connect(str(published), read_only=True)
-    assert fresh.execute("select version from t").fetchone() == (2,)
-    fresh.close()
+    try:
+        _write_version(published, "s2", 2)
+        before = sha256_of(published)
+        # must not fail although a reader has the file open
+        publication = catalog.publish_next(published)
+        assert sha256_of(published) != before
+        assert catalog.collect_garbage(published, publication.named) == 0  # retired, kept
+        assert reader.execute("select answer from marts.answers").fetchone() == (1,)
+    finally:
+        reader.close()
+    assert _answer(published) == 2
+
+
+def test_garbage_is_what_no_catalog_names_and_retired_files_go_versions_later(tmp_path):
+    published = tmp_path / "warehouse.duckdb"
+    store = Store.beside(published)
+    _write_version(published, "s1", 1)
+    publication = catalog.publish_next(published)
+    (first,) = publication.named
+    # a failed run's file, named by no catalog: deleted at the next collection
+    orphan = store.path(store.new_mart_file("answers"))
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"")
+    assert catalog.collect_garbage(published, publication.named) == 1
+    assert not orphan.exists()
+    # version 2 retires the first file; it stays while version 2 is the newest
+    _write_version(published, "s2", 2)
+    catalog.publish_next(published)
+    assert store.path(first).exists()
+    # versions 3 and 4: the first file was retired by version 2, which is KEEP_VERSIONS (2)
+    # versions before 4; it goes once it is also older than KEEP_RETIRED
+    for version, session in ((3, "s3"), (4, "s4")):
+        _write_version(published, session, version)
+        con = duckdb.connect(str(store.next_catalog))
+        later = dt.datetime.now() + catalog.KEEP_RETIRED + dt.timedelta(seconds=1)
+        expired = catalog.expire_retired(con, now=later)
+        con.close()
+        catalog.collect_garbage(published, catalog.publish_next(published).named)
+        assert (first in expired) == (version == 4)
+        assert store.path(first).exists() == (version == 3)
+    assert _answer(published) == 4
 
 
 def test_dagster_instance_allows_one_writer_at_a_time():

@@ -24,38 +24,12 @@ from orchestration.lib.ingest.rules import (
     rejections_sql,
     staging_sql,
 )
-from orchestration.lib.ingest.spec import (
-    HELD_ENTITIES,
-    LINEAGE_COLUMNS,
-    SPECS,
-    UNKNOWN_CUSTOMER,
-    EntitySpec,
-)
+from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER, EntitySpec
 from orchestration.lib.warehouse import catalog
-from orchestration.lib.warehouse.store import sql_literal, write_parquet
+from orchestration.lib.warehouse.catalog import refresh_raw_views
+from orchestration.lib.warehouse.store import write_parquet
 
 DELIVERED, RELEASED = "delivered", "released"
-
-
-def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
-    """The SELECT of raw.<entity> over the given Parquet files (absolute paths): the table's
-    columns in order, typed; no rows when there are no files."""
-    if not paths:
-        typed = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
-        columns = ", ".join(f"cast(null as {kind}) as {quote_ident(name)}" for name, kind in typed)
-        return f"select {columns} limit 0"
-    files = ", ".join(sql_literal(p) for p in paths)
-    columns = ", ".join(quote_ident(name) for name in spec.table_columns)
-    return f"select {columns} from read_parquet([{files}], union_by_name = true)"
-
-
-def refresh_raw_views(con, entities: tuple[str, ...] | None = None) -> None:
-    """(Re)create the views raw.<entity> over the catalog's current raw files."""
-    store = catalog.store_of(con)
-    con.execute("create schema if not exists raw")
-    for name in entities or tuple(SPECS):
-        paths = [str(store.path(f.path)) for f in catalog.raw_files(con, name)]
-        con.execute(f"create or replace view raw.{name} as {raw_view_sql(SPECS[name], paths)}")
 
 
 def ensure_raw_views(con) -> None:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.ingest.spec import LINEAGE_COLUMNS, SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
-from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file
+from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file, sql_literal
 
 META_DDL = (
     "create schema if not exists meta",
@@ -148,6 +149,33 @@ def retire_raw_files(con, entity: str, extract_date: dt.date) -> int:
     return con.execute(f"delete from meta.raw_files where {where}", params).fetchone()[0]
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
+    """The SELECT of raw.<entity> over the given Parquet files (absolute paths): the table's
+    columns in order, typed; no rows when there are no files. Never a directory glob: a
+    retired file and its successor lie side by side until the retired one is collected."""
+    if not paths:
+        typed = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
+        columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}" for name, kind in typed)
+        return f"select {columns} limit 0"
+    files = ", ".join(sql_literal(p) for p in paths)
+    columns = ", ".join(_quote(name) for name in spec.table_columns)
+    return (f"select {columns} from read_parquet([{files}], union_by_name = true, "
+            "hive_partitioning = false)")
+
+
+def refresh_raw_views(con, entities: tuple[str, ...] | None = None) -> None:
+    """(Re)create the views raw.<entity> over the catalog's current raw files."""
+    store = store_of(con)
+    con.execute("create schema if not exists raw")
+    for name in entities or tuple(SPECS):
+        paths = [str(store.path(f.path)) for f in raw_files(con, name)]
+        con.execute(f"create or replace view raw.{name} as {raw_view_sql(SPECS[name], paths)}")
+
+
 # --- mart files -----------------------------------------------------------------------------
 
 def mart_files(con, table: str | None = None) -> dict[str, list[str]]:
@@ -200,6 +228,7 @@ def open_next(published: Path, session: str) -> Path:
     try:
         ensure_meta(con, store)
         con.execute("update meta.catalog set session = ?", [session])
+        refresh_raw_views(con)  # over this store's files, wherever the catalog was before
     finally:
         con.close()
     return target
@@ -219,9 +248,21 @@ def discard_next(published: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def publish_next(published: Path) -> str:
-    """Publish the next catalog: version + 1, fsync, atomic rename over `published`.
-    Returns the sha256 of the published catalog."""
+@dataclass(frozen=True)
+class Publication:
+    digest: str  # sha256 of the published catalog
+    named: frozenset[str]  # every file it names: current and retired
+
+
+def named_files(con) -> frozenset[str]:
+    """The files a catalog names: its current raw and mart files and its retired ones."""
+    return frozenset(r[0] for r in con.execute(
+        "select path from meta.raw_files union select path from meta.mart_files "
+        "union select path from meta.retired_files").fetchall())
+
+
+def publish_next(published: Path) -> Publication:
+    """Publish the next catalog: version + 1, fsync, atomic rename over `published`."""
     store = Store.beside(published)
     source = store.next_catalog
     con = duckdb.connect(str(source))
@@ -231,6 +272,7 @@ def publish_next(published: Path) -> str:
             "published_at = now()::timestamp"
         )
         con.execute("checkpoint")
+        named = named_files(con)
     finally:
         con.close()
     if source.with_name(source.name + ".wal").exists():
@@ -239,7 +281,7 @@ def publish_next(published: Path) -> str:
     published.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, published)
     fsync_dir(published.parent)
-    return sha256_of(published)
+    return Publication(sha256_of(published), named)
 
 
 # --- garbage ------------------------------------------------------------------------------
@@ -257,18 +299,11 @@ def expire_retired(con, now: dt.datetime | None = None) -> list[str]:
     return paths
 
 
-def collect_garbage(published: Path) -> int:
-    """Delete every raw and mart file the published catalog names nowhere (neither current nor
-    retired): files retired long enough ago and files of failed runs. The caller holds the
-    writer's lock. Returns the number of files deleted."""
+def collect_garbage(published: Path, named: frozenset[str]) -> int:
+    """Delete every raw and mart file that the catalog just published names nowhere (`named`,
+    neither current nor retired): files retired long enough ago and files of failed runs. The
+    caller holds the writer's lock. Returns the number of files deleted."""
     store = Store.beside(published)
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        named = {r[0] for r in con.execute(
-            "select path from meta.raw_files union select path from meta.mart_files "
-            "union select path from meta.retired_files").fetchall()}
-    finally:
-        con.close()
     deleted = 0
     for relative in store.data_files():
         if relative not in named:

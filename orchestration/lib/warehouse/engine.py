@@ -31,8 +31,7 @@ import duckdb
 
 from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
-from orchestration.lib.ingest.writing import raw_view_sql
-from orchestration.lib.warehouse.catalog import RawFile
+from orchestration.lib.warehouse.catalog import RawFile, raw_view_sql
 from orchestration.lib.warehouse.marts import PARTITIONED_MARTS, partition_sql
 from orchestration.lib.warehouse.store import Store
 

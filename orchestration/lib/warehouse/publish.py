@@ -68,7 +68,7 @@ def publish(published: Path) -> Published:
         con.execute(f"detach {NEXT}")
     finally:
         con.close()
-    digest = catalog.publish_next(published)
+    publication = catalog.publish_next(published)
     engine.mark_published(store, version, files)
-    deleted = catalog.collect_garbage(published)
-    return Published(digest, version, built.is_full, exported, deleted)
+    deleted = catalog.collect_garbage(published, publication.named)
+    return Published(publication.digest, version, built.is_full, exported, deleted)
