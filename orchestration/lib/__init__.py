@@ -1,0 +1,1 @@
+"""Plain libraries of the project: nothing below this package imports Dagster."""
