@@ -72,15 +72,16 @@ def services_update(warehouse: queries.Warehouse, context: dict, page_current: i
     lang = language(context.get("lang"))
     with warehouse.reader() as con:
         period = queries.find_period(queries.periods(con), context.get("period"))
+        total = number(context.get("total", 0), lang)
         if period is None:
-            return [], 1, text("services_count", lang, count=0)
+            return [], 1, text("services_count", lang, count=0, total=total)
         page = queries.service_page(
             con, context["customer_id"], period, sort=customer.sort_spec(sort_by, lang),
             where=queries.ServiceFilter(service_type, kind, search),
             offset=(page_current or 0) * customer.PAGE_SIZE, limit=customer.PAGE_SIZE,
         )
     return (customer.service_rows(page, lang), customer.page_count(page.total),
-            text("services_count", lang, count=number(page.total, lang)))
+            text("services_count", lang, count=number(page.total, lang), total=total))
 
 
 def create_app(warehouse_path: str | Path) -> Dash:
@@ -104,15 +105,18 @@ def create_app(warehouse_path: str | Path) -> Dash:
         prevent_initial_call=True,
     )
     def navigate(values, pathname, search):
-        """A control of the URL changed: go to the same page with that parameter."""
+        """A control of the URL changed: the same page with that one parameter changed."""
+        changed = ctx.triggered_id
+        if not changed:
+            return no_update
+        value = next((v for item, v in zip(ctx.inputs_list[0], values, strict=True)
+                      if item["id"] == changed), None)
         query = parse_query(search)
         new = dict(query)
-        for item, value in zip(ctx.inputs_list[0], values, strict=True):
-            key = item["id"]["key"]
-            if value in (None, ""):
-                new.pop(key, None)
-            else:
-                new[key] = str(value)
+        if value in (None, ""):
+            new.pop(changed["key"], None)
+        else:
+            new[changed["key"]] = str(value)
         if new == query:
             return no_update
         lang = language(new.pop("lang", None))

@@ -201,7 +201,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
     numeric = [c for c, _, is_num in SERVICE_COLUMNS if is_num]
     services = html.Div([
         dcc.Store(id="services-context", data={
-            "customer_id": customer_id, "period": period.key, "lang": lang}),
+            "customer_id": customer_id, "period": period.key, "lang": lang,
+            "total": first_page.total}),
         html.Div([
             labelled(text("services_filter_type", lang), dcc.Dropdown(
                 id="services-type", placeholder=text("filter_all", lang),
@@ -216,7 +217,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
             labelled(text("services_filter_text", lang), dcc.Input(
                 id="services-text", type="search", debounce=True, className="text-input",
             ), "16rem"),
-            html.Span(text("services_count", lang, count=number(first_page.total, lang)),
+            html.Span(text("services_count", lang, count=number(first_page.total, lang),
+                           total=number(first_page.total, lang)),
                       id="services-count", className="count"),
         ], className="controls"),
         dash_table.DataTable(
