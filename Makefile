@@ -15,7 +15,7 @@ DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
 UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
 UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-.PHONY: demo test lint ui install clean
+.PHONY: demo test lint ui cockpit install clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ ui: $(STAMP)
 	@echo "Dagster UI: http://127.0.0.1:3000  (landing $(UI_LANDING), warehouse $(UI_WAREHOUSE))"
 	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
 		$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+cockpit: $(STAMP)
+	@# without settings of your own, the cockpit shows the demo's warehouse (read-only)
+	$(BIN)/cvm serve --warehouse $(UI_WAREHOUSE) --port $(or $(PORT),8050)
 
 clean:
 	rm -rf data/demo data/dagster_home reports dbt_project/target dbt_project/logs
