@@ -36,12 +36,23 @@ def labelled(label: str, control, width: str = "12rem") -> html.Div:
 
 
 def url_dropdown(key: str, label: str, options: list[dict], value, lang: str,
-                 clearable: bool = True, width: str = "12rem") -> html.Div:
+                 clearable: bool = True, width: str = "12rem",
+                 placeholder: str | None = None) -> html.Div:
     """A dropdown that puts its value into the URL under ``key``."""
     return labelled(label, dcc.Dropdown(
         id=param_control(key), options=options, value=value, clearable=clearable,
-        placeholder=text("filter_all", lang), searchable=True,
+        placeholder=placeholder or text("filter_all", lang), searchable=True,
     ), width)
+
+
+def period_dropdown(key: str, label: str, available: list, shown, query: dict,
+                    lang: str) -> html.Div:
+    """The period chooser. Without the period in the URL it shows the period in use as its
+    placeholder, so that opening the page does not rewrite the URL and render it twice."""
+    return url_dropdown(
+        key, label, [{"label": p.key, "value": p.key} for p in reversed(available)],
+        shown.key if query.get(key) else None, lang, clearable=False, width="8rem",
+        placeholder=shown.key)
 
 
 def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,

@@ -11,10 +11,10 @@ from orchestration.cockpit.components import (
     href,
     kpi,
     labelled,
+    period_dropdown,
     segment_colour,
     simple_table,
     unknown_period,
-    url_dropdown,
 )
 from orchestration.lib.reports import queries
 from orchestration.lib.reports.translations import (
@@ -138,9 +138,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
             f"{customer.industry or '–'}",
         ], className="subtitle", id="customer-facts"),
         html.Div([
-            url_dropdown("period", text("filter_period", lang),
-                         [{"label": p.key, "value": p.key} for p in reversed(available)],
-                         period.key, lang, clearable=False, width="8rem"),
+            period_dropdown("period", text("filter_period", lang), available, period, query,
+                            lang),
             html.A(text("download_pdf", lang), id="download-pdf", className="button",
                    href=href(f"{statement}.pdf", lang, period=period.key)),
             html.A(text("download_html", lang), id="download-html", className="button light",

@@ -6,10 +6,10 @@ from dash import dcc, html
 
 from orchestration.cockpit.components import (
     href,
+    period_dropdown,
     segment_colour,
     simple_table,
     unknown_period,
-    url_dropdown,
 )
 from orchestration.lib.reports import queries
 from orchestration.lib.reports.translations import money, number, text
@@ -92,16 +92,14 @@ def layout(con, query: dict, lang: str):
                 table_id="migration-customers",
             ),
         ])
-    period_options = [{"label": p.key, "value": p.key} for p in reversed(available)]
     return html.Div([
         html.H1(text("migration_title", lang, start=source.key, end=target.key),
                 id="page-title"),
         html.P(text("migration_subtitle", lang), className="subtitle"),
         html.Div([
-            url_dropdown("from", text("migration_from", lang), period_options, source.key,
-                         lang, clearable=False, width="8rem"),
-            url_dropdown("to", text("migration_to", lang), period_options, target.key,
-                         lang, clearable=False, width="8rem"),
+            period_dropdown("from", text("migration_from", lang), available, source, query,
+                            lang),
+            period_dropdown("to", text("migration_to", lang), available, target, query, lang),
         ], className="controls"),
         table,
         selected or html.P(text("migration_pick_cell", lang), className="note"),
