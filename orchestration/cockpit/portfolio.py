@@ -41,10 +41,8 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
     if log:
         # values <= 0 have no place on a log axis: they sit on its floor, drawn as "x",
         # and the tooltip gives the true value
-        positive_x = classic[classic > 0]
-        positive_y = transfer[transfer > 0]
-        floor_x = (positive_x.min() if positive_x.size else 1.0) / 3
-        floor_y = (positive_y.min() if positive_y.size else 1.0) / 3
+        floor_x = (frame.classic_range[2] or 1.0) / 3
+        floor_y = (frame.transfer_range[2] or 1.0) / 3
         x = np.where(classic > 0, classic, floor_x)
         y = np.where(transfer > 0, transfer, floor_y)
     else:
@@ -125,12 +123,22 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
     axis_style = {"type": scale, "gridcolor": "#e5e5e5", "zeroline": not log,
                   "tickformat": ",.0f", **({"dtick": 1} if log else {})}
     xaxis, yaxis = dict(axis_style), dict(axis_style)
+    # the axes span the whole period, thresholds included, so that a filter keeps the picture
+    for axis, (low, high, _), threshold in (
+            (xaxis, frame.classic_range, frame.classic_threshold),
+            (yaxis, frame.transfer_range, frame.value_transfer_threshold)):
+        high = max(high or 0.0, threshold or 0.0, 1.0)
+        if log:
+            floor = floor_x if axis is xaxis else floor_y
+            axis["range"] = [float(np.log10(floor / 1.6)), float(np.log10(high * 1.6))]
+        else:
+            low = min(low or 0.0, 0.0)
+            axis["range"] = [low - 0.04 * (high - low), high + 0.04 * (high - low)]
     if log:  # the floor where values <= 0 sit gets the tick "≤ 0"
         for axis, floor, values in ((xaxis, floor_x, classic), (yaxis, floor_y, transfer)):
             if (values <= 0).any():
-                top = float(values.max()) if values.size and values.max() > 0 else 10.0
                 decades = [10.0**k for k in range(int(np.ceil(np.log10(floor * 1.5))),
-                                                  int(np.floor(np.log10(top))) + 2)]
+                                                  int(np.floor(axis["range"][1])) + 1)]
                 axis.pop("dtick")
                 axis["tickvals"] = [floor, *decades]
                 axis["ticktext"] = ["≤ 0", *(number(v, lang) for v in decades)]
