@@ -12,7 +12,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.cockpit.components import href
+from orchestration.cockpit.components import customer_path, href
 from orchestration.lib.reports import queries
 from orchestration.lib.reports.translations import TEXTS, day, hours, language, money, text
 
@@ -37,6 +37,7 @@ def test_stable_addresses():
     assert href("/portfolio", "de", period="2026", manager=None) == "/portfolio?period=2026"
     assert href("/customer/C1", "en", period="2026") == "/customer/C1?period=2026&lang=en"
     assert href("/migration", "de") == "/migration"
+    assert customer_path("K 1/2", "/statement") == "/customer/K%201%2F2/statement"
 
 
 def test_period_names():

@@ -83,6 +83,7 @@ def test_statement_of_c3_holds_the_hand_worked_sums(warehouse):
     text = statement_text(warehouse, "C3", period="2026")
     assert "Unsere Leistungen für Sie 2026" in text
     assert "Gamma Müller & Söhne KG" in text  # the latest CRM version (German delivery)
+    assert "&amp;" not in text  # the page footer's copy of the name is not HTML-escaped
     assert "Kundennummer C3" in text
     assert "01.01.2026 – 31.12.2026" in text
     assert "Erstellt am 25.11.2026" in text

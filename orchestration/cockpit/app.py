@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Response, request
 
 from orchestration.cockpit import customer, migration, portfolio
-from orchestration.cockpit.components import error_page, frame, href
+from orchestration.cockpit.components import customer_path, error_page, frame, href
 from orchestration.lib.reports import queries
 from orchestration.lib.reports.translations import day, language, number, text
 
@@ -52,7 +52,7 @@ def render(warehouse: queries.Warehouse, pathname: str | None, search: str | Non
             elif pathname == "/migration":
                 content = migration.layout(con, query, lang)
             elif match := CUSTOMER_PATH.match(pathname):
-                content = customer.layout(con, match.group(1), query, lang)
+                content = customer.layout(con, unquote(match.group(1)), query, lang)
             else:
                 content = error_page(text("error_not_found", lang),
                                      text("error_not_found_hint", lang, path=pathname))
@@ -133,7 +133,7 @@ def create_app(warehouse_path: str | Path) -> Dash:
             return no_update
         query = parse_query(search)
         customer_id = click["points"][0]["customdata"][0]
-        return href(f"/customer/{customer_id}", language(query.get("lang")),
+        return href(customer_path(customer_id), language(query.get("lang")),
                     period=query.get("period"))
 
     @app.callback(
@@ -159,7 +159,7 @@ def create_app(warehouse_path: str | Path) -> Dash:
         if not customer_id:
             return no_update
         query = parse_query(search)
-        return href(f"/customer/{customer_id}", language(query.get("lang")),
+        return href(customer_path(customer_id), language(query.get("lang")),
                     period=query.get("period"))
 
     @app.callback(

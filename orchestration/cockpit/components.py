@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from dash import dcc, html
 
@@ -23,6 +23,11 @@ def href(path: str, lang: str, **params) -> str:
     if lang != DEFAULT_LANGUAGE:
         query["lang"] = lang
     return f"{path}?{urlencode(query)}" if query else path
+
+
+def customer_path(customer_id: str, suffix: str = "") -> str:
+    """`/customer/<id>`: the id quoted, so that any id makes one path segment."""
+    return f"/customer/{quote(customer_id, safe='')}{suffix}"
 
 
 def param_control(key: str) -> dict:

@@ -7,6 +7,7 @@ import math
 from dash import dash_table, dcc, html
 
 from orchestration.cockpit.components import (
+    customer_path,
     error_page,
     href,
     kpi,
@@ -116,7 +117,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
     available = queries.periods(con)
     period = queries.find_period(available, query.get("period"))
     if period is None:
-        return unknown_period(query.get("period"), available, f"/customer/{customer_id}", lang)
+        return unknown_period(query.get("period"), available, customer_path(customer_id), lang)
     segments = {s.code: s for s in queries.segments(con)}
     names = queries.service_types(con)
     value = queries.customer_value(con, customer_id, period)
@@ -124,7 +125,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
 
-    statement = f"/customer/{customer_id}/statement"
+    statement = customer_path(customer_id, "/statement")
     head = html.Div([
         dcc.Link(text("customer_back", lang, period=period.key),
                  href=href("/portfolio", lang, period=period.key), className="back"),
@@ -260,7 +261,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
         simple_table(
             [(text("col_period", lang), "text"), (text("col_revenue", lang), "num"),
              (text("col_value_transfer", lang), "num"), (text("col_segment", lang), "text")],
-            [[dcc.Link(row.period.key, href=href(f"/customer/{customer_id}", lang,
+            [[dcc.Link(row.period.key, href=href(customer_path(customer_id), lang,
                                                  period=row.period.key)),
               money(row.revenue_eur, lang), money(row.value_transfer_eur, lang),
               segments[row.segment].label(lang) if row.segment in segments else row.segment]

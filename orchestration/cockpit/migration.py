@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from orchestration.cockpit.components import (
+    customer_path,
     href,
     period_dropdown,
     segment_colour,
@@ -86,7 +87,7 @@ def layout(con, query: dict, lang: str):
                  (f"{text('col_revenue', lang)} {target.key}", "num"),
                  (f"{text('col_value_transfer', lang)} {target.key}", "num")],
                 [[dcc.Link(name or customer_id,
-                           href=href(f"/customer/{customer_id}", lang, period=shown_period.key)),
+                           href=href(customer_path(customer_id), lang, period=shown_period.key)),
                   customer_id, money(revenue, lang, 0), money(transfer, lang, 0)]
                  for customer_id, name, revenue, transfer in rows],
                 table_id="migration-customers",
