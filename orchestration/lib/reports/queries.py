@@ -203,6 +203,12 @@ def data_as_of(con) -> date | None:
 
 # --------------------------------------------------------------------------- portfolio
 
+# A new customer whose classic value is its potential: the marts lift it to the potential
+# only when that is greater than its revenue (or margin) basis.
+VALUED_BY_POTENTIAL = (
+    "coalesce(cv.is_new_customer and cv.classic_value_eur > cv.classic_basis_eur, false)"
+)
+
 PORTFOLIO_FILTERS = {
     "manager": "customers.account_manager",
     "region": "customers.region",
@@ -227,11 +233,7 @@ _PORTFOLIO_FROM = """
 
 
 def portfolio_points(con, period: Period, filters: dict[str, str | None]) -> dict:
-    """One entry per customer of the period that passes the filters, as numpy columns.
-
-    ``is_valued_by_potential``: a new customer whose classic value is its potential, i.e.
-    greater than its revenue (or margin) basis.
-    """
+    """One entry per customer of the period that passes the filters, as numpy columns."""
     where, params = _portfolio_where(period, filters)
     return con.execute(
         f"""
@@ -239,8 +241,7 @@ def portfolio_points(con, period: Period, filters: dict[str, str | None]) -> dic
                cast(cv.revenue_eur as double) as revenue_eur,
                cast(cv.classic_value_eur as double) as classic_value_eur,
                cast(cv.value_transfer_eur as double) as value_transfer_eur,
-               coalesce(cv.is_new_customer and cv.classic_value_eur > cv.classic_basis_eur,
-                        false) as is_valued_by_potential
+               {VALUED_BY_POTENTIAL} as is_valued_by_potential
         {_PORTFOLIO_FROM}
         where {where}
         order by cv.revenue_eur desc, cv.customer_id
@@ -376,12 +377,12 @@ class CustomerValue:
 def customer_value(con, customer_id: str, period: Period) -> CustomerValue | None:
     """The customer's values in the period, or None when it has no row there."""
     row = con.execute(
-        """
+        f"""
         select revenue_eur, contribution_margin_eur, share_of_wallet, abc_class,
                classic_value_eur,
-               coalesce(is_new_customer and classic_value_eur > classic_basis_eur, false),
+               {VALUED_BY_POTENTIAL},
                value_transfer_eur, segment
-        from marts.customer_value
+        from marts.customer_value as cv
         where customer_id = ? and period_start = ?
         """,
         [customer_id, period.start],
