@@ -13,7 +13,7 @@ from pathlib import Path
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from orchestration.cockpit.app import create_app
-from orchestration.nightly import run_load
+from orchestration.runner import run_load
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
 
 CHROMIUM = Path("/usr/bin/chromium")
