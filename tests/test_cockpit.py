@@ -35,6 +35,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from orchestration.lib.warehouse.store import Store
 from orchestration.settings import SEEDS_DIR
 from tests.cockpit_fixtures import CHROMIUM, CockpitServer, published_warehouse
 
@@ -295,8 +296,10 @@ def _fourth_delivery(landing):
 def test_keeps_working_while_cvm_load_publishes(page, fixture_root, tmp_path):
     landing = tmp_path / "landing"
     shutil.copytree(fixture_root / "landing", landing)
-    shutil.copytree(fixture_root / "work", tmp_path / "work")
     warehouse = tmp_path / "warehouse.duckdb"
+    # the published catalog and its store of files
+    shutil.copytree(Store.beside(fixture_root / "warehouse.duckdb").root,
+                    Store.beside(warehouse).root)
     shutil.copyfile(fixture_root / "warehouse.duckdb", warehouse)
     _fourth_delivery(landing)
     with CockpitServer(warehouse) as cockpit:
