@@ -363,6 +363,36 @@ def test_failing_blocking_dbt_test_stops_everything_downstream(loaded, tmp_path)
                 "marts/customer_cockpit", "published_warehouse"):
         assert key not in outcome.materialized
     assert file_sha256(warehouse) == before
+    # the next run does not build on what the failed one left in the engine's database: it
+    # builds everything again from the published raw files, and publishes the fourth delivery
+    lines = []
+    outcome = run_load(landing, warehouse, echo=lines.append)
+    assert outcome.exit_code == 0, outcome.error
+    assert any("full build: the working database is not the published state" in line
+               for line in lines), lines
+    assert _marts_fingerprint(warehouse)["dim_customers"] != _marts_fingerprint(
+        loaded[2])["dim_customers"]  # C2's new name
+
+
+def test_a_refused_file_publishes_nothing_of_its_delivery_later(loaded, tmp_path, capsys):
+    """A delivery whose orders.csv is refused brings a valid customers.csv too. The run fails
+    and publishes nothing; once the folder is taken away, the next run has nothing new: the
+    customers of the refused delivery were never loaded into what it builds on."""
+    landing, warehouse = _copy_state(loaded, tmp_path)
+    before = file_sha256(warehouse)
+    _fourth_delivery(landing)  # customers.csv: C2 renamed
+    (landing / "2026-11-23" / "orders.csv").write_text(
+        "order_id,line_no,customer_id,order_date,cost_of_goods_eur\nO20,1,C1,2026-11-22,5\n"
+    )
+    assert run_load(landing, warehouse).exit_code == 1
+    assert file_sha256(warehouse) == before
+    shutil.rmtree(landing / "2026-11-23")
+    lines = []
+    assert run_load(landing, warehouse, echo=lines.append).exit_code == 0
+    assert "nothing new" in lines[-1]
+    assert file_sha256(warehouse) == before
+    assert _q(warehouse, "select customer_name from marts.dim_customers "
+                         "where customer_id = 'C2'") == [("Beta Anlagen AG",)]
 
 
 def test_analyst_keeps_reading_while_the_nightly_load_publishes(loaded, tmp_path):
@@ -381,3 +411,25 @@ def test_analyst_keeps_reading_while_the_nightly_load_publishes(loaded, tmp_path
         analyst.close()
     assert _q(warehouse, "select customer_name from marts.dim_customers "
                          "where customer_id = 'C2'") == [("Beta Anlagen SE",)]
+
+
+def test_full_refresh_and_vars_from_the_command_line(loaded, tmp_path, capsys):
+    landing, warehouse = _copy_state(loaded, tmp_path)
+    args = ["load", "--landing", str(landing), "--warehouse", str(warehouse)]
+    before = file_sha256(warehouse)
+    # vars that are no mapping: a clear error, nothing run
+    assert main([*args, "--vars", "period_grain quarter"]) == 2
+    assert "expected a mapping such as '{period_grain: quarter}'" in capsys.readouterr().out
+    assert file_sha256(warehouse) == before
+    # nothing delivered, but a full refresh with quarters for this run
+    assert main([*args, "--full-refresh", "--vars", "{period_grain: quarter}"]) == 0
+    assert "rebuilding every model from the raw zone, as asked" in capsys.readouterr().out
+    # 2026 in quarters: C1, C2 in Q1 (O4, O5, A4, A6); C1, C3 in Q2 (A10, O6, O9, A7, A8);
+    # C4 in Q3 (O7, A9); C5 in Q4 (O8, A11)
+    rows = _q(warehouse, "select period_start::varchar, period_end::varchar, "
+                         "list(customer_id order by customer_id) from marts.customer_value "
+                         "where year(period_start) = 2026 group by all order by 1")
+    assert rows == [("2026-01-01", "2026-03-31", ["C1", "C2"]),
+                    ("2026-04-01", "2026-06-30", ["C1", "C3"]),
+                    ("2026-07-01", "2026-09-30", ["C4"]),
+                    ("2026-10-01", "2026-12-31", ["C5"])]
