@@ -14,6 +14,10 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
 4. nightly: the one-day delta folder is moved in, `cvm load` again;
 5. peer: bench/pandas_peer.py computes customer_value from the same landing root; its
    result is then compared with the published `marts.customer_value` row by row (not timed).
+   `--no-peer` leaves it out (at S2 it needs more memory than a small machine has).
+
+`--profile` runs the two `cvm load` steps under pyinstrument and keeps a text profile of each
+in the work folder (the times are then the profiler's, not the bench's).
 
 The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE and
 DAGSTER_HOME, and the published file's `marts.customer_value`.
@@ -198,11 +202,19 @@ class ScaleResult:
     floor: Measured
     full: Measured
     nightly: Measured
-    peer: Measured
+    peer: Measured | None  # None: left out (--no-peer)
     agrees: bool
 
 
-def run_scale(scale: str, work: Path, cvm: str) -> ScaleResult:
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file below a folder."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
+              profile: bool = False) -> ScaleResult:
     customers = SCALES[scale]
     print(f"\n{scale}: cvm generate-sample --customers {customers} --years {YEARS} "
           f"--deltas {DELTAS} (utf8, no faults); work folder {work}", flush=True)
@@ -227,24 +239,42 @@ def run_scale(scale: str, work: Path, cvm: str) -> ScaleResult:
     floor_step = _run("floor: DuckDB read_csv", [sys.executable, __file__, "_floor",
                       str(landing / initial.name), str(work / "floor.duckdb")],
                       work / "floor.log")
-    full = _run("full initial load (cvm load)", [cvm, "load"], work / "full.log", env=env)
-    size_full = warehouse.stat().st_size
+    store = warehouse.with_suffix(".store")
+
+    def load(name: str) -> list[str]:
+        if not profile:
+            return [cvm, "load"]
+        return [str(Path(sys.executable).with_name("pyinstrument")), "-r", "text", "-o",
+                str(work / f"{name}.profile.txt"), cvm, "load"]
+
+    full = _run("full initial load (cvm load)", load("full"), work / "full.log", env=env)
+    size_full = (warehouse.stat().st_size, _size(store / "raw"), _size(store / "marts"),
+                 _size(store / "work"))
     delta.rename(landing / delta.name)
-    nightly = _run("nightly one-day delta", [cvm, "load"], work / "nightly.log", env=env)
-    size_nightly = warehouse.stat().st_size
+    nightly = _run("nightly one-day delta", load("nightly"), work / "nightly.log", env=env)
+    size_nightly = (warehouse.stat().st_size, _size(store / "raw"), _size(store / "marts"),
+                    _size(store / "work"))
     peer_csv = work / "peer.csv"
-    peer = _run("pandas peer", [sys.executable, str(BENCH_DIR / "pandas_peer.py"),
-                "--landing", str(landing), "--out", str(peer_csv)], work / "peer.log")
+    peer_step = None
+    if peer:
+        peer_step = _run("pandas peer", [sys.executable, str(BENCH_DIR / "pandas_peer.py"),
+                         "--landing", str(landing), "--out", str(peer_csv)], work / "peer.log")
 
     print(f"  initial delivery {initial.name}: {initial_lines:,} lines; "
           f"delta {delta.name}: {delta_lines:,} lines "
           f"({delta_lines / initial_lines:.2%} of the initial; wc -l, headers included)")
-    print(f"  published file: {_gb(size_full)} after the full load, "
-          f"{_gb(size_nightly)} after the nightly")
+    for when, (catalog, raw, marts, engine) in (("full load", size_full),
+                                                ("nightly", size_nightly)):
+        print(f"  after the {when}: published catalog {_gb(catalog)}; store: raw zone "
+              f"{_gb(raw)}, mart files {_gb(marts)}, engine's database {_gb(engine)}")
+    if profile:
+        print(f"  profiles: {work / 'full.profile.txt'}, {work / 'nightly.profile.txt'}")
+    if peer_step is None:
+        return ScaleResult(scale, floor_step, full, nightly, None, True)
     comparison = pandas_peer.compare(pandas_peer.read_result(peer_csv), warehouse)
     print("  ", end="")
     pandas_peer.print_comparison(comparison)
-    return ScaleResult(scale, floor_step, full, nightly, peer, comparison.agrees)
+    return ScaleResult(scale, floor_step, full, nightly, peer_step, comparison.agrees)
 
 
 # ---- ratios --------------------------------------------------------------------------------
@@ -263,9 +293,11 @@ def print_ratios(result: ScaleResult, s0_nightly: float | None, s0_source: str) 
              s == "S2", full / result.floor.seconds <= TARGET_FULL_VS_FLOOR)),
         ("full load peak RSS", _gb(rss),
          f"target at S2 <= {_gb(TARGET_FULL_RSS)}: " + _verdict(s == "S2", rss <= TARGET_FULL_RSS)),
-        ("pandas peer / full load", f"{result.peer.seconds / full:.2f}",
+        ("pandas peer / full load",
+         f"{result.peer.seconds / full:.2f}" if result.peer else "left out",
          f"target at S1 >= {TARGET_PEER_VS_FULL:g}: " + _verdict(
-             s == "S1", result.peer.seconds / full >= TARGET_PEER_VS_FULL)),
+             s == "S1" and result.peer is not None,
+             result.peer is not None and result.peer.seconds / full >= TARGET_PEER_VS_FULL)),
         ("nightly wall", f"{nightly:.1f} s",
          f"target at S2 < {TARGET_NIGHTLY_SECONDS:g} s: " + _verdict(
              s == "S2", nightly < TARGET_NIGHTLY_SECONDS)),
@@ -295,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the work folders go (default: "
                         "the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    parser.add_argument("--no-peer", action="store_true",
+                        help="leave out the pandas peer (and its comparison with the mart)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the two cvm load steps with pyinstrument (kept in the "
+                        "work folder, which is then kept)")
     args = parser.parse_args(argv)
 
     cvm = str(Path(sys.executable).with_name("cvm"))
@@ -307,14 +344,15 @@ def main(argv: list[str] | None = None) -> int:
     for scale in args.scales:
         work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
         try:
-            results[scale] = run_scale(scale, work, cvm)
+            results[scale] = run_scale(scale, work, cvm, peer=not args.no_peer,
+                                       profile=args.profile)
         except StepFailed as failed:
             print(f"FAILED: {failed}\nwork folder kept: {work}")
             return 2
         if not results[scale].agrees:
             status = 1
             print(f"  the peer and the mart disagree; work folder kept: {work}")
-        elif not args.keep:
+        elif not args.keep and not args.profile:
             shutil.rmtree(work)
     for scale, result in results.items():
         if "S0" in results and scale != "S0":
