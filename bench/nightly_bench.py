@@ -16,8 +16,10 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
    result is then compared with the published `marts.customer_value` row by row (not timed).
    `--no-peer` leaves it out (at S2 it needs more memory than a small machine has).
 
-`--profile` runs the two `cvm load` steps under pyinstrument and keeps a text profile of each
-in the work folder (the times are then the profiler's, not the bench's).
+`--sample DIR` takes a sample generated before with the same command instead of generating
+one (hard links). `--profile` runs the two `cvm load` steps under pyinstrument and keeps a
+text profile of each in the work folder (the times are then the profiler's, not the
+bench's).
 
 The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE and
 DAGSTER_HOME, and the published file's `marts.customer_value`.
@@ -214,7 +216,7 @@ def _size(path: Path) -> int:
 
 
 def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
-              profile: bool = False) -> ScaleResult:
+              profile: bool = False, sample_from: Path | None = None) -> ScaleResult:
     customers = SCALES[scale]
     print(f"\n{scale}: cvm generate-sample --customers {customers} --years {YEARS} "
           f"--deltas {DELTAS} (utf8, no faults); work folder {work}", flush=True)
@@ -225,9 +227,14 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     landing.mkdir()
     warehouse.parent.mkdir()
 
-    _run("generate (not a figure)",
-         [cvm, "generate-sample", "--out", str(sample), "--customers", str(customers),
-          "--years", str(YEARS), "--deltas", str(DELTAS)], work / "generate.log")
+    if sample_from is not None:
+        # a sample generated before with the same command: hard links, nothing copied
+        shutil.copytree(sample_from, sample, copy_function=os.link)
+        print(f"  sample: {sample_from} (generated before with the command above)")
+    else:
+        _run("generate (not a figure)",
+             [cvm, "generate-sample", "--out", str(sample), "--customers", str(customers),
+              "--years", str(YEARS), "--deltas", str(DELTAS)], work / "generate.log")
     folders = sorted(p for p in sample.iterdir() if p.is_dir())
     if len(folders) != 1 + DELTAS or any(_no_date(p.name) for p in folders):
         raise StepFailed(f"expected the initial delivery and {DELTAS} delta folder(s) in "
@@ -327,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the work folders go (default: "
                         "the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    parser.add_argument("--sample", type=Path, metavar="DIR",
+                        help="a sample generated before with the scale's command (one scale "
+                        "only): linked into the work folder instead of generated")
     parser.add_argument("--no-peer", action="store_true",
                         help="leave out the pandas peer (and its comparison with the mart)")
     parser.add_argument("--profile", action="store_true",
@@ -345,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
         try:
             results[scale] = run_scale(scale, work, cvm, peer=not args.no_peer,
-                                       profile=args.profile)
+                                       profile=args.profile, sample_from=args.sample)
         except StepFailed as failed:
             print(f"FAILED: {failed}\nwork folder kept: {work}")
             return 2
