@@ -1,3 +1,6 @@
+-- a view: a filter (join) of the facts, no second copy to build and publish
+{{ config(materialized='view') }}
+
 with
 
 activities as (

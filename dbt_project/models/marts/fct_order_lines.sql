@@ -1,8 +1,12 @@
+{{ config(**keyed_incremental_config('orders', ['order_id', 'line_no'], 'period_start')) }}
+
 with
 
 order_lines as (
 
-    select * from {{ ref('int_order_lines') }}
+    select * from {{ ref('int_order_lines') }} as current_rows
+    -- in a delta build, the touched keys' rows
+    where {{ is_touched('orders', ['order_id', 'line_no'], 'current_rows') }}
 
 ),
 
@@ -22,4 +26,4 @@ final as (
 
 )
 
-select * from final
+{{ incremental_rows('final', 'orders', ['order_id', 'line_no'], 'period_start') }}

@@ -1,8 +1,12 @@
+{{ config(**keyed_incremental_config('service_activities', ['activity_id'], 'period_start')) }}
+
 with
 
 activities as (
 
-    select * from {{ ref('int_activities_value_transfer') }}
+    select * from {{ ref('int_activities_value_transfer') }} as current_rows
+    -- in a delta build, the touched keys' rows
+    where {{ is_touched('service_activities', ['activity_id'], 'current_rows') }}
 
 ),
 
@@ -30,4 +34,4 @@ final as (
 
 )
 
-select * from final
+{{ incremental_rows('final', 'service_activities', ['activity_id'], 'period_start') }}

@@ -1,3 +1,6 @@
+-- a view: a filter (join) of the facts, no second copy to build and publish
+{{ config(materialized='view') }}
+
 -- The ledger is the standard-cost facts whose value transfer is above 0: the same columns,
 -- the same rows, so the two can never disagree.
 with

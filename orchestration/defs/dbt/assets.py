@@ -119,7 +119,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             report(f"  dbt {_describe(plan)} ...", context)
             # dbt writes the engine's database; the published catalog is only ever replaced
             # by publish.
-            with environment(CVM_WAREHOUSE=str(store.engine)):
+            with environment(CVM_WAREHOUSE=str(store.engine),
+                             CVM_BUILD="full" if plan.full else "delta"):
                 invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
                                      raise_on_error=False)
             yield from invocation.stream()

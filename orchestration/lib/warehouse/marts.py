@@ -179,13 +179,17 @@ def _create_file_view(con, store: Store, name: str, columns: list[tuple[str, str
 
 
 def _view_sql(con, name: str) -> str:
-    """The engine's view `marts.<name>`, without its database qualifier."""
+    """`create or replace view marts.<name>` with the query of the engine's view, without the
+    engine's database qualifier (the catalog's own marts are meant)."""
     (sql,) = con.execute(
         "select sql from duckdb_views() where database_name = ? and schema_name = 'marts' "
         "and view_name = ?", [ENGINE_DATABASE, name],
     ).fetchone()
-    return re.sub(rf'"?{ENGINE_DATABASE}"?\.', "", sql).replace(
-        "CREATE VIEW", "CREATE OR REPLACE VIEW", 1)
+    found = re.match(r"\s*create\s+view\s+.*?\s+as\s+", sql, flags=re.I | re.S)
+    if found is None:
+        raise RuntimeError(f"marts.{name}: cannot read the view's query from {sql[:80]!r}")
+    query = re.sub(rf'"?{ENGINE_DATABASE}"?\.', "", sql[found.end():]).rstrip().rstrip(";")
+    return f"create or replace view marts.{quote_ident(name)} as {query}"
 
 
 def _create_views(con, views: dict[str, str]) -> None:

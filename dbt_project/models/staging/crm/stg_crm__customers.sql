@@ -1,8 +1,12 @@
+{{ config(**keyed_incremental_config('customers', ['customer_id'], none)) }}
+
 with
 
 source as (
 
-    select * from {{ source('crm', 'customers') }}
+    select * from {{ source('crm', 'customers') }} as delivered
+    -- in a delta build, every version of the touched keys
+    where {{ is_touched('customers', ['customer_id'], 'delivered') }}
 
 ),
 

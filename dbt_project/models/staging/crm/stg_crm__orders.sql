@@ -1,8 +1,12 @@
+{{ config(**keyed_incremental_config('orders', ['order_id', 'line_no'], none)) }}
+
 with
 
 source as (
 
-    select * from {{ source('crm', 'orders') }}
+    select * from {{ source('crm', 'orders') }} as delivered
+    -- in a delta build, every version of the touched keys
+    where {{ is_touched('orders', ['order_id', 'line_no'], 'delivered') }}
 
 ),
 

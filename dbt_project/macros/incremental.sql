@@ -1,0 +1,168 @@
+{#
+    Builds over the delta.
+
+    Before every build the orchestration (lib/warehouse/engine.py) creates, per extract,
+    `cvm_delta.<entity>_keys`: the keys of the raw files added or retired since the last
+    build, the touched keys. It sets CVM_BUILD=delta for an incremental build and
+    CVM_BUILD=full (with --full-refresh) for a full one.
+
+    An incremental model recomputes the rows of the touched keys, from every delivered version
+    of those keys, and replaces them: on DuckDB by deleting the touched keys (a pre-hook) and
+    appending their new rows, so that a cancelled or withdrawn key leaves; on an engine
+    without row deletes (Spark on Parquet) by overwriting the whole partitions (periods) the
+    touched keys were and are in. Outside a delta build (a first build, a full refresh, a
+    hand-run `dbt build`) every key counts as touched, which rebuilds the model whole.
+#}
+
+{# True in an incremental build over the delta. #}
+{% macro is_delta_build() -%}
+    {{ return(is_incremental() and env_var('CVM_BUILD', 'full') == 'delta') }}
+{%- endmacro %}
+
+{# The touched keys of an extract, as a relation. #}
+{% macro touched_keys(entity) -%}
+    {{ return(api.Relation.create(
+        database=target.database, schema='cvm_delta', identifier=entity ~ '_keys'
+    )) }}
+{%- endmacro %}
+
+{# A condition on the row `alias`: its key is a touched key (true outside a delta build). #}
+{% macro is_touched(entity, key_columns, alias) -%}
+    {%- if is_delta_build() -%}
+        exists (
+            select 1 from {{ touched_keys(entity) }} as touched
+            where
+            {%- for key in key_columns %}
+                {{ 'and ' if not loop.first }}touched.{{ key }} = {{ alias }}.{{ key }}
+            {%- endfor %}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Config of an incremental model keyed by an extract's key: the strategy and the hook that
+    take the touched keys' old rows out. `partition_by` is the column by which an engine
+    without row deletes overwrites whole partitions.
+#}
+{% macro keyed_incremental_config(entity, key_columns, partition_by) -%}
+    {{ return(adapter.dispatch('keyed_incremental_config', 'customer_value_warehouse')(
+        entity, key_columns, partition_by
+    )) }}
+{%- endmacro %}
+
+{% macro duckdb__keyed_incremental_config(entity, key_columns, partition_by) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'fail',
+        'pre_hook': "{{ remove_touched('" ~ entity ~ "', " ~ key_columns ~ ") }}",
+    }) }}
+{%- endmacro %}
+
+{% macro default__keyed_incremental_config(entity, key_columns, partition_by) -%}
+    {%- if partition_by is none -%}
+        {# no partitions to overwrite: rebuilt whole #}
+        {{ return({'materialized': 'table'}) }}
+    {%- endif -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'partition_by': [partition_by],
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{# DuckDB's pre-hook: delete the touched keys' rows before their new rows are appended. #}
+{% macro remove_touched(entity, key_columns) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as current_rows
+        where {{ is_touched(entity, key_columns, 'current_rows') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The rows an incremental build writes, given `new_rows`, the relation of the touched keys'
+    recomputed rows. On DuckDB: those rows (the pre-hook removed the old ones). On an engine
+    that overwrites partitions: every row of the partitions those keys were or are in, the
+    untouched ones kept from the current table.
+#}
+{% macro incremental_rows(new_rows, entity, key_columns, partition_by) -%}
+    {{ return(adapter.dispatch('incremental_rows', 'customer_value_warehouse')(
+        new_rows, entity, key_columns, partition_by
+    )) }}
+{%- endmacro %}
+
+{% macro duckdb__incremental_rows(new_rows, entity, key_columns, partition_by) -%}
+    select * from {{ new_rows }}
+{%- endmacro %}
+
+{% macro default__incremental_rows(new_rows, entity, key_columns, partition_by) -%}
+    select * from {{ new_rows }}
+    {%- if is_delta_build() %}
+    union all
+    select kept.*
+    from {{ this }} as kept
+    where
+        not {{ is_touched(entity, key_columns, 'kept') }}
+        and kept.{{ partition_by }} in (
+            select touched_rows.{{ partition_by }}
+            from {{ this }} as touched_rows
+            where {{ is_touched(entity, key_columns, 'touched_rows') }}
+            union
+            select {{ partition_by }} from {{ new_rows }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#
+    Data tests over the delta. Every data test of the project carries `where: __touched__`
+    (dbt_project.yml); dbt filters the tested relation through `get_where_subquery`. In a delta
+    build, a relation with an activity_id or an order_id (order_id, line_no) is tested on the
+    touched keys' rows only: the others were tested when they were written and have not changed
+    since. Every other relation, and every relation outside a delta build, is tested whole.
+    Tests that did not ask for it keep dbt's own `where`.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where == '__touched__' -%}
+        {%- set scope = none -%}
+        {%- if execute and env_var('CVM_BUILD', 'full') == 'delta' -%}
+            {%- set columns = adapter.get_columns_in_relation(relation)
+                | map(attribute='name') | map('lower') | list -%}
+            {%- if 'activity_id' in columns -%}
+                {%- set scope = ('service_activities', ['activity_id']) -%}
+            {%- elif 'order_id' in columns and 'line_no' in columns -%}
+                {%- set scope = ('orders', ['order_id', 'line_no']) -%}
+            {%- endif -%}
+        {%- endif -%}
+        {%- if scope is none -%}
+            {{ return(relation) }}
+        {%- else -%}
+            {%- set filtered -%}
+                (select * from {{ relation }} as tested
+                 where {{ is_touched_relation(scope[0], scope[1], 'tested') }}) as dbt_subquery
+            {%- endset -%}
+            {{ return(filtered) }}
+        {%- endif -%}
+    {%- elif where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) as dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# is_touched for a test, where is_incremental() does not apply. #}
+{% macro is_touched_relation(entity, key_columns, alias) -%}
+    exists (
+        select 1 from {{ touched_keys(entity) }} as touched
+        where
+        {%- for key in key_columns %}
+            {{ 'and ' if not loop.first }}touched.{{ key }} = {{ alias }}.{{ key }}
+        {%- endfor %}
+    )
+{%- endmacro %}
