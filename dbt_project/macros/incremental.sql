@@ -14,9 +14,12 @@
     hand-run `dbt build`) every key counts as touched, which rebuilds the model whole.
 #}
 
-{# True in an incremental build over the delta. #}
+{#
+    True in an incremental build over the delta. The variable is read first: a unit test
+    (never run in a delta build) has no relation for is_incremental() to look at.
+#}
 {% macro is_delta_build() -%}
-    {{ return(is_incremental() and env_var('CVM_BUILD', 'full') == 'delta') }}
+    {{ return(env_var('CVM_BUILD', 'full') == 'delta' and is_incremental()) }}
 {%- endmacro %}
 
 {# The touched keys of an extract, as a relation. #}
