@@ -23,6 +23,7 @@ from orchestration.lib.warehouse import catalog, engine, marts
 from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal
 
 NEXT = "cvm_next"
+EXPORT_MEMORY_LIMIT = "1GB"
 
 
 class NothingToPublish(RuntimeError):
@@ -44,7 +45,11 @@ def publish(published: Path) -> Published:
     built = engine.read_state(store.engine)
     if built is None or built.is_finished:
         raise NothingToPublish(f"{store.engine}: no unpublished build; build with dbt first")
-    con = duckdb.connect(str(store.engine))
+    con = duckdb.connect(str(store.engine), config={
+        # the export sorts the big facts: bounded memory, spilling to the store's temp folder
+        "memory_limit": EXPORT_MEMORY_LIMIT, "temp_directory": str(store.root / "tmp"),
+        "preserve_insertion_order": False,
+    })
     try:
         con.execute(f"attach {sql_literal(store.next_catalog)} as {NEXT}")
         con.execute(f"use {NEXT}")

@@ -1,3 +1,7 @@
+-- a table: the one pass over every order line and activity of the history; the customer and
+-- period marts above it (small) read it instead of costing the activities again each
+{{ config(materialized='table') }}
+
 with
 
 order_lines as (
