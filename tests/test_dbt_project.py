@@ -363,6 +363,19 @@ def test_customer_profitability_2025(built):
     assert max(share for _, share in shares) == pytest.approx(1.06496, abs=1e-5)
 
 
+def test_personal_data_masked_in_the_marts_kept_in_raw(built):
+    masked = "Hotline: valve leaking, call back [Telefon] or [E-Mail]"
+    assert built.query(
+        "select description from marts.customer_cockpit where activity_id = 'A3'"
+    ) == [(masked,)]
+    assert built.query(
+        "select description from marts.fct_service_activities where activity_id = 'A3'"
+    ) == [(masked,)]
+    assert built.query(
+        "select description from raw.service_activities where activity_id = 'A3'"
+    ) == [("Hotline: valve leaking, call back +49 171 1234567 or max.muster@beta-kg.de",)]
+
+
 def test_docs_generate_lists_the_marts(built, tmp_path):
     result = run_dbt(["docs", "generate"], engine=built.engine, work=tmp_path, env=built.dbt_env)
     assert result.success, result.output

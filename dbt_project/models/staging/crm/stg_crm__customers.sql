@@ -16,7 +16,8 @@ final as (
 
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(customer_name as {{ dbt.type_string() }}) as customer_name,
+        {{ mask_personal_data('cast(customer_name as ' ~ dbt.type_string() ~ ')') }}
+            as customer_name,
         cast(industry as {{ dbt.type_string() }}) as industry,
         cast(region as {{ dbt.type_string() }}) as region,
         cast(account_manager as {{ dbt.type_string() }}) as account_manager,

@@ -25,7 +25,7 @@ final as (
         cast(department as {{ dbt.type_string() }}) as department,
         cast(channel as {{ dbt.type_string() }}) as channel,
         cast(coalesce(billed_amount_eur, 0) as decimal(18, 4)) as billed_amount_eur,
-        cast(description as {{ dbt.type_string() }}) as description,
+        {{ mask_personal_data('cast(description as ' ~ dbt.type_string() ~ ')') }} as description,
         cast(coalesce(status, 'done') as {{ dbt.type_string() }}) as status,
         coalesce(status, 'done') = 'cancelled' as is_cancelled,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
