@@ -1,4 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
+# `make test` runs the dbt project on Spark too (Java 17); `make test-fast` leaves Spark out.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
 UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
 UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-.PHONY: demo test lint ui install clean
+.PHONY: demo test test-fast lint ui install clean
 
 install: $(STAMP)
 
@@ -33,6 +34,10 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+# everything but the Spark suite (marker `spark`): for quick local work
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not spark"
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests

@@ -132,7 +132,15 @@ def spark_parameters(folder: Path) -> dict[str, str]:
 
 
 def spark_session(folder: Path):
-    """The one local Spark session of this process, as the `spark` target configures it."""
+    """The one local Spark session of this process, as the `spark` target configures it.
+
+    dbt runs its nodes in worker threads. With PySpark's default "pinned thread" gateway
+    some builds here hung, the JVM idle and Python waiting on it (likely a Java object
+    released by Python's garbage collector through a connection busy in the same thread);
+    the plain gateway (PYSPARK_PIN_THREAD=false, read when the JVM starts) keeps a pool of
+    connections instead.
+    """
+    os.environ.setdefault("PYSPARK_PIN_THREAD", "false")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.enableHiveSupport()
