@@ -26,8 +26,13 @@ def test_overlapping_rates_fail_the_build_naming_type_and_ids(request, tmp_path,
     warehouse = open_warehouse(
         request, engine, tmp_path, build_raw_fixture(tmp_path / "warehouse.duckdb")
     )
+    # the unit tests have their own run in tests/test_dbt_project.py
     result = run_dbt(
-        ["build"], engine=engine, work=tmp_path, env=warehouse.dbt_env, project=project
+        ["build", "--exclude", "resource_type:unit_test"],
+        engine=engine,
+        work=tmp_path,
+        env=warehouse.dbt_env,
+        project=project,
     )
     assert not result.success
     assert "standard_cost_rates_do_not_overlap" in result.output
