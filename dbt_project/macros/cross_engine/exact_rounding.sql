@@ -14,8 +14,10 @@
     the rounded quotient in units of 10^-scale is q = floor((2n + d) / (2d)). That floor is a
     long division in two steps of nine digits, so that every division divides an exact
     multiple below 2^53: exact on any engine, whether it divides in DOUBLE or in DECIMAL.
-    Limits: 2n + d < 10^27 and 2d < 9 * 10^6 (here: amounts far beyond a trillion EUR fail
-    with an overflow, or, where the engine returns NULL on overflow, with a not_null test).
+    That holds while 2d < 9 * 10^6 and the result fits DECIMAL(18, scale) (then 2n + d stays
+    below 10^18 * 2d < 9 * 10^24). A larger result overflows the final cast: an error, or,
+    on an engine that returns NULL on an overflow, a NULL that the marts' not_null tests
+    report.
 #}
 {% macro divide_rounded_half_away(numerator, divisor, scale, numerator_scale=6) -%}
     {{ return(adapter.dispatch('divide_rounded_half_away', 'customer_value_warehouse')(
