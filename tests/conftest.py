@@ -20,7 +20,6 @@ import pytest
 from orchestration.lib.warehouse.lock import write_lock
 
 
-
 @pytest.fixture()
 def con():
     """An in-memory DuckDB connection, closed after the test."""

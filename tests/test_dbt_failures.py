@@ -10,6 +10,7 @@ import shutil
 
 import duckdb
 import pytest
+
 from tests.dbt_engines import ENGINES, PROJECT, open_warehouse, run_dbt
 from tests.dbt_fixture import build_raw_fixture
 
