@@ -3,8 +3,8 @@
 
     Before every build the orchestration (lib/warehouse/engine.py) creates, per extract,
     `cvm_delta.<entity>_keys`: the keys of the raw files added or retired since the last
-    build, the touched keys. It sets CVM_BUILD=delta for an incremental build and
-    CVM_BUILD=full (with --full-refresh) for a full one.
+    build, the touched keys. It sets the var `cvm_build` to `delta` for an incremental build
+    (default `full`; a full build also runs with --full-refresh).
 
     An incremental model recomputes the rows of the touched keys, from every delivered version
     of those keys, and replaces them: on DuckDB by deleting the touched keys (a pre-hook) and
@@ -15,11 +15,11 @@
 #}
 
 {#
-    True in an incremental build over the delta. The variable is read first: a unit test
-    (never run in a delta build) has no relation for is_incremental() to look at.
+    True in an incremental build over the delta. The var is read first: a unit test (never
+    run in a delta build) has no relation for is_incremental() to look at.
 #}
 {% macro is_delta_build() -%}
-    {{ return(env_var('CVM_BUILD', 'full') == 'delta' and is_incremental()) }}
+    {{ return(var('cvm_build', 'full') == 'delta' and is_incremental()) }}
 {%- endmacro %}
 
 {# The touched keys of an extract, as a relation. #}
@@ -131,7 +131,7 @@
     {%- set where = config.get('where') -%}
     {%- if where == '__touched__' -%}
         {%- set scope = none -%}
-        {%- if execute and env_var('CVM_BUILD', 'full') == 'delta' -%}
+        {%- if execute and var('cvm_build', 'full') == 'delta' -%}
             {%- set columns = adapter.get_columns_in_relation(relation)
                 | map(attribute='name') | map('lower') | list -%}
             {%- if 'activity_id' in columns -%}

@@ -4,7 +4,7 @@ with
 
 order_lines as (
 
-    select * from {{ ref('int_order_lines') }} as current_rows
+    select current_rows.* from {{ ref('int_order_lines') }} as current_rows
     -- in a delta build, the touched keys' rows
     where {{ is_touched('orders', ['order_id', 'line_no'], 'current_rows') }}
 

@@ -4,7 +4,7 @@ with
 
 activities as (
 
-    select * from {{ ref('int_activities_value_transfer') }} as current_rows
+    select current_rows.* from {{ ref('int_activities_value_transfer') }} as current_rows
     -- in a delta build, the touched keys' rows
     where {{ is_touched('service_activities', ['activity_id'], 'current_rows') }}
 

@@ -81,15 +81,16 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
 
 def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
     """`dbt build` for the plan: no unit tests; a full build with --full-refresh, an
-    incremental one without the seeds."""
+    incremental one without the seeds; the vars in effect and the build's kind."""
     args = ["build", "--exclude-resource-type", "unit_test"]
     if plan.full:
         args.append("--full-refresh")
     else:
         args += ["--exclude", "resource_type:seed"]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
-    return args
+    # `cvm_build` tells the incremental macros the kind of build; it is no rule, so it is not
+    # part of the vars the rules fingerprint covers
+    build_vars = {**dbt_vars, "cvm_build": "full" if plan.full else "delta"}
+    return [*args, "--vars", json.dumps(build_vars, sort_keys=True)]
 
 
 def _describe(plan: engine.BuildPlan) -> str:
@@ -119,8 +120,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             report(f"  dbt {_describe(plan)} ...", context)
             # dbt writes the engine's database; the published catalog is only ever replaced
             # by publish.
-            with environment(CVM_WAREHOUSE=str(store.engine),
-                             CVM_BUILD="full" if plan.full else "delta"):
+            with environment(CVM_WAREHOUSE=str(store.engine)):
                 invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
                                      raise_on_error=False)
             yield from invocation.stream()

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'customers') }} as delivered
+    select delivered.* from {{ source('crm', 'customers') }} as delivered
     -- in a delta build, every version of the touched keys
     where {{ is_touched('customers', ['customer_id'], 'delivered') }}
 

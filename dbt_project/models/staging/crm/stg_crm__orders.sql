@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'orders') }} as delivered
+    select delivered.* from {{ source('crm', 'orders') }} as delivered
     -- in a delta build, every version of the touched keys
     where {{ is_touched('orders', ['order_id', 'line_no'], 'delivered') }}
 

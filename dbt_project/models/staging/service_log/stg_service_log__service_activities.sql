@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('service_log', 'service_activities') }} as delivered
+    select delivered.* from {{ source('service_log', 'service_activities') }} as delivered
     -- in a delta build, every version of the touched keys
     where {{ is_touched('service_activities', ['activity_id'], 'delivered') }}
 
