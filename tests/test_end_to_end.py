@@ -117,6 +117,15 @@ def test_order_lines_after_correction_and_release(loaded):
     assert rows["O8"] == Decimal("2000.00")
     assert "O11" not in rows
     assert len(rows) == 9
+    # lineage of each fact to its file and line: O6/1's correction is line 2 of the German
+    # delivery; O8/1 was released from line 9 of the first (header = line 1)
+    lineage = {r[0]: r[1:] for r in _q(
+        warehouse, "select order_id, source_file, line_number from marts.fct_order_lines")}
+    assert lineage["O6"] == (f"{D2}/orders.csv", 2)
+    assert lineage["O8"] == (f"{D1}/orders.csv", 9)
+    (activity,) = _q(warehouse, "select source_file, line_number from "
+                                "marts.fct_service_activities where activity_id = 'A6'")
+    assert activity == (f"{D2}/service_activities.csv", 3)  # A5 is line 2, A6 line 3
 
 
 class CustomerPeriod(NamedTuple):

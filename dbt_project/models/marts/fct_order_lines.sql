@@ -21,7 +21,9 @@ final as (
         product_group,
         net_revenue_eur,
         cost_of_goods_eur,
-        contribution_margin_eur
+        contribution_margin_eur,
+        source_file,
+        line_number
     from order_lines
 
 )

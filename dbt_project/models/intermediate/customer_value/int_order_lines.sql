@@ -17,7 +17,9 @@ final as (
         product_group,
         net_revenue_eur,
         cost_of_goods_eur,
-        cast(net_revenue_eur - cost_of_goods_eur as decimal(18, 4)) as contribution_margin_eur
+        cast(net_revenue_eur - cost_of_goods_eur as decimal(18, 4)) as contribution_margin_eur,
+        source_file,
+        line_number
     from orders
 
 )

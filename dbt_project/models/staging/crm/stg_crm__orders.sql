@@ -28,7 +28,8 @@ final as (
         cast(coalesce(cost_of_goods_eur, 0) as decimal(18, 4)) as cost_of_goods_eur,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
-        cast(source_file as {{ dbt.type_string() }}) as source_file
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(line_number as bigint) as line_number
     from latest
 
 )
