@@ -22,6 +22,20 @@
     {{ return(var('cvm_build', 'full') == 'delta' and is_incremental()) }}
 {%- endmacro %}
 
+{#
+    A condition on the row `alias` for a view under the incremental facts: in a delta build,
+    its key is a touched key, so that the facts cost only those rows (a semi-join above the
+    view would come after the costing of every row); in any other build, true. The models
+    that read the whole history read the facts, never these views.
+#}
+{% macro in_delta_scope(entity, key_columns, alias) -%}
+    {%- if var('cvm_build', 'full') == 'delta' -%}
+        {{ is_touched_relation(entity, key_columns, alias) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {# The touched keys of an extract, as a relation. #}
 {% macro touched_keys(entity) -%}
     {{ return(api.Relation.create(

@@ -2,7 +2,10 @@ with
 
 activities as (
 
-    select * from {{ ref('stg_service_log__service_activities') }}
+    select current_versions.*
+    from {{ ref('stg_service_log__service_activities') }} as current_versions
+    -- in a delta build, the touched activities only (macro in_delta_scope)
+    where {{ in_delta_scope('service_activities', ['activity_id'], 'current_versions') }}
 
 ),
 

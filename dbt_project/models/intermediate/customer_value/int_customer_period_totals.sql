@@ -1,18 +1,18 @@
--- a table: the one pass over every order line and activity of the history; the customer and
--- period marts above it (small) read it instead of costing every activity again for each
+-- a table: the one pass over every order line and activity of the history, read from the
+-- facts (costed once, when they were written); the customer and period marts above it read it
 {{ config(materialized='table') }}
 
 with
 
 order_lines as (
 
-    select * from {{ ref('int_order_lines') }}
+    select * from {{ ref('fct_order_lines') }}
 
 ),
 
 activities as (
 
-    select * from {{ ref('int_activities_value_transfer') }}
+    select * from {{ ref('fct_service_activities') }}
 
 ),
 

@@ -2,13 +2,13 @@ with
 
 order_lines as (
 
-    select * from {{ ref('int_order_lines') }}
+    select * from {{ ref('fct_order_lines') }}
 
 ),
 
 activities as (
 
-    select * from {{ ref('int_activities_costed') }}
+    select * from {{ ref('fct_service_activities') }}
 
 ),
 
