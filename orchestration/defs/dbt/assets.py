@@ -3,8 +3,7 @@
 Before dbt runs, the engine's working database is made ready (lib/warehouse/engine.py): a
 full build when it is not the published state, the rules changed or a full refresh is asked
 for; else an incremental one over the delta. The build leaves out the dbt unit tests (they
-belong to `make test`) and, when incremental, the seeds (unchanged, or the rules fingerprint
-would have changed).
+belong to `make test`).
 """
 
 import json
@@ -80,13 +79,12 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
 
 
 def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
-    """`dbt build` for the plan: no unit tests; a full build with --full-refresh, an
-    incremental one without the seeds; the vars in effect and the build's kind."""
+    """`dbt build` for the plan: no unit tests; a full build with --full-refresh; the vars in
+    effect and the build's kind. The seeds stay in (they are small): leaving them out would
+    leave out every test that reads them too, such as the facts' rate ids."""
     args = ["build", "--exclude-resource-type", "unit_test"]
     if plan.full:
         args.append("--full-refresh")
-    else:
-        args += ["--exclude", "resource_type:seed"]
     # `cvm_build` tells the incremental macros the kind of build; it is no rule, so it is not
     # part of the vars the rules fingerprint covers
     build_vars = {**dbt_vars, "cvm_build": "full" if plan.full else "delta"}
