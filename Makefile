@@ -20,7 +20,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test lint ui install manifest clean
+.PHONY: demo test lint ui install manifest clean bench
 
 install: $(STAMP)
 
@@ -42,11 +42,16 @@ demo: $(MANIFEST)
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 
+# The nightly benchmark at one scale: make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 26.2 --demo"]
+SCALE ?= S0
+bench: $(STAMP)
+	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
+
 test: $(MANIFEST) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tests bench
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests analyses
 
 ui: $(MANIFEST)

@@ -1,0 +1,340 @@
+"""Nightly benchmark: the floor, the full initial load, the one-day nightly and the pandas peer
+at one scale, in one run; each step a subprocess measured for wall time and peak memory.
+
+    make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 33.0 --demo"]
+    .venv/bin/python bench/nightly_bench.py S0 [S1 ...] [--s0-nightly SECONDS] [--demo]
+
+A scale is `cvm generate-sample --customers N --years 5 --deltas 1` (UTF-8, no faults):
+S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
+
+1. generate the sample (not a figure);
+2. floor: DuckDB `read_csv` of the initial delivery's three files into tables of a new file;
+3. full initial load: `cvm load` over a landing root that holds only the initial delivery,
+   into a new warehouse with a new DAGSTER_HOME;
+4. nightly: the one-day delta folder is moved in, `cvm load` again;
+5. peer: bench/pandas_peer.py computes customer_value from the same landing root; its
+   result is then compared with the published `marts.customer_value` row by row (not timed).
+
+The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE and
+DAGSTER_HOME, and the published file's `marts.customer_value`.
+
+Memory, two figures per step, both of the step's whole process tree:
+- peak RSS: the largest sum of the tree's resident sets, sampled from /proc every 0.1 s
+  (a shorter spike can be missed; pages shared between processes count once per process);
+- largest process: the kernel's high-water mark (ru_maxrss from wait4) of the biggest single
+  process in the tree.
+
+`--demo` also times `make demo` in the project on the installed venv (after the scales).
+Exit status: 0, or 1 when the peer and the mart disagree, 2 when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import pandas_peer  # noqa: E402  (the peer's comparison, from this folder)
+
+SCALES = {"S0": 200, "S1": 2_000, "S2": 20_000}
+YEARS, DELTAS = 5, 1
+SAMPLE_SECONDS = 0.1
+PAGE = os.sysconf("SC_PAGE_SIZE")
+# Targets, each a ratio within one run on a 2-core machine.
+TARGET_NIGHTLY_VS_S0, TARGET_NIGHTLY_SECONDS = 1.5, 30.0  # at S2
+TARGET_FULL_VS_FLOOR, TARGET_FULL_RSS = 4.0, 3 * 1024**3  # at S2
+TARGET_PEER_VS_FULL = 3.0  # at S1: the full load at least 3x faster than the peer
+TARGET_DEMO_SECONDS = 25.0
+
+
+# ---- measuring one subprocess tree ---------------------------------------------------------
+
+@dataclass
+class Measured:
+    name: str
+    seconds: float
+    peak_tree_rss: int  # bytes
+    largest_process_rss: int  # bytes
+    returncode: int
+    log: Path
+    load_before: float
+    load_after: float
+
+
+def _parents() -> dict[int, list[int]]:
+    """ppid -> child pids, from /proc/<pid>/stat."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # the command name sits in parentheses and may hold blanks: fields follow the last ')'
+        fields = stat[stat.rindex(b")") + 2:].split()
+        children[int(fields[1])].append(int(entry.name))
+    return children
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss(root: int) -> int:
+    """Sum of the resident sets of `root` and all its descendants now."""
+    children, total, stack = _parents(), 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss(pid)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def measure(name: str, command: list[str], log: Path, env: dict | None = None,
+            cwd: Path | None = None) -> Measured:
+    """Run `command`, its output into `log`; wall time and memory of its process tree."""
+    load_before = os.getloadavg()[0]
+    with open(log, "wb") as out:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   cwd=cwd)
+        peak, done = 0, threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss(process.pid))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(name, seconds, peak, usage.ru_maxrss * 1024, process.returncode, log,
+                    load_before, os.getloadavg()[0])
+
+
+# ---- the steps -----------------------------------------------------------------------------
+
+def floor(folder: Path, database: Path) -> None:
+    """DuckDB's own CSV reader, every file of `folder` into a table of a new file."""
+    import duckdb
+
+    con = duckdb.connect(str(database))
+    rows = 0
+    for path in sorted(folder.glob("*.csv")):
+        literal = str(path).replace("'", "''")
+        con.execute(f"create table {path.stem} as select * from read_csv('{literal}')")
+        rows += con.execute(f"select count(*) from {path.stem}").fetchone()[0]
+    con.close()
+    print(f"rows: {rows}")
+
+
+def line_count(folder: Path) -> int:
+    """Lines of the folder's CSV files (as wc -l counts them, headers included)."""
+    total = 0
+    for path in folder.glob("*.csv"):
+        with open(path, "rb") as handle:
+            total += sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+    return total
+
+
+def _no_date(name: str) -> bool:
+    try:
+        return date.fromisoformat(name).isoformat() != name
+    except ValueError:
+        return True
+
+
+def _gb(value: int) -> str:
+    return f"{value / 1024**3:.2f} GB" if value >= 1024**3 else f"{value / 1024**2:,.0f} MB"
+
+
+def _report(step: Measured) -> None:
+    print(f"  {step.name:<28} {step.seconds:8.1f} s   peak RSS {_gb(step.peak_tree_rss):>9}"
+          f"   largest process {_gb(step.largest_process_rss):>9}"
+          f"   (load avg {step.load_before:.1f} -> {step.load_after:.1f})", flush=True)
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+def _run(name: str, command: list[str], log: Path, **kwargs) -> Measured:
+    step = measure(name, command, log, **kwargs)
+    _report(step)
+    if step.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-20:]
+        raise StepFailed(f"{name} exited with {step.returncode}; last lines of {log}:\n"
+                         + "\n".join(tail))
+    return step
+
+
+@dataclass
+class ScaleResult:
+    scale: str
+    floor: Measured
+    full: Measured
+    nightly: Measured
+    peer: Measured
+    agrees: bool
+
+
+def run_scale(scale: str, work: Path, cvm: str) -> ScaleResult:
+    customers = SCALES[scale]
+    print(f"\n{scale}: cvm generate-sample --customers {customers} --years {YEARS} "
+          f"--deltas {DELTAS} (utf8, no faults); work folder {work}", flush=True)
+    sample, landing = work / "sample", work / "landing"
+    warehouse = work / "warehouse" / "warehouse.duckdb"
+    env = {**os.environ, "CVM_LANDING_DIR": str(landing), "CVM_WAREHOUSE": str(warehouse),
+           "DAGSTER_HOME": str(work / "dagster_home")}
+    landing.mkdir()
+    warehouse.parent.mkdir()
+
+    _run("generate (not a figure)",
+         [cvm, "generate-sample", "--out", str(sample), "--customers", str(customers),
+          "--years", str(YEARS), "--deltas", str(DELTAS)], work / "generate.log")
+    folders = sorted(p for p in sample.iterdir() if p.is_dir())
+    if len(folders) != 1 + DELTAS or any(_no_date(p.name) for p in folders):
+        raise StepFailed(f"expected the initial delivery and {DELTAS} delta folder(s) in "
+                         f"{sample}, found {[p.name for p in folders]}")
+    initial, delta = folders
+    initial_lines, delta_lines = line_count(initial), line_count(delta)
+    initial.rename(landing / initial.name)
+
+    floor_step = _run("floor: DuckDB read_csv", [sys.executable, __file__, "_floor",
+                      str(landing / initial.name), str(work / "floor.duckdb")],
+                      work / "floor.log")
+    full = _run("full initial load (cvm load)", [cvm, "load"], work / "full.log", env=env)
+    size_full = warehouse.stat().st_size
+    delta.rename(landing / delta.name)
+    nightly = _run("nightly one-day delta", [cvm, "load"], work / "nightly.log", env=env)
+    size_nightly = warehouse.stat().st_size
+    peer_csv = work / "peer.csv"
+    peer = _run("pandas peer", [sys.executable, str(BENCH_DIR / "pandas_peer.py"),
+                "--landing", str(landing), "--out", str(peer_csv)], work / "peer.log")
+
+    print(f"  initial delivery {initial.name}: {initial_lines:,} lines; "
+          f"delta {delta.name}: {delta_lines:,} lines "
+          f"({delta_lines / initial_lines:.2%} of the initial; wc -l, headers included)")
+    print(f"  published file: {_gb(size_full)} after the full load, "
+          f"{_gb(size_nightly)} after the nightly")
+    comparison = pandas_peer.compare(pandas_peer.read_result(peer_csv), warehouse)
+    print("  ", end="")
+    pandas_peer.print_comparison(comparison)
+    return ScaleResult(scale, floor_step, full, nightly, peer, comparison.agrees)
+
+
+# ---- ratios --------------------------------------------------------------------------------
+
+def _verdict(applies: bool, met: bool) -> str:
+    return ("met" if met else "NOT met") if applies else "not this scale"
+
+
+def print_ratios(result: ScaleResult, s0_nightly: float | None, s0_source: str) -> None:
+    s, full, nightly = result.scale, result.full.seconds, result.nightly.seconds
+    rss = max(result.full.peak_tree_rss, result.full.largest_process_rss)
+    lines = [
+        ("nightly / full load", f"{nightly / full:.2f}", ""),
+        ("full load / floor", f"{full / result.floor.seconds:.2f}",
+         f"target at S2 <= {TARGET_FULL_VS_FLOOR:g}: " + _verdict(
+             s == "S2", full / result.floor.seconds <= TARGET_FULL_VS_FLOOR)),
+        ("full load peak RSS", _gb(rss),
+         f"target at S2 <= {_gb(TARGET_FULL_RSS)}: " + _verdict(s == "S2", rss <= TARGET_FULL_RSS)),
+        ("pandas peer / full load", f"{result.peer.seconds / full:.2f}",
+         f"target at S1 >= {TARGET_PEER_VS_FULL:g}: " + _verdict(
+             s == "S1", result.peer.seconds / full >= TARGET_PEER_VS_FULL)),
+        ("nightly wall", f"{nightly:.1f} s",
+         f"target at S2 < {TARGET_NIGHTLY_SECONDS:g} s: " + _verdict(
+             s == "S2", nightly < TARGET_NIGHTLY_SECONDS)),
+    ]
+    if s0_nightly:
+        lines.append((f"nightly {s} / nightly S0", f"{nightly / s0_nightly:.2f}",
+                      f"S0 nightly {s0_nightly:.1f} s ({s0_source}); target at S2 <= "
+                      f"{TARGET_NIGHTLY_VS_S0:g}: " + _verdict(
+                          s == "S2", nightly / s0_nightly <= TARGET_NIGHTLY_VS_S0)))
+    print(f"\n{s} ratios (within this run):")
+    for label, value, note in lines:
+        print(f"  {label:<26} {value:>9}   {note}".rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_floor"]:
+        floor(Path(argv[1]), Path(argv[2]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scales", nargs="+", choices=sorted(SCALES), metavar="SCALE",
+                        help="S0, S1 or S2 (several run one after the other)")
+    parser.add_argument("--s0-nightly", type=float, metavar="SECONDS",
+                        help="the nightly at S0 to compare with, when S0 is not in this run")
+    parser.add_argument("--demo", action="store_true", help="also time `make demo`")
+    parser.add_argument("--workdir", type=Path, help="where the work folders go (default: "
+                        "the system temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folders")
+    args = parser.parse_args(argv)
+
+    cvm = str(Path(sys.executable).with_name("cvm"))
+    if not Path(cvm).exists():
+        print(f"{cvm} not found: run `make install` and start this with .venv/bin/python")
+        return 2
+    print(f"nightly benchmark: {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} at the start; figures are wall times of one run each")
+    results, status = {}, 0
+    for scale in args.scales:
+        work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
+        try:
+            results[scale] = run_scale(scale, work, cvm)
+        except StepFailed as failed:
+            print(f"FAILED: {failed}\nwork folder kept: {work}")
+            return 2
+        if not results[scale].agrees:
+            status = 1
+            print(f"  the peer and the mart disagree; work folder kept: {work}")
+        elif not args.keep:
+            shutil.rmtree(work)
+    for scale, result in results.items():
+        if "S0" in results and scale != "S0":
+            s0, source = results["S0"].nightly.seconds, "this run"
+        else:
+            s0, source = (args.s0_nightly, "given") if scale != "S0" else (None, "")
+        print_ratios(result, s0, source)
+    if args.demo:
+        print("\nmake demo (installed venv):")
+        log = PROJECT_DIR / "data" / "bench-demo.log"
+        log.parent.mkdir(exist_ok=True)
+        try:
+            demo = _run("make demo", ["make", "demo"], log, cwd=PROJECT_DIR)
+        except StepFailed as failed:
+            print(f"FAILED: {failed}")
+            return 2
+        print(f"  make demo wall {demo.seconds:.1f} s   target < {TARGET_DEMO_SECONDS:g} s: "
+              f"{_verdict(True, demo.seconds < TARGET_DEMO_SECONDS)}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
