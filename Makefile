@@ -20,7 +20,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test lint ui install manifest clean bench
+.PHONY: demo test lint ui docs install manifest clean bench
 
 install: $(STAMP)
 
@@ -62,5 +62,10 @@ ui: $(MANIFEST)
 	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
 		$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
 
+# the dbt docs of the published warehouse (the demo's without settings of your own), built
+# from a read-only snapshot and served at http://127.0.0.1:8080
+docs: $(MANIFEST)
+	$(BIN)/cvm docs --warehouse $(UI_WAREHOUSE) --out data/docs --serve
+
 clean:
-	rm -rf data/demo data/dagster_home reports dbt_project/target dbt_project/logs
+	rm -rf data/demo data/dagster_home data/docs reports dbt_project/target dbt_project/logs

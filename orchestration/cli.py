@@ -84,9 +84,32 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from orchestration.lib.docs_site import DocsError, build_docs, serve
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    try:
+        page = build_docs(warehouse, Path(args.out))
+    except DocsError as error:
+        print(f"cvm docs: {error}", file=sys.stderr)
+        return 1
+    print(f"dbt docs of {warehouse} (a read-only snapshot) written to {page}")
+    if args.serve:
+        server = serve(page.parent, args.port)
+        host, port = server.server_address[:2]
+        print(f"serving http://{host}:{port}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cvm", description="Customer-value warehouse: generate, load, chart, export."
+        prog="cvm", description="Customer-value warehouse: generate, load, chart, export, docs."
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -130,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="xlsx file, or the folder of the CSV files "
                         "(default: reports/export-<period>.xlsx or reports/export-<period>/)")
     export.set_defaults(func=_export)
+
+    docs = sub.add_parser("docs", help="dbt docs site of the published warehouse")
+    docs.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    docs.add_argument("--out", default="data/docs", help="folder of the site")
+    docs.add_argument("--serve", action="store_true", help="serve the site locally")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=_docs)
     return parser
 
 
