@@ -149,10 +149,13 @@ def _merge(total: dict, result) -> None:
     for item in result.results:
         config = item.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_list")
-        key = f"{config.type}({column})"
+        # one entry per expectation: two of one type on one column differ in their kwargs
+        kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+        key = json.dumps([config.type, kwargs], sort_keys=True, default=str)
         entry = total.setdefault(
             key, {"expectation": config.type, "column": column, "success": True,
-                  "element_count": 0, "unexpected_count": 0, "partial_unexpected": []},
+                  "element_count": 0, "unexpected_count": 0, "partial_unexpected": [],
+                  "kwargs": kwargs},
         )
         entry["success"] = entry["success"] and bool(item.success)
         res = item.result or {}
@@ -212,6 +215,7 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
         "evaluated_expectations": len(totals),
         "successful_expectations": len(totals) - len(failed),
         "unsuccessful_expectations": failed,
+        "results": list(totals.values()),
     }
 
 

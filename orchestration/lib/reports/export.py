@@ -287,16 +287,25 @@ def _load_log(con, period: Period, lang: str) -> list[tuple]:
     ).fetchall()
 
 
+_STATES = {
+    # open: waits for a snapshot that brings its customer; resolved: taken in since; final:
+    # only a corrected re-delivery replaces it
+    "de": ("offen: wartet auf den Kunden", "aufgelöst", "endgültig abgelehnt"),
+    "en": ("open: waiting for its customer", "resolved", "final"),
+}
+
+
 def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
-    still_open, resolved = ("offen", "aufgelöst") if lang == "de" else ("open", "resolved")
     return con.execute(
         """
         select extract_date, source_file, line_number, entity, reason, detail,
-               case when is_open then ? else ? end, resolved_extract_date, raw_record
+               case when is_open then ? when resolved_extract_date is not null then ?
+                    else ? end,
+               resolved_extract_date, raw_record
         from audit.rejected_rows
         order by extract_date, source_file, line_number
         """,
-        [still_open, resolved],
+        list(_STATES[lang]),
     ).fetchall()
 
 
