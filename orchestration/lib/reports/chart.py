@@ -99,6 +99,13 @@ def portfolio_chart(
     warehouse: Path, out: Path, period: str | None = None, lang: str = "de", grid: bool = False
 ) -> Drawn:
     """The portfolio of `period` (default: the latest) as a PNG at `out`."""
+    fig, label = portfolio_figure(warehouse, period, lang, grid)
+    return Drawn(save(fig, out), label)
+
+
+def portfolio_figure(warehouse: Path, period: str | None = None, lang: str = "de",
+                     grid: bool = False):
+    """The portfolio figure of `period` and the period's label."""
     con = open_warehouse(warehouse)
     try:
         chosen = choose_period(con, period)
@@ -107,8 +114,7 @@ def portfolio_chart(
     finally:
         con.close()
     label = period_label(chosen, lang)
-    fig = draw_portfolio(rows, label, lang)
-    return Drawn(save(fig, out), label)
+    return draw_portfolio(rows, label, lang), label
 
 
 def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de"):

@@ -66,6 +66,12 @@ _ROWS_SQL = """
 
 def whale_chart(warehouse: Path, out: Path, period: str | None = None, lang: str = "de") -> Drawn:
     """The whale curve of `period` (default: the latest) as a PNG at `out`."""
+    fig, label = whale_figure(warehouse, period, lang)
+    return Drawn(save(fig, out), label)
+
+
+def whale_figure(warehouse: Path, period: str | None = None, lang: str = "de"):
+    """The whale-curve figure of `period` and the period's label."""
     con = open_warehouse(warehouse)
     try:
         chosen = choose_period(con, period)
@@ -73,7 +79,7 @@ def whale_chart(warehouse: Path, out: Path, period: str | None = None, lang: str
     finally:
         con.close()
     label = period_label(chosen, lang)
-    return Drawn(save(draw_whale(rows, label, lang), out), label)
+    return draw_whale(rows, label, lang), label
 
 
 def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
