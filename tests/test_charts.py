@@ -36,9 +36,9 @@ def _legend(fig) -> list[str]:
 def test_whale_peak_of_hand_made_rows():
     """Profits 500, 300, 200, -100, -400 (total 500): cumulative 500, 800, 1000, 900, 500;
     the peak is the first 3 of 5 customers (60 %), 1000 / 500 = 200 % of the profit."""
-    cumulative = [500, 800, 1000, 900, 500]
+    profits, cumulative = [500, 300, 200, -100, -400], [500, 800, 1000, 900, 500]
     rows = [WhaleRow(f"C{i}", "invest", D(p), i, D(c), D(500))
-            for i, (p, c) in enumerate(zip([500, 300, 200, -100, -400], cumulative), start=1)]
+            for i, (p, c) in enumerate(zip(profits, cumulative, strict=True), start=1)]
     assert whale_peak(rows) == (3, 0.6, D(1000), 2.0)
     # a total of 0 or less has no share: the peak is given in euros alone
     losing = [WhaleRow("C1", "invest", D(100), 1, D(100), D(-50)),
