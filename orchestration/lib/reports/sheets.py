@@ -61,39 +61,24 @@ def _cell_value(value):
 
 
 def write_xlsx(export: Export, out: Path) -> Path:
-    """The export as one workbook at `out`."""
+    """The export as one workbook at `out` (written row by row, in openpyxl's write-only
+    mode: a ledger of many thousand rows takes seconds)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     lang = check_language(export.lang)
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)
     workbook.properties.title = f"{export.tables[0].title(lang)} {export.label}"
     created = export.created_at.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
-    heading_fill = PatternFill("solid", fgColor="DDE4EE")
+    title_font, source_font = Font(bold=True, size=13), Font(italic=True, color="666666")
+    heading_font, heading_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
+    heading_alignment = Alignment(wrap_text=True, vertical="top")
     for table in export.tables:
         sheet = workbook.create_sheet(title=table.title(lang)[:31])
-        sheet.append([f"{table.title(lang)} – {export.label}"])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append([_SOURCE[lang].format(source=table.source, created=created)])
-        sheet["A2"].font = Font(italic=True, color="666666")
-        sheet.append([])
-        sheet.append([column.heading(lang) for column in table.columns])
-        for cell in sheet[HEADER_ROW]:
-            cell.font = Font(bold=True)
-            cell.fill = heading_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        for row_index, row in enumerate(table.rows, start=HEADER_ROW + 1):
-            for column_index, (column, value) in enumerate(zip(table.columns, row, strict=True),
-                                                           start=1):
-                if value is None:
-                    continue
-                cell = sheet.cell(row=row_index, column=column_index, value=_cell_value(value))
-                fmt = number_format(column.kind, lang, value)
-                if fmt is not None:
-                    cell.number_format = fmt
         last = get_column_letter(len(table.columns))
+        # everything about the sheet first: a write-only sheet takes its rows last
         sheet.freeze_panes = f"A{HEADER_ROW + 1}"
         sheet.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(table.rows), 1)}"
         for index in range(len(table.columns)):
@@ -103,22 +88,48 @@ def write_xlsx(export: Export, out: Path) -> Path:
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+        def cell(value, font=None, fill=None, alignment=None, number_format=None):
+            written = WriteOnlyCell(sheet, value=value)  # noqa: B023 - used at once
+            if font is not None:
+                written.font = font
+            if fill is not None:
+                written.fill = fill
+            if alignment is not None:
+                written.alignment = alignment
+            if number_format is not None:
+                written.number_format = number_format
+            return written
+
+        sheet.append([cell(f"{table.title(lang)} – {export.label}", font=title_font)])
+        sheet.append([cell(_SOURCE[lang].format(source=table.source, created=created),
+                           font=source_font)])
+        sheet.append([])
+        sheet.append([cell(column.heading(lang), heading_font, heading_fill, heading_alignment)
+                      for column in table.columns])
+        for row in table.rows:
+            sheet.append([
+                None if value is None else cell(
+                    _cell_value(value), number_format=number_format(column.kind, lang, value))
+                for column, value in zip(table.columns, row, strict=True)
+            ])
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)
     return out
 
 
 def _width(table: Table, index: int) -> float:
-    """A column as wide as its heading or its longest value (of the first 500 rows)."""
+    """A column as wide as its heading or its longest value (of the first 500 rows), with
+    room for a number format's thousands separators and currency sign."""
     column = table.columns[index]
-    longest = max(len(column.de), len(column.en)) + 1
+    longest = max(len(column.de), len(column.en))
     for row in table.rows[:500]:
         value = row[index]
         if value is None:
             continue
-        shown = 14 if column.kind in (EUR, NUMBER, HOURS) else len(str(value))
+        shown = {EUR: 16, NUMBER: 14, HOURS: 12, INT: 8}.get(column.kind, len(str(value)))
         longest = max(longest, shown)
-    return min(max(longest + 2, 8), 60)
+    return min(longest + 3, 60)
 
 
 def csv_text(value, kind: str, lang: str) -> str:
