@@ -18,7 +18,13 @@ import numpy as np
 import pytest
 
 from orchestration.cli import main
-from orchestration.lib.reports.chart import axis_for, portfolio_figure
+from orchestration.lib.reports.chart import (
+    PortfolioRow,
+    axis_for,
+    band_edges,
+    draw_portfolio,
+    portfolio_figure,
+)
 from orchestration.lib.reports.whale import WhaleRow, whale_figure, whale_peak
 
 D = Decimal
@@ -131,3 +137,26 @@ def test_every_segment_label_comes_from_the_seed(reports_warehouse, lang):
     fig, _ = portfolio_figure(reports_warehouse, "2026", lang=lang)
     labels = [s.label_de if lang == "de" else s.label_en for s in read_segments()]
     assert [entry.rsplit(" (", 1)[0] for entry in _legend(fig)[:4]] == labels
+
+
+def test_band_edges_separate_the_bands():
+    """Values 1..6 in terciles (bands 1, 1, 2, 2, 3, 3): the line between bands 1 and 2 lies
+    between 2 and 3 (geometric mean sqrt(6) = 2.449...), between bands 2 and 3 between 4 and
+    5 (sqrt(20) = 4.472...). Zero or negative neighbours: the arithmetic mean."""
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    edges = band_edges(values, np.array([1, 1, 2, 2, 3, 3]))
+    assert edges == pytest.approx([6 ** 0.5, 20 ** 0.5])
+    assert band_edges(np.array([-4.0, 0.0, 6.0]), np.array([1, 1, 2])) == [3.0]
+
+
+def test_a_three_by_three_grid_is_drawn():
+    """Nine customers, one in each cell of a 3x3 grid: 2 dotted lines per axis, the bands
+    numbered 1 to 3 on both axes."""
+    rows = [PortfolioRow(f"C{i}{j}", 10.0 ** (3 + i), 10.0 ** (2 + j), 1000.0, "invest", False,
+                         10.0 ** 4, 10.0 ** 3, i + 1, j + 1)
+            for i in range(3) for j in range(3)]
+    fig = draw_portfolio(rows, "2026", "en", grid=True)
+    dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == 4
+    assert any(t.endswith("3×3 grid: quantile cut-offs per axis (dotted)") for t in _texts(fig))
+    assert _texts(fig).count("3") >= 2  # band 3 on both axes

@@ -83,12 +83,15 @@ class PortfolioRow(NamedTuple):
     valued_by_potential: bool
     classic_threshold: float
     value_transfer_threshold: float
+    classic_value_band: int
+    value_transfer_band: int
 
 
 _ROWS_SQL = """
     select customer_id, classic_value_eur, value_transfer_eur, revenue_eur, segment,
            is_new_customer and classic_value_eur > classic_basis_eur,
-           classic_threshold, value_transfer_threshold
+           classic_threshold, value_transfer_threshold, classic_value_band,
+           value_transfer_band
     from marts.customer_value
     where period_start = ?
     order by customer_id
@@ -109,16 +112,32 @@ def portfolio_figure(warehouse: Path, period: str | None = None, lang: str = "de
     con = open_warehouse(warehouse)
     try:
         chosen = choose_period(con, period)
-        rows = [PortfolioRow(r[0], *map(float, r[1:4]), r[4], bool(r[5]), *map(float, r[6:8]))
+        rows = [PortfolioRow(r[0], *map(float, r[1:4]), r[4], bool(r[5]), *map(float, r[6:8]),
+                             *r[8:10])
                 for r in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
     finally:
         con.close()
     label = period_label(chosen, lang)
-    return draw_portfolio(rows, label, lang), label
+    return draw_portfolio(rows, label, lang, grid), label
 
 
-def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de"):
-    """The portfolio figure of one period's rows."""
+def band_edges(values: np.ndarray, bands: np.ndarray) -> list[float]:
+    """Where the grid line between band k and band k + 1 of an axis is drawn: between the
+    greatest value of band k and the smallest of band k + 1 (their geometric mean when both
+    are positive, as the axis is logarithmic), so that every customer is on the side of its
+    band. The cut-offs themselves are the warehouse's; this only places the line."""
+    edges = []
+    for band in range(1, int(bands.max(initial=1))):
+        below, above = values[bands == band], values[bands == band + 1]
+        if below.size == 0 or above.size == 0:
+            continue
+        low, high = float(below.max()), float(above.min())
+        edges.append(math.sqrt(low * high) if low > 0 and high > 0 else (low + high) / 2)
+    return edges
+
+
+def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid: bool = False):
+    """The portfolio figure of one period's rows; with `grid`, the value bands' grid."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -195,16 +214,44 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de"):
     ax.axhline(max(y_cut, y_axis.floor), color="#333", linestyle="--", linewidth=1, zorder=2)
     ax.xaxis.set_major_formatter(_edge_formatter(x_axis, lang))
     ax.yaxis.set_major_formatter(_edge_formatter(y_axis, lang))
+    title = text("portfolio_title", lang, period=label) + "\n" + text(
+        "portfolio_subtitle", lang, x_cut=eur(x_cut, lang), y_cut=eur(y_cut, lang))
+    if grid:
+        title += "\n" + _draw_grid(ax, rows, x_axis, y_axis, lang)
     ax.set_xlabel(text("portfolio_x", lang))
     ax.set_ylabel(text("portfolio_y", lang))
-    ax.set_title(text("portfolio_title", lang, period=label) + "\n"
-                 + text("portfolio_subtitle", lang, x_cut=eur(x_cut, lang),
-                        y_cut=eur(y_cut, lang)), fontsize=11)
+    ax.set_title(title, fontsize=11)
     ax.legend(handles=handles, title=text("legend_segments", lang), loc="upper center",
               bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False, fontsize=9)
     ax.grid(True, which="major", alpha=0.2)
     fig.tight_layout()
     return fig
+
+
+def _draw_grid(ax, rows: list[PortfolioRow], x_axis: Axis, y_axis: Axis, lang: str) -> str:
+    """Dotted lines between the value bands of both axes, each band numbered at the top and
+    on the right; returns the line for the title."""
+    classic = np.array([r.classic_value_eur for r in rows])
+    transfer = np.array([r.value_transfer_eur for r in rows])
+    x_bands = np.array([r.classic_value_band for r in rows])
+    y_bands = np.array([r.value_transfer_band for r in rows])
+    line = dict(color="#555555", linestyle=":", linewidth=1.2, zorder=2)
+    x_edges = [max(edge, x_axis.floor) for edge in band_edges(classic, x_bands)]
+    y_edges = [max(edge, y_axis.floor) for edge in band_edges(transfer, y_bands)]
+    for edge in x_edges:
+        ax.axvline(edge, **line)
+    for edge in y_edges:
+        ax.axhline(edge, **line)
+    label = dict(fontsize=9, color="#555555", fontweight="bold")
+    x_bounds = [x_axis.band_low, *x_edges, x_axis.top]
+    for band, (low, high) in enumerate(zip(x_bounds, x_bounds[1:], strict=False), start=1):
+        ax.text(math.sqrt(low * high), 1.005, str(band), ha="center", va="bottom",
+                transform=ax.get_xaxis_transform(), **label)
+    y_bounds = [y_axis.band_low, *y_edges, y_axis.top]
+    for band, (low, high) in enumerate(zip(y_bounds, y_bounds[1:], strict=False), start=1):
+        ax.text(1.005, math.sqrt(low * high), str(band), ha="left", va="center",
+                transform=ax.get_yaxis_transform(), **label)
+    return text("portfolio_grid", lang, n=int(x_bands.max()), m=int(y_bands.max()))
 
 
 def _edge_formatter(axis: Axis, lang: str):
