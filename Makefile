@@ -41,6 +41,8 @@ demo: $(MANIFEST)
 	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
+	$(BIN)/cvm chart --kind whale --warehouse $(DEMO_WAREHOUSE) --out reports/whale.png
+	$(BIN)/cvm export --warehouse $(DEMO_WAREHOUSE)
 
 # The nightly benchmark at one scale: make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 26.2 --demo"]
 SCALE ?= S0

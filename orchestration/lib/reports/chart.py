@@ -220,7 +220,7 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
         title += "\n" + _draw_grid(ax, rows, x_axis, y_axis, lang)
     ax.set_xlabel(text("portfolio_x", lang))
     ax.set_ylabel(text("portfolio_y", lang))
-    ax.set_title(title, fontsize=11)
+    ax.set_title(title, fontsize=11, pad=16 if grid else 6)
     ax.legend(handles=handles, title=text("legend_segments", lang), loc="upper center",
               bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False, fontsize=9)
     ax.grid(True, which="major", alpha=0.2)
