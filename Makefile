@@ -20,7 +20,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test lint ui docs install manifest clean bench
+.PHONY: demo test lint ui docs install cockpit manifest clean bench
 
 install: $(STAMP)
 
@@ -63,6 +63,10 @@ ui: $(MANIFEST)
 	@echo "Dagster UI: http://127.0.0.1:3000  (landing $(UI_LANDING), warehouse $(UI_WAREHOUSE))"
 	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
 		$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
+
+cockpit: $(STAMP)
+	@# without settings of your own, the cockpit shows the demo's warehouse (read-only)
+	$(BIN)/cvm serve --warehouse $(UI_WAREHOUSE) --port $(or $(PORT),8050)
 
 # the dbt docs of the published warehouse (the demo's without settings of your own), built
 # from a read-only snapshot and served at http://127.0.0.1:8080

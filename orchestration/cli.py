@@ -107,9 +107,38 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from orchestration.cockpit.app import serve
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    print(f"cockpit on http://{args.host}:{args.port}/portfolio  (warehouse {warehouse}, "
+          "read-only; Ctrl+C stops it)")
+    serve(warehouse, host=args.host, port=args.port)
+    return 0
+
+
+def _statement(args: argparse.Namespace) -> int:
+    from orchestration.lib.reports.queries import Warehouse, WarehouseMissing
+    from orchestration.lib.reports.statement import StatementError, write_statement
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    try:
+        pdf, html = write_statement(
+            Warehouse(warehouse), args.customer_id, Path(args.out) if args.out else None,
+            period=args.period, start=args.start, end=args.end, lang=args.lang,
+        )
+    except (StatementError, WarehouseMissing) as exc:
+        print(f"cvm statement: {exc}", file=sys.stderr)
+        return 2
+    print(f"statement written to {pdf} and {html}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cvm", description="Customer-value warehouse: generate, load, chart, export, docs."
+        prog="cvm",
+        description="Customer-value warehouse: generate, load, chart, export, docs, serve, "
+        "statement.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -160,6 +189,24 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--serve", action="store_true", help="serve the site locally")
     docs.add_argument("--port", type=int, default=8080)
     docs.set_defaults(func=_docs)
+    serve = sub.add_parser("serve", help="the sales cockpit in the browser (read-only)")
+    serve.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (0.0.0.0 for the whole network)")
+    serve.set_defaults(func=_serve)
+
+    statement = sub.add_parser("statement", help="a customer's value statement as PDF and HTML")
+    statement.add_argument("customer_id")
+    statement.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    statement.add_argument("--period", help="a period, e.g. 2026 (default: the latest)")
+    statement.add_argument("--from", dest="start", help="first period or date (YYYY-MM-DD)")
+    statement.add_argument("--to", dest="end", help="last period or date (YYYY-MM-DD)")
+    statement.add_argument("--lang", choices=["de", "en"], default="de")
+    statement.add_argument(
+        "--out", help="PDF to write; the HTML goes beside it "
+                      "(default: reports/statements/<customer>_<period>_<lang>.pdf)")
+    statement.set_defaults(func=_statement)
     return parser
 
 

@@ -36,8 +36,10 @@ class Progress:
     ):
         self.description = description
         self.total = total
-        self.echo = echo
         self.stream = stream if stream is not None else sys.stdout
+        # plain `print` is bound to the stream of now: a step may redirect sys.stdout to a log
+        # file while it runs, and its progress lines must still reach the person
+        self.echo = echo if echo is not print else self._print
         self._bar = None
         self._task = None
 
@@ -68,6 +70,9 @@ class Progress:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
 
     def line(self, text: str) -> None:
         if self._bar is not None:

@@ -1,0 +1,217 @@
+"""The sales cockpit: a Dash app on the published warehouse, strictly read-only.
+
+Pages (each a stable URL that a CRM can link to; ``&lang=en`` for English):
+  /portfolio?period=2026                  the 2x2 portfolio of a period
+  /customer/<customer_id>?period=2026     one customer's cockpit
+  /migration?from=2025&to=2026            previous → current segment
+  /customer/<customer_id>/statement.pdf   the customer's value statement (also .html)
+
+Every request reads the file through :class:`Warehouse`, which attaches each published
+version read-only, so `cvm load` can publish at any time and the next request shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote
+
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from flask import Response, request
+
+from orchestration.cockpit import customer, migration, portfolio
+from orchestration.cockpit.components import customer_path, error_page, frame, href
+from orchestration.lib.reports import queries
+from orchestration.lib.reports.translations import day, language, number, text
+
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+CUSTOMER_PATH = re.compile(r"^/customer/([^/]+)/?$")
+log = logging.getLogger(__name__)
+
+
+def parse_query(search: str | None) -> dict[str, str]:
+    """``?a=1&b=2`` as a dict; the last value wins when a key repeats."""
+    return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
+
+
+def render(warehouse: queries.Warehouse, pathname: str | None, search: str | None):
+    """The whole page for a URL: frame plus content, or a clear error page."""
+    pathname = pathname or "/"
+    query = parse_query(search)
+    lang = language(query.get("lang"))
+    as_of = None
+    try:
+        with warehouse.reader() as con:
+            as_of_date = queries.data_as_of(con)
+            as_of = day(as_of_date, lang) if as_of_date else None
+            if not queries.periods(con):
+                content = error_page(text("error_no_periods", lang))
+            elif pathname in ("/", "/portfolio"):
+                content = portfolio.layout(con, query, lang)
+            elif pathname == "/migration":
+                content = migration.layout(con, query, lang)
+            elif match := CUSTOMER_PATH.match(pathname):
+                content = customer.layout(con, unquote(match.group(1)), query, lang)
+            else:
+                content = error_page(text("error_not_found", lang),
+                                     text("error_not_found_hint", lang, path=pathname))
+    except queries.WarehouseMissing as exc:
+        content = error_page(text("error_no_warehouse", lang),
+                             text("error_no_warehouse_hint", lang, path=exc.path))
+    except queries.WarehouseUnreadable as exc:
+        content = error_page(text("error_unreadable", lang), str(exc))
+    return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of,
+                 warehouse=str(warehouse.path))
+
+
+def services_update(warehouse: queries.Warehouse, context: dict, page_current: int | None,
+                    sort_by: list | None, service_type: str | None, kind: str | None,
+                    search: str | None) -> tuple[list[dict], int, str]:
+    """One page of the service list for the table's paging, sorting and filters."""
+    lang = language(context.get("lang"))
+    with warehouse.reader() as con:
+        period = queries.find_period(queries.periods(con), context.get("period"))
+        total = number(context.get("total", 0), lang)
+        if period is None:
+            return [], 1, text("services_count", lang, count=0, total=total)
+        page = queries.service_page(
+            con, context["customer_id"], period, sort=customer.sort_spec(sort_by, lang),
+            where=queries.ServiceFilter(service_type, kind, search),
+            offset=(page_current or 0) * customer.PAGE_SIZE, limit=customer.PAGE_SIZE,
+        )
+    return (customer.service_rows(page, lang), customer.page_count(page.total),
+            text("services_count", lang, count=number(page.total, lang), total=total))
+
+
+def create_app(warehouse_path: str | Path) -> Dash:
+    """The cockpit on the published warehouse at ``warehouse_path`` (it may not exist yet)."""
+    warehouse = queries.Warehouse(Path(warehouse_path).resolve())
+    app = Dash(
+        __name__, title=text("app_title", "de"), assets_folder=str(ASSETS_DIR),
+        suppress_callback_exceptions=True, update_title=None,
+    )
+    app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"),
+                           html.Div(id="root")])
+
+    @app.callback(Output("root", "children"), Input("url", "pathname"), Input("url", "search"))
+    def route(pathname, search):
+        return render(warehouse, pathname, search)
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input({"role": "url-param", "key": ALL}, "value"),
+        State("url", "pathname"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def navigate(values, pathname, search):
+        """A control of the URL changed: the same page with that one parameter changed."""
+        changed = ctx.triggered_id
+        if not changed:
+            return no_update
+        value = next((v for item, v in zip(ctx.inputs_list[0], values, strict=True)
+                      if item["id"] == changed), None)
+        query = parse_query(search)
+        new = dict(query)
+        if value in (None, ""):
+            new.pop(changed["key"], None)
+        else:
+            new[changed["key"]] = str(value)
+        if new == query:
+            return no_update
+        lang = language(new.pop("lang", None))
+        return href(pathname, lang, **new)
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input("portfolio-graph", "clickData"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def open_customer(click, search):
+        """A bubble was clicked: its customer's cockpit for the same period."""
+        if not click or not click.get("points") or not click["points"][0].get("customdata"):
+            return no_update
+        query = parse_query(search)
+        customer_id = click["points"][0]["customdata"][0]
+        return href(customer_path(customer_id), language(query.get("lang")),
+                    period=query.get("period"))
+
+    @app.callback(
+        Output("customer-search", "options"), Input("customer-search", "search_value"),
+        prevent_initial_call=True,
+    )
+    def search_customers(term):
+        if not term or len(term.strip()) < 2:
+            return no_update
+        try:
+            with warehouse.reader() as con:
+                found = queries.find_customers(con, term.strip())
+        except (queries.WarehouseMissing, queries.WarehouseUnreadable):
+            return []
+        return [{"label": f"{name} ({cid})", "value": cid} for cid, name in found]
+
+    @app.callback(
+        Output("url", "href", allow_duplicate=True),
+        Input("customer-search", "value"), State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def go_to_customer(customer_id, search):
+        if not customer_id:
+            return no_update
+        query = parse_query(search)
+        return href(customer_path(customer_id), language(query.get("lang")),
+                    period=query.get("period"))
+
+    @app.callback(
+        Output("services-table", "data"), Output("services-table", "page_count"),
+        Output("services-count", "children"), Output("services-table", "page_current"),
+        Input("services-table", "page_current"), Input("services-table", "sort_by"),
+        Input("services-type", "value"), Input("services-kind", "value"),
+        Input("services-text", "value"), State("services-context", "data"),
+        prevent_initial_call=True,
+    )
+    def services(page_current, sort_by, service_type, kind, search, context):
+        # a new filter starts again at the first page
+        if ctx.triggered_id in ("services-type", "services-kind", "services-text"):
+            page_current = 0
+        rows, pages, count = services_update(warehouse, context, page_current, sort_by,
+                                             service_type, kind, search)
+        return rows, pages, count, page_current
+
+    _statement_routes(app, warehouse)
+    return app
+
+
+def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
+    """`/customer/<id>/statement.pdf|.html?period=…&lang=…`: the download."""
+    from orchestration.lib.reports import statement
+
+    def download(customer_id: str, fmt: str):
+        lang = language(request.args.get("lang"))
+        try:
+            with warehouse.reader() as con:
+                span = statement.resolve_range(
+                    queries.periods(con), request.args.get("period"),
+                    request.args.get("from"), request.args.get("to"))
+                html_text = statement.render_html(
+                    statement.statement_context(con, customer_id, span, lang))
+        except (queries.WarehouseMissing, queries.WarehouseUnreadable) as exc:
+            return Response(str(exc), status=503, mimetype="text/plain")
+        except statement.StatementError as exc:
+            return Response(str(exc), status=404, mimetype="text/plain")
+        if fmt == "html":
+            return Response(html_text, mimetype="text/html")
+        name = statement.default_out(customer_id, span, lang).name
+        return Response(statement.render_pdf(html_text), mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    app.server.add_url_rule("/customer/<customer_id>/statement.pdf", "statement_pdf",
+                            lambda customer_id: download(customer_id, "pdf"))
+    app.server.add_url_rule("/customer/<customer_id>/statement.html", "statement_html",
+                            lambda customer_id: download(customer_id, "html"))
+
+
+def serve(warehouse_path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Run the cockpit with Flask's threaded server until interrupted."""
+    app = create_app(warehouse_path)
+    app.run(host=host, port=port, debug=False)

@@ -1,0 +1,135 @@
+"""Pieces every page of the cockpit uses: links that keep the language, the frame, errors."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from dash import dcc, html
+
+from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, text
+
+# Segment colours follow the seed's display order; no segment code is named here.
+SEGMENT_PALETTE = ("#1b9e77", "#7570b3", "#d95f02", "#8c8c8c", "#e7298a", "#66a61e")
+
+
+def segment_colour(display_order: int) -> str:
+    return SEGMENT_PALETTE[(display_order - 1) % len(SEGMENT_PALETTE)]
+
+
+def href(path: str, lang: str, **params) -> str:
+    """An internal address: ``path?key=value…``, empty values dropped, ``lang`` only for
+    English (German is the default), so that every page has one stable URL."""
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    if lang != DEFAULT_LANGUAGE:
+        query["lang"] = lang
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def customer_path(customer_id: str, suffix: str = "") -> str:
+    """`/customer/<id>`: the id quoted, so that any id makes one path segment."""
+    return f"/customer/{quote(customer_id, safe='')}{suffix}"
+
+
+def param_control(key: str) -> dict:
+    """The id of a control whose value is part of the page's URL (see app.navigate)."""
+    return {"role": "url-param", "key": key}
+
+
+def labelled(label: str, control, width: str = "12rem") -> html.Div:
+    return html.Div([html.Label(label, className="control-label"), control],
+                    className="control", style={"width": width})
+
+
+def url_dropdown(key: str, label: str, options: list[dict], value, lang: str,
+                 clearable: bool = True, width: str = "12rem",
+                 placeholder: str | None = None) -> html.Div:
+    """A dropdown that puts its value into the URL under ``key``."""
+    return labelled(label, dcc.Dropdown(
+        id=param_control(key), options=options, value=value, clearable=clearable,
+        placeholder=placeholder or text("filter_all", lang), searchable=True,
+    ), width)
+
+
+def period_dropdown(key: str, label: str, available: list, shown, query: dict,
+                    lang: str) -> html.Div:
+    """The period chooser. Without the period in the URL it shows the period in use as its
+    placeholder, so that opening the page does not rewrite the URL and render it twice."""
+    return url_dropdown(
+        key, label, [{"label": p.key, "value": p.key} for p in reversed(available)],
+        shown.key if query.get(key) else None, lang, clearable=False, width="8rem",
+        placeholder=shown.key)
+
+
+def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
+          warehouse: str) -> html.Div:
+    """Navigation, the page and a footer with the data's date and the file read."""
+    switch = []
+    for code in LANGUAGES:
+        params = {k: v for k, v in query.items() if k != "lang"}
+        link = dcc.Link(code.upper(), href=href(pathname, code, **params),
+                        className="lang" + (" active" if code == lang else ""),
+                        id=f"lang-{code}")
+        switch.append(link)
+    period = query.get("period")
+    nav = html.Nav([
+        dcc.Link(text("app_title", lang), href=href("/portfolio", lang, period=period),
+                 className="brand"),
+        dcc.Link(text("nav_portfolio", lang), href=href("/portfolio", lang, period=period),
+                 className="nav-link", id="nav-portfolio"),
+        dcc.Link(text("nav_migration", lang), href=href("/migration", lang),
+                 className="nav-link", id="nav-migration"),
+        html.Div(dcc.Dropdown(id="customer-search", options=[], searchable=True,
+                              placeholder=text("nav_search", lang)),
+                 className="search"),
+        html.Div(switch, className="lang-switch"),
+    ], className="nav")
+    footer = html.Footer([
+        html.Span(text("data_as_of", lang, date=as_of) if as_of else ""),
+        html.Span(f"{warehouse} · {text('read_only_note', lang)}"),
+    ], className="footer")
+    return html.Div([nav, html.Main(content, className="page"), footer])
+
+
+def error_page(title: str, hint: str | None = None, links: list | None = None) -> html.Div:
+    """A clear message instead of a traceback."""
+    return html.Div([
+        html.H1(title, className="error-title"),
+        html.P(hint) if hint else None,
+        html.Div(links) if links else None,
+    ], className="error-page", id="error-page")
+
+
+def unknown_period(key: str, periods: list, path: str, lang: str, **params) -> html.Div:
+    return error_page(
+        text("error_unknown_period", lang, period=key),
+        text("error_available_periods", lang),
+        [dcc.Link(p.key, href=href(path, lang, period=p.key, **params), className="chip")
+         for p in periods],
+    )
+
+
+def kpi(label: str, value, note: str | None = None, kpi_id: str | None = None) -> html.Div:
+    return html.Div([
+        html.Div(label, className="kpi-label"),
+        html.Div(value, className="kpi-value", id=kpi_id) if kpi_id else
+        html.Div(value, className="kpi-value"),
+        html.Div(note, className="kpi-note") if note else None,
+    ], className="kpi")
+
+
+def simple_table(columns: list[tuple[str, str]], rows: list[list], footer: list | None = None,
+                 table_id: str | None = None) -> html.Table:
+    """A plain HTML table; ``columns`` are (title, css class: "num" or "text")."""
+    head = html.Thead(html.Tr([html.Th(title, className=cls) for title, cls in columns]))
+    body = html.Tbody([
+        html.Tr([html.Td(cell, className=cls) for cell, (_, cls) in zip(row, columns,
+                                                                        strict=True)])
+        for row in rows
+    ])
+    parts = [head, body]
+    if footer:
+        parts.append(html.Tfoot(html.Tr([
+            html.Td(cell, className=cls) for cell, (_, cls) in zip(footer, columns, strict=True)
+        ])))
+    kwargs = {"id": table_id} if table_id else {}
+    return html.Table(parts, className="grid", **kwargs)

@@ -1,0 +1,282 @@
+"""Page `/customer/<id>?period=…`: one customer's values, every service, and its history."""
+
+from __future__ import annotations
+
+import math
+
+from dash import dash_table, dcc, html
+
+from orchestration.cockpit.components import (
+    customer_path,
+    error_page,
+    href,
+    kpi,
+    labelled,
+    period_dropdown,
+    segment_colour,
+    simple_table,
+    unknown_period,
+)
+from orchestration.lib.reports import queries
+from orchestration.lib.reports.translations import (
+    day,
+    hours,
+    money,
+    number,
+    percent,
+    plotly_separators,
+    text,
+)
+
+PAGE_SIZE = 25
+FONT = '"DejaVu Sans", "Segoe UI", Arial, sans-serif'
+
+# The service list's columns: (column id, title key, numeric); ids are the sort keys of
+# queries.SERVICE_SORT_COLUMNS ("service" becomes service_de/service_en).
+SERVICE_COLUMNS = (
+    ("date", "col_date", False),
+    ("service", "col_service", False),
+    ("background", "col_background", False),
+    ("duration", "col_duration", True),
+    ("participants", "col_participants", True),
+    ("employee", "col_employee", False),
+    ("standard_cost", "col_standard_cost", True),
+    ("billed", "col_billed", True),
+    ("kind", "col_kind", False),
+    ("value_transfer", "col_value_transfer", True),
+)
+
+
+def kind_label(kind: str | None, lang: str) -> str:
+    return text(f"kind_{kind or 'unpriced'}", lang)
+
+
+def service_rows(page: queries.ServicePage, lang: str) -> list[dict]:
+    """The page's activities, formatted for the table."""
+    return [
+        {
+            "activity_id": row["activity_id"],
+            "date": day(row["activity_date"], lang),
+            "service": row["service_name_en"] if lang == "en" else row["service_name_de"],
+            "background": row["description"] or "",
+            "duration": number(row["duration_minutes"], lang),
+            "participants": number(row["participants"], lang),
+            "employee": row["employee_id"] or "",
+            "standard_cost": money(row["standard_cost_eur"], lang),
+            "billed": money(row["billed_amount_eur"], lang),
+            "kind": kind_label(row["transfer_kind"], lang),
+            "value_transfer": money(row["value_transfer_eur"], lang),
+        }
+        for row in page.rows
+    ]
+
+
+def sort_spec(sort_by: list[dict] | None, lang: str) -> list[tuple[str, bool]]:
+    """DataTable's ``sort_by`` as (sort key, descending) for queries.service_page."""
+    spec = []
+    for item in sort_by or []:
+        key = item.get("column_id")
+        key = f"service_{lang}" if key == "service" else key
+        spec.append((key, item.get("direction") == "desc"))
+    return spec
+
+
+def page_count(total: int) -> int:
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def _history_figure(history: list[queries.HistoryRow], lang: str) -> dict:
+    keys = [row.period.key for row in history]
+    bar = {"type": "bar", "x": keys, "hovertemplate": "%{x}: %{y:,.0f} €<extra></extra>"
+           if lang == "de" else "%{x}: €%{y:,.0f}<extra></extra>"}
+    return {
+        "data": [
+            {**bar, "name": text("col_revenue", lang), "marker": {"color": "#4c78a8"},
+             "y": [float(row.revenue_eur) for row in history]},
+            {**bar, "name": text("col_value_transfer", lang), "marker": {"color": "#f58518"},
+             "y": [float(row.value_transfer_eur) for row in history]},
+        ],
+        "layout": {
+            "separators": plotly_separators(lang), "barmode": "group", "height": 280,
+            "margin": {"l": 70, "r": 10, "t": 10, "b": 30},
+            "legend": {"orientation": "h", "y": 1.12},
+            "yaxis": {"title": {"text": "€"}, "tickformat": ",.0f"},
+            "xaxis": {"type": "category"},
+        },
+    }
+
+
+def layout(con, customer_id: str, query: dict, lang: str):
+    customer = queries.customer(con, customer_id)
+    if customer is None:
+        return error_page(
+            text("error_unknown_customer", lang, customer_id=customer_id),
+            text("error_unknown_customer_hint", lang),
+            [dcc.Link(text("error_back", lang), href=href("/portfolio", lang))],
+        )
+    available = queries.periods(con)
+    period = queries.find_period(available, query.get("period"))
+    if period is None:
+        return unknown_period(query.get("period"), available, customer_path(customer_id), lang)
+    segments = {s.code: s for s in queries.segments(con)}
+    names = queries.service_types(con)
+    value = queries.customer_value(con, customer_id, period)
+    totals = queries.service_totals(con, customer_id, period)
+    first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
+    history = queries.customer_history(con, customer_id)
+
+    statement = customer_path(customer_id, "/statement")
+    head = html.Div([
+        dcc.Link(text("customer_back", lang, period=period.key),
+                 href=href("/portfolio", lang, period=period.key), className="back"),
+        html.H1(customer.customer_name, id="page-title"),
+        html.P([
+            html.Span(customer.customer_id, className="id"),
+            f" · {text('customer_since', lang)} {day(customer.customer_since, lang)}",
+            f" · {text('customer_status', lang)}: {customer.status or '–'}",
+            f" · {text('customer_manager', lang)}: {customer.account_manager or '–'}",
+            f" · {text('customer_region', lang)}: {customer.region or '–'} / "
+            f"{customer.industry or '–'}",
+        ], className="subtitle", id="customer-facts"),
+        html.Div([
+            period_dropdown("period", text("filter_period", lang), available, period, query,
+                            lang),
+            html.A(text("download_pdf", lang), id="download-pdf", className="button",
+                   href=href(f"{statement}.pdf", lang, period=period.key)),
+            html.A(text("download_html", lang), id="download-html", className="button light",
+                   href=href(f"{statement}.html", lang, period=period.key), target="_blank"),
+        ], className="controls"),
+    ])
+
+    if value is None:
+        kpis = html.P(text("customer_no_value", lang, period=period.key), className="empty",
+                      id="customer-no-value")
+    else:
+        segment = segments.get(value.segment)
+        colour = segment_colour(segment.display_order) if segment else "#333"
+        kpis = html.Div([
+            kpi(text("kpi_revenue", lang), money(value.revenue_eur, lang), kpi_id="kpi-revenue"),
+            kpi(text("kpi_margin", lang), money(value.contribution_margin_eur, lang),
+                kpi_id="kpi-margin"),
+            kpi(text("kpi_share", lang), percent(value.share_of_wallet, lang),
+                kpi_id="kpi-share"),
+            kpi(text("kpi_abc", lang), value.abc_class, kpi_id="kpi-abc"),
+            kpi(text("kpi_classic", lang), money(value.classic_value_eur, lang),
+                text("kpi_classic_is_potential", lang) if value.is_valued_by_potential
+                else None, kpi_id="kpi-classic"),
+            kpi(text("kpi_transfer", lang), money(value.value_transfer_eur, lang),
+                kpi_id="kpi-transfer"),
+            html.Div([
+                html.Div(text("kpi_segment", lang), className="kpi-label"),
+                html.Div(segment.label(lang) if segment else value.segment,
+                         className="kpi-value segment", style={"color": colour},
+                         id="kpi-segment"),
+                html.Div(segment.strategy(lang) if segment else "", className="kpi-note",
+                         id="kpi-strategy"),
+            ], className="kpi wide", style={"borderTopColor": colour}),
+        ], className="kpis")
+
+    grand = totals[-1] if totals else None
+    # participants are summed where they drive the cost (trainings), not for a phone call
+    trained = sum(row.participants for row in totals[:-1]
+                  if names[row.service_type_code].counts_participants)
+    totals_table = simple_table(
+        [(text("col_service", lang), "text"), (text("col_count", lang), "num"),
+         (text("col_hours", lang), "num"), (text("col_participants", lang), "num"),
+         (text("col_standard_cost", lang), "num"), (text("col_billed", lang), "num"),
+         (text("col_value_transfer", lang), "num")],
+        [[names[row.service_type_code].name(lang), number(row.activities, lang),
+          hours(row.minutes, lang),
+          number(row.participants, lang)
+          if names[row.service_type_code].counts_participants else "–",
+          money(row.standard_cost_eur, lang), money(row.billed_eur, lang),
+          money(row.value_transfer_eur, lang)] for row in totals[:-1]],
+        footer=[text("col_total", lang), number(grand.activities, lang),
+                hours(grand.minutes, lang), number(trained, lang),
+                money(grand.standard_cost_eur, lang), money(grand.billed_eur, lang),
+                money(grand.value_transfer_eur, lang)] if grand else None,
+        table_id="service-totals",
+    )
+
+    numeric = [c for c, _, is_num in SERVICE_COLUMNS if is_num]
+    services = html.Div([
+        dcc.Store(id="services-context", data={
+            "customer_id": customer_id, "period": period.key, "lang": lang,
+            "total": first_page.total}),
+        html.Div([
+            labelled(text("services_filter_type", lang), dcc.Dropdown(
+                id="services-type", placeholder=text("filter_all", lang),
+                options=[{"label": names[row.service_type_code].name(lang),
+                          "value": row.service_type_code} for row in totals[:-1]],
+            ), "20rem"),
+            labelled(text("services_filter_kind", lang), dcc.Dropdown(
+                id="services-kind", placeholder=text("filter_all", lang),
+                options=[{"label": kind_label(k, lang), "value": k}
+                         for k in (*queries.TRANSFER_KINDS, "unpriced")],
+            ), "11rem"),
+            labelled(text("services_filter_text", lang), dcc.Input(
+                id="services-text", type="search", debounce=True, className="text-input",
+            ), "16rem"),
+            html.Span(text("services_count", lang, count=number(first_page.total, lang),
+                           total=number(first_page.total, lang)),
+                      id="services-count", className="count"),
+        ], className="controls"),
+        dash_table.DataTable(
+            id="services-table",
+            columns=[{"name": text(title, lang), "id": column}
+                     for column, title, _ in SERVICE_COLUMNS],
+            data=service_rows(first_page, lang),
+            page_action="custom", page_current=0, page_size=PAGE_SIZE,
+            page_count=page_count(first_page.total),
+            sort_action="custom", sort_mode="single", sort_by=[],
+            style_as_list_view=True,
+            style_table={"overflowX": "auto"},
+            style_header={"fontWeight": "bold", "backgroundColor": "#f3f5f7",
+                          "whiteSpace": "normal"},
+            style_cell={"fontFamily": FONT, "fontSize": "13px", "padding": "4px 8px",
+                        "textAlign": "left", "whiteSpace": "normal", "height": "auto",
+                        "maxWidth": "22rem"},
+            style_cell_conditional=[
+                {"if": {"column_id": c}, "textAlign": "right", "whiteSpace": "nowrap"}
+                for c in numeric
+            ] + [{"if": {"column_id": "date"}, "whiteSpace": "nowrap"}],
+        ),
+    ], id="services")
+
+    path = []
+    for row in history:
+        segment = segments.get(row.segment)
+        if path:
+            path.append(html.Span("→", className="arrow"))
+        path.append(html.Span(
+            f"{row.period.key}: {segment.label(lang) if segment else row.segment}",
+            className="chip", style={"borderColor": segment_colour(segment.display_order),
+                                     "color": segment_colour(segment.display_order)}
+            if segment else {}))
+    history_block = html.Div([
+        html.Div([html.Span(text("history_path", lang) + ": ", className="kpi-label"), *path],
+                 className="path", id="segment-path"),
+        dcc.Graph(id="history-graph", figure=_history_figure(history, lang),
+                  config={"displayModeBar": False}),
+        simple_table(
+            [(text("col_period", lang), "text"), (text("col_revenue", lang), "num"),
+             (text("col_value_transfer", lang), "num"), (text("col_segment", lang), "text")],
+            [[dcc.Link(row.period.key, href=href(customer_path(customer_id), lang,
+                                                 period=row.period.key)),
+              money(row.revenue_eur, lang), money(row.value_transfer_eur, lang),
+              segments[row.segment].label(lang) if row.segment in segments else row.segment]
+             for row in history],
+            table_id="history-table",
+        ),
+    ])
+
+    return html.Div([
+        head,
+        kpis,
+        html.H2(text("totals_heading", lang, period=period.key)),
+        totals_table,
+        html.H2(text("services_heading", lang, period=period.key)),
+        services,
+        html.H2(text("history_heading", lang)),
+        history_block,
+    ])

@@ -1,0 +1,107 @@
+"""Page `/migration?from=…&to=…`: customers per previous → current segment."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from orchestration.cockpit.components import (
+    customer_path,
+    href,
+    period_dropdown,
+    segment_colour,
+    simple_table,
+    unknown_period,
+)
+from orchestration.lib.reports import queries
+from orchestration.lib.reports.translations import money, number, text
+
+NONE = "none"  # the URL's name for "no row in that period"
+
+
+def layout(con, query: dict, lang: str):
+    available = queries.periods(con)
+    target = queries.find_period(available, query.get("to"))
+    if target is None:
+        return unknown_period(query.get("to"), available, "/migration", lang)
+    if query.get("from"):
+        source = queries.find_period(available, query.get("from"))
+        if source is None:
+            return unknown_period(query.get("from"), available, "/migration", lang)
+    else:
+        earlier = [p for p in available if p.start < target.start]
+        source = earlier[-1] if earlier else target
+    segments = queries.segments(con)
+    matrix = queries.migration_matrix(con, source, target)
+    codes = [s.code for s in segments] + [None]
+    label = {s.code: s.label(lang) for s in segments} | {None: text("migration_none", lang)}
+    colour = {s.code: segment_colour(s.display_order) for s in segments} | {None: "#666"}
+
+    valid = {s.code for s in segments} | {NONE}
+    picked = None
+    if query.get("prev") in valid and query.get("seg") in valid:
+        picked = tuple(None if query[k] == NONE else query[k] for k in ("prev", "seg"))
+
+    def cell_href(prev, seg):
+        return href("/migration", lang, **{"from": source.key, "to": target.key,
+                                           "prev": prev or NONE, "seg": seg or NONE})
+
+    header = html.Tr(
+        [html.Th(f"{source.key} ↓ / {target.key} →", className="text")]
+        + [html.Th(label[c], className="num", style={"color": colour[c]}) for c in codes]
+        + [html.Th(text("col_total", lang), className="num")]
+    )
+    body = []
+    for prev in codes:
+        cells = [html.Th(label[prev], className="text", style={"color": colour[prev]})]
+        for seg in codes:
+            count = matrix.get((prev, seg), 0)
+            content = (dcc.Link(number(count, lang), href=cell_href(prev, seg),
+                                id=f"cell-{prev or NONE}-{seg or NONE}")
+                       if count else html.Span("·", className="muted"))
+            classes = ("num cell" + (" diagonal" if prev == seg and prev else "")
+                       + (" selected" if picked == (prev, seg) else ""))
+            cells.append(html.Td(content, className=classes))
+        row_total = sum(matrix.get((prev, seg), 0) for seg in codes)
+        cells.append(html.Td(number(row_total, lang), className="num total"))
+        body.append(html.Tr(cells))
+    body.append(html.Tr(
+        [html.Th(text("col_total", lang), className="text")]
+        + [html.Td(number(sum(matrix.get((p, s), 0) for p in codes), lang),
+                   className="num total") for s in codes]
+        + [html.Td(number(sum(matrix.values()), lang), className="num total")]
+    ))
+    table = html.Table([html.Thead(header), html.Tbody(body)], className="grid matrix",
+                       id="migration-matrix")
+
+    selected = None
+    if picked is not None:
+        prev, seg = picked
+        rows = queries.migration_customers(con, source, target, prev, seg)
+        shown_period = target if seg is not None else source
+        selected = html.Div([
+            html.H2(text("migration_cell", lang, count=number(matrix.get((prev, seg), 0), lang),
+                         start=source.key, source=label[prev], end=target.key,
+                         target=label[seg])),
+            simple_table(
+                [(text("col_customer", lang), "text"), (text("col_customer_id", lang), "text"),
+                 (f"{text('col_revenue', lang)} {target.key}", "num"),
+                 (f"{text('col_value_transfer', lang)} {target.key}", "num")],
+                [[dcc.Link(name or customer_id,
+                           href=href(customer_path(customer_id), lang, period=shown_period.key)),
+                  customer_id, money(revenue, lang, 0), money(transfer, lang, 0)]
+                 for customer_id, name, revenue, transfer in rows],
+                table_id="migration-customers",
+            ),
+        ])
+    return html.Div([
+        html.H1(text("migration_title", lang, start=source.key, end=target.key),
+                id="page-title"),
+        html.P(text("migration_subtitle", lang), className="subtitle"),
+        html.Div([
+            period_dropdown("from", text("migration_from", lang), available, source, query,
+                            lang),
+            period_dropdown("to", text("migration_to", lang), available, target, query, lang),
+        ], className="controls"),
+        table,
+        selected or html.P(text("migration_pick_cell", lang), className="note"),
+    ])

@@ -1,0 +1,335 @@
+"""Everything that depends on the reader's language: the chrome texts and number formats.
+
+Only the surfaces' own words (headings, column titles, hints) live here. Names of services,
+segment labels and strategies come from the warehouse (`marts.dim_service_types`,
+`reference.segments`) and are never written down a second time.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+_LOCALES = {"de": "de_DE", "en": "en_GB"}
+_DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    # ---- the cockpit: frame and navigation
+    "app_title": {"de": "Kundenwert-Cockpit", "en": "Customer-value cockpit"},
+    "nav_portfolio": {"de": "Portfolio", "en": "Portfolio"},
+    "nav_migration": {"de": "Segmentwanderung", "en": "Segment migration"},
+    "nav_search": {"de": "Kunde suchen …", "en": "Find a customer …"},
+    "data_as_of": {"de": "Datenstand {date}", "en": "Data as of {date}"},
+    "read_only_note": {"de": "nur lesend", "en": "read-only"},
+    # ---- pages that cannot be shown
+    "error_no_warehouse": {
+        "de": "Kein veröffentlichtes Warehouse gefunden",
+        "en": "No published warehouse found",
+    },
+    "error_no_warehouse_hint": {
+        "de": "Die Datei {path} fehlt. `cvm load` veröffentlicht sie; danach genügt ein "
+              "Neuladen dieser Seite.",
+        "en": "The file {path} is missing. `cvm load` publishes it; then reload this page.",
+    },
+    "error_unreadable": {
+        "de": "Das Warehouse lässt sich nicht lesen",
+        "en": "The warehouse cannot be read",
+    },
+    "error_unknown_customer": {
+        "de": "Kunde {customer_id} ist unbekannt",
+        "en": "Customer {customer_id} is unknown",
+    },
+    "error_unknown_customer_hint": {
+        "de": "Im veröffentlichten Warehouse gibt es keinen Kunden mit dieser Nummer.",
+        "en": "The published warehouse holds no customer with this id.",
+    },
+    "error_no_periods": {
+        "de": "Das Warehouse enthält noch keine Kundenwerte",
+        "en": "The warehouse holds no customer values yet",
+    },
+    "error_unknown_period": {
+        "de": "Für den Zeitraum {period} liegen keine Daten vor",
+        "en": "There is no data for the period {period}",
+    },
+    "error_available_periods": {"de": "Verfügbare Zeiträume:", "en": "Available periods:"},
+    "error_not_found": {"de": "Diese Seite gibt es nicht", "en": "This page does not exist"},
+    "error_not_found_hint": {
+        "de": "Die Adresse {path} gehört zu keiner Seite des Cockpits.",
+        "en": "The address {path} belongs to no page of the cockpit.",
+    },
+    "error_back": {"de": "Zum Portfolio", "en": "To the portfolio"},
+    # ---- portfolio
+    "portfolio_title": {"de": "Kundenportfolio {period}", "en": "Customer portfolio {period}"},
+    "portfolio_subtitle": {
+        "de": "Klassischer Kundenwert (Wert vom Kunden) gegen Wertetransfer (Wert für den "
+              "Kunden: kostenlose und vergünstigte Leistungen zu Standardkosten)",
+        "en": "Classic customer value (value from the customer) against value transfer (value "
+              "to the customer: free and discounted services at standard cost)",
+    },
+    "filter_period": {"de": "Zeitraum", "en": "Period"},
+    "filter_manager": {"de": "Kundenbetreuer", "en": "Account manager"},
+    "filter_region": {"de": "Region", "en": "Region"},
+    "filter_industry": {"de": "Branche", "en": "Industry"},
+    "filter_segment": {"de": "Segment", "en": "Segment"},
+    "filter_all": {"de": "alle", "en": "all"},
+    "filter_scale": {"de": "Achsen", "en": "Axes"},
+    "scale_log": {"de": "logarithmisch", "en": "logarithmic"},
+    "scale_linear": {"de": "linear", "en": "linear"},
+    "portfolio_count": {
+        "de": "{shown} von {total} Kunden des Zeitraums",
+        "en": "{shown} of the period's {total} customers",
+    },
+    "axis_classic": {
+        "de": "Klassischer Kundenwert (€)",
+        "en": "Classic customer value (€)",
+    },
+    "axis_transfer": {"de": "Wertetransfer (€)", "en": "Value transfer (€)"},
+    "threshold_classic": {
+        "de": "Schwelle klassischer Wert {value}",
+        "en": "classic value threshold {value}",
+    },
+    "threshold_transfer": {
+        "de": "Schwelle Wertetransfer {value}",
+        "en": "value transfer threshold {value}",
+    },
+    "legend_potential": {
+        "de": "Neukunde, nach Potenzial bewertet",
+        "en": "new customer, valued by potential",
+    },
+    "legend_not_positive": {
+        "de": "Wert ≤ 0 € (am Achsenrand)",
+        "en": "value ≤ 0 € (at the axis edge)",
+    },
+    "hover_revenue": {"de": "Umsatz", "en": "Revenue"},
+    "hover_classic": {"de": "Klassischer Wert", "en": "Classic value"},
+    "hover_transfer": {"de": "Wertetransfer", "en": "Value transfer"},
+    "hover_potential": {"de": "(Potenzial eines Neukunden)", "en": "(a new customer's potential)"},
+    "hover_click": {"de": "Klick öffnet das Kunden-Cockpit", "en": "Click opens the cockpit"},
+    "note_not_positive": {
+        "de": "{count} Kunden mit klassischem Wert oder Wertetransfer ≤ 0 € stehen auf der "
+              "logarithmischen Achse am Rand (Symbol ×); ihr wahrer Wert steht im Tooltip. "
+              "Die lineare Achse zeigt sie an ihrem Ort.",
+        "en": "{count} customers with a classic value or value transfer ≤ 0 € sit at the edge "
+              "of the logarithmic axis (symbol ×); the tooltip gives the true value. The "
+              "linear axis shows them where they are.",
+    },
+    "note_click": {
+        "de": "Größe der Blase = Umsatz. Ein Klick auf eine Blase öffnet das Kunden-Cockpit.",
+        "en": "Bubble size = revenue. Click a bubble to open the customer's cockpit.",
+    },
+    "segments_heading": {"de": "Segmente und Strategien", "en": "Segments and strategies"},
+    "col_segment": {"de": "Segment", "en": "Segment"},
+    "col_strategy": {"de": "Strategie", "en": "Strategy"},
+    "col_customers": {"de": "Kunden", "en": "Customers"},
+    "col_revenue": {"de": "Umsatz", "en": "Revenue"},
+    "col_value_transfer": {"de": "Wertetransfer", "en": "Value transfer"},
+    "no_match": {
+        "de": "Kein Kunde des Zeitraums passt zu diesen Filtern.",
+        "en": "No customer of the period matches these filters.",
+    },
+    # ---- customer cockpit
+    "customer_back": {"de": "← Portfolio {period}", "en": "← Portfolio {period}"},
+    "customer_since": {"de": "Kunde seit", "en": "Customer since"},
+    "customer_status": {"de": "Status", "en": "Status"},
+    "customer_manager": {"de": "Kundenbetreuer", "en": "Account manager"},
+    "customer_region": {"de": "Region / Branche", "en": "Region / industry"},
+    "kpi_revenue": {"de": "Umsatz", "en": "Revenue"},
+    "kpi_margin": {"de": "Deckungsbeitrag", "en": "Contribution margin"},
+    "kpi_share": {"de": "Lieferanteil", "en": "Share of wallet"},
+    "kpi_abc": {"de": "ABC-Klasse", "en": "ABC class"},
+    "kpi_classic": {"de": "Klassischer Kundenwert", "en": "Classic customer value"},
+    "kpi_classic_is_potential": {
+        "de": "= Potenzial (Neukunde)",
+        "en": "= potential (new customer)",
+    },
+    "kpi_transfer": {"de": "Wertetransfer", "en": "Value transfer"},
+    "kpi_segment": {"de": "Segment", "en": "Segment"},
+    "kpi_strategy": {"de": "Strategie", "en": "Strategy"},
+    "kpi_none": {"de": "–", "en": "–"},
+    "customer_no_value": {
+        "de": "Im Zeitraum {period} hat dieser Kunde weder Umsatz noch Leistungen.",
+        "en": "In the period {period} this customer has neither revenue nor services.",
+    },
+    "download_pdf": {"de": "Leistungsnachweis (PDF)", "en": "Value statement (PDF)"},
+    "download_html": {"de": "als HTML", "en": "as HTML"},
+    "totals_heading": {
+        "de": "Leistungen {period} nach Art",
+        "en": "Services in {period} by type",
+    },
+    "services_heading": {
+        "de": "Alle Leistungen {period}",
+        "en": "Every service in {period}",
+    },
+    "services_count": {"de": "{count} von {total} Leistungen", "en": "{count} of {total} services"},
+    "services_filter_type": {"de": "Leistungsart", "en": "Service type"},
+    "services_filter_kind": {"de": "Abrechnung", "en": "Billing"},
+    "services_filter_text": {"de": "Suche im Hintergrund", "en": "Search the background"},
+    "col_date": {"de": "Datum", "en": "Date"},
+    "col_service": {"de": "Leistung", "en": "Service"},
+    "col_background": {"de": "Hintergrund", "en": "Background"},
+    "col_duration": {"de": "Dauer (Min.)", "en": "Duration (min)"},
+    "col_hours": {"de": "Stunden", "en": "Hours"},
+    "col_participants": {"de": "Teilnehmer", "en": "Participants"},
+    "col_employee": {"de": "Mitarbeiter", "en": "Employee"},
+    "col_standard_cost": {"de": "Standardkosten", "en": "Standard cost"},
+    "col_billed": {"de": "Berechnet", "en": "Billed"},
+    "col_kind": {"de": "Art", "en": "Kind"},
+    "col_count": {"de": "Anzahl", "en": "Count"},
+    "col_total": {"de": "Summe", "en": "Total"},
+    "col_period": {"de": "Zeitraum", "en": "Period"},
+    "kind_free": {"de": "kostenlos", "en": "free"},
+    "kind_discounted": {"de": "vergünstigt", "en": "discounted"},
+    "kind_billed": {"de": "berechnet", "en": "billed"},
+    "kind_unpriced": {"de": "ohne Satz", "en": "no rate"},
+    "history_heading": {"de": "Verlauf über alle Zeiträume", "en": "History over all periods"},
+    "history_path": {"de": "Segmentpfad", "en": "Segment path"},
+    "history_not_active": {"de": "nicht aktiv", "en": "not active"},
+    # ---- migration
+    "migration_title": {
+        "de": "Segmentwanderung {start} → {end}",
+        "en": "Segment migration {start} → {end}",
+    },
+    "migration_subtitle": {
+        "de": "Zeilen: Segment im Ausgangszeitraum, Spalten: Segment im Zielzeitraum; "
+              "„nicht aktiv“: im Zeitraum weder Umsatz noch Leistungen. Ein Klick auf eine "
+              "Zahl listet die Kunden.",
+        "en": "Rows: segment in the first period, columns: segment in the second; "
+              "“not active”: neither revenue nor services in that period. Click a number to "
+              "list its customers.",
+    },
+    "migration_from": {"de": "von", "en": "from"},
+    "migration_to": {"de": "nach", "en": "to"},
+    "migration_none": {"de": "nicht aktiv", "en": "not active"},
+    "migration_cell": {
+        "de": "{start} {source} → {end} {target} · Kunden: {count}",
+        "en": "{start} {source} → {end} {target} · customers: {count}",
+    },
+    "migration_pick_cell": {
+        "de": "Wählen Sie eine Zelle der Matrix, um ihre Kunden zu sehen.",
+        "en": "Pick a cell of the matrix to see its customers.",
+    },
+    "col_customer": {"de": "Kunde", "en": "Customer"},
+    "col_customer_id": {"de": "Kundennummer", "en": "Customer id"},
+    # ---- the value statement (customer-facing)
+    "st_title_period": {
+        "de": "Unsere Leistungen für Sie {period}",
+        "en": "Our services to you in {period}",
+    },
+    "st_title_range": {
+        "de": "Unsere Leistungen für Sie vom {start} bis {end}",
+        "en": "Our services to you from {start} to {end}",
+    },
+    "st_customer_number": {"de": "Kundennummer", "en": "Customer number"},
+    "st_period": {"de": "Zeitraum", "en": "Period"},
+    "st_issued": {"de": "Erstellt am", "en": "Issued on"},
+    "st_intro": {
+        "de": "Über die gelieferten Produkte hinaus haben wir Sie im Zeitraum mit "
+              "Serviceleistungen unterstützt, die wir Ihnen ganz oder teilweise nicht "
+              "berechnet haben. Diese Übersicht bewertet sie zu unseren Standardkosten.",
+        "en": "Beyond the products we delivered, we supported you in this period with services "
+              "that we did not invoice, in whole or in part. This overview values them at our "
+              "standard cost.",
+    },
+    "st_total_label": {
+        "de": "Wert der Ihnen kostenfrei erbrachten Leistungen",
+        "en": "Value of services provided to you free of charge",
+    },
+    "st_total_note": {
+        "de": "Standardkosten abzüglich der berechneten Beträge; bei vergünstigten "
+              "Leistungen zählt nur der nicht berechnete Teil.",
+        "en": "Standard cost less the amounts invoiced; for discounted services only the part "
+              "not invoiced counts.",
+    },
+    "st_by_category": {"de": "Leistungen nach Art", "en": "Services by type"},
+    "st_col_service": {"de": "Leistung", "en": "Service"},
+    "st_col_count": {"de": "Anzahl", "en": "Count"},
+    "st_col_hours": {"de": "Stunden", "en": "Hours"},
+    "st_col_participants": {"de": "Teilnehmer", "en": "Participants"},
+    "st_col_standard_cost": {"de": "Wert zu Standardkosten", "en": "Value at standard cost"},
+    "st_col_billed": {"de": "Berechnet", "en": "Invoiced"},
+    "st_col_given": {"de": "Ihr Vorteil", "en": "Value given"},
+    "st_col_date": {"de": "Datum", "en": "Date"},
+    "st_col_background": {"de": "Anlass", "en": "Background"},
+    "st_col_period": {"de": "Zeitraum", "en": "Period"},
+    "st_total_row": {"de": "Summe", "en": "Total"},
+    "st_top_services": {
+        "de": "Die wichtigsten Einzelleistungen",
+        "en": "The most significant services",
+    },
+    "st_comparison": {  # shown when there is an earlier period to compare with
+        "de": "Im Vergleich zu früheren Zeiträumen",
+        "en": "Compared with earlier periods",
+    },
+    "st_none": {
+        "de": "Im Zeitraum haben wir keine kostenlosen oder vergünstigten Leistungen für Sie "
+              "erfasst.",
+        "en": "We recorded no free or discounted services for you in this period.",
+    },
+    "st_page": {"de": "Seite", "en": "Page"},
+    "st_of": {"de": "von", "en": "of"},
+    "st_footer": {
+        "de": "Bewertung zu internen Standardkostensätzen des jeweiligen Leistungsdatums.",
+        "en": "Valued at our internal standard cost rates valid on each service's date.",
+    },
+}
+
+
+def language(value: str | None) -> str:
+    """The language asked for when it is one we speak, else the default (German)."""
+    value = (value or "").strip().lower()
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def text(key: str, lang: str, **values) -> str:
+    """The chrome text ``key`` in ``lang``, with ``{placeholders}`` filled in."""
+    template = TEXTS[key][language(lang)]
+    return template.format(**values) if values else template
+
+
+def money(value: float | Decimal | None, lang: str, digits: int = 2) -> str:
+    """``1.234,56 €`` in German, ``€1,234.56`` in English; an en dash for no value."""
+    if value is None:
+        return "–"
+    # whole euros: the locale's pattern without decimals (a no-break space before € in German)
+    pattern = None if digits == 2 else ("¤#,##0" if lang == "en" else "#,##0\xa0¤")
+    return format_currency(
+        value, "EUR", pattern, locale=_LOCALES[language(lang)],
+        currency_digits=digits == 2, format_type="standard",
+    )
+
+
+def number(value: float | Decimal | int | None, lang: str, digits: int = 0) -> str:
+    """A plain number with the language's separators, to ``digits`` decimals."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, pattern, locale=_LOCALES[language(lang)])
+
+
+def hours(minutes: float | Decimal | None, lang: str) -> str:
+    """Minutes as hours with one decimal: ``7,5`` in German."""
+    return number(None if minutes is None else float(minutes) / 60, lang, digits=1)
+
+
+def percent(value: float | None, lang: str) -> str:
+    """A share as a percentage with one decimal."""
+    if value is None:
+        return "–"
+    return format_percent(value, "#,##0.0 %", locale=_LOCALES[language(lang)])
+
+
+def day(value: date | None, lang: str) -> str:
+    """``31.03.2026`` in German, ``31 Mar 2026`` in English."""
+    if value is None:
+        return "–"
+    return format_date(value, _DATE_PATTERNS[language(lang)], locale=_LOCALES[language(lang)])
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's ``separators`` (decimal point, then thousands) for the language."""
+    return ",." if language(lang) == "de" else ".,"
