@@ -47,6 +47,7 @@ def _load(args: argparse.Namespace) -> int:
 def _chart(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.chart import portfolio_chart
     from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
     from orchestration.lib.reports.whale import whale_chart
 
     warehouse = settings.warehouse_path(args.warehouse)
@@ -55,7 +56,7 @@ def _chart(args: argparse.Namespace) -> int:
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     try:
         drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
-    except PeriodNotFound as error:
+    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
         print(f"cvm chart: {warehouse}: {error}", file=sys.stderr)
         return 2
     print(f"{args.kind} chart of {drawn.label} written to {drawn.path}")
@@ -65,12 +66,13 @@ def _chart(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.export import build_export
     from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
     from orchestration.lib.reports.sheets import write_csv, write_xlsx
 
     warehouse = settings.warehouse_path(args.warehouse)
     try:
         export = build_export(warehouse, args.period, args.lang)
-    except PeriodNotFound as error:
+    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
         print(f"cvm export: {warehouse}: {error}", file=sys.stderr)
         return 2
     stem = f"reports/export-{export.period.name}"

@@ -56,8 +56,8 @@ def test_whale_curve_of_the_period_peaks_where_worked_out(reports_warehouse):
     fig, label = whale_figure(reports_warehouse, "2026")
     assert label == "2026, Daten bis 22.11.2026"
     texts = _texts(fig)
-    assert "Die profitabelsten 50 % der Kunden erwirtschaften 106 % des Gewinns\n"\
-           "22.886 € von 21.569 € Gesamtgewinn" in texts
+    assert ("Die profitabelsten 50 % der Kunden erwirtschaften 106 % des Gewinns\n"
+            "22.886\xa0€ von 21.569\xa0€ Gesamtgewinn") in texts
     assert any(t.startswith("Walkurve") and "2026, Daten bis 22.11.2026" in t for t in texts)
     # the eroding customers, coloured by segment: K3 renegotiate; K4 and K5 opportunistic
     legend = _legend(fig)
@@ -89,8 +89,8 @@ def test_portfolio_draws_zero_and_negative_customers_in_the_edge_band(reports_wa
     and one new customer's marker."""
     fig, label = portfolio_figure(reports_warehouse, "2026")
     legend = _legend(fig)
-    assert "am linken Rand: klassischer Wert unter 1.000 €, auch 0 und negativ (2)" in legend
-    assert "am unteren Rand: Wertetransfer unter 10 €, auch 0 (1)" in legend
+    assert "am linken Rand: klassischer Wert unter 1.000\xa0€, auch 0 und negativ (2)" in legend
+    assert "am unteren Rand: Wertetransfer unter 10\xa0€, auch 0 (1)" in legend
     assert "Neukunde, nach Potenzial bewertet (1)" in legend
     # K1 and K6 invest, K2 develop, K3 renegotiate, K4 and K5 opportunistic
     assert legend[:4] == ["Investitionskunden (2)", "Win-Win-Potenziale prüfen (1)",
@@ -103,16 +103,16 @@ def test_portfolio_draws_zero_and_negative_customers_in_the_edge_band(reports_wa
     assert (points[:, 0] < 1000).sum() >= 2
     # their true values are written beside them
     texts = _texts(fig)
-    assert "0 €" in texts and "−500 € / 0 €" in texts
+    assert "0\xa0€" in texts and "-500\xa0€ / 0\xa0€" in texts
     assert any("Kundenwert-Portfolio 2026, Daten bis 22.11.2026" in t for t in texts)
 
 
 def test_portfolio_in_english(reports_warehouse):
     fig, label = portfolio_figure(reports_warehouse, "2026", lang="en")
-    assert label == "2026, data through 2026-11-22"
+    assert label == "2026, data through 22 Nov 2026"
     legend = _legend(fig)
     assert "Investment customers (2)" in legend
-    assert "at the left edge: classic value below 1,000 €, 0 and negative too (2)" in legend
+    assert "at the left edge: classic value below €1,000, 0 and negative too (2)" in legend
     assert fig.axes[0].get_xlabel().startswith("Classic customer value")
 
 
@@ -124,7 +124,7 @@ def test_chart_command_writes_png_of_a_period(reports_warehouse, tmp_path, capsy
     assert "portfolio chart of 2025 written" in capsys.readouterr().out
     assert main(["chart", "--kind", "whale", "--warehouse", str(reports_warehouse),
                  "--out", str(tmp_path / "w.png"), "--lang", "en"]) == 0
-    assert "whale chart of 2026, data through 2026-11-22" in capsys.readouterr().out
+    assert "whale chart of 2026, data through 22 Nov 2026" in capsys.readouterr().out
     assert main(["chart", "--warehouse", str(reports_warehouse), "--period", "1999",
                  "--out", str(tmp_path / "x.png")]) == 2
     assert "no period '1999'" in capsys.readouterr().err

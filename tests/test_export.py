@@ -196,7 +196,7 @@ def test_csv_in_the_standard_dialect(reports_warehouse, tmp_path):
     assert (a05["Date"], a05["Value transfer"], a05["Service"]) == (
         "2026-06-01", "1146.33", "Commissioning")
     period = {r["Item"]: r["Value"] for r in _read_csv(out / "period.csv", "utf-8", ",")}
-    assert period["Period"] == "2026, data through 2026-11-22"
+    assert period["Period"] == "2026, data through 22 Nov 2026"
 
 
 def test_unpriced_activities_with_their_reason(reports_warehouse, tmp_path):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from orchestration.lib.reports.periods import choose_period, open_warehouse, period_label
+from orchestration.lib.reports.periods import choose_period, period_label
 from orchestration.lib.reports.plotting import (
     Drawn,
     pyplot,
@@ -24,7 +24,8 @@ from orchestration.lib.reports.plotting import (
     segment_colours,
     segment_label,
 )
-from orchestration.lib.reports.texts import eur, text
+from orchestration.lib.reports.queries import Warehouse
+from orchestration.lib.reports.translations import money, text
 
 # an axis reaches at most this many decades below the median of its positive values
 DECADES_BELOW_MEDIAN = 3
@@ -109,14 +110,11 @@ def portfolio_chart(
 def portfolio_figure(warehouse: Path, period: str | None = None, lang: str = "de",
                      grid: bool = False):
     """The portfolio figure of `period` and the period's label."""
-    con = open_warehouse(warehouse)
-    try:
+    with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
         rows = [PortfolioRow(r[0], *map(float, r[1:4]), r[4], bool(r[5]), *map(float, r[6:8]),
                              *r[8:10])
                 for r in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
-    finally:
-        con.close()
     label = period_label(chosen, lang)
     return draw_portfolio(rows, label, lang, grid), label
 
@@ -162,10 +160,11 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
     ax.axvspan(x_axis.band_low, x_axis.floor, **band_style)
     ax.axhspan(y_axis.band_low, y_axis.floor, **band_style)
     band_text = dict(fontsize=8, color="#8a6a2f", zorder=1)
-    ax.text(x_axis.band_middle, 0.7, text("edge_band", lang, floor=eur(x_axis.floor, lang)),
-            rotation=90, ha="center", va="center", transform=ax.get_xaxis_transform(),
-            **band_text)
-    ax.text(0.7, y_axis.band_middle, text("edge_band", lang, floor=eur(y_axis.floor, lang)),
+    ax.text(x_axis.band_middle, 0.7,
+            text("chart_edge_band", lang, floor=money(x_axis.floor, lang, 0)), rotation=90,
+            ha="center", va="center", transform=ax.get_xaxis_transform(), **band_text)
+    ax.text(0.7, y_axis.band_middle,
+            text("chart_edge_band", lang, floor=money(y_axis.floor, lang, 0)),
             ha="center", va="center", transform=ax.get_yaxis_transform(), **band_text)
 
     corner = dict(fontsize=11, fontweight="bold", alpha=0.75, transform=ax.transAxes)
@@ -190,10 +189,11 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
                               label=f"{segment_label(segment, lang)} ({int(mask.sum())})"))
     handles.append(Line2D([], [], marker="D", linestyle="", color="#bbbbbb",
                           markeredgecolor="black", markersize=8,
-                          label=text("legend_new", lang, n=int(by_potential.sum()))))
-    for key, axis, values in (("edge_x", x_axis, classic), ("edge_y", y_axis, transfer)):
+                          label=text("chart_legend_new", lang, n=int(by_potential.sum()))))
+    edges = (("chart_edge_x", x_axis, classic), ("chart_edge_y", y_axis, transfer))
+    for key, axis, values in edges:
         handles.append(Patch(facecolor="#f1e3c8", edgecolor="#c9a66b", hatch="///",
-                             label=text(key, lang, floor=eur(axis.floor, lang),
+                             label=text(key, lang, floor=money(axis.floor, lang, 0),
                                         n=int(axis.in_band(values).sum()))))
 
     # a customer in an edge band shows its true value beside it (while there are few)
@@ -201,9 +201,9 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
     if 0 < outside.sum() <= MAX_EDGE_LABELS:
         for index in np.flatnonzero(outside):
             value = classic[index] if x_axis.in_band(classic[index:index + 1])[0] else None
-            shown = [eur(classic[index], lang)] if value is not None else []
+            shown = [money(classic[index], lang, 0)] if value is not None else []
             if y_axis.in_band(transfer[index:index + 1])[0]:
-                shown.append(eur(transfer[index], lang))
+                shown.append(money(transfer[index], lang, 0))
             ax.annotate(" / ".join(shown), (x[index], y[index]), xytext=(6, 0),
                         textcoords="offset points", fontsize=7, color="#8a6a2f",
                         va="center", zorder=4)
@@ -214,14 +214,15 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
     ax.axhline(max(y_cut, y_axis.floor), color="#333", linestyle="--", linewidth=1, zorder=2)
     ax.xaxis.set_major_formatter(_edge_formatter(x_axis, lang))
     ax.yaxis.set_major_formatter(_edge_formatter(y_axis, lang))
-    title = text("portfolio_title", lang, period=label) + "\n" + text(
-        "portfolio_subtitle", lang, x_cut=eur(x_cut, lang), y_cut=eur(y_cut, lang))
+    title = text("chart_portfolio_title", lang, period=label) + "\n" + text(
+        "chart_portfolio_subtitle", lang, x_cut=money(x_cut, lang, 0),
+        y_cut=money(y_cut, lang, 0))
     if grid:
         title += "\n" + _draw_grid(ax, rows, x_axis, y_axis, lang)
-    ax.set_xlabel(text("portfolio_x", lang))
-    ax.set_ylabel(text("portfolio_y", lang))
+    ax.set_xlabel(text("chart_portfolio_x", lang))
+    ax.set_ylabel(text("chart_portfolio_y", lang))
     ax.set_title(title, fontsize=11, pad=16 if grid else 6)
-    ax.legend(handles=handles, title=text("legend_segments", lang), loc="upper center",
+    ax.legend(handles=handles, title=text("chart_legend_segments", lang), loc="upper center",
               bbox_to_anchor=(0.5, -0.09), ncol=2, frameon=False, fontsize=9)
     ax.grid(True, which="major", alpha=0.2)
     fig.tight_layout()
@@ -251,11 +252,12 @@ def _draw_grid(ax, rows: list[PortfolioRow], x_axis: Axis, y_axis: Axis, lang: s
     for band, (low, high) in enumerate(zip(y_bounds, y_bounds[1:], strict=False), start=1):
         ax.text(1.005, math.sqrt(low * high), str(band), ha="left", va="center",
                 transform=ax.get_yaxis_transform(), **label)
-    return text("portfolio_grid", lang, n=int(x_bands.max()), m=int(y_bands.max()))
+    return text("chart_portfolio_grid", lang, n=int(x_bands.max()), m=int(y_bands.max()))
 
 
 def _edge_formatter(axis: Axis, lang: str):
     """Tick labels in euros, none inside the edge band."""
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _: "" if value < axis.floor * 0.999 else eur(value, lang))
+    return FuncFormatter(
+        lambda value, _: "" if value < axis.floor * 0.999 else money(value, lang, 0))

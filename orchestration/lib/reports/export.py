@@ -24,8 +24,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestration.lib.reports.periods import Period, choose_period, open_warehouse, period_label
-from orchestration.lib.reports.texts import date_text
+from orchestration.lib.reports.periods import Period, choose_period, period_label
+from orchestration.lib.reports.queries import Warehouse
+from orchestration.lib.reports.translations import day
 
 # the kinds of value a column holds; the writers format by kind
 TEXT, INT, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
@@ -254,16 +255,16 @@ def _unpriced(con, period: Period, lang: str) -> list[tuple]:
     return [(*row[:-1], _unpriced_reason(row[4], row[0], row[-1], lang)) for row in rows]
 
 
-def _unpriced_reason(service_type: str, day: dt.date, next_valid_from, lang: str) -> str:
-    on = date_text(day, lang)
+def _unpriced_reason(service_type: str, on_day: dt.date, next_valid_from, lang: str) -> str:
+    on = day(on_day, lang)
     if lang == "de":
         reason = f"kein gültiger Kostensatz für {service_type} am {on}"
         if next_valid_from:
-            reason += f" (erster gültig ab {date_text(next_valid_from, lang)})"
+            reason += f" (erster gültig ab {day(next_valid_from, lang)})"
         return reason
     reason = f"no valid rate for {service_type} on {on}"
     if next_valid_from:
-        reason += f" (the next one is valid from {date_text(next_valid_from, lang)})"
+        reason += f" (the next one is valid from {day(next_valid_from, lang)})"
     return reason
 
 
@@ -396,10 +397,10 @@ def _period_rows(period: Period, warehouse: Path, created_at: dt.datetime, lang:
     yes, no = ("ja", "nein") if de else ("yes", "no")
     items = (
         (("Zeitraum", "Period"), period_label(period, lang)),
-        (("Beginn", "Start"), date_text(period.start, lang)),
-        (("Ende", "End"), date_text(period.end, lang)),
+        (("Beginn", "Start"), day(period.start, lang)),
+        (("Ende", "End"), day(period.end, lang)),
         (("Daten bis (letzte geladene Lieferung)", "Data through (latest delivery loaded)"),
-         date_text(period.data_through, lang)),
+         day(period.data_through, lang)),
         (("Zeitraum vollständig", "Period complete"), yes if period.is_complete else no),
         (("Warehouse", "Warehouse"), str(warehouse)),
         (("Erstellt am", "Created at"),
@@ -427,16 +428,13 @@ TABLES = (
 def build_export(warehouse: Path, period: str | None = None, lang: str = "de") -> Export:
     """Every table of the export of `period` (default: the latest), read from `warehouse`
     over one read-only connection."""
-    con = open_warehouse(warehouse)
-    try:
+    with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
         tables = {
             key: Table(key, de, en, source, columns, reader(con, chosen, lang))
             for key, de, en, source, columns, reader in TABLES
         }
         marts = _marts_totals(con, chosen)
-    finally:
-        con.close()
     created_at = dt.datetime.now().replace(microsecond=0)
     overview = Table("period", "Zeitraum", "Period", "marts.customer_value", PERIOD,
                      _period_rows(chosen, warehouse, created_at, lang))

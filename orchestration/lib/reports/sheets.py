@@ -27,7 +27,7 @@ from orchestration.lib.reports.export import (
     Export,
     Table,
 )
-from orchestration.lib.reports.texts import check_language
+from orchestration.lib.reports.translations import language
 
 HEADER_ROW = 4  # the row of the column headings in every sheet; the data follow
 
@@ -68,7 +68,7 @@ def write_xlsx(export: Export, out: Path) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    lang = check_language(export.lang)
+    lang = language(export.lang)
     workbook = Workbook(write_only=True)
     workbook.properties.title = f"{export.tables[0].title(lang)} {export.label}"
     created = export.created_at.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
@@ -158,7 +158,7 @@ def _plain(value: Decimal, min_decimals: int) -> str:
 
 def write_csv(export: Export, out_dir: Path) -> list[Path]:
     """The export as one CSV file per table in `out_dir`."""
-    lang = check_language(export.lang)
+    lang = language(export.lang)
     german = lang == "de"
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from orchestration.lib import audit
-from orchestration.lib.reports.periods import choose_period, open_warehouse, period_label
+from orchestration.lib.reports.periods import choose_period, period_label
+from orchestration.lib.reports.queries import Warehouse
 from orchestration.lib.reports.segments import read_segments
-from orchestration.lib.reports.texts import date_text
 
 
 def _eur(value) -> str:
@@ -21,8 +21,7 @@ def print_summary(
     warehouse: Path, extract_dates: list[str], echo: Callable[[str], None] = print
 ) -> None:
     """Folders loaded, rows loaded and rejected by reason, and the latest period by segment."""
-    con = open_warehouse(warehouse)
-    try:
+    with Warehouse(warehouse).reader() as con:
         echo("")
         echo("Summary")
         echo(f"  warehouse: {warehouse}")
@@ -42,8 +41,8 @@ def print_summary(
             return
         period = choose_period(con)
         running = "" if period.is_complete else ", running: not complete yet"
-        echo(f"  latest period {period_label(period, 'en')} ({date_text(period.start, 'en')} … "
-             f"{date_text(period.end, 'en')}{running}):")
+        echo(f"  latest period {period_label(period, 'en')} ({period.start} … {period.end}"
+             f"{running}):")
         echo(f"    {'segment':<14} {'customers':>9} {'revenue':>16} {'value transfer':>16}")
         rows = {
             row[0]: row[1:]
@@ -57,8 +56,6 @@ def print_summary(
             if segment.segment in rows:
                 customers, revenue, transfer = rows[segment.segment]
                 echo(f"    {segment.segment:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
-    finally:
-        con.close()
 
 
 def _warnings(con, echo: Callable[[str], None]) -> None:

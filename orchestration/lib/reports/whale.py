@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestration.lib.reports.periods import choose_period, open_warehouse, period_label
+from orchestration.lib.reports.periods import choose_period, period_label
 from orchestration.lib.reports.plotting import (
     Drawn,
     pyplot,
@@ -23,7 +23,8 @@ from orchestration.lib.reports.plotting import (
     segment_colours,
     segment_label,
 )
-from orchestration.lib.reports.texts import eur, percent, text
+from orchestration.lib.reports.queries import Warehouse
+from orchestration.lib.reports.translations import money, percent, text
 
 
 class WhaleRow(NamedTuple):
@@ -72,12 +73,9 @@ def whale_chart(warehouse: Path, out: Path, period: str | None = None, lang: str
 
 def whale_figure(warehouse: Path, period: str | None = None, lang: str = "de"):
     """The whale-curve figure of `period` and the period's label."""
-    con = open_warehouse(warehouse)
-    try:
+    with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
         rows = [WhaleRow(*row) for row in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
-    finally:
-        con.close()
     label = period_label(chosen, lang)
     return draw_whale(rows, label, lang), label
 
@@ -111,15 +109,16 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
                    label=text("whale_total_line", lang))
         ax.yaxis.set_major_formatter(_percent_formatter(lang))
         ax.set_ylabel(text("whale_y", lang))
-        note = text("whale_peak", lang, customers=percent(peak.customer_share, lang),
-                    profit=percent(peak.profit_share, lang))
-        note += "\n" + text("whale_peak_detail", lang, profit=eur(peak.cumulative_profit_eur, lang),
-                            total=eur(total, lang))
+        note = text("whale_peak", lang, customers=percent(peak.customer_share, lang, 0),
+                    profit=percent(peak.profit_share, lang, 0))
+        note += "\n" + text("whale_peak_detail", lang,
+                             profit=money(peak.cumulative_profit_eur, lang, 0),
+                             total=money(total, lang, 0))
     else:
         ax.yaxis.set_major_formatter(_eur_formatter(lang))
         ax.set_ylabel(text("whale_y_eur", lang))
-        note = text("whale_peak_eur", lang, customers=percent(peak.customer_share, lang),
-                    profit=eur(peak.cumulative_profit_eur, lang))
+        note = text("whale_peak_eur", lang, customers=percent(peak.customer_share, lang, 0),
+                    profit=money(peak.cumulative_profit_eur, lang, 0))
     peak_y = y[peak.customers]
     ax.scatter([peak.customer_share], [peak_y], s=60, facecolor="white", edgecolor="black",
                zorder=4)
@@ -132,7 +131,7 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
     ax.xaxis.set_major_formatter(_percent_formatter(lang))
     ax.set_xlabel(text("whale_x", lang))
     ax.set_title(text("whale_title", lang, period=label) + "\n"
-                 + text("whale_subtitle", lang, total=eur(total, lang), customers=count,
+                 + text("whale_subtitle", lang, total=money(total, lang, 0), customers=count,
                         losses=len(losses)), fontsize=11)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=9)
     ax.grid(True, alpha=0.2)
@@ -143,10 +142,10 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
 def _percent_formatter(lang: str):
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _: percent(value, lang))
+    return FuncFormatter(lambda value, _: percent(value, lang, 0))
 
 
 def _eur_formatter(lang: str):
     from matplotlib.ticker import FuncFormatter
 
-    return FuncFormatter(lambda value, _: eur(value, lang))
+    return FuncFormatter(lambda value, _: money(value, lang, 0))
