@@ -356,6 +356,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Verlust nach Service: {segment} ({n})",
         "en": "loss after service: {segment} ({n})",
     },
+    "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
+                        "en": "customers with a loss after service ({n})"},
     "whale_total_line": {"de": "Gesamtgewinn (100 %)", "en": "total profit (100 %)"},
 }
 

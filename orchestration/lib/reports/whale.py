@@ -103,7 +103,8 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
                        label=text("whale_eroding", lang, segment=segment_label(segment, lang),
                                   n=len(mine)))
     if losses:
-        ax.axvspan(x[losses[0].profit_rank - 1], 1.0, color="#f6e2dc", zorder=0)
+        ax.axvspan(x[losses[0].profit_rank - 1], 1.0, color="#f6e2dc", zorder=0,
+                   label=text("whale_loss_zone", lang, n=len(losses)))
     if as_share:
         ax.axhline(1.0, color="#999999", linestyle="--", linewidth=1, zorder=1,
                    label=text("whale_total_line", lang))
