@@ -10,11 +10,18 @@ docs/contract.md its own way.
 - Every delivery folder `<landing>/<YYYY-MM-DD>/` in date order; each file in either dialect
   (UTF-8 with ',' and '.', or the German export with ';', '1.234,56', '31.03.2025', cp1252),
   read in chunks of CHUNK_ROWS records, all values as text.
-- Row rules: a row is dropped when a required value is empty, a number, date or timestamp does
-  not parse, a status or country code is outside its set, a value is below its minimum or the
-  service type is not in the catalogue. All copies of a key delivered twice in one file with
-  the same `updated_at` and different content are dropped. Orders and activities of a
-  customer in no accepted customers row of any delivery are dropped.
+- Encoding: UTF-8 when the file starts with a byte-order mark or its bytes that do not decode
+  as UTF-8 are no more than its non-ASCII characters that do, else cp1252; in a UTF-8 file a
+  row holding such a byte is dropped.
+- Row rules: a row is dropped when its record is longer than 1 MiB (counted from its values,
+  delimiters and line break: the sample quotes no long field), a required value is empty, a
+  number, date or timestamp does not parse, an order or activity date lies after its
+  delivery's date or before 1900-01-01, a status or country code is outside its set, a value
+  is below its minimum or the service type is not in the catalogue. A timestamp is local time
+  in $CVM_SOURCE_TIMEZONE (Europe/Berlin), compared as UTC; one the clocks skip or repeat is
+  dropped. All copies of a key delivered twice in one file with the same `updated_at` and
+  different content are dropped. Orders and activities of a customer in no accepted
+  customers row of any delivery are dropped.
 - Latest version per key: when every version has `updated_at`, the latest wins, then the
   later delivery; otherwise the later delivery wins, then the later `updated_at`. The
   latest customers row gives the attributes. Cancelled activities leave.
@@ -26,7 +33,7 @@ docs/contract.md its own way.
   rates and the segment names are the dbt seeds.
 
 Outside its scope (the sample never holds them): records with more or fewer fields than the
-header (pandas refuses or pads them), `invalid_encoding` rows, timestamps with an offset.
+header (pandas refuses or pads them), quoted line breaks, timestamps with an offset.
 
 `--check` compares the result with `marts.customer_value` of a published warehouse, row by
 row on every column in COMPARED, prints the number of rows compared and each difference, and
@@ -37,6 +44,8 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -53,6 +62,9 @@ DBT_PROJECT_DIR = PROJECT_DIR / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 CHUNK_ROWS = 500_000
+MAX_RECORD_BYTES = 1 << 20
+EARLIEST_EVENT_DATE = pd.Timestamp("1900-01-01")
+UNDECODED = "[\udc80-\udcff]"  # a byte that did not decode, as Python escapes it
 UNIT = 10_000  # money and minutes are integers of 1/10,000
 MAX_WHOLE_DIGITS = 14  # DECIMAL(18, 4)
 INT32 = 2**31 - 1
@@ -80,7 +92,7 @@ EXTRACTS: dict[str, dict] = {
             "order_id": ("text", True, None),
             "line_no": ("int", True, None),
             "customer_id": ("text", True, None),
-            "order_date": ("date", True, None),
+            "order_date": ("date", True, ("event", None)),
             "product_group": ("text", False, None),
             "net_revenue_eur": ("decimal", True, None),
             "cost_of_goods_eur": ("decimal", False, None),
@@ -93,7 +105,7 @@ EXTRACTS: dict[str, dict] = {
             "activity_id": ("text", True, None),
             "customer_id": ("text", True, None),
             "service_type_code": ("text", True, ("catalogue", None)),
-            "activity_date": ("date", True, None),
+            "activity_date": ("date", True, ("event", None)),
             "duration_minutes": ("decimal", True, ("min", 0)),
             "participants": ("int", False, ("min", 1)),
             "employee_id": ("text", False, None),
@@ -245,40 +257,61 @@ def to_date(text: pd.Series) -> pd.Series:
     return iso.fillna(german)
 
 
-def to_timestamp(text: pd.Series) -> pd.Series:
+def to_timestamp(text: pd.Series, zone: str) -> pd.Series:
     """ISO ('2025-03-31 14:05:00', 'T' form, date only) or German ('31.03.2025 14:05[:00]',
-    '31.03.2025') -> datetime64, else NaT."""
-    iso_like = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T].*)?").fillna(False)
+    '31.03.2025'), local time in `zone` -> its UTC datetime64, else NaT (also for a local
+    time the clocks skip or repeat)."""
+    iso_like = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}([ T][\d:.]*)?").fillna(False)
     result = pd.to_datetime(text.where(iso_like), format="ISO8601", errors="coerce")
     for fmt in ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y"):
         result = result.fillna(pd.to_datetime(text.where(~iso_like), format=fmt,
                                                errors="coerce"))
-    return result
+    local = result.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return local.dt.tz_convert("UTC").dt.tz_localize(None)
+
+
+def source_zone() -> str:
+    return os.environ.get("CVM_SOURCE_TIMEZONE", "").strip() or "Europe/Berlin"
 
 
 def detect(path: Path) -> tuple[str, str]:
-    """(encoding for pandas, delimiter) of a landing file: UTF-8 when every byte decodes as
-    UTF-8, else cp1252; ';' when the header holds more ';' than ','."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    encoding = "utf-8-sig"
+    """(encoding for pandas, delimiter) of a landing file: UTF-8 with a byte-order mark or
+    when the bytes that do not decode as UTF-8 are no more than the non-ASCII characters that
+    do, else cp1252; ';' when the header holds more ';' than ','."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    stray = characters = 0
     with open(path, "rb") as handle:
         header = handle.readline()
-        try:
-            decoder.decode(header)
-            while block := handle.read(1 << 24):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            encoding = "cp1252"
+        handle.seek(0)
+        while block := handle.read(1 << 24):
+            text = decoder.decode(block)
+            undecoded = len(re.findall(UNDECODED, text))
+            stray += undecoded
+            characters += len(text) - len(text.encode("ascii", "ignore")) - undecoded
+    utf8 = header.startswith(codecs.BOM_UTF8) or stray <= characters
+    encoding = "utf-8-sig" if utf8 else "cp1252"
     header_text = header.decode(encoding, errors="replace")
     return encoding, ";" if header_text.count(";") > header_text.count(",") else ","
 
 
 def typed_chunk(raw: pd.DataFrame, entity: str, decimal_comma: bool,
-                catalogue: frozenset[str]) -> pd.DataFrame:
+                catalogue: frozenset[str], extract_date: pd.Timestamp | None = None,
+                encoding: str = "utf-8") -> pd.DataFrame:
     """One chunk of text records -> the kept columns typed, `_ok` (every row rule holds) and
     `_content` (a hash of all typed values, for the duplicate-key rule)."""
     typed, ok = {}, pd.Series(True, index=raw.index)
+    values = [raw[name] for name in raw.columns]
+    if values:
+        undecoded = pd.concat([v.str.contains(UNDECODED) for v in values], axis=1).any(axis=1)
+        ok &= ~undecoded
+        chars = sum(v.str.len() for v in values) + len(values)  # + delimiters, line break
+        long = chars * 4 > MAX_RECORD_BYTES  # a UTF-8 character has at most 4 bytes
+        if long.any():
+            size = sum(v[long].str.encode(encoding, "surrogateescape").str.len()
+                       for v in values) + len(values)
+            ok &= ~(size > MAX_RECORD_BYTES).reindex(raw.index, fill_value=False)
+        if undecoded.any():  # dropped; U+FFFD keeps the content hash computable
+            raw = raw.apply(lambda v: v.str.replace(UNDECODED, "\ufffd", regex=True))
     for name, (kind, required, rule) in EXTRACTS[entity]["columns"].items():
         if name in raw:
             text = raw[name].str.strip()
@@ -293,7 +326,8 @@ def typed_chunk(raw: pd.DataFrame, entity: str, decimal_comma: bool,
             value = text.str.lower() if kind == "lower" else text.str.upper()
         else:
             parse = {"decimal": lambda t: to_units(t, decimal_comma), "int": to_int,
-                     "date": to_date, "timestamp": to_timestamp}[kind]
+                     "date": to_date,
+                     "timestamp": lambda t: to_timestamp(t, source_zone())}[kind]
             value = parse(text)
             ok &= text.isna() | value.notna()
         if rule:
@@ -307,6 +341,9 @@ def typed_chunk(raw: pd.DataFrame, entity: str, decimal_comma: bool,
                 ok &= ~present | text.str.fullmatch(argument).fillna(False)
             elif check == "catalogue":
                 ok &= ~present | text.isin(catalogue)
+            elif check == "event":
+                ok &= ~present | ((value >= EARLIEST_EVENT_DATE) & (
+                    extract_date is None or value <= extract_date))
         typed[name] = value
     frame = pd.DataFrame(typed)
     content = pd.util.hash_pandas_object(frame, index=False)
@@ -316,13 +353,15 @@ def typed_chunk(raw: pd.DataFrame, entity: str, decimal_comma: bool,
     return kept
 
 
-def read_extract(path: Path, entity: str, catalogue: frozenset[str]) -> pd.DataFrame:
+def read_extract(path: Path, entity: str, catalogue: frozenset[str],
+                 extract_date: pd.Timestamp | None = None) -> pd.DataFrame:
     """Every record of one landing file, typed, with `_ok`, `_content` and `_line`."""
     encoding, delimiter = detect(path)
     columns = EXTRACTS[entity]["columns"]
     chunks, seen = [], 0
     reader = pd.read_csv(path, sep=delimiter, encoding=encoding, dtype=str,
-                         keep_default_na=False, na_filter=False, chunksize=CHUNK_ROWS)
+                         encoding_errors="surrogateescape", keep_default_na=False,
+                         na_filter=False, chunksize=CHUNK_ROWS)
     with reader:
         for raw in reader:
             raw.columns = [str(c).strip().lower() for c in raw.columns]
@@ -330,7 +369,8 @@ def read_extract(path: Path, entity: str, catalogue: frozenset[str]) -> pd.DataF
                        if required and n not in raw.columns]
             if missing:
                 raise ValueError(f"{path}: required column {', '.join(missing)} is missing")
-            chunk = typed_chunk(raw, entity, delimiter == ";", catalogue)
+            chunk = typed_chunk(raw, entity, delimiter == ";", catalogue, extract_date,
+                                encoding.removesuffix("-sig"))
             chunk["_line"] = np.arange(seen, seen + len(chunk)) + 2  # the header is line 1
             seen += len(chunk)
             chunks.append(chunk)
@@ -364,7 +404,8 @@ def read_landing(landing: Path, rules: Rules) -> dict[str, pd.DataFrame]:
         for entity, spec in EXTRACTS.items():
             path = folder / f"{entity}.csv"
             if path.is_file():
-                rows = accepted_rows(read_extract(path, entity, rules.catalogue), spec["key"])
+                rows = accepted_rows(read_extract(path, entity, rules.catalogue,
+                                                  pd.Timestamp(folder.name)), spec["key"])
                 rows["extract_date"] = pd.Timestamp(folder.name)
                 extracts[entity].append(rows)
     result = {}

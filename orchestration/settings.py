@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zoneinfo
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -31,6 +32,23 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     """The published warehouse: option, else $CVM_WAREHOUSE, else data/warehouse.duckdb."""
     value = override or os.environ.get("CVM_WAREHOUSE") or PROJECT_DIR / "data" / "warehouse.duckdb"
     return Path(value).resolve()
+
+
+DEFAULT_SOURCE_TIMEZONE = "Europe/Berlin"
+
+
+def source_timezone() -> str:
+    """The time zone of naive timestamps in the extracts: $CVM_SOURCE_TIMEZONE, else
+    Europe/Berlin. An unknown name is an error that names the setting."""
+    name = os.environ.get("CVM_SOURCE_TIMEZONE", "").strip() or DEFAULT_SOURCE_TIMEZONE
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"CVM_SOURCE_TIMEZONE={name!r} is no time zone; give an IANA name such as "
+            f"{DEFAULT_SOURCE_TIMEZONE}"
+        ) from None
+    return name
 
 
 def work_path(published: Path) -> Path:

@@ -380,3 +380,24 @@ def test_analyst_keeps_reading_while_the_nightly_load_publishes(loaded, tmp_path
         analyst.close()
     assert _q(warehouse, "select customer_name from marts.dim_customers "
                          "where customer_id = 'C2'") == [("Beta Anlagen SE",)]
+
+
+def test_a_re_delivery_wins_by_its_instant_not_its_wall_clock(loaded, tmp_path):
+    """A fourth delivery holds O1/1 twice, in the autumn hour Berlin lives through twice:
+    111.00 at 02:10+01:00 (01:10 UTC) and 222.00 at 02:50+02:00 (00:50 UTC). Every version of
+    O1/1 carries updated_at (the first, 2025-03-10 10:00 Berlin, is 09:00 UTC), so the latest
+    instant wins: 111.00, though its wall-clock time 02:10 is the earlier one."""
+    landing, warehouse = _copy_state(loaded, tmp_path)
+    folder = landing / "2026-11-23"
+    folder.mkdir()
+    (folder / "orders.csv").write_text(
+        "order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,"
+        "cost_of_goods_eur,updated_at\n"
+        "O1,1,C1,2025-03-10,pumps,111.00,60.00,2025-10-26T02:10:00+01:00\n"
+        "O1,1,C1,2025-03-10,pumps,222.00,60.00,2025-10-26T02:50:00+02:00\n",
+        encoding="utf-8",
+    )
+    outcome = run_load(landing, warehouse)
+    assert outcome.exit_code == 0, outcome.error
+    assert _q(warehouse, "select net_revenue_eur from marts.fct_order_lines "
+                         "where order_id = 'O1'") == [(Decimal("111.00"),)]

@@ -12,11 +12,14 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from orchestration.lib.ingest.spec import ENTITIES, SPECS
+from orchestration.lib.ingest.spec import ENTITIES, MAX_RECORD_BYTES, SPECS
 from orchestration.lib.sample.generator import generate_sample
+
+csv.field_size_limit(2 * MAX_RECORD_BYTES)  # the faults hold a field over the limit
 
 SEEDS = Path(__file__).resolve().parent.parent / "dbt_project" / "seeds"
 END = date(2026, 11, 20)
@@ -26,10 +29,14 @@ SMALL = {"customers": 60, "years": 2, "deltas": 3, "end_date": END}
 # ---- reading the files the way a user would --------------------------------------------
 
 def read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows as a user reads them by docs/reference.md: UTF-8 with a byte-order mark or
+    when its stray bytes are no more than its non-ASCII characters (a stray byte read as
+    U+FFFD), else cp1252."""
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    text = raw.decode("utf-8-sig", errors="replace")
+    stray = text.count("\ufffd")
+    characters = sum(1 for char in text if ord(char) > 127) - stray
+    if not (raw.startswith(b"\xef\xbb\xbf") or stray <= characters):
         text = raw.decode("cp1252")
     delimiter = ";" if text.split("\n", 1)[0].count(";") else ","
     return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -276,6 +283,7 @@ def _columns(entity: str, keep) -> list[str]:
 REQUIRED = {e: _columns(e, lambda c: c.required) for e in ENTITIES}
 NUMBERS = {e: _columns(e, lambda c: c.kind in ("int", "decimal")) for e in ENTITIES}
 DATES = {e: _columns(e, lambda c: c.kind == "date") for e in ENTITIES}
+EVENT_DATES = {e: _columns(e, lambda c: c.event_date) for e in ENTITIES}
 NON_NEGATIVE = {e: _columns(e, lambda c: c.min_value == 0) for e in ENTITIES}
 STATUSES = {e: ({"", *SPECS[e].column("status").allowed} if "status" in SPECS[e].column_names
                 else None) for e in ENTITIES}
@@ -297,13 +305,33 @@ def _is_date(text: str) -> bool:
     return True
 
 
-def reason(entity: str, row: dict[str, str], duplicates: set, known: set[str]) -> str | None:
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _not_one_instant(text: str) -> bool:
+    """A naive updated_at that Berlin's clocks skip or repeat: its two readings (before and
+    after the change) give different offsets."""
+    moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    return (moment.replace(tzinfo=BERLIN, fold=0).utcoffset()
+            != moment.replace(tzinfo=BERLIN, fold=1).utcoffset())
+
+
+def reason(entity: str, row: dict[str, str], duplicates: set, known: set[str],
+           extract_date: str) -> str | None:
     """The first reason, in the order of docs/reference.md, that applies to the row."""
+    if sum(len(value.encode()) + 1 for value in row.values()) > MAX_RECORD_BYTES:
+        return "record_too_long"
+    if any("\ufffd" in value for value in row.values()):
+        return "invalid_encoding"
     if any(not row[c].strip() for c in REQUIRED[entity]):
         return "missing_required_field"
     if any(row[c] and _number(row[c]) is None for c in NUMBERS[entity]):
         return "invalid_number"
     if any(row[c] and not _is_date(row[c]) for c in DATES[entity]):
+        return "invalid_date"
+    if any(row[c] and not "1900-01-01" <= row[c] <= extract_date for c in EVENT_DATES[entity]):
+        return "invalid_date"
+    if row["updated_at"] and _not_one_instant(row["updated_at"]):
         return "invalid_date"
     allowed = STATUSES[entity]
     if allowed is not None and row["status"] not in allowed:
@@ -341,7 +369,7 @@ def faults_by_folder(out: Path) -> dict[str, dict[str, list[str]]]:
             rows = read_rows(folder / f"{entity}.csv")
             duplicates = _duplicates(rows, KEYS[entity])
             for row in rows:
-                why = reason(entity, row, duplicates, known)
+                why = reason(entity, row, duplicates, known, folder.name)
                 if why:
                     found[folder.name].setdefault(why, []).append(row["customer_id"])
                 elif entity == "customers":
@@ -355,8 +383,9 @@ def test_clean_sample_has_no_faults(clean):
 
 def test_with_errors_produces_every_reason_code(faulty):
     found = faults_by_folder(faulty)
-    every = {"missing_required_field", "invalid_number", "invalid_date", "invalid_value",
-             "negative_value", "unknown_service_type", "duplicate_key", "unknown_customer"}
+    every = {"record_too_long", "invalid_encoding", "missing_required_field", "invalid_number",
+             "invalid_date", "invalid_value", "negative_value", "unknown_service_type",
+             "duplicate_key", "unknown_customer"}
     for folder in ("2026-11-21", "2026-11-22", "2026-11-23"):
         assert set(found[folder]) == every
     assert found["2026-11-20"]  # a few in the initial delivery too

@@ -325,11 +325,11 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
     assert suite["rows_validated"] == 1
     # every expectation of the stored suite was evaluated
     assert suite["evaluated_expectations"] == len(
-        gxe.load_suite_json("service_activities")["expectations"])
+        gxe.load_suite_json("service_activities", D1)["expectations"])
     assert suite["rejected_by_reason"] == {"negative_value": 1}
     json.dumps(result.expectation_results)
 
-    broken = gxe.load_suite_json("service_activities")
+    broken = gxe.load_suite_json("service_activities", D1)
     broken["expectations"].append({
         "type": "expect_column_values_to_be_between",
         "kwargs": {"column": "participants", "min_value": 5},
@@ -354,7 +354,7 @@ def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     _activities(tmp_path, D1, *rows)
     _load(con, tmp_path, "service_activities")
 
-    suite = gxe.load_suite_json("service_activities")
+    suite = gxe.load_suite_json("service_activities", D1)
     suite["expectations"].append({
         "type": "expect_column_values_to_be_in_set",
         "kwargs": {"column": "participants", "value_set": [3, 4, 5, 6, 7]},
@@ -374,7 +374,7 @@ def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     for result in (whole, chunked):
         assert result["rows_validated"] == 5000
         # the stored suite plus the one added expectation, which fails
-        stored = len(gxe.load_suite_json("service_activities")["expectations"])
+        stored = len(gxe.load_suite_json("service_activities", D1)["expectations"])
         assert (result["evaluated_expectations"], result["successful_expectations"]) \
             == (stored + 1, stored)
         (failed,) = result["unsuccessful_expectations"]

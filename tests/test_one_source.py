@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
 from orchestration.lib.ingest import rules, suites
-from orchestration.lib.ingest.spec import ENTITIES, REASONS, SPECS
+from orchestration.lib.ingest.spec import EARLIEST_EVENT_DATE, ENTITIES, REASONS, SPECS
 from orchestration.lib.reports.segments import read_segments
 from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_DIR
 
@@ -66,7 +67,8 @@ def test_suite_of_customers_by_hand():
 
 def test_row_checks_follow_the_order_of_the_reason_codes():
     for spec in SPECS.values():
-        reasons = [reason for _, reason, _ in rules.row_checks(spec, frozenset({"X"}), 3)]
+        facts = rules.FileFacts(frozenset({"X"}), 3, date(2025, 3, 31), "Europe/Berlin")
+        reasons = [reason for _, reason, _ in rules.row_checks(spec, facts)]
         order = [REASONS.index(reason) for reason in reasons]
         assert order == sorted(order), spec.name
     # the two reasons that compare rows come last, duplicate_key first
@@ -120,6 +122,10 @@ def _checked(column, spec) -> str:
         parts.append(f"matches `{column.pattern}`")
     if column.case:
         parts.append(f"stored {column.case}-case")
+    if column.event_date:
+        parts.append(f"from {EARLIEST_EVENT_DATE.isoformat()} to the extract date")
+    if column.kind == "timestamp":
+        parts.append("an instant, stored as UTC")
     return "; ".join(parts)
 
 

@@ -6,8 +6,13 @@ Two dialects exist:
   dates as 31.03.2025, usually cp1252.
 
 Detection:
-- encoding: valid UTF-8 -> utf-8 (a BOM is dropped); else cp1252 if every byte decodes
-  (0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in cp1252); else the file is undecodable;
+- encoding, the one rule (`choose_encoding`): a file is UTF-8 when it starts with a UTF-8
+  byte-order mark, or when its bytes that do not decode as UTF-8 ("stray bytes") are no more
+  than its non-ASCII characters that do. So an ASCII file is UTF-8, and so is a UTF-8 file
+  with a few stray bytes: each row holding one is rejected as `invalid_encoding`
+  (reading.py). Any other file is cp1252 (every German umlaut of a cp1252 file is a stray
+  byte in UTF-8), unless it holds a byte undefined in cp1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D):
+  then it decodes as neither and is refused. A BOM never reaches a column name;
 - delimiter: from the header line, ';' when it holds more ';' than ',';
 - decimals follow the delimiter: ';' -> '1.234,56', ',' -> '1234.56';
 - dates and timestamps: both ISO and German forms are accepted in either dialect (the two
@@ -18,10 +23,16 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.lib.ingest.spec import MAX_RECORD_BYTES
+
 SCAN_BYTES = 8 << 20
+UTF8_BOM = codecs.BOM_UTF8
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_STRAY = re.compile("[\udc80-\udcff]")  # a byte that did not decode (surrogateescape)
 
 
 class UndecodableFile(ValueError):
@@ -60,41 +71,70 @@ class FileScan:
     encoding: str  # "utf-8" | "cp1252"
 
 
+@dataclass(frozen=True)
+class Utf8Count:
+    """What a file holds in UTF-8 terms."""
+
+    bom: bool  # starts with a UTF-8 byte-order mark
+    characters: int  # non-ASCII characters that decode as UTF-8
+    stray_bytes: int  # bytes that do not decode as UTF-8
+
+
+def choose_encoding(count: Utf8Count) -> str:
+    """The encoding rule of the module docstring: "utf-8", or "cp1252" to be checked."""
+    if count.bom or count.stray_bytes <= count.characters:
+        return "utf-8"
+    return "cp1252"
+
+
 def scan_file(path: Path) -> FileScan:
-    """One pass over the bytes for the sha256 and UTF-8 validity; a file that is not UTF-8 is
-    then decoded as cp1252. Raises UndecodableFile when neither decodes."""
+    """One pass over the bytes for the sha256 and the UTF-8 count; a file that is not UTF-8
+    by `choose_encoding` is then checked for cp1252. Raises UndecodableFile when the file is
+    neither."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    chars = ascii_bytes = stray = 0
+    bom = None
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_BYTES):
+            if bom is None:
+                bom = chunk.startswith(UTF8_BOM)
             digest.update(chunk)
-            if is_utf8 and not chunk.isascii():
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    is_utf8 = False
-    if is_utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            is_utf8 = False
-    if is_utf8:
+            if chunk.isascii() and not decoder.getstate()[0]:
+                continue
+            text = decoder.decode(chunk)
+            chars += len(text)
+            ascii_bytes += len(chunk.translate(None, _HIGH_BYTES))
+            stray += len(_STRAY.findall(text))
+        text = decoder.decode(b"", final=True)
+        chars += len(text)
+        stray += len(_STRAY.findall(text))
+    count = Utf8Count(bool(bom), chars - ascii_bytes - stray, stray)
+    if choose_encoding(count) == "utf-8":
         return FileScan(digest.hexdigest(), "utf-8")
-    if decodes_as_cp1252(path):
+    undefined = first_undefined_cp1252(path)
+    if undefined is None:
         return FileScan(digest.hexdigest(), "cp1252")
-    raise UndecodableFile("bytes decode neither as UTF-8 nor as cp1252")
+    byte, line = undefined
+    raise UndecodableFile(
+        f"bytes decode neither as UTF-8 ({count.stray_bytes:,} stray bytes, more than the "
+        f"{count.characters:,} characters that decode) nor as cp1252 (byte 0x{byte:02X} in "
+        f"line {line} is undefined there)"
+    )
 
 
-def decodes_as_cp1252(path: Path) -> bool:
-    """Whether every byte is defined in cp1252 (a one-byte code, so chunks decode alone)."""
+def first_undefined_cp1252(path: Path) -> tuple[int, int] | None:
+    """The first byte undefined in cp1252 and its line (counting '\\n'), or None when every
+    byte decodes (a one-byte code, so chunks decode alone)."""
+    lines = 1
     with open(path, "rb") as handle:
-        try:
-            while chunk := handle.read(SCAN_BYTES):
+        while chunk := handle.read(SCAN_BYTES):
+            try:
                 chunk.decode("cp1252")
-        except UnicodeDecodeError:
-            return False
-    return True
+            except UnicodeDecodeError as error:
+                return chunk[error.start], lines + chunk.count(b"\n", 0, error.start)
+            lines += chunk.count(b"\n")
+    return None
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -105,6 +145,6 @@ def detect_delimiter(header_line: str) -> str:
 def detect_dialect(path: Path, encoding: str) -> Dialect:
     """The dialect of a file whose encoding is known."""
     probe = Dialect(encoding=encoding, delimiter=",")
-    with open(path, encoding=probe.text_encoding, newline="") as handle:
-        header_line = handle.readline()
+    with open(path, encoding=probe.text_encoding, errors="replace", newline="") as handle:
+        header_line = handle.readline(MAX_RECORD_BYTES)
     return Dialect(encoding=encoding, delimiter=detect_delimiter(header_line))

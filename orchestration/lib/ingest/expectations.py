@@ -22,6 +22,7 @@ so a second load in the same process pays neither again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import threading
@@ -30,8 +31,8 @@ from pathlib import Path
 
 from orchestration import settings
 from orchestration.lib.ingest.catalogue import read_catalogue
-from orchestration.lib.ingest.spec import EntitySpec
-from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER
+from orchestration.lib.ingest.spec import EntitySpec, get_spec
+from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER, EXTRACT_DATE_PLACEHOLDER
 from orchestration.lib.warehouse.connection import memory_budget
 
 CHUNK_ROWS = 200_000
@@ -41,13 +42,22 @@ def suite_path(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> Path
     return Path(directory) / f"{entity}.json"
 
 
-def load_suite_json(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> dict:
-    """The stored suite with the catalogue placeholder filled from the dbt seed."""
+def load_suite_json(entity: str, extract_date: dt.date | str,
+                    directory: Path = settings.EXPECTATIONS_DIR) -> dict:
+    """The stored suite, its placeholders filled: the catalogue from the dbt seed, the extract
+    date of the load. A date column's bounds become datetimes, as its values arrive."""
     suite = json.loads(suite_path(entity, directory).read_text(encoding="utf-8"))
+    dates = {c.name for c in get_spec(entity).columns if c.kind == "date"}
     for expectation in suite.get("expectations", []):
         kwargs = expectation.get("kwargs", {})
         if kwargs.get("value_set") == CATALOGUE_PLACEHOLDER:
             kwargs["value_set"] = sorted(read_catalogue())
+        if kwargs.get("max_value") == EXTRACT_DATE_PLACEHOLDER:
+            kwargs["max_value"] = str(extract_date)
+        if kwargs.get("column") in dates:
+            for bound in ("min_value", "max_value"):
+                if isinstance(kwargs.get(bound), str):
+                    kwargs[bound] = dt.datetime.fromisoformat(kwargs[bound])
     return suite
 
 
@@ -221,7 +231,7 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
 
 def validate_load(con, spec: EntitySpec, extract_date, source_file: str, load_result) -> dict:
     """The suite result for one load: accepted rows validated, rejected rows counted."""
-    suite_json = load_suite_json(spec.name)
+    suite_json = load_suite_json(spec.name, extract_date)
     result = validate_rows(
         con, spec, _select_sql(spec, suite_columns(spec, suite_json)),
         {"d": extract_date, "f": source_file}, suite_json,

@@ -7,11 +7,13 @@ into `raw.<entity>` (architecture.md, "Python API of the ingest"), in these step
    also gives the sha256), a required column missing -> FileRefused, nothing written;
 2. skip bytes already loaded: the same sha256 for the same folder and file, unless its
    Great Expectations suite failed;
-3. read every record with its physical line (reading.normalise);
+3. read every record with its physical line (reading.normalise); an unclosed quote or an
+   unreadable header -> FileRefused;
 4. in one transaction: forget the file's earlier load (raw and audit rows), release held
    rows whose customer is now known, judge and write the rows (writing.write_rows), log the
-   load (audit.log_load). DuckDB's memory limit is lowered meanwhile, so that big files spill
-   instead of growing in RAM;
+   load (audit.log_load). The rows DuckDB judged must be the records read, or the file is
+   refused and the transaction rolled back. DuckDB's memory limit is lowered meanwhile, so
+   that big files spill instead of growing in RAM;
 5. after the commit, run the Great Expectations suite on the rows that landed.
 """
 
@@ -88,9 +90,12 @@ def load_file(
 
     dialect = dl.detect_dialect(Path(landing_root) / source_file, scan.encoding)
     with tempfile.TemporaryDirectory(prefix="cvm_ingest_") as tmp:
-        records = reading.normalise(
-            Path(landing_root) / source_file, dialect, Path(tmp) / "records.csv"
-        )
+        try:
+            records = reading.normalise(
+                Path(landing_root) / source_file, dialect, Path(tmp) / "records.csv"
+            )
+        except reading.UnreadableFile as error:
+            raise FileRefused(f"{source_file}: {error}") from None
         positions, extra = _check_header(source_file, spec, records.header)
         result = _write(
             con, spec, date, source_file, scan, dialect, records, positions, extra,
@@ -173,6 +178,11 @@ def _write(
         con.execute("drop view _src")
         rows_loaded = counts.pop("", 0)
         rows_read = rows_loaded + sum(counts.values())
+        if rows_read != records.rows:
+            raise FileRefused(
+                f"{source_file}: the loader read {records.rows} records, but DuckDB returned "
+                f"{rows_read} rows of them; nothing of the file is loaded"
+            )
         audit.log_load(
             con, extract_date=date, source_file=source_file, entity=spec.name,
             sha256=scan.sha256, rows_read=rows_read, rows_loaded=rows_loaded, loaded_at=now,

@@ -6,20 +6,41 @@ set-based over the whole file (no Python loop per row).
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from orchestration import settings
+from orchestration.lib.ingest import values
 from orchestration.lib.ingest.spec import (
     DUPLICATE_KEY,
+    EARLIEST_EVENT_DATE,
     INVALID_DATE,
+    INVALID_ENCODING,
     INVALID_NUMBER,
     INVALID_VALUE,
     MISSING_REQUIRED_FIELD,
     NEGATIVE_VALUE,
     REASONS,
+    RECORD_TOO_LONG,
     UNKNOWN_CUSTOMER,
     UNKNOWN_SERVICE_TYPE,
     Column,
     EntitySpec,
 )
-from orchestration.lib.ingest.values import parse_sql
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the rules know of the file besides its rows."""
+
+    catalogue: frozenset[str]  # the service types
+    width: int  # fields of the header
+    extract_date: dt.date  # the delivery's
+    timezone: str = ""  # the source time zone of naive timestamps; "" = the setting's
+
+    @property
+    def zone(self) -> str:
+        return self.timezone or settings.source_timezone()
 
 
 def quote_ident(name: str) -> str:
@@ -35,8 +56,15 @@ def text_ref(column: Column) -> str:
     return quote_ident(f"t_{column.name}")
 
 
-def typed_sql(column: Column, decimal_comma: bool) -> str:
-    """The typed value of a column, computed from its trimmed text."""
+def _stamp_ref(column: Column, part: str) -> str:
+    """A timestamp column's parts in the staging query: `utc` (text with an offset), `local`
+    (naive text), `problem` ('nonexistent' | 'ambiguous' local time)."""
+    return quote_ident(f"{part}_{column.name}")
+
+
+def typed_sql(column: Column, decimal_comma: bool, zone: str) -> str:
+    """The typed value of a column, computed from its trimmed text (a timestamp from its
+    parts and its date's offsets in the join `zone_<column>`)."""
     value = text_ref(column)
     if column.kind == "text":
         if column.case == "lower":
@@ -44,7 +72,14 @@ def typed_sql(column: Column, decimal_comma: bool) -> str:
         if column.case == "upper":
             return f"upper({value})"
         return value
-    return parse_sql(column.kind, value, decimal_comma)
+    if column.kind == "timestamp":
+        offsets = quote_ident(f"zone_{column.name}")
+        local = values.local_to_utc_sql(
+            _stamp_ref(column, "local"), f"{offsets}.before", f"{offsets}.after",
+            quote_literal(zone),
+        )
+        return f"coalesce({_stamp_ref(column, 'utc')}, {local})"
+    return values.parse_sql(column.kind, value, decimal_comma)
 
 
 def _shown(column: Column) -> str:
@@ -55,14 +90,21 @@ def _shown(column: Column) -> str:
 Check = tuple[str, str, str]  # (condition, reason, detail SQL)
 
 
-def _missing(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def _unread(reason: str):
+    """The check of a record that reading.py could not read (its `problem` is `reason`)."""
+    def checks(spec: EntitySpec, facts: FileFacts) -> list[Check]:
+        return [(f"problem = {quote_literal(reason)}", reason, "problem_detail")]
+    return checks
+
+
+def _missing(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     return [
         (f"{text_ref(c)} is null", MISSING_REQUIRED_FIELD, quote_literal(f"{c.name} is empty"))
         for c in spec.columns if c.required
     ]
 
 
-def _numbers(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def _numbers(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     checks = []
     for c in spec.columns:
         if c.kind in ("int", "decimal"):
@@ -74,17 +116,42 @@ def _numbers(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Ch
     return checks
 
 
-def _dates(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
-    return [
-        (f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
-         INVALID_DATE, f"{_shown(c)} || {quote_literal(f' is not a {c.kind}')}")
-        for c in spec.columns if c.kind in ("date", "timestamp")
-    ]
+def _dates(spec: EntitySpec, facts: FileFacts) -> list[Check]:
+    """A date or timestamp that does not parse; an event date outside EARLIEST_EVENT_DATE ..
+    the extract date; a naive timestamp that does not exist or is ambiguous in the zone."""
+    checks = []
+    for c in spec.columns:
+        if c.kind == "date":
+            checks.append((f"{text_ref(c)} is not null and {quote_ident(c.name)} is null",
+                           INVALID_DATE, f"{_shown(c)} || ' is not a date'"))
+        if c.event_date:
+            earliest, extract = EARLIEST_EVENT_DATE.isoformat(), facts.extract_date.isoformat()
+            checks += [
+                (f"{quote_ident(c.name)} < DATE '{earliest}'", INVALID_DATE,
+                 f"{_shown(c)} || ' is before {earliest}'"),
+                (f"{quote_ident(c.name)} > DATE '{extract}'", INVALID_DATE,
+                 f"{_shown(c)} || ' is after the extract date {extract}'"),
+            ]
+        if c.kind == "timestamp":
+            problem, zone = _stamp_ref(c, "problem"), quote_literal(facts.zone)
+            checks += [
+                (f"{text_ref(c)} is not null and {_stamp_ref(c, 'utc')} is null and "
+                 f"{_stamp_ref(c, 'local')} is null",
+                 INVALID_DATE, f"{_shown(c)} || ' is not a timestamp'"),
+                (f"{problem} = 'nonexistent'", INVALID_DATE,
+                 f"{_shown(c)} || ' does not exist in ' || {zone} "
+                 "|| ' (the clocks skip that hour)'"),
+                (f"{problem} = 'ambiguous'", INVALID_DATE,
+                 f"{_shown(c)} || ' is ambiguous in ' || {zone} "
+                 "|| ' (the clocks repeat that hour); give it with its offset'"),
+            ]
+    return checks
 
 
-def _values(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def _values(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     """A record whose field count is not the header's, a value outside its allowed set, a
     value that does not match its pattern."""
+    width = facts.width
     checks = [
         (f"n_fields <> {width}", INVALID_VALUE,
          f"'record has ' || n_fields || ' fields, the header {width}'")
@@ -106,7 +173,7 @@ def _values(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Che
     return checks
 
 
-def _below_minimum(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def _below_minimum(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     return [
         (f"{quote_ident(c.name)} < {c.min_value}", NEGATIVE_VALUE,
          f"{_shown(c)} || {quote_literal(f' is below {c.min_value}')}")
@@ -114,11 +181,11 @@ def _below_minimum(spec: EntitySpec, catalogue: frozenset[str], width: int) -> l
     ]
 
 
-def _service_type(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def _service_type(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     if not spec.checks_service_type:
         return []
     c = spec.column("service_type_code")
-    codes = ", ".join(quote_literal(code) for code in sorted(catalogue)) or "NULL"
+    codes = ", ".join(quote_literal(code) for code in sorted(facts.catalogue)) or "NULL"
     return [
         (f"{text_ref(c)} not in ({codes})", UNKNOWN_SERVICE_TYPE,
          f"{_shown(c)} || ' is not in the service catalogue'")
@@ -128,6 +195,8 @@ def _service_type(spec: EntitySpec, catalogue: frozenset[str], width: int) -> li
 # the checks of one row on its own, by reason; the reasons that compare rows with other rows
 # (duplicate_key, unknown_customer) are in `rejections_sql`
 ROW_CHECKS = {
+    RECORD_TOO_LONG: _unread(RECORD_TOO_LONG),
+    INVALID_ENCODING: _unread(INVALID_ENCODING),
     MISSING_REQUIRED_FIELD: _missing,
     INVALID_NUMBER: _numbers,
     INVALID_DATE: _dates,
@@ -137,16 +206,17 @@ ROW_CHECKS = {
 }
 
 
-def row_checks(spec: EntitySpec, catalogue: frozenset[str], width: int) -> list[Check]:
+def row_checks(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     """(condition, reason, detail SQL) in the order of spec.REASONS.
 
-    The conditions read the staging columns t_<col> (trimmed text), <col> (typed value)
-    and n_fields (fields the record really had; `width` = fields of the header).
+    The conditions read the staging columns t_<col> (trimmed text), <col> (typed value), a
+    timestamp's utc_/local_/problem_<col>, n_fields (fields the record really had) and
+    problem / problem_detail (a record reading.py could not read).
     """
     return [
         check
         for reason in REASONS if reason in ROW_CHECKS
-        for check in ROW_CHECKS[reason](spec, catalogue, width)
+        for check in ROW_CHECKS[reason](spec, facts)
     ]
 
 
@@ -164,16 +234,17 @@ def case_sql(checks: list[Check], pick: int) -> str:
 def staging_sql(
     spec: EntitySpec,
     positions: dict[str, int],
-    catalogue: frozenset[str],
-    width: int,
     decimal_comma: bool,
+    facts: FileFacts,
     source: str = "_src",
 ) -> str:
-    """SELECT over `source` (c0.., line_number, n_fields): line_number, the typed columns and
+    """SELECT over `source` (c0.., reading.RECORD_COLUMNS): line_number, the typed columns and
     reason1/detail1 (the first per-row check that fails).
 
     Columns absent from the header (optional ones) read as NULL. The raw texts are not kept:
     the few rejected rows get theirs back from `_src` by line_number (`raw_record_sql`).
+    A timestamp column is parsed in `stamps` (offset or naive); its naive values join the
+    offsets of their local date (`zone_<col>`, one row per date, values.zone_offsets_sql).
     """
     texts = []
     for c in spec.columns:
@@ -181,17 +252,48 @@ def staging_sql(
             texts.append(f"nullif(trim(c{positions[c.name]}), '') as {text_ref(c)}")
         else:
             texts.append(f"NULL::VARCHAR as {text_ref(c)}")
-    typed = [f"{typed_sql(c, decimal_comma)} as {quote_ident(c.name)}" for c in spec.columns]
-    checks = row_checks(spec, catalogue, width)
-    values = ", ".join(quote_ident(c) for c in spec.column_names)
+    stamps = [c for c in spec.columns if c.kind == "timestamp"]
+    parts = ["*"] + [
+        f"{values.offset_instant_sql(text_ref(c))} as {_stamp_ref(c, 'utc')}, "
+        f"{values.timestamp_sql(text_ref(c))} as {_stamp_ref(c, 'local')}"
+        for c in stamps
+    ]
+    zone = quote_literal(facts.zone)
+    zones = "".join(
+        f""", {quote_ident(f"zone_{c.name}")} as ({values.zone_offsets_sql(
+            f"select distinct cast({_stamp_ref(c, 'local')} as date) as day from stamps "
+            f"where {_stamp_ref(c, 'local')} is not null", zone)})"""
+        for c in stamps
+    )
+    joins = "".join(
+        f" left join {quote_ident(f'zone_{c.name}')} on {quote_ident(f'zone_{c.name}')}.day = "
+        f"cast(s.{_stamp_ref(c, 'local')} as date)"
+        for c in stamps
+    )
+    typed = [f"{typed_sql(c, decimal_comma, facts.zone)} as {quote_ident(c.name)}"
+             for c in spec.columns]
+    typed += [
+        values.local_time_problem_sql(
+            _stamp_ref(c, "local"), f"{quote_ident(f'zone_{c.name}')}.before",
+            f"{quote_ident(f'zone_{c.name}')}.after", zone,
+        ) + f" as {_stamp_ref(c, 'problem')}"
+        for c in stamps
+    ]
+    checks = row_checks(spec, facts)
+    columns = ", ".join(quote_ident(c) for c in spec.column_names)
     return f"""
         with texts as (
-            select line_number, n_fields, {", ".join(texts)} from {source}
+            select line_number, n_fields, nullif(problem, '') as problem, problem_detail,
+                   {", ".join(texts)}
+            from {source}
         ),
+        stamps as (
+            select {", ".join(parts)} from texts
+        ){zones},
         typed as (
-            select *, {", ".join(typed)} from texts
+            select s.*, {", ".join(typed)} from stamps as s{joins}
         )
-        select line_number, {values},
+        select line_number, {columns},
                {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
         from typed
     """

@@ -15,19 +15,34 @@ Decided here:
   Rows with the same key and different `updated_at` all load: the re-delivery rule (latest
   `updated_at` wins) is applied by dbt staging. For customers this keeps "unique within the
   file" strict for what the file cannot order, and leaves ordered versions to staging.
+- A record (its bytes in the file, line breaks included) may be at most MAX_RECORD_BYTES long;
+  a longer one is rejected as `record_too_long` and is never held in memory whole.
+- An event date (`order_date`, `activity_date`) lies between EARLIEST_EVENT_DATE and its
+  delivery's extract date, both inclusive; outside, it is `invalid_date`.
+- `updated_at` is an instant: with an offset as given, without one as local time in the source
+  time zone (settings.source_timezone). raw keeps it as UTC in a TIMESTAMP column without time
+  zone, so that every reader compares instants the same way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 # The extracts, in load order within a delivery: customers first, so that orders and
 # activities of a customer who arrives in the same delivery are not rejected as unknown.
 ENTITIES = ("customers", "orders", "service_activities")
 
+MAX_RECORD_BYTES = 1 << 20  # 1 MiB = 1,048,576 bytes
+EARLIEST_EVENT_DATE = dt.date(1900, 1, 1)
+
 # Reason codes, in the order in which they are tried (first that applies wins). rules.py builds
-# its checks in this order: the per-row reasons first, then the two that compare rows with
-# other rows (DUPLICATE_KEY within the file, UNKNOWN_CUSTOMER against the snapshots).
+# its checks in this order: the two about the record as read (it is too long, or holds bytes
+# that do not decode; its fields are not judged then), the per-row reasons, then the two that
+# compare rows with other rows (DUPLICATE_KEY within the file, UNKNOWN_CUSTOMER against the
+# snapshots).
+RECORD_TOO_LONG = "record_too_long"
+INVALID_ENCODING = "invalid_encoding"
 MISSING_REQUIRED_FIELD = "missing_required_field"
 INVALID_NUMBER = "invalid_number"
 INVALID_DATE = "invalid_date"
@@ -37,6 +52,8 @@ UNKNOWN_SERVICE_TYPE = "unknown_service_type"
 DUPLICATE_KEY = "duplicate_key"
 UNKNOWN_CUSTOMER = "unknown_customer"
 REASONS = (
+    RECORD_TOO_LONG,
+    INVALID_ENCODING,
     MISSING_REQUIRED_FIELD,
     INVALID_NUMBER,
     INVALID_DATE,
@@ -74,6 +91,7 @@ class Column:
     allowed: tuple[str, ...] | None = None  # accepted values (lower case) -> invalid_value
     pattern: str | None = None  # regular expression the value must match -> invalid_value
     case: str | None = None  # "lower" | "upper": how the text is stored
+    event_date: bool = False  # a date from EARLIEST_EVENT_DATE to the extract date -> invalid_date
 
     @property
     def sql_type(self) -> str:
@@ -140,7 +158,7 @@ ORDERS = EntitySpec(
         Column("order_id", required=True),
         Column("line_no", "int", required=True),
         Column("customer_id", required=True),
-        Column("order_date", "date", required=True),
+        Column("order_date", "date", required=True, event_date=True),
         Column("product_group"),
         Column("net_revenue_eur", "decimal", required=True),
         Column("cost_of_goods_eur", "decimal"),
@@ -156,7 +174,7 @@ SERVICE_ACTIVITIES = EntitySpec(
         Column("activity_id", required=True),
         Column("customer_id", required=True),
         Column("service_type_code", required=True),
-        Column("activity_date", "date", required=True),
+        Column("activity_date", "date", required=True, event_date=True),
         Column("duration_minutes", "decimal", required=True, min_value=0),
         Column("participants", "int", min_value=1),
         Column("employee_id"),

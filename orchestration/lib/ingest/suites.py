@@ -1,8 +1,9 @@
 """The Great Expectations suites, generated from the spec: expectations/<entity>.json.
 
 Each suite checks the spec's rules on the rows that landed: required columns exist and are
-filled, lower bounds, allowed values, patterns, and service types in the catalogue (filled in
-from the seed at run time, see expectations.py). The suites in expectations/ are written by
+filled, lower bounds, event dates from EARLIEST_EVENT_DATE to the extract date, allowed
+values, patterns, and service types in the catalogue (the catalogue and the extract date are
+filled in at run time, see expectations.py). The suites in expectations/ are written by
 
     .venv/bin/python -m orchestration.lib.ingest.suites
 
@@ -16,9 +17,10 @@ import sys
 from pathlib import Path
 
 from orchestration import settings
-from orchestration.lib.ingest.spec import SPECS, EntitySpec
+from orchestration.lib.ingest.spec import EARLIEST_EVENT_DATE, SPECS, EntitySpec
 
 CATALOGUE_PLACEHOLDER = "$catalogue"
+EXTRACT_DATE_PLACEHOLDER = "$extract_date"
 
 
 def _expectation(kind: str, column: str, **kwargs) -> dict:
@@ -27,7 +29,7 @@ def _expectation(kind: str, column: str, **kwargs) -> dict:
 
 def build_suite(spec: EntitySpec) -> dict:
     """The suite of one extract, in a fixed order: column presence, not null, lower bounds,
-    allowed values, patterns, catalogue."""
+    event dates, allowed values, patterns, catalogue."""
     required = [c for c in spec.columns if c.required]
     expectations = [_expectation("column_to_exist", c.name) for c in required]
     expectations += [_expectation("column_values_to_not_be_null", c.name) for c in required]
@@ -35,6 +37,13 @@ def build_suite(spec: EntitySpec) -> dict:
         _expectation("column_values_to_be_between", c.name, min_value=c.min_value)
         for c in spec.columns if c.min_value is not None
     ]
+    for c in spec.columns:
+        if c.event_date:
+            dates = _expectation("column_values_to_be_between", c.name,
+                                 min_value=EARLIEST_EVENT_DATE.isoformat(),
+                                 max_value=EXTRACT_DATE_PLACEHOLDER)
+            dates["meta"] = {"max_value": "the load's extract date, filled in at run time"}
+            expectations.append(dates)
     expectations += [
         _expectation("column_values_to_be_in_set", c.name, value_set=list(c.allowed))
         for c in spec.columns if c.allowed

@@ -1,10 +1,25 @@
 """The value formats of both dialects, as DuckDB SQL expressions over a trimmed, non-empty
 VARCHAR: decimals ('1.234,56' or '1234.56'), integers, dates and timestamps (ISO or German).
-A text that is no value of its kind gives NULL; rules.py turns that into a reason code."""
+A text that is no value of its kind gives NULL; rules.py turns that into a reason code.
+
+Timestamps are instants, kept as UTC in a TIMESTAMP column without time zone:
+- with an offset (ISO only: '2025-10-26T02:10:00+01:00', '+0100', '+01', 'Z'), the instant it
+  names;
+- without one, local time in the source time zone (settings.source_timezone). A local time
+  in the hour the clocks skip (spring) does not exist, one in the hour they repeat (autumn) is
+  ambiguous: both give NULL, and `local_time_problem_sql` says which.
+The offsets of the source time zone are looked up once per local date of the file
+(`zone_offsets_sql`), not per row: a date whose offset one day before equals the offset two
+days after has no change of offset in between (true of every real zone, whose changes lie
+months apart), and its local times convert with that one offset. Only the rows of a date
+with a change are converted one by one.
+"""
 
 from __future__ import annotations
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
+ISO_LOCAL = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
+ISO_WITH_OFFSET = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)"
 TIMESTAMP_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
@@ -60,23 +75,71 @@ def date_sql(value: str) -> str:
 
 
 def timestamp_sql(value: str) -> str:
-    """TIMESTAMP from ISO ('2025-03-31 14:05:00', '2025-03-31T14:05:00', '2025-03-31') or
-    German ('31.03.2025 14:05:00', '31.03.2025 14:05', '31.03.2025'), else NULL."""
+    """A naive TIMESTAMP from ISO ('2025-03-31 14:05:00', '2025-03-31T14:05', '2025-03-31') or
+    German ('31.03.2025 14:05:00', '31.03.2025 14:05', '31.03.2025'), else NULL: text with an
+    offset or a zone name is no naive timestamp."""
     return (
-        f"coalesce(case when regexp_full_match({value}, '\\d{{4}}-\\d{{2}}-\\d{{2}}([ T].*)?') "
+        f"coalesce(case when regexp_full_match({value}, '{ISO_LOCAL}') "
         f"then try_cast({value} as timestamp) end, "
         f"{_strptime_sql(value, TIMESTAMP_FORMATS)})"
     )
 
 
+def offset_instant_sql(value: str) -> str:
+    """The UTC instant (TIMESTAMP) of an ISO timestamp with an offset, else NULL."""
+    return (
+        f"case when regexp_full_match({value}, '{ISO_WITH_OFFSET}') "
+        f"then timezone('UTC', try_cast({value} as timestamptz)) end"
+    )
+
+
+def utc_offset_sql(instant: str, zone: str) -> str:
+    """The zone's offset from UTC (an INTERVAL) at a UTC instant (a naive TIMESTAMP)."""
+    return f"(timezone({zone}, timezone('UTC', {instant})) - {instant})"
+
+
+def zone_offsets_sql(local_dates: str, zone: str) -> str:
+    """SELECT day, before, after: the zone's offsets one day before and two days after each
+    local date of `local_dates` (a query of one DATE column `day`, distinct)."""
+    day = "cast(day as timestamp)"
+    return (
+        f"select day, {utc_offset_sql(f'({day} - interval 1 day)', zone)} as before, "
+        f"{utc_offset_sql(f'({day} + interval 2 day)', zone)} as after from ({local_dates})"
+    )
+
+
+def _fits(local: str, offset: str, zone: str) -> str:
+    """Whether `local` - `offset` is an instant at which the zone's offset is `offset`."""
+    return f"{utc_offset_sql(f'({local} - {offset})', zone)} = {offset}"
+
+
+def local_to_utc_sql(local: str, before: str, after: str, zone: str) -> str:
+    """The UTC instant of a naive local TIMESTAMP, given its date's offsets (zone_offsets_sql);
+    NULL when it does not exist or is ambiguous."""
+    fits_before, fits_after = _fits(local, before, zone), _fits(local, after, zone)
+    return (
+        f"case when {before} = {after} then {local} - {before} "
+        f"when {fits_before} and not {fits_after} then {local} - {before} "
+        f"when {fits_after} and not {fits_before} then {local} - {after} end"
+    )
+
+
+def local_time_problem_sql(local: str, before: str, after: str, zone: str) -> str:
+    """'nonexistent' or 'ambiguous' for a naive local TIMESTAMP that is one, else NULL."""
+    fits_before, fits_after = _fits(local, before, zone), _fits(local, after, zone)
+    return (
+        f"case when {local} is null or {before} = {after} then NULL "
+        f"when {fits_before} and {fits_after} then 'ambiguous' "
+        f"when not {fits_before} and not {fits_after} then 'nonexistent' end"
+    )
+
+
 def parse_sql(kind: str, value: str, decimal_comma: bool) -> str:
-    """The typed-value expression for a column kind."""
+    """The typed-value expression for a column kind (a timestamp needs more, see rules.py)."""
     if kind == "decimal":
         return decimal_sql(value, decimal_comma)
     if kind == "int":
         return int_sql(value)
     if kind == "date":
         return date_sql(value)
-    if kind == "timestamp":
-        return timestamp_sql(value)
     return value

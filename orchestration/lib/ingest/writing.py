@@ -12,6 +12,7 @@ import datetime as dt
 
 from orchestration.lib import audit
 from orchestration.lib.ingest.rules import (
+    FileFacts,
     quote_ident,
     raw_record_sql,
     rejections_sql,
@@ -50,7 +51,8 @@ def write_rows(
     entity = spec.name
     con.execute(
         "create or replace temp table _typed as "
-        + staging_sql(spec, positions, catalogue, len(header), decimal_comma)
+        + staging_sql(spec, positions, decimal_comma,
+                      FileFacts(catalogue, len(header), lineage["d"]))
     )
     con.execute("create or replace temp table _rej as " + rejections_sql(spec))
     counts = dict(con.execute("select reason, count(*) from _rej group by reason").fetchall())

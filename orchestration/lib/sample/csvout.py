@@ -144,7 +144,8 @@ class CsvFile:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=self.dialect.delimiter, lineterminator="\n")
         writer.writerows(rows)
-        self._handle.write(buffer.getvalue().encode(self.dialect.encoding))
+        # a surrogate escape ('\udce4') writes its raw byte: a fault's byte that is no UTF-8
+        self._handle.write(buffer.getvalue().encode(self.dialect.encoding, "surrogateescape"))
         if count:
             self.rows += len(rows)
 

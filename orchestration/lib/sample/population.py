@@ -142,8 +142,11 @@ def build_population(rng: np.random.Generator, n: int, window_start: int, end_da
     manager_count = int(np.clip(n // 150, 4, len(managers)))
     manager_pick = rng.permutation(len(managers))[:manager_count]
     account_managers = [managers[i] for i in sorted(manager_pick)]
-    updated_at = np.maximum(since, window_start) * 86400 + rng.integers(0, 86400 * 200, n)
-    updated_at = np.minimum(updated_at, end_day * 86400 - 3600 - rng.integers(0, 86400 * 30, n))
+    # the day of the last change, then a time in office hours (never in the hour a change of
+    # summer time skips or repeats at night)
+    changed_on = np.minimum(np.maximum(since, window_start) + rng.integers(0, 200, n),
+                            end_day - 1 - rng.integers(0, 30, n))
+    updated_at = changed_on * 86400 + rng.integers(7 * 3600, 19 * 3600, n)
     updated_at = np.where(rng.random(n) < 0.05, -1, updated_at)
 
     return Population(
