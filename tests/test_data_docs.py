@@ -45,7 +45,7 @@ def test_every_validation_gets_a_page_and_the_check_links_to_it(tmp_path, con):
     result = load_file(con, landing, D1, "customers")
     suite = result.expectation_results["customers"]
     # a suite that fails one expectation: both customers' potential is below 5000
-    broken = gxe.load_suite_json("customers")
+    broken = gxe.load_suite_json("customers", D1)
     broken["expectations"].append({
         "type": "expect_column_values_to_be_between",
         "kwargs": {"column": "annual_potential_eur", "min_value": 5000},

@@ -160,8 +160,10 @@ def _merge(total: dict, result) -> None:
         config = item.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_list")
         # one entry per expectation: two of one type on one column differ in their kwargs
-        kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-        key = json.dumps([config.type, kwargs], sort_keys=True, default=str)
+        # JSON-able kwargs (a date bound as its text): the summary goes into the run's metadata
+        kwargs = json.loads(json.dumps(
+            {k: v for k, v in config.kwargs.items() if k != "batch_id"}, default=str))
+        key = json.dumps([config.type, kwargs], sort_keys=True)
         entry = total.setdefault(
             key, {"expectation": config.type, "column": column, "success": True,
                   "element_count": 0, "unexpected_count": 0, "partial_unexpected": [],
