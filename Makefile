@@ -1,4 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv on first use.
+# `make test` runs the dbt project on Spark too (Java 17); `make test-fast` leaves Spark out.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -20,7 +21,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test lint ui docs install cockpit manifest clean bench
+.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench
 
 install: $(STAMP)
 
@@ -51,6 +52,10 @@ bench: $(STAMP)
 
 test: $(MANIFEST) lint
 	$(BIN)/python -m pytest
+
+# everything but the Spark suite (marker `spark`): for quick local work
+test-fast: $(MANIFEST) lint
+	$(BIN)/python -m pytest -m "not spark"
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests bench

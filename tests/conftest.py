@@ -1,4 +1,8 @@
-"""Fixtures shared by the tests: a DuckDB connection, and a process holding the writer's lock.
+"""Fixtures shared by the tests: a DuckDB connection, a process holding the writer's lock, and
+the engines the dbt project runs on.
+
+The dbt tests run on both engines (`tests.dbt_engines.ENGINES`); the Spark case carries the
+`spark` marker (`make test-fast` leaves it out). One local Spark session serves the whole run.
 
 Helpers are imported one way, as the package `tests`: `from tests.ingest_fixtures import ...`.
 """
@@ -6,7 +10,9 @@ Helpers are imported one way, as the package `tests`: `from tests.ingest_fixture
 from __future__ import annotations
 
 import multiprocessing
+import shutil
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -53,7 +59,6 @@ def reports_warehouse(tmp_path_factory):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     from orchestration.settings import DBT_PROJECT_DIR
     from tests.reports_fixture import build_reports_raw
@@ -70,3 +75,20 @@ def reports_warehouse(tmp_path_factory):
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def spark_folder(tmp_path_factory) -> Path:
+    """Warehouse, metastore and Derby log of the test run's Spark session."""
+    return tmp_path_factory.mktemp("spark")
+
+
+@pytest.fixture(scope="session")
+def spark(spark_folder):
+    if shutil.which("java") is None:
+        pytest.fail("the Spark tests need Java 17 (Debian: openjdk-17-jre-headless)")
+    from tests.dbt_engines import spark_session
+
+    session = spark_session(spark_folder)
+    yield session
+    session.stop()

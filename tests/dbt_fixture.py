@@ -15,7 +15,8 @@ names the columns it fills; any other column stays NULL. The rows cover:
   2024),
 - a new customer judged by its potential,
 - a customer missing from the later snapshot (it keeps its last known attributes),
-- an activity on the day a new rate becomes valid, and a half-cent rounding case.
+- an activity on the day a new rate becomes valid, and a half-cent rounding case,
+- a description with a phone number and an e-mail address (masked in the marts).
 """
 
 from __future__ import annotations
@@ -116,8 +117,10 @@ ACTIVITIES = [
         "Researched a spare part", None, None, FIRST),
     Activity("A2", "C001", "TRAINING", "2025-03-10", "120", 3, "E2", "100",
         "Pump training for three fitters", "done", None, SECOND),
+    # personal data in free text: masked in every model, kept in raw
     Activity("A3", "C002", "HOTLINE", "2025-04-01", "30", None, "E3", "0",
-        "Hotline: valve leaking", None, None, SECOND),
+        "Hotline: valve leaking, call back +49 171 1234567 or max.muster@beta-kg.de", None,
+        None, SECOND),
     Activity("A4", "C002", "REPAIR", "2025-05-05", "60", None, "E4", "158.82",
         "Repaired valve, billed in full", "done", None, SECOND),
     Activity("A5", "C003", "MARKET_INFO", "2025-08-01", "0", None, "E1", None,

@@ -1,5 +1,7 @@
-"""End-to-end tests of the dbt project on a small hand-made raw warehouse.
+"""End-to-end tests of the dbt project on a small hand-made raw warehouse, on both engines.
 
+Every test runs on DuckDB and on Apache Spark (marker `spark`) with the same asserted
+values: the build (dbt unit tests included) runs once per engine on the same fixture rows.
 The fixture rows are in tests/dbt_fixture.py. Every expected value below is worked out by
 hand from the rules of docs/reference.md (section 3), using the seed rates of 2024-2025:
 
@@ -42,28 +44,31 @@ Period 2024: C001 3000 (+ the unpriced A12: value transfer 0, 1 unpriced activit
 Period 2023: C004 only (the unpriced A8: value transfer 0) -> opportunistic.
 Migration 2025: C001 develop -> invest, C002 renegotiate -> opportunistic, C003 null,
   C004 null (its 2023 row is not the immediately previous period), C005 null.
+
+Running periods: the latest extract is 2026-01-05, so data_through = 2026-01-05 and every
+  period (2023, 2024, 2025) ends before it: all complete.
+Grid (2 bands per axis, the default): band 2 = above the median, so the bands repeat the
+  levels: 2025 C001 (2, 2), C002 (1, 1), C003 (2, 1), C004 (1, 2), C005 (1, 1).
+Profit after service 2025 = contribution margin - value transfer:
+  C001 3000 - 588.03 = 2411.97; C002 1500 - 41.74 = 1458.26; C003 200 - 40.57 = 159.43;
+  C004 0 - 45.79 = -45.79; C005 -200 - 0 = -200.
+  Ranked: C001, C002, C003, C004, C005; total 2411.97 + 1458.26 + 159.43 - 45.79 - 200
+  = 3783.87; cumulative 2411.97, 3870.23, 4029.66, 3983.87, 3783.87: the whale curve peaks
+  at 4029.66 / 3783.87 = 1.0649... after the three most profitable customers.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from orchestration.lib.reports.segments import read_segments
+from tests.dbt_engines import ENGINES, DuckDBWarehouse, open_warehouse, run_dbt
 from tests.dbt_fixture import build_raw_fixture
 
-REPO = Path(__file__).resolve().parents[1]
-PROJECT = REPO / "dbt_project"
-
-# the marts of docs/reference.md
+# the marts of docs/reference.md, and customer_profitability
 MARTS = {
     "dim_customers",
     "dim_service_types",
@@ -71,81 +76,34 @@ MARTS = {
     "fct_value_transfers",
     "fct_order_lines",
     "customer_value",
+    "customer_profitability",
     "segment_migration",
     "segment_summary",
     "customer_cockpit",
 }
 
 
-def _dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("dbt")
-    if not found:
-        pytest.skip("dbt is not installed")
-    return found
-
-
-def run_dbt(
-    args: list[str], warehouse: Path, work: Path, project: Path = PROJECT
-) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "CVM_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    command = [
-        _dbt_executable(),
-        *args,
-        "--project-dir",
-        str(project),
-        "--profiles-dir",
-        str(project),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def built_warehouse(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("dbt_build")
-    warehouse = build_raw_fixture(work / "warehouse.duckdb")
-    result = run_dbt(["build"], warehouse, work)
-    assert result.returncode == 0, result.stdout + result.stderr
+@pytest.fixture(scope="module", params=ENGINES)
+def built(request, tmp_path_factory):
+    """The fixture built by `dbt build` (unit tests included) on the parametrised engine."""
+    engine = request.param
+    work = tmp_path_factory.mktemp(f"dbt_build_{engine}")
+    warehouse = open_warehouse(request, engine, work, build_raw_fixture(work / "warehouse.duckdb"))
+    result = run_dbt(["build"], engine=engine, work=work, env=warehouse.dbt_env)
+    assert result.success, result.output
     return warehouse
-
-
-def query(warehouse: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def D(text: str) -> Decimal:
     return Decimal(text)
 
 
-def test_marts_exist_in_schema_marts(built_warehouse):
-    tables = {
-        row[0]
-        for row in query(
-            built_warehouse,
-            "select table_name from information_schema.tables where table_schema = 'marts'",
-        )
-    }
-    assert tables == MARTS
+def test_marts_exist_in_schema_marts(built):
+    assert built.tables("marts") == MARTS
 
 
-def test_standard_cost_transfer_kind_and_value_transfer(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_standard_cost_transfer_kind_and_value_transfer(built):
+    rows = built.query(
         "select activity_id, rate_id, standard_cost_eur, is_priced, transfer_kind, "
         "value_transfer_eur from marts.fct_service_activities order by activity_id",
     )
@@ -163,18 +121,16 @@ def test_standard_cost_transfer_kind_and_value_transfer(built_warehouse):
     ]
 
 
-def test_ledger_holds_only_positive_value_transfers(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_ledger_holds_only_positive_value_transfers(built):
+    rows = built.query(
         "select activity_id from marts.fct_value_transfers order by activity_id",
     )
     # A4 (billed), A8 and A12 (unpriced) are not value transfers; A6 and A11 are cancelled
     assert [r[0] for r in rows] == ["A1", "A10", "A2", "A3", "A5", "A7", "A9"]
 
 
-def test_order_lines_redelivery_and_credit_note(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_order_lines_redelivery_and_credit_note(built):
+    rows = built.query(
         "select order_id, net_revenue_eur, contribution_margin_eur from marts.fct_order_lines "
         "where order_id in ('O-1', 'O-3', 'O-5') order by order_id",
     )
@@ -183,12 +139,12 @@ def test_order_lines_redelivery_and_credit_note(built_warehouse):
         ("O-3", D("1500"), D("1500")),  # empty cost of goods = 0
         ("O-5", D("-200"), D("-200")),  # credit note
     ]
-    assert query(built_warehouse, "select count(*) from marts.fct_order_lines") == [(7,)]
+    assert built.query("select count(*) from marts.fct_order_lines") == [(7,)]
 
 
-def test_dim_customers_latest_attributes(built_warehouse):
+def test_dim_customers_latest_attributes(built):
     rows = dict(
-        query(built_warehouse, "select customer_id, customer_name from marts.dim_customers")
+        built.query("select customer_id, customer_name from marts.dim_customers")
     )
     assert rows == {
         "C001": "Alpha AG",  # renamed in the later snapshot
@@ -199,9 +155,8 @@ def test_dim_customers_latest_attributes(built_warehouse):
     }
 
 
-def test_customer_value_2025(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_customer_value_2025(built):
+    rows = built.query(
         "select customer_id, revenue_eur, contribution_margin_eur, abc_class, "
         "is_new_customer, classic_value_eur, value_transfer_eur, service_activities, segment "
         "from marts.customer_value where period_start = date '2025-01-01' order by customer_id",
@@ -213,25 +168,22 @@ def test_customer_value_2025(built_warehouse):
         ("C004", D("0"), D("0"), "C", False, D("0"), D("45.79"), 1, "renegotiate"),
         ("C005", D("-200"), D("-200"), "C", False, D("-200"), D("0"), 0, "opportunistic"),
     ]
-    thresholds = query(
-        built_warehouse,
+    thresholds = built.query(
         "select distinct period_end, classic_threshold, value_transfer_threshold "
         "from marts.customer_value where period_start = date '2025-01-01'",
     )
     assert [(str(t[0]), t[1], t[2]) for t in thresholds] == [("2025-12-31", D("1500"), D("41.74"))]
     # C001: 8000 / (400000 * 12 / 12) = 0.02
-    (share,) = query(
-        built_warehouse,
+    (share,) = built.query(
         "select share_of_wallet from marts.customer_value "
         "where customer_id = 'C001' and period_start = date '2025-01-01'",
     )[0]
     assert share == pytest.approx(0.02)
 
 
-def test_customer_value_even_median_and_unpriced_period(built_warehouse):
-    rows = query(
-        built_warehouse,
-        "select period_start::varchar, customer_id, classic_threshold, "
+def test_customer_value_even_median_and_unpriced_period(built):
+    rows = built.query(
+        "select cast(period_start as string), customer_id, classic_threshold, "
         "value_transfer_threshold, segment from marts.customer_value "
         "where period_start < date '2025-01-01' order by 1, 2",
     )
@@ -242,24 +194,21 @@ def test_customer_value_even_median_and_unpriced_period(built_warehouse):
     ]
 
 
-def test_redelivered_cancellation_without_updated_at_cancels(built_warehouse):
+def test_redelivered_cancellation_without_updated_at_cancels(built):
     # A11: done with updated_at in the 2025-03-01 extract, cancelled without updated_at in
     # the 2026-01-05 extract -> the later extract wins: cancelled, kept in staging only
-    assert query(
-        built_warehouse,
+    assert built.query(
         "select status, is_cancelled from staging.stg_service_log__service_activities "
         "where activity_id = 'A11'",
     ) == [("cancelled", True)]
-    assert query(
-        built_warehouse,
+    assert built.query(
         "select count(*) from marts.fct_service_activities where activity_id = 'A11'",
     ) == [(0,)]
 
 
-def test_field_service_unpriced_before_2025(built_warehouse):
-    rows = query(
-        built_warehouse,
-        "select period_start::varchar, customer_id, value_transfer_eur, service_minutes, "
+def test_field_service_unpriced_before_2025(built):
+    rows = built.query(
+        "select cast(period_start as string), customer_id, value_transfer_eur, service_minutes, "
         "service_activities, unpriced_activities from marts.customer_value "
         "where customer_id in ('C001', 'C004') and period_start < date '2025-01-01' "
         "order by 1, 2",
@@ -270,9 +219,8 @@ def test_field_service_unpriced_before_2025(built_warehouse):
     ]
 
 
-def test_segment_migration(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_segment_migration(built):
+    rows = built.query(
         "select customer_id, previous_segment, segment from marts.segment_migration "
         "where period_start = date '2025-01-01' order by customer_id",
     )
@@ -285,9 +233,8 @@ def test_segment_migration(built_warehouse):
     ]
 
 
-def test_segment_summary_2025(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_segment_summary_2025(built):
+    rows = built.query(
         "select segment, customers, revenue_eur, value_transfer_eur from marts.segment_summary "
         "where period_start = date '2025-01-01' order by segment",
     )
@@ -299,11 +246,10 @@ def test_segment_summary_2025(built_warehouse):
     ]
 
 
-def test_segment_summary_lists_all_four_segments_per_period(built_warehouse):
-    rows = query(
-        built_warehouse,
-        "select period_start::varchar, period_end::varchar, segment, customers, revenue_eur, "
-        "classic_value_eur, value_transfer_eur from marts.segment_summary "
+def test_segment_summary_lists_all_four_segments_per_period(built):
+    rows = built.query(
+        "select cast(period_start as string), cast(period_end as string), segment, customers, "
+        "revenue_eur, classic_value_eur, value_transfer_eur from marts.segment_summary "
         "where period_start < date '2025-01-01' order by 1, 3",
     )
     zero = D("0")
@@ -320,15 +266,14 @@ def test_segment_summary_lists_all_four_segments_per_period(built_warehouse):
         ("2024-01-01", "2024-12-31", "renegotiate", 1, D("1000"), D("1000"), D("81.04")),
     ]
     # three periods (2023, 2024, 2025) x four segments
-    assert query(built_warehouse, "select count(*) from marts.segment_summary") == [(12,)]
+    assert built.query("select count(*) from marts.segment_summary") == [(12,)]
 
 
-def test_segment_summary_reconciles_with_customer_value(built_warehouse):
+def test_segment_summary_reconciles_with_customer_value(built):
     """segment_summary recomputed in plain Python from customer_value's rows: per period and
     segment of the seed, the number of rows and the sums of revenue, classic value and value
     transfer (all 0 for a segment without rows)."""
-    values = query(
-        built_warehouse,
+    values = built.query(
         "select period_start, segment, revenue_eur, classic_value_eur, value_transfer_eur "
         "from marts.customer_value",
     )
@@ -342,8 +287,7 @@ def test_segment_summary_reconciles_with_customer_value(built_warehouse):
         totals[1] += revenue
         totals[2] += classic
         totals[3] += transfer
-    summary = query(
-        built_warehouse,
+    summary = built.query(
         "select period_start, segment, customers, revenue_eur, classic_value_eur, "
         "value_transfer_eur from marts.segment_summary",
     )
@@ -351,9 +295,8 @@ def test_segment_summary_reconciles_with_customer_value(built_warehouse):
     assert len(summary) == len(expected)  # no (period, segment) twice
 
 
-def test_customer_cockpit_excludes_cancelled(built_warehouse):
-    rows = query(
-        built_warehouse,
+def test_customer_cockpit_excludes_cancelled(built):
+    rows = built.query(
         "select activity_id, customer_name, service_name_de, service_name_en, "
         "standard_cost_eur, billed_amount_eur, value_transfer_eur, employee_id "
         "from marts.customer_cockpit where activity_id in ('A2', 'A6')",
@@ -371,36 +314,98 @@ def test_customer_cockpit_excludes_cancelled(built_warehouse):
         )
     ]
     # A1-A5, A7-A10, A12 = 10 activities; A6 and A11 are cancelled
-    assert query(built_warehouse, "select count(*) from marts.customer_cockpit") == [(10,)]
+    assert built.query("select count(*) from marts.customer_cockpit") == [(10,)]
 
 
-def test_overlapping_rates_fail_the_build_naming_type_and_ids(tmp_path):
-    project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
-    rates = project / "seeds" / "standard_cost_rates.csv"
-    with rates.open("a", encoding="utf-8") as handle:
-        # overlaps HOTLINE-2025 (2025-01-01 .. 2026-01-01) and nothing else
-        handle.write("HOTLINE-2025-MID,HOTLINE,2025-06-01,2025-09-01,90.00,0.00,0.00\n")
-    warehouse = build_raw_fixture(tmp_path / "warehouse.duckdb")
-    result = run_dbt(["build"], warehouse, tmp_path, project=project)
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "standard_cost_rates_do_not_overlap" in output
-    assert "HOTLINE" in output
-    assert "rate_id HOTLINE-2025 and HOTLINE-2025-MID" in output
-    # the marts are not built on overlapping rates
-    tables = query(
-        warehouse,
-        "select count(*) from information_schema.tables where table_schema = 'marts' "
-        "and table_name = 'customer_value'",
+def test_every_period_is_complete_up_to_the_latest_extract(built):
+    # the latest extract loaded is 2026-01-05: 2023, 2024 and 2025 all ended before it
+    rows = built.query(
+        "select distinct cast(data_through as string), is_period_complete "
+        "from marts.customer_value"
     )
-    assert tables == [(0,)]
+    assert rows == [("2026-01-05", True)]
+    rows = built.query(
+        "select distinct cast(data_through as string), is_period_complete "
+        "from marts.segment_summary"
+    )
+    assert rows == [("2026-01-05", True)]
+    # 2024 is a leap year: 366 days, all covered
+    assert built.query(
+        "select distinct days_in_period, days_covered from marts.customer_value "
+        "where period_start = date '2024-01-01'"
+    ) == [(366, 366)]
 
 
+def test_customer_value_names_labels_and_grid_bands_2025(built):
+    rows = built.query(
+        "select customer_id, customer_name, segment, segment_label_en, strategy_de, "
+        "classic_value_band, value_transfer_band from marts.customer_value "
+        "where period_start = date '2025-01-01' order by customer_id"
+    )
+    invest = "Investitionskunden: Mehrwertleistungen schlagen sich in Kundenbindung und " \
+        "Folgegeschäften nieder"
+    opportunistic = "opportunistisch betreuen: nicht wie ein König beschenkt und nicht wie " \
+        "ein König behandelt"
+    develop = "versteckte Win-Win-Potenziale suchen, Kundenbindung sichern, nicht zu viel anbieten"
+    renegotiate = "in ernste Verhandlungen eintreten: kostenfreie Serviceleistungen rechnen " \
+        "sich sonst nicht"
+    # two bands per axis (the default) are the median split: the bands repeat the levels
+    assert rows == [
+        ("C001", "Alpha AG", "invest", "Investment customers", invest, 2, 2),
+        ("C002", "Beta KG", "opportunistic", "Serve opportunistically", opportunistic, 1, 1),
+        ("C003", "Gamma Ltd", "develop", "Check win-win potential", develop, 2, 1),
+        ("C004", "Delta SA", "renegotiate", "Problem group: renegotiate", renegotiate, 1, 2),
+        ("C005", "Epsilon AG", "opportunistic", "Serve opportunistically", opportunistic, 1, 1),
+    ]
 
-def test_docs_generate_lists_the_marts(built_warehouse, tmp_path):
-    result = run_dbt(["docs", "generate"], built_warehouse, tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+
+def test_customer_profitability_2025(built):
+    rows = built.query(
+        "select customer_id, profit_rank, contribution_margin_eur, value_transfer_eur, "
+        "profit_after_service_eur, cumulative_profit_eur, period_profit_eur "
+        "from marts.customer_profitability where period_start = date '2025-01-01' "
+        "order by profit_rank"
+    )
+    total = D("3783.87")  # 2411.97 + 1458.26 + 159.43 - 45.79 - 200
+    assert rows == [
+        ("C001", 1, D("3000"), D("588.03"), D("2411.97"), D("2411.97"), total),
+        ("C002", 2, D("1500"), D("41.74"), D("1458.26"), D("3870.23"), total),
+        ("C003", 3, D("200"), D("40.57"), D("159.43"), D("4029.66"), total),
+        ("C004", 4, D("0"), D("45.79"), D("-45.79"), D("3983.87"), total),
+        ("C005", 5, D("-200"), D("0"), D("-200"), D("3783.87"), total),
+    ]
+    shares = built.query(
+        "select customer_share, cumulative_profit_share from marts.customer_profitability "
+        "where period_start = date '2025-01-01' order by profit_rank"
+    )
+    # the whale curve: the three most profitable customers (60 %) earn 106.5 % of the profit
+    expected = [
+        (0.2, 2411.97 / 3783.87),
+        (0.4, 3870.23 / 3783.87),
+        (0.6, 4029.66 / 3783.87),
+        (0.8, 3983.87 / 3783.87),
+        (1.0, 1.0),
+    ]
+    assert shares == [(pytest.approx(x), pytest.approx(y)) for x, y in expected]
+    assert max(share for _, share in shares) == pytest.approx(1.06496, abs=1e-5)
+
+
+def test_personal_data_masked_in_the_marts_kept_in_raw(built):
+    masked = "Hotline: valve leaking, call back [Telefon] or [E-Mail]"
+    assert built.query(
+        "select description from marts.customer_cockpit where activity_id = 'A3'"
+    ) == [(masked,)]
+    assert built.query(
+        "select description from marts.fct_service_activities where activity_id = 'A3'"
+    ) == [(masked,)]
+    assert built.query(
+        "select description from raw.service_activities where activity_id = 'A3'"
+    ) == [("Hotline: valve leaking, call back +49 171 1234567 or max.muster@beta-kg.de",)]
+
+
+def test_docs_generate_lists_the_marts(built, tmp_path):
+    result = run_dbt(["docs", "generate"], engine=built.engine, work=tmp_path, env=built.dbt_env)
+    assert result.success, result.output
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text(encoding="utf-8"))
     marts = {
         node["metadata"]["name"]
@@ -416,24 +421,27 @@ def test_docs_generate_lists_the_marts(built_warehouse, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "var_name, value",
+    "var_name, value, message",
     [
-        ("abc_a_cutoff", "0.1234567891"),  # 10 decimal places
-        ("target_share_of_wallet", "1.5"),  # above 1
+        ("abc_a_cutoff", "0.1234567891", "must be a decimal number between 0 and 1"),
+        ("target_share_of_wallet", "1.5", "must be a decimal number between 0 and 1"),
+        ("running_period_basis", "monthly", "must be 'full' or 'to_date'"),
+        ("grid_classic_value_bands", "1", "must be a whole number from 2 to 10"),
     ],
 )
-def test_invalid_share_vars_fail_compilation(built_warehouse, tmp_path, var_name, value):
+def test_invalid_vars_fail_compilation(tmp_path, var_name, value, message):
+    warehouse = DuckDBWarehouse(build_raw_fixture(tmp_path / "warehouse.duckdb"))
     result = run_dbt(
         [
             "compile",
             "--select",
-            "int_customer_value_classic int_customer_value_potential",
+            "int_customer_value_classic int_customer_value_potential int_portfolio_cutoffs",
             "--vars",
             f"{{{var_name}: {value}}}",
         ],
-        built_warehouse,
-        tmp_path,
+        engine="duckdb",
+        work=tmp_path,
+        env=warehouse.dbt_env,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert f"var {var_name} must be a decimal number between 0 and 1" in output
+    assert not result.success
+    assert f"var {var_name} {message}" in result.output

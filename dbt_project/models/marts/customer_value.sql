@@ -10,9 +10,14 @@ final as (
 
     select
         customer_id,
+        customer_name,
         period_start,
         period_end,
         cast(months_in_period as integer) as months_in_period,
+        data_through,
+        is_period_complete,
+        cast(days_in_period as integer) as days_in_period,
+        cast(days_covered as integer) as days_covered,
         revenue_eur,
         contribution_margin_eur,
         annual_potential_eur,
@@ -35,7 +40,11 @@ final as (
         value_transfer_level,
         segment,
         segment_label_de,
-        strategy
+        segment_label_en,
+        strategy,
+        strategy_de,
+        classic_value_band,
+        value_transfer_band
     from segmented
 
 )

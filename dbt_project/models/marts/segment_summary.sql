@@ -16,7 +16,9 @@ periods as (
 
     select distinct
         period_start,
-        period_end
+        period_end,
+        data_through,
+        is_period_complete
     from customer_value
 
 ),
@@ -27,6 +29,8 @@ period_segments as (
     select
         periods.period_start,
         periods.period_end,
+        periods.data_through,
+        periods.is_period_complete,
         segments.segment
     from periods
     cross join segments
@@ -52,6 +56,8 @@ final as (
     select
         period_segments.period_start,
         period_segments.period_end,
+        period_segments.data_through,
+        period_segments.is_period_complete,
         period_segments.segment,
         cast(coalesce(summarised.customers, 0) as bigint) as customers,
         cast(coalesce(summarised.revenue_eur, 0) as decimal(18, 4)) as revenue_eur,

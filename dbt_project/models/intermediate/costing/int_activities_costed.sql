@@ -48,20 +48,28 @@ activities_with_rate as (
 
 ),
 
+cost_times_60 as (
+
+    -- duration_minutes / 60 * hourly_rate + per event + participants * per participant,
+    -- computed as (duration * hourly + 60 * (event + participants * per participant)) / 60
+    -- so that the only division is the exact one of macro divide_rounded_half_away.
+    -- Six decimals at most (4 of the duration, 2 of the rates).
+    select
+        *,
+        duration_minutes * hourly_rate_eur
+        + 60 * (cost_per_event_eur + participants * cost_per_participant_eur)
+            as standard_cost_times_60
+    from activities_with_rate
+
+),
+
 costed as (
 
     select
         *,
-        -- duration_minutes / 60 * hourly_rate + per event + participants * per participant,
-        -- computed as (duration * hourly + 60 * (event + participants * per participant)) / 60
-        -- so that the only division happens in exact integer arithmetic.
-        {{ divide_to_cents_half_away_from_zero(
-            'duration_minutes * hourly_rate_eur'
-            ~ ' + 60 * (cost_per_event_eur + participants * cost_per_participant_eur)',
-            60
-        ) }} as standard_cost_eur,
+        {{ divide_rounded_half_away('standard_cost_times_60', 60, 2) }} as standard_cost_eur,
         rate_id is not null as is_priced
-    from activities_with_rate
+    from cost_times_60
 
 ),
 

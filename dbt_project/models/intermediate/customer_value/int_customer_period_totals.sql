@@ -45,7 +45,7 @@ activities_per_customer_period as (
         coalesce(sum(value_transfer_eur), 0) as value_transfer_eur,
         sum(duration_minutes) as service_minutes,
         count(*) as service_activities,
-        count(*) filter (where not is_priced) as unpriced_activities
+        sum(case when is_priced then 0 else 1 end) as unpriced_activities
     from activities
     group by customer_id, period_start
 
@@ -86,6 +86,11 @@ final as (
         periods.previous_period_start,
         periods.months_in_period,
         periods.period_year_fraction,
+        periods.data_through,
+        periods.is_period_complete,
+        periods.days_in_period,
+        periods.days_covered,
+        customers.customer_name,
         customers.customer_since,
         customers.annual_potential_eur,
         cast(customer_periods.revenue_eur as decimal(18, 4)) as revenue_eur,

@@ -15,24 +15,73 @@ segments as (
 
 ),
 
+grid_cutoffs as (
+
+    select * from {{ ref('int_portfolio_cutoffs') }}
+
+),
+
+classic_medians as (
+
+    {{ continuous_quantiles('customer_values', 'period_start', 'classic_value_eur', 2) }}
+
+),
+
+value_transfer_medians as (
+
+    {{ continuous_quantiles('customer_values', 'period_start', 'value_transfer_eur', 2) }}
+
+),
+
 thresholds as (
 
-    -- the var when set, else the continuous median over the period's rows; widened to six
-    -- decimals first, because quantile_cont on a DECIMAL keeps the input scale
+    -- the var when set, else the continuous median over the period's rows
     select
-        period_start,
+        classic_medians.period_start,
         {% if classic_threshold is none -%}
-            quantile_cont(cast(classic_value_eur as decimal(38, 6)), 0.5)
+            classic_medians.quantile_value
         {%- else -%}
-            cast({{ classic_threshold }} as decimal(38, 6))
+            cast({{ classic_threshold }} as decimal(18, 6))
         {%- endif %} as classic_threshold,
         {% if value_transfer_threshold is none -%}
-            quantile_cont(cast(value_transfer_eur as decimal(38, 6)), 0.5)
+            value_transfer_medians.quantile_value
         {%- else -%}
-            cast({{ value_transfer_threshold }} as decimal(38, 6))
+            cast({{ value_transfer_threshold }} as decimal(18, 6))
         {%- endif %} as value_transfer_threshold
+    from classic_medians
+    inner join value_transfer_medians
+        on classic_medians.period_start = value_transfer_medians.period_start
+
+),
+
+-- band of the finer grid: 1 + the number of the axis' cut-offs the value is greater than
+bands as (
+
+    select
+        customer_values.customer_id,
+        customer_values.period_start,
+        1 + sum(
+            case
+                when
+                    grid_cutoffs.axis = 'classic_value'
+                    and customer_values.classic_value_eur > grid_cutoffs.cutoff
+                    then 1
+                else 0
+            end
+        ) as classic_value_band,
+        1 + sum(
+            case
+                when
+                    grid_cutoffs.axis = 'value_transfer'
+                    and customer_values.value_transfer_eur > grid_cutoffs.cutoff
+                    then 1
+                else 0
+            end
+        ) as value_transfer_band
     from customer_values
-    group by period_start
+    left join grid_cutoffs
+        on customer_values.period_start = grid_cutoffs.period_start
+    group by customer_values.customer_id, customer_values.period_start
 
 ),
 
@@ -50,10 +99,16 @@ levelled as (
             when customer_values.value_transfer_eur > thresholds.value_transfer_threshold
                 then 'high'
             else 'low'
-        end as value_transfer_level
+        end as value_transfer_level,
+        cast(bands.classic_value_band as integer) as classic_value_band,
+        cast(bands.value_transfer_band as integer) as value_transfer_band
     from customer_values
     inner join thresholds
         on customer_values.period_start = thresholds.period_start
+    inner join bands
+        on
+            customer_values.customer_id = bands.customer_id
+            and customer_values.period_start = bands.period_start
 
 ),
 
@@ -62,8 +117,11 @@ final as (
     select
         levelled.*,
         segments.segment,
+        segments.display_order as segment_display_order,
         segments.segment_label_de,
-        segments.strategy
+        segments.segment_label_en,
+        segments.strategy,
+        segments.strategy_de
     from levelled
     left join segments
         on

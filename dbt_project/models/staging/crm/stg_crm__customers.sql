@@ -15,18 +15,19 @@ latest as (
 final as (
 
     select
-        cast(customer_id as varchar) as customer_id,
-        cast(customer_name as varchar) as customer_name,
-        cast(industry as varchar) as industry,
-        cast(region as varchar) as region,
-        cast(account_manager as varchar) as account_manager,
-        cast(country_code as varchar) as country_code,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        {{ mask_personal_data('cast(customer_name as ' ~ dbt.type_string() ~ ')') }}
+            as customer_name,
+        cast(industry as {{ dbt.type_string() }}) as industry,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(account_manager as {{ dbt.type_string() }}) as account_manager,
+        cast(country_code as {{ dbt.type_string() }}) as country_code,
         cast(customer_since as date) as customer_since,
         cast(annual_potential_eur as decimal(18, 4)) as annual_potential_eur,
-        cast(coalesce(status, 'active') as varchar) as status,
-        cast(updated_at as timestamp) as updated_at,
+        cast(coalesce(status, 'active') as {{ dbt.type_string() }}) as status,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
-        cast(source_file as varchar) as source_file
+        cast(source_file as {{ dbt.type_string() }}) as source_file
     from latest
 
 )

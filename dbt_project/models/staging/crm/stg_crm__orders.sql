@@ -15,16 +15,16 @@ latest as (
 final as (
 
     select
-        cast(order_id as varchar) as order_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
         cast(line_no as integer) as line_no,
-        cast(customer_id as varchar) as customer_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(order_date as date) as order_date,
-        cast(product_group as varchar) as product_group,
+        cast(product_group as {{ dbt.type_string() }}) as product_group,
         cast(net_revenue_eur as decimal(18, 4)) as net_revenue_eur,
         cast(coalesce(cost_of_goods_eur, 0) as decimal(18, 4)) as cost_of_goods_eur,
-        cast(updated_at as timestamp) as updated_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
-        cast(source_file as varchar) as source_file
+        cast(source_file as {{ dbt.type_string() }}) as source_file
     from latest
 
 )

@@ -15,22 +15,22 @@ latest as (
 final as (
 
     select
-        cast(activity_id as varchar) as activity_id,
-        cast(customer_id as varchar) as customer_id,
-        cast(service_type_code as varchar) as service_type_code,
+        cast(activity_id as {{ dbt.type_string() }}) as activity_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(service_type_code as {{ dbt.type_string() }}) as service_type_code,
         cast(activity_date as date) as activity_date,
         cast(duration_minutes as decimal(18, 4)) as duration_minutes,
         cast(coalesce(participants, 1) as integer) as participants,
-        cast(employee_id as varchar) as employee_id,
-        cast(department as varchar) as department,
-        cast(channel as varchar) as channel,
+        cast(employee_id as {{ dbt.type_string() }}) as employee_id,
+        cast(department as {{ dbt.type_string() }}) as department,
+        cast(channel as {{ dbt.type_string() }}) as channel,
         cast(coalesce(billed_amount_eur, 0) as decimal(18, 4)) as billed_amount_eur,
-        cast(description as varchar) as description,
-        cast(coalesce(status, 'done') as varchar) as status,
+        {{ mask_personal_data('cast(description as ' ~ dbt.type_string() ~ ')') }} as description,
+        cast(coalesce(status, 'done') as {{ dbt.type_string() }}) as status,
         coalesce(status, 'done') = 'cancelled' as is_cancelled,
-        cast(updated_at as timestamp) as updated_at,
+        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
-        cast(source_file as varchar) as source_file
+        cast(source_file as {{ dbt.type_string() }}) as source_file
     from latest
 
 )

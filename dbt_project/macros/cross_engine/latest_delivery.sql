@@ -1,0 +1,51 @@
+{#
+    Re-delivery rule of the contract: of all delivered versions of one key, keep one.
+
+    - When every version of the key carries `updated_at`, the latest `updated_at` wins; on
+      equal timestamps the later extract date, then the higher line number wins.
+    - When any version lacks `updated_at`, timestamps cannot be compared across all
+      versions, so the later extract date wins; within one extract date a version with the
+      later `updated_at` (one with a timestamp before one without), then the higher line
+      number wins. A cancellation re-delivered without `updated_at` therefore replaces the
+      earlier version, whatever timestamp that one had.
+
+    `relation` is a CTE (or relation) holding updated_at, extract_date and line_number;
+    `key_columns` the list of key columns. Renders a complete select of the winning rows: the
+    columns of `relation` plus the helper columns `versions_timestamped`, `versions_delivered`
+    and `delivery_rank`, which the caller leaves out by naming its columns.
+
+    Written with row_number() in a subquery, which every engine runs (no QUALIFY, no
+    `* exclude`); dispatched so that an engine may bring a faster spelling.
+#}
+{% macro latest_delivery(relation, key_columns) -%}
+    {{ return(adapter.dispatch('latest_delivery', 'customer_value_warehouse')(
+        relation, key_columns
+    )) }}
+{%- endmacro %}
+
+{% macro default__latest_delivery(relation, key_columns) -%}
+    {%- set partition_by = key_columns | join(', ') -%}
+    select ranked_versions.*
+    from (
+        select
+            counted_versions.*,
+            row_number() over (
+                partition by {{ partition_by }}
+                order by
+                    case
+                        when versions_timestamped = versions_delivered then updated_at
+                    end desc nulls last,
+                    extract_date desc,
+                    updated_at desc nulls last,
+                    line_number desc
+            ) as delivery_rank
+        from (
+            select
+                *,
+                count(updated_at) over (partition by {{ partition_by }}) as versions_timestamped,
+                count(*) over (partition by {{ partition_by }}) as versions_delivered
+            from {{ relation }}
+        ) as counted_versions
+    ) as ranked_versions
+    where ranked_versions.delivery_rank = 1
+{%- endmacro %}
