@@ -16,7 +16,7 @@ def test_summary_names_the_running_period_and_the_warnings(reports_warehouse):
     lines: list[str] = []
     print_summary(reports_warehouse, ["2026-03-31", "2026-11-22"], echo=lines.append)
     text = "\n".join(lines)
-    assert ("  latest period 2026, data through 22 Nov 2026 (2026-01-01 … 2026-12-31, "
+    assert ("  latest period 2026, data through 22 Nov 2026 (1 Jan 2026 … 31 Dec 2026, "
             "running: not complete yet):") in lines
     assert ("    unpriced activities (no valid standard cost rate on their date, so no value "
             "transfer): 1 (FIELD_SERVICE 2024: 1)") in lines

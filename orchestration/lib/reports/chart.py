@@ -71,7 +71,7 @@ def axis_for(values: np.ndarray) -> Axis:
         lowest = 10.0 ** math.floor(math.log10(positive.min()))
         limit = 10.0 ** (math.floor(math.log10(float(np.median(positive)))) - DECADES_BELOW_MEDIAN)
         floor = max(lowest, limit)
-        top = float(positive.max()) * 1.6
+        top = float(positive.max()) * 3  # room for the largest bubble
     return Axis(floor, floor / 10.0**BAND_DECADES, max(top, floor * 10))
 
 

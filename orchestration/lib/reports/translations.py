@@ -351,7 +351,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "{profit} von {total} Gesamtgewinn",
         "en": "{profit} of {total} in total",
     },
-    "whale_profitable": {"de": "profitable Kunden ({n})", "en": "profitable customers ({n})"},
+    "whale_curve": {"de": "kumulierter Gewinn, {n} Kunden nach Gewinn gereiht",
+                    "en": "cumulative profit, {n} customers ranked by profit"},
     "whale_eroding": {
         "de": "Verlust nach Service: {segment} ({n})",
         "en": "loss after service: {segment} ({n})",

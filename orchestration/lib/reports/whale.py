@@ -94,7 +94,7 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
 
     fig, ax = plt.subplots(figsize=(11, 7.5), dpi=110)
     ax.plot(x, y, color="#333333", linewidth=1.6, zorder=2,
-            label=text("whale_profitable", lang, n=count - len(losses)))
+            label=text("whale_curve", lang, n=count))
     for segment, colour in segment_colours():
         mine = [row for row in losses if row.segment == segment.segment]
         if mine:
