@@ -105,6 +105,9 @@ def test_workbook_totals_reconcile_with_the_marts(workbook, reports_warehouse):
     # A02 was the fifth row of the activities file of the first delivery (header = line 1)
     assert (a02["Kostensatz"].value, a02["Quelldatei"].value, a02["Zeile"].value) == (
         "TRAINING-2026", "2026-03-31/service_activities.csv", 6)
+    # billed 300 of a standard cost of 513.43: discounted, in the cockpit's word
+    assert a02["Transferart"].value == "vergünstigt"
+    assert a02["Zeile"].number_format == "0"  # a line number has no thousands separator
 
     rates = _sheet(workbook, "Kostensätze")
     assert {r["Kostensatz"].value: (r["Bewertete Leistungen"].value,
@@ -193,8 +196,8 @@ def test_csv_in_the_standard_dialect(reports_warehouse, tmp_path):
     ledger = _read_csv(out / "ledger.csv", "utf-8", ",")
     assert sum(D(r["Value transfer"]) for r in ledger) == VALUE_TRANSFER
     a05 = next(r for r in ledger if r["Activity"] == "A05")
-    assert (a05["Date"], a05["Value transfer"], a05["Service"]) == (
-        "2026-06-01", "1146.33", "Commissioning")
+    assert (a05["Date"], a05["Value transfer"], a05["Service"], a05["Transfer kind"]) == (
+        "2026-06-01", "1146.33", "Commissioning", "free")
     period = {r["Item"]: r["Value"] for r in _read_csv(out / "period.csv", "utf-8", ",")}
     assert period["Period"] == "2026, data through 22 Nov 2026"
 

@@ -26,11 +26,11 @@ from typing import NamedTuple
 
 from orchestration.lib.reports.periods import Period, choose_period, period_label
 from orchestration.lib.reports.queries import Warehouse
-from orchestration.lib.reports.translations import day
+from orchestration.lib.reports.translations import day, text
 
 # the kinds of value a column holds; the writers format by kind
-TEXT, INT, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
-    "text", "int", "eur", "hours", "number", "date", "timestamp")
+TEXT, INT, LINE, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
+    "text", "int", "line", "eur", "hours", "number", "date", "timestamp")
 
 
 class Column(NamedTuple):
@@ -101,15 +101,15 @@ LEDGER = (
     C("activity_date", DATE, "Datum", "Date"),
     C("activity_id", TEXT, "Leistung-ID", "Activity"), *CUSTOMER, *SERVICE,
     C("rate_id", TEXT, "Kostensatz", "Rate version"),
+    C("transfer_kind", TEXT, "Transferart", "Transfer kind"),
+    C("employee_id", TEXT, "Mitarbeiter", "Employee"),
     C("duration_minutes", NUMBER, "Minuten", "Minutes"),
     C("participants", INT, "Teilnehmer", "Participants"),
     C("standard_cost_eur", EUR, "Standardkosten", "Standard cost"),
     C("billed_amount_eur", EUR, "Berechnet", "Billed"),
-    C("transfer_kind", TEXT, "Transferart", "Transfer kind"),
     C("value_transfer_eur", EUR, "Wertetransfer", "Value transfer"),
-    C("employee_id", TEXT, "Mitarbeiter", "Employee"),
     C("source_file", TEXT, "Quelldatei", "Source file"),
-    C("line_number", INT, "Zeile", "Line"),
+    C("line_number", LINE, "Zeile", "Line"),
 )
 
 RATES = (
@@ -152,7 +152,7 @@ LOAD_LOG = (
 REJECTED = (
     C("extract_date", DATE, "Lieferung", "Delivery"),
     C("source_file", TEXT, "Datei", "File"),
-    C("line_number", INT, "Zeile", "Line"),
+    C("line_number", LINE, "Zeile", "Line"),
     C("entity", TEXT, "Extrakt", "Extract"),
     C("reason", TEXT, "Grund", "Reason"),
     C("detail", TEXT, "Detail", "Detail"),
@@ -181,7 +181,7 @@ def _service_name(lang: str) -> str:
 
 
 def _service_cost(con, period: Period, lang: str) -> list[tuple]:
-    return con.execute(
+    rows = con.execute(
         f"""
         select ? as period, a.customer_id, c.customer_name, a.service_type_code,
                {_service_name(lang)}, a.rate_id, a.transfer_kind,
@@ -197,15 +197,16 @@ def _service_cost(con, period: Period, lang: str) -> list[tuple]:
         """,
         [period.name, period.start],
     ).fetchall()
+    return [_with_kind(row, 6, lang) for row in rows]
 
 
 def _ledger(con, period: Period, lang: str) -> list[tuple]:
-    return con.execute(
+    rows = con.execute(
         f"""
         select v.activity_date, v.activity_id, v.customer_id, c.customer_name,
-               v.service_type_code, {_service_name(lang)}, v.rate_id, v.duration_minutes,
-               v.participants, v.standard_cost_eur, v.billed_amount_eur, v.transfer_kind,
-               v.value_transfer_eur, v.employee_id, v.source_file, v.line_number
+               v.service_type_code, {_service_name(lang)}, v.rate_id, v.transfer_kind,
+               v.employee_id, v.duration_minutes, v.participants, v.standard_cost_eur,
+               v.billed_amount_eur, v.value_transfer_eur, v.source_file, v.line_number
         from marts.fct_value_transfers as v
         inner join marts.dim_customers as c on v.customer_id = c.customer_id
         inner join marts.dim_service_types as s on v.service_type_code = s.service_type_code
@@ -214,6 +215,14 @@ def _ledger(con, period: Period, lang: str) -> list[tuple]:
         """,
         [period.start],
     ).fetchall()
+    return [_with_kind(row, 7, lang) for row in rows]
+
+
+def _with_kind(row: tuple, index: int, lang: str) -> tuple:
+    """The row with its transfer kind in the reader's words (`free` -> `kostenlos`), as the
+    cockpit names it; an unpriced activity has none."""
+    kind = text(f"kind_{row[index] or 'unpriced'}", lang)
+    return (*row[:index], kind, *row[index + 1:])
 
 
 def _rates(con, period: Period, lang: str) -> list[tuple]:

@@ -22,6 +22,7 @@ from orchestration.lib.reports.export import (
     EUR,
     HOURS,
     INT,
+    LINE,
     NUMBER,
     TIMESTAMP,
     Export,
@@ -46,6 +47,8 @@ def number_format(kind: str, lang: str, value=None) -> str | None:
         return "#,##0.00"
     if kind == INT:
         return "#,##0"
+    if kind == LINE:  # a line number: no thousands separator
+        return "0"
     if kind == NUMBER:  # a count or an amount: whole numbers without decimals
         return "#,##0" if value is not None and value == int(value) else "#,##0.00##"
     if kind == DATE:
@@ -127,7 +130,8 @@ def _width(table: Table, index: int) -> float:
         value = row[index]
         if value is None:
             continue
-        shown = {EUR: 16, NUMBER: 14, HOURS: 12, INT: 8}.get(column.kind, len(str(value)))
+        shown = {EUR: 16, NUMBER: 14, HOURS: 12, INT: 8, LINE: 8}.get(column.kind,
+                                                                       len(str(value)))
         longest = max(longest, shown)
     return min(longest + 3, 60)
 
@@ -140,7 +144,7 @@ def csv_text(value, kind: str, lang: str) -> str:
         return value.strftime("%d.%m.%Y %H:%M:%S") if lang == "de" else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
-    if isinstance(value, bool) or kind not in (EUR, HOURS, NUMBER, INT):
+    if isinstance(value, bool) or kind not in (EUR, HOURS, NUMBER, INT, LINE):
         return str(value)
     written = _plain(Decimal(value), 2 if kind == EUR else 0)
     return written.replace(".", ",") if lang == "de" else written
