@@ -50,7 +50,8 @@ def build_docs(published: Path, out: Path, project_dir: Path = settings.DBT_PROJ
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cvm-docs-") as work:
         work_dir = Path(work)
-        copy = snapshot(published, work_dir / "snapshot.duckdb")
+        # the copy keeps the published file's name: the catalog names relations after it
+        copy = snapshot(published, work_dir / published.name)
         env = {**os.environ, "CVM_WAREHOUSE": str(copy),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
         command = [
