@@ -33,7 +33,8 @@ def _text(page: Path) -> str:
 
 
 def test_context_lives_beside_the_warehouse():
-    assert context_root(Path("/srv/cvm/warehouse.duckdb")) == Path("/srv/cvm/gx")
+    # the context itself is <folder of the warehouse>/gx/
+    assert context_root(Path("/srv/cvm/warehouse.duckdb")) == Path("/srv/cvm")
 
 
 def test_every_validation_gets_a_page_and_the_check_links_to_it(tmp_path, con):
@@ -53,7 +54,7 @@ def test_every_validation_gets_a_page_and_the_check_links_to_it(tmp_path, con):
     failed = gxe.validate_rows(con, SPECS["customers"], gxe._select_sql(SPECS["customers"]),
                                {"d": D1, "f": f"{D1}/customers.csv"}, broken)
 
-    root = tmp_path / "gx"
+    root = tmp_path
     passed_page = _page(publish_validation(root, D1, result.source_file, suite))
     failed_page = _page(publish_validation(root, D1, result.source_file, failed))
     assert passed_page != failed_page

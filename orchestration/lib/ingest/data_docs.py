@@ -17,14 +17,15 @@ from pathlib import Path
 
 
 def context_root(published: Path) -> Path:
-    """The folder of the file-based GX context that belongs to a warehouse."""
-    return Path(published).parent / "gx"
+    """The project folder of the file-based GX context that belongs to a warehouse: the
+    warehouse's folder; GX keeps the context in its `gx/` subfolder."""
+    return Path(published).parent
 
 
 def publish_validation(root: Path, extract_date: dt.date, source_file: str,
                        summary: dict) -> str:
-    """Store one suite's result (`validate_rows`' summary) in the GX context at `root`,
-    build its Data Docs page and return the page's address (a file:// URL)."""
+    """Store one suite's result (`validate_rows`' summary) in the GX context under `root`
+    (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.core import (
