@@ -25,7 +25,9 @@ final as (
         is_priced,
         transfer_kind,
         value_transfer_eur,
-        description
+        description,
+        source_file,
+        line_number
     from activities
 
 )

@@ -25,7 +25,9 @@ current_activities as (
         department,
         channel,
         billed_amount_eur,
-        description
+        description,
+        source_file,
+        line_number
     from activities
     where not is_cancelled
 
@@ -93,7 +95,9 @@ final as (
         cost_per_event_eur,
         cost_per_participant_eur,
         standard_cost_eur,
-        is_priced
+        is_priced,
+        source_file,
+        line_number
     from costed
 
 )

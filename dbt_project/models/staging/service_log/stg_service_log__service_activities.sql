@@ -30,7 +30,8 @@ final as (
         coalesce(status, 'done') = 'cancelled' as is_cancelled,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
-        cast(source_file as {{ dbt.type_string() }}) as source_file
+        cast(source_file as {{ dbt.type_string() }}) as source_file,
+        cast(line_number as {{ dbt.type_bigint() }}) as line_number
     from latest
 
 )
