@@ -21,7 +21,7 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test test-fast lint ui install cockpit manifest clean bench
+.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench
 
 install: $(STAMP)
 
@@ -42,6 +42,8 @@ demo: $(MANIFEST)
 	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
+	$(BIN)/cvm chart --kind whale --warehouse $(DEMO_WAREHOUSE) --out reports/whale.png
+	$(BIN)/cvm export --warehouse $(DEMO_WAREHOUSE)
 
 # The nightly benchmark at one scale: make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 26.2 --demo"]
 SCALE ?= S0
@@ -71,5 +73,10 @@ cockpit: $(STAMP)
 	@# without settings of your own, the cockpit shows the demo's warehouse (read-only)
 	$(BIN)/cvm serve --warehouse $(UI_WAREHOUSE) --port $(or $(PORT),8050)
 
+# the dbt docs of the published warehouse (the demo's without settings of your own), built
+# from a read-only snapshot and served at http://127.0.0.1:8080
+docs: $(MANIFEST)
+	$(BIN)/cvm docs --warehouse $(UI_WAREHOUSE) --out data/docs --serve
+
 clean:
-	rm -rf data/demo data/dagster_home reports dbt_project/target dbt_project/logs
+	rm -rf data/demo data/dagster_home data/docs reports dbt_project/target dbt_project/logs

@@ -47,9 +47,66 @@ def _load(args: argparse.Namespace) -> int:
 
 def _chart(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.chart import portfolio_chart
+    from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
+    from orchestration.lib.reports.whale import whale_chart
 
-    out = portfolio_chart(settings.warehouse_path(args.warehouse), Path(args.out))
-    print(f"portfolio chart written to {out}")
+    warehouse = settings.warehouse_path(args.warehouse)
+    out = Path(args.out or f"reports/{args.kind}.png")
+    draw = portfolio_chart if args.kind == "portfolio" else whale_chart
+    options = {"grid": args.grid} if args.kind == "portfolio" else {}
+    try:
+        drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
+    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
+        print(f"cvm chart: {warehouse}: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.kind} chart of {drawn.label} written to {drawn.path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from orchestration.lib.reports.export import build_export
+    from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
+    from orchestration.lib.reports.sheets import write_csv, write_xlsx
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    try:
+        export = build_export(warehouse, args.period, args.lang)
+    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
+        print(f"cvm export: {warehouse}: {error}", file=sys.stderr)
+        return 2
+    stem = f"reports/export-{export.period.name}"
+    if args.format == "xlsx":
+        out = write_xlsx(export, Path(args.out or f"{stem}.xlsx"))
+        print(f"export of {export.label} written to {out}")
+    else:
+        files = write_csv(export, Path(args.out or stem))
+        print(f"export of {export.label} written to {files[0].parent}: "
+              + ", ".join(path.name for path in files))
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from orchestration.lib.docs_site import DocsError, build_docs, serve
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    try:
+        page = build_docs(warehouse, Path(args.out))
+    except DocsError as error:
+        print(f"cvm docs: {error}", file=sys.stderr)
+        return 1
+    print(f"dbt docs of {warehouse} (a read-only snapshot) written to {page}")
+    if args.serve:
+        server = serve(page.parent, args.port)
+        host, port = server.server_address[:2]
+        print(f"serving http://{host}:{port}/ (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return 0
 
 
@@ -83,7 +140,8 @@ def _statement(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
-        description="Customer-value warehouse: generate, load, chart, serve, statement."
+        description="Customer-value warehouse: generate, load, chart, export, docs, serve, "
+        "statement.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -110,11 +168,35 @@ def build_parser() -> argparse.ArgumentParser:
                       "dbt_project.yml and $CVM_DBT_VARS); changed vars rebuild everything")
     load.set_defaults(func=_load)
 
-    chart = sub.add_parser("chart", help="portfolio chart of the latest period as PNG")
+    chart = sub.add_parser("chart", help="portfolio or whale chart of a period as PNG")
     chart.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
-    chart.add_argument("--out", default="reports/portfolio.png")
+    chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
+                       help="portfolio: classic value against value transfer; whale: "
+                       "cumulative profit after service over the customers")
+    chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
+    chart.add_argument("--lang", choices=["de", "en"], default="de")
+    chart.add_argument("--grid", action="store_true",
+                       help="portfolio: draw the finer grid of the value bands")
+    chart.add_argument("--out", help="PNG file (default: reports/<kind>.png)")
     chart.set_defaults(func=_chart)
 
+    export = sub.add_parser("export", help="controllers' export of a period (xlsx or CSV)")
+    export.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    export.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
+    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--lang", choices=["de", "en"], default="de",
+                        help="headings and formats; CSV: de = the German Excel dialect "
+                        "(';', decimal comma, UTF-8 with BOM), en = the standard one")
+    export.add_argument("--out", help="xlsx file, or the folder of the CSV files "
+                        "(default: reports/export-<period>.xlsx or reports/export-<period>/)")
+    export.set_defaults(func=_export)
+
+    docs = sub.add_parser("docs", help="dbt docs site of the published warehouse")
+    docs.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    docs.add_argument("--out", default="data/docs", help="folder of the site")
+    docs.add_argument("--serve", action="store_true", help="serve the site locally")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(func=_docs)
     serve = sub.add_parser("serve", help="the sales cockpit in the browser (read-only)")
     serve.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
     serve.add_argument("--port", type=int, default=8050)

@@ -57,6 +57,31 @@ def lock_holder():
 
 
 @pytest.fixture(scope="session")
+def reports_warehouse(tmp_path_factory):
+    """The hand-made warehouse of tests/reports_fixture.py, its seeds and models built by dbt:
+    what the reports read (`cvm export`, `cvm chart`, `cvm docs`, the load summary)."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.settings import DBT_PROJECT_DIR
+    from tests.reports_fixture import build_reports_raw
+
+    work = tmp_path_factory.mktemp("reports")
+    warehouse = build_reports_raw(work / "warehouse.duckdb")
+    project = str(DBT_PROJECT_DIR)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "build", "--resource-type", "seed",
+         "--resource-type", "model", "--project-dir", project, "--profiles-dir", project,
+         "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+        env={**os.environ, "CVM_WAREHOUSE": str(warehouse)},
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return warehouse
+
+
+@pytest.fixture(scope="session")
 def spark_folder(tmp_path_factory) -> Path:
     """Warehouse, metastore and Derby log of the test run's Spark session."""
     return tmp_path_factory.mktemp("spark")

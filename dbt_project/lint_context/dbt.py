@@ -22,3 +22,7 @@ def type_string():
 
 def type_timestamp():
     return "timestamp"
+
+
+def type_bigint():
+    return "bigint"

@@ -297,3 +297,12 @@ def rejections_by_reason(con, extract_dates: list[str]) -> list[ReasonCount]:
         [extract_dates],
     ).fetchall()
     return [ReasonCount(*row) for row in rows]
+
+
+def open_rejections_by_entity(con) -> dict[str, int]:
+    """Rejected rows of every delivery still waiting for their customer, per entity."""
+    rows = con.execute(
+        "select entity, count(*) from audit.rejected_rows where is_open "
+        "group by entity order by entity"
+    ).fetchall()
+    return dict(rows)

@@ -45,6 +45,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 raise dg.Failure(description=str(refused), allow_retries=False) from refused
         open_rejections = audit.open_rejections(con, extract_date, entity)
         counted = audit.recount(con, entity, result.source_file) if result else None
+    data_docs = _data_docs(warehouse, extract_date, result)
 
     metadata: dict = {"extract_date": context.partition_key}
     if result is not None:
@@ -77,8 +78,20 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
     yield dg.MaterializeResult(
         asset_key=key,
         metadata=metadata,
-        check_results=checks.check_results(key, result, open_rejections, counted),
+        check_results=checks.check_results(key, result, open_rejections, counted, data_docs),
     )
+
+
+def _data_docs(warehouse: WarehouseResource, extract_date: date, result) -> str | None:
+    """The Data Docs page of this load's validation; None when no suite ran (no file, or a
+    file unchanged since it passed)."""
+    if result is None or not result.expectation_results:
+        return None
+    from orchestration.lib.ingest.data_docs import context_root, publish_validation
+
+    (summary,) = result.expectation_results.values()
+    return publish_validation(context_root(warehouse.published), extract_date,
+                              result.source_file, summary)
 
 
 def _make_raw_asset(entity: str, upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:

@@ -36,10 +36,11 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 
 def check_results(
-    asset_key: dg.AssetKey, result, open_rejections: int, counted: Recount | None = None
+    asset_key: dg.AssetKey, result, open_rejections: int, counted: Recount | None = None,
+    data_docs: str | None = None,
 ) -> list[dg.AssetCheckResult]:
-    """Turn one file's LoadResult (or None when the delivery had no such file) and its recount
-    into check results."""
+    """Turn one file's LoadResult (or None when the delivery had no such file), its recount
+    and the address of its Great Expectations Data Docs page into check results."""
     if result is None:
         return [
             dg.AssetCheckResult(check_name=name, asset_key=asset_key, passed=True,
@@ -62,6 +63,8 @@ def check_results(
             gx.get("unsuccessful_expectations", [])
         ),
     }
+    if data_docs:
+        gx_meta["data_docs"] = dg.MetadataValue.url(data_docs)
     if result.skipped_unchanged:
         gx_meta["note"] = "file unchanged; its suite passed when it was loaded"
     reconciles = result.rows_read == result.rows_loaded + result.rows_rejected and (

@@ -159,10 +159,15 @@ def _merge(total: dict, result) -> None:
     for item in result.results:
         config = item.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_list")
-        key = f"{config.type}({column})"
+        # one entry per expectation: two of one type on one column differ in their kwargs
+        # JSON-able kwargs (a date bound as its text): the summary goes into the run's metadata
+        kwargs = json.loads(json.dumps(
+            {k: v for k, v in config.kwargs.items() if k != "batch_id"}, default=str))
+        key = json.dumps([config.type, kwargs], sort_keys=True)
         entry = total.setdefault(
             key, {"expectation": config.type, "column": column, "success": True,
-                  "element_count": 0, "unexpected_count": 0, "partial_unexpected": []},
+                  "element_count": 0, "unexpected_count": 0, "partial_unexpected": [],
+                  "kwargs": kwargs},
         )
         entry["success"] = entry["success"] and bool(item.success)
         res = item.result or {}
@@ -222,6 +227,7 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
         "evaluated_expectations": len(totals),
         "successful_expectations": len(totals) - len(failed),
         "unsuccessful_expectations": failed,
+        "results": list(totals.values()),
     }
 
 

@@ -1,15 +1,17 @@
-"""The summary `cvm load` prints after a load: rows loaded and rejected, and the latest period
-by segment (in the seed's display order)."""
+"""The summary `cvm load` prints after a load: rows loaded and rejected, the warnings a load
+leaves (unpriced activities, open rejections), and the latest period by segment (in the
+seed's display order), named honestly when it is still running."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from orchestration.lib import audit
+from orchestration.lib.reports.periods import choose_period, period_label
+from orchestration.lib.reports.queries import Warehouse
 from orchestration.lib.reports.segments import read_segments
+from orchestration.lib.reports.translations import day
 
 
 def _eur(value) -> str:
@@ -20,8 +22,7 @@ def print_summary(
     warehouse: Path, extract_dates: list[str], echo: Callable[[str], None] = print
 ) -> None:
     """Folders loaded, rows loaded and rejected by reason, and the latest period by segment."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
+    with Warehouse(warehouse).reader() as con:
         echo("")
         echo("Summary")
         echo(f"  warehouse: {warehouse}")
@@ -35,26 +36,47 @@ def print_summary(
                  "brings the customer):")
             for reason, count, still_open in reasons:
                 echo(f"    {reason:<24} {count:>7,}  open {still_open:>7,}")
-        period = con.execute(
-            "select max(period_start), max(period_end) from marts.customer_value "
-            "where period_start = (select max(period_start) from marts.customer_value)"
-        ).fetchone()
-        if period[0] is None:
+        _warnings(con, echo)
+        if not con.execute("select count(*) from marts.customer_value").fetchone()[0]:
             echo("  no customer values yet")
             return
-        echo(f"  latest period {period[0]} … {period[1]}:")
+        period = choose_period(con)
+        running = "" if period.is_complete else ", running: not complete yet"
+        echo(f"  latest period {period_label(period, 'en')} ({day(period.start, 'en')} … "
+             f"{day(period.end, 'en')}{running}):")
         echo(f"    {'segment':<14} {'customers':>9} {'revenue':>16} {'value transfer':>16}")
         rows = {
             row[0]: row[1:]
             for row in con.execute(
                 "select segment, customers, revenue_eur, value_transfer_eur "
                 "from marts.segment_summary where period_start = ?",
-                [period[0]],
+                [period.start],
             ).fetchall()
         }
         for segment in read_segments():
             if segment.segment in rows:
                 customers, revenue, transfer = rows[segment.segment]
                 echo(f"    {segment.segment:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
-    finally:
-        con.close()
+
+
+def _warnings(con, echo: Callable[[str], None]) -> None:
+    """What a load leaves to be looked at: activities without a valid standard cost rate on
+    their date (in no value transfer), and rejected rows still waiting for their customer."""
+    unpriced = con.execute(
+        "select service_type_code, year(activity_date), count(*) "
+        "from marts.fct_service_activities where not is_priced "
+        "group by all order by all"
+    ).fetchall()
+    waiting = audit.open_rejections_by_entity(con)
+    if not unpriced and not waiting:
+        echo("  warnings: none (every activity priced, no rejected row waiting)")
+        return
+    echo("  warnings:")
+    if unpriced:
+        detail = ", ".join(f"{code} {year}: {count:,}" for code, year, count in unpriced)
+        echo(f"    unpriced activities (no valid standard cost rate on their date, so no "
+             f"value transfer): {sum(row[2] for row in unpriced):,} ({detail})")
+    if waiting:
+        detail = ", ".join(f"{entity}: {count:,}" for entity, count in waiting.items())
+        echo(f"    open rejections (rows waiting for a customer snapshot that brings their "
+             f"customer): {sum(waiting.values()):,} ({detail})")

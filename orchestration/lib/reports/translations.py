@@ -276,6 +276,90 @@ TEXTS: dict[str, dict[str, str]] = {
         "de": "Bewertung zu internen Standardkostensätzen des jeweiligen Leistungsdatums.",
         "en": "Valued at our internal standard cost rates valid on each service's date.",
     },
+    # ---- the reports of the command line: periods (summary, charts, export) and charts
+    "period_running": {"de": "{name}, Daten bis {through}", "en": "{name}, data through {through}"},
+    "period_complete": {"de": "{name}", "en": "{name}"},
+    "chart_portfolio_title": {
+        "de": "Kundenwert-Portfolio {period}",
+        "en": "Customer-value portfolio {period}",
+    },
+    "chart_portfolio_subtitle": {
+        "de": "Schwellen: klassischer Wert {x_cut}, Wertetransfer {y_cut} (gestrichelt); "
+              "Blasengröße = Umsatz",
+        "en": "thresholds: classic value {x_cut}, value transfer {y_cut} (dashed); bubble "
+              "size = revenue",
+    },
+    "chart_portfolio_grid": {
+        "de": "Raster {n}×{m}: Quantilgrenzen je Achse (gepunktet)",
+        "en": "{n}×{m} grid: quantile cut-offs per axis (dotted)",
+    },
+    "chart_portfolio_x": {
+        "de": "Klassischer Kundenwert (Wert VOM Kunden), € – log. Skala",
+        "en": "Classic customer value (value FROM the customer), € – log scale",
+    },
+    "chart_portfolio_y": {
+        "de": "Wertetransfer (Wert ZUM Kunden: kostenlose Leistungen zu Standardkosten), € – "
+              "log. Skala",
+        "en": "Value transfer (value TO the customer: free services at standard cost), € – "
+              "log scale",
+    },
+    "chart_legend_segments": {"de": "Segment (Kunden)", "en": "Segment (customers)"},
+    "chart_legend_new": {
+        "de": "Neukunde, nach Potenzial bewertet ({n})",
+        "en": "new customer, valued by its potential ({n})",
+    },
+    "chart_edge_x": {
+        "de": "am linken Rand: klassischer Wert unter {floor}, auch 0 und negativ ({n})",
+        "en": "at the left edge: classic value below {floor}, 0 and negative too ({n})",
+    },
+    "chart_edge_y": {
+        "de": "am unteren Rand: Wertetransfer unter {floor}, auch 0 ({n})",
+        "en": "at the bottom edge: value transfer below {floor}, 0 too ({n})",
+    },
+    "chart_edge_band": {"de": "unter {floor}", "en": "below {floor}"},
+    "whale_title": {
+        "de": "Walkurve des Kundengewinns nach Serviceleistungen {period}",
+        "en": "Whale curve of customer profit after service {period}",
+    },
+    "whale_subtitle": {
+        "de": "Gewinn nach Service = Deckungsbeitrag − Wertetransfer; Summe {total}, "
+              "{customers} Kunden, davon {losses} mit Verlust",
+        "en": "profit after service = contribution margin − value transfer; total {total}, "
+              "{customers} customers, {losses} of them loss-making",
+    },
+    "whale_x": {
+        "de": "Kunden, vom profitabelsten zum unprofitabelsten (kumulierter Anteil)",
+        "en": "Customers ranked from most to least profitable (cumulative share)",
+    },
+    "whale_y": {
+        "de": "Kumulierter Gewinn nach Service, Anteil am Gesamtgewinn",
+        "en": "Cumulative profit after service, share of the total",
+    },
+    "whale_y_eur": {
+        "de": "Kumulierter Gewinn nach Service, €",
+        "en": "Cumulative profit after service, €",
+    },
+    "whale_peak": {
+        "de": "Die profitabelsten {customers} der Kunden erwirtschaften {profit} des Gewinns",
+        "en": "The most profitable {customers} of customers earn {profit} of the profit",
+    },
+    "whale_peak_eur": {
+        "de": "Die profitabelsten {customers} der Kunden erwirtschaften {profit}",
+        "en": "The most profitable {customers} of customers earn {profit}",
+    },
+    "whale_peak_detail": {
+        "de": "{profit} von {total} Gesamtgewinn",
+        "en": "{profit} of {total} in total",
+    },
+    "whale_curve": {"de": "kumulierter Gewinn, {n} Kunden nach Gewinn gereiht",
+                    "en": "cumulative profit, {n} customers ranked by profit"},
+    "whale_eroding": {
+        "de": "Verlust nach Service: {segment} ({n})",
+        "en": "loss after service: {segment} ({n})",
+    },
+    "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
+                        "en": "customers with a loss after service ({n})"},
+    "whale_total_line": {"de": "Gesamtgewinn (100 %)", "en": "total profit (100 %)"},
 }
 
 
@@ -316,11 +400,12 @@ def hours(minutes: float | Decimal | None, lang: str) -> str:
     return number(None if minutes is None else float(minutes) / 60, lang, digits=1)
 
 
-def percent(value: float | None, lang: str) -> str:
-    """A share as a percentage with one decimal."""
+def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    """A share as a percentage, with one decimal unless `digits` says otherwise."""
     if value is None:
         return "–"
-    return format_percent(value, "#,##0.0 %", locale=_LOCALES[language(lang)])
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+    return format_percent(value, pattern, locale=_LOCALES[language(lang)])
 
 
 def day(value: date | None, lang: str) -> str:

@@ -1,12 +1,8 @@
-{{ config(**keyed_incremental_config('service_activities', ['activity_id'], none)) }}
-
 with
 
 source as (
 
-    select delivered.* from {{ source('service_log', 'service_activities') }} as delivered
-    -- in a delta build, every version of the touched keys
-    where {{ is_touched('service_activities', ['activity_id'], 'delivered') }}
+    select * from {{ source('service_log', 'service_activities') }}
 
 ),
 
@@ -35,7 +31,7 @@ final as (
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(line_number as bigint) as line_number
+        cast(line_number as {{ dbt.type_bigint() }}) as line_number
     from latest
 
 )

@@ -1,0 +1,88 @@
+"""Great Expectations Data Docs: a page for every validation of a landed file.
+
+A file-based GX context lives beside the published warehouse (`<its folder>/gx/`, so
+`data/gx` by default and `data/demo/gx` for the demo). After a file's suite ran, its result
+(the totals of every expectation over all chunks, see `expectations.py`) is stored there as a
+validation result, and the Data Docs site is rebuilt for it. The page's address goes into the
+metadata of the Dagster check, so the check links to what GX saw.
+
+great_expectations is imported inside the function (it costs seconds to import).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+
+def context_root(published: Path) -> Path:
+    """The project folder of the file-based GX context that belongs to a warehouse: the
+    warehouse's folder; GX keeps the context in its `gx/` subfolder."""
+    return Path(published).parent
+
+
+def publish_validation(root: Path, extract_date: dt.date, source_file: str,
+                       summary: dict) -> str:
+    """Store one suite's result (`validate_rows`' summary) in the GX context under `root`
+    (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.core import (
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    results = []
+    for entry in summary.get("results", []):
+        elements = entry["element_count"]
+        results.append(ExpectationValidationResult(
+            success=entry["success"],
+            expectation_config=ExpectationConfiguration(type=entry["expectation"],
+                                                        kwargs=entry["kwargs"]),
+            result={
+                "element_count": elements,
+                "unexpected_count": entry["unexpected_count"],
+                "unexpected_percent": (100.0 * entry["unexpected_count"] / elements
+                                       if elements else 0.0),
+                "partial_unexpected_list": entry["partial_unexpected"],
+            },
+        ))
+    evaluated = summary["evaluated_expectations"]
+    # a run per file: its name says which delivery and file were validated (no slashes: GX
+    # keeps results in folders named after the run)
+    run_id = RunIdentifier(run_name=source_file.replace("/", " "),
+                           run_time=dt.datetime.now(dt.UTC))
+    result = ExpectationSuiteValidationResult(
+        success=summary["success"],
+        results=results,
+        suite_name=summary["suite"],
+        statistics={
+            "evaluated_expectations": evaluated,
+            "successful_expectations": summary["successful_expectations"],
+            "unsuccessful_expectations": evaluated - summary["successful_expectations"],
+            "success_percent": (100.0 * summary["successful_expectations"] / evaluated
+                                if evaluated else 100.0),
+        },
+        meta={"run_id": run_id, "extract_date": extract_date.isoformat(),
+              "source_file": source_file, "rows_validated": summary["rows_validated"],
+              "rows_rejected_by_rules": summary.get("rows_rejected_by_rules", 0)},
+    )
+    identifier = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=summary["suite"]),
+        run_id=run_id,
+        batch_identifier=source_file.replace("/", "__"),
+    )
+    context.validation_results_store.set(identifier, result)
+    context.build_data_docs(resource_identifiers=[identifier])
+    return context.get_docs_sites_urls(resource_identifier=identifier)[0]["site_url"]
