@@ -69,6 +69,12 @@ class Dialect:
 class FileScan:
     sha256: str
     encoding: str  # "utf-8" | "cp1252"
+    stray_bytes: int = 0  # bytes that do not decode as UTF-8 (of a UTF-8 file: its bad rows)
+
+    @property
+    def clean_utf8(self) -> bool:
+        """UTF-8 without a single stray byte: no row can be `invalid_encoding`."""
+        return self.encoding == "utf-8" and self.stray_bytes == 0
 
 
 @dataclass(frozen=True)
@@ -111,10 +117,10 @@ def scan_file(path: Path) -> FileScan:
         stray += len(_STRAY.findall(text))
     count = Utf8Count(bool(bom), chars - ascii_bytes - stray, stray)
     if choose_encoding(count) == "utf-8":
-        return FileScan(digest.hexdigest(), "utf-8")
+        return FileScan(digest.hexdigest(), "utf-8", count.stray_bytes)
     undefined = first_undefined_cp1252(path)
     if undefined is None:
-        return FileScan(digest.hexdigest(), "cp1252")
+        return FileScan(digest.hexdigest(), "cp1252", count.stray_bytes)
     byte, line = undefined
     raise UndecodableFile(
         f"bytes decode neither as UTF-8 ({count.stray_bytes:,} stray bytes, more than the "

@@ -8,7 +8,8 @@ API of the ingest"), in these steps:
    also gives the sha256), a required column missing -> FileRefused, nothing written;
 2. skip bytes already loaded: the same sha256 for the same folder and file, unless its
    Great Expectations suite failed;
-3. read every record with its physical line (reading.normalise); an unclosed quote or an
+3. read every record with its physical line: a plain UTF-8 file as it is
+   (reading.plain_records), any other through reading.normalise; an unclosed quote or an
    unreadable header -> FileRefused;
 4. in one transaction of the catalog: forget the file's earlier load (retire its raw files,
    delete its audit rows), release held rows whose customer is now known, judge the rows and
@@ -96,10 +97,10 @@ def load_file(
 
     dialect = dl.detect_dialect(Path(landing_root) / source_file, scan.encoding)
     with tempfile.TemporaryDirectory(prefix="cvm_ingest_") as tmp:
+        path = Path(landing_root) / source_file
         try:
-            records = reading.normalise(
-                Path(landing_root) / source_file, dialect, Path(tmp) / "records.csv"
-            )
+            records = (reading.plain_records(path, dialect) if scan.clean_utf8 else None) or \
+                reading.normalise(path, dialect, Path(tmp) / "records.csv")
         except reading.UnreadableFile as error:
             raise FileRefused(f"{source_file}: {error}") from None
         positions, extra = _check_header(source_file, spec, records.header)

@@ -9,6 +9,11 @@ the number of fields the record really had, and for a record that could not be r
 reason code and a detail. DuckDB then reads that file as the `_src` view of the load
 (`records_sql`); the loader compares DuckDB's row count with `Records.rows`.
 
+A plain file skips that stream: UTF-8 without a stray byte, one record per line, every line
+with the header's field count and only well-formed quotes (`plain_records`, checked with
+numpy). Python's reader and DuckDB's split such a file alike, so DuckDB reads the file itself
+and numbers its records (record n starts on line n + 1); the result is the same `_src`.
+
 Lines end in \\n, \\r\\n or \\r. Blank lines are no records. Per record:
 - longer than spec.MAX_RECORD_BYTES (its bytes in the file, line breaks included):
   `record_too_long`. Lines are read at most that many bytes at a time, so memory stays bounded
@@ -53,11 +58,14 @@ class UnreadableFile(ValueError):
 
 @dataclass(frozen=True)
 class Records:
-    """The temp UTF-8 file DuckDB reads: header-count columns, then RECORD_COLUMNS."""
+    """What DuckDB reads as `_src`: the temp UTF-8 file of `normalise` (header-count columns,
+    then RECORD_COLUMNS), or a plain landing file itself (`plain_records`)."""
 
     path: Path
     header: list[str]  # as in the file, BOM removed
-    rows: int  # records written: every record of the file after the header
+    rows: int  # records: every record of the file after the header
+    delimiter: str = ","  # of a plain file; the temp file is comma-delimited
+    plain: bool = False  # the landing file itself: record n starts on line n + 1
 
 
 # --- where a record ends, without keeping it ------------------------------------------------
@@ -318,6 +326,111 @@ def _header(reader, lines: _Lines, dialect: Dialect) -> list[str]:
     return header
 
 
+# --- the plain file: DuckDB reads it as it is -------------------------------------------------
+
+PLAIN_CHUNK = 8 << 20
+_NL, _QUOTE = ord("\n"), ord('"')
+
+
+def plain_records(path: Path, dialect: Dialect) -> Records | None:
+    """The file itself as the records, when DuckDB's reader gives exactly what `normalise`
+    would; else None (then `normalise` it).
+
+    That holds for a UTF-8 file without a stray byte (the caller's to know, dialect.FileScan)
+    whose layout is plain (`plain_lines`): every record is one line, so record n starts on
+    line n + 1, and every line has the header's field count. The header is read as
+    `normalise` reads it."""
+    if dialect.encoding != "utf-8":
+        return None
+    with open(path, encoding="latin-1", newline="") as source:
+        lines = _Lines(source, dialect)
+        reader = csv.reader(lines.lines(), delimiter=dialect.delimiter, quotechar='"')
+        try:
+            header = _header(reader, lines, dialect)
+        except UnreadableFile:
+            return None
+    count = plain_lines(path, dialect.delimiter, len(header)) if header else None
+    if count is None:
+        return None
+    return Records(path=path, header=header, rows=count - 1, delimiter=dialect.delimiter,
+                   plain=True)
+
+
+def plain_lines(path: Path, delimiter: str, width: int) -> int | None:
+    """The physical lines of a file whose layout is plain, else None. Plain means, checked
+    with numpy a chunk at a time:
+
+    - line breaks are '\n' only (no '\r'), no NUL byte, no blank line, and no line (its
+      break included) longer than MAX_RECORD_BYTES;
+    - every '"' belongs to a well-formed quoted field: it opens a field (after a delimiter or
+      at a line start), closes one (before a delimiter or a line end), or is doubled inside
+      one; no quoted field holds a line break;
+    - every line holds `width` - 1 delimiters outside quotes.
+    On such a file Python's csv reader and DuckDB's strict reader split the same fields.
+    """
+    import numpy as np
+
+    delim = ord(delimiter)
+    borders = (delim, _NL, _QUOTE)
+    quotes = 0  # quotes before the chunk
+    offset = line_start = 0  # the chunk's offset; where the current line starts
+    open_fields = 0  # delimiters outside quotes in the current line, before the chunk
+    lines = 0
+    last = _NL  # the byte before the chunk: a line start
+    close_at_end = False  # the chunk ended in a closing quote: a border must follow
+    with open(path, "rb") as handle:
+        while chunk := handle.read(PLAIN_CHUNK):
+            if b"\r" in chunk or b"\0" in chunk:
+                return None
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            if close_at_end and data[0] not in borders:
+                return None
+            breaks = np.flatnonzero(data == _NL)
+            delims = np.flatnonzero(data == delim)
+            marks = np.flatnonzero(data == _QUOTE)
+            if len(marks):
+                opening = (np.arange(len(marks)) + quotes) % 2 == 0
+                opens, closes = marks[opening], marks[~opening]
+                before = np.where(opens > 0, data[np.maximum(opens - 1, 0)], last)
+                after = data[closes[closes < len(data) - 1] + 1]
+                if not (np.isin(before, borders).all() and np.isin(after, borders).all()):
+                    return None
+                if ((np.searchsorted(marks, breaks) + quotes) % 2).any():
+                    return None  # a line break inside quotes
+                delims = delims[(np.searchsorted(marks, delims) + quotes) % 2 == 0]
+                close_at_end = bool(len(closes)) and closes[-1] == len(data) - 1
+                quotes += len(marks)
+            else:
+                close_at_end = False
+                if quotes % 2:  # the whole chunk inside one quoted field
+                    if len(breaks):
+                        return None
+                    delims = delims[:0]
+            if len(breaks):
+                ends = breaks + offset
+                lengths = np.diff(np.concatenate(([line_start - 1], ends)))
+                if lengths.min() < 2 or lengths.max() > MAX_RECORD_BYTES:
+                    return None
+                fields = np.diff(np.searchsorted(delims, np.concatenate(([-1], breaks))))
+                fields[0] += open_fields
+                if (fields != width - 1).any():
+                    return None
+                open_fields = len(delims) - int(np.searchsorted(delims, breaks[-1]))
+                line_start = int(ends[-1]) + 1
+                lines += len(breaks)
+            else:
+                open_fields += len(delims)
+            offset += len(data)
+            last = int(data[-1])
+    if quotes % 2:
+        return None
+    if offset > line_start:  # the last line has no line break
+        if offset - line_start > MAX_RECORD_BYTES or open_fields != width - 1:
+            return None
+        lines += 1
+    return lines
+
+
 def match_columns(header: list[str], wanted: list[str]) -> tuple[dict[str, int], list[str]]:
     """Map wanted column names to header positions (case-insensitive, trimmed).
 
@@ -343,8 +456,20 @@ def records_sql(records: Records) -> str:
     if records.rows == 0:
         cols = ", ".join(f"NULL::{kind} as {name}" for name, kind in types.items())
         return f"select {cols} limit 0"
-    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
     path = "'" + str(records.path).replace("'", "''") + "'"
+    if records.plain:
+        # the header line skipped; DuckDB reads a file's records in order, one per line
+        values = {f"c{i}": "VARCHAR" for i in range(width)}
+        columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in values.items()) + "}"
+        return (
+            f"select {', '.join(values)}, row_number() over () + 1 as line_number, "
+            f"{width}::INTEGER as n_fields, NULL::VARCHAR as problem, "
+            f"NULL::VARCHAR as problem_detail "
+            f"from read_csv({path}, header = false, skip = 1, delim = '{records.delimiter}', "
+            f"quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, "
+            f"strict_mode = true, null_padding = false, max_line_size = {TEMP_LINE_BYTES})"
+        )
+    columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
     return (
         f"select * from read_csv({path}, header = false, delim = ',', quote = '\"', "
         f"escape = '\"', new_line = '\\r\\n', columns = {columns}, auto_detect = false, "
