@@ -9,8 +9,10 @@ under the load's DuckDB memory limit, each chunk is validated on its own, and th
 per-expectation results are summed over the chunks (element and unexpected counts; an
 expectation succeeds when it succeeds on every chunk). Every accepted row is validated; no
 sampling. Only the columns the suite names are fetched (all of them when an expectation is not
-about named columns); decimals come as DOUBLE and integers as BIGINT, so that GX compares them
-vectorised. The rows come in table (storage) order, not sorted by line number: the totals do
+about named columns); numbers come as DOUBLE (exact for the integers of the extracts, and a
+NULL is NaN, where a nullable integer column would be compared value by value) and dates as
+nanosecond timestamps, so that GX compares them vectorised (it compares any other date type
+value by value, in Python). The rows come in table (storage) order, not sorted by line number: the totals do
 not depend on the order; the example values of a failed expectation are the first ones in
 storage order, the same on every run over the same table (a parallel insert may place some
 row groups out of line order, so they need not be the lowest line numbers).
@@ -142,10 +144,10 @@ def _select_sql(spec: EntitySpec, columns: list[str] | None = None) -> str:
     for c in spec.columns:
         if wanted is not None and c.name not in wanted:
             continue
-        if c.kind == "decimal":
+        if c.kind in ("decimal", "int"):
             cols.append(f'cast("{c.name}" as double) as "{c.name}"')
-        elif c.kind == "int":
-            cols.append(f'cast("{c.name}" as bigint) as "{c.name}"')
+        elif c.kind == "date":
+            cols.append(f'cast("{c.name}" as timestamp_ns) as "{c.name}"')
         else:
             cols.append(f'"{c.name}"')
     return (
