@@ -112,10 +112,12 @@ def run_load(
     """
     from orchestration.defs.definitions import build_definitions
 
-    deliveries = landing.scan(landing_dir, warn=echo)
+    digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
+    deliveries = landing.scan(landing_dir, warn=echo, digests=digests)
     if not deliveries:
         echo(f"no deliveries in {landing_dir}")
     todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse_path)))
+    digests.save()
     try:
         fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR,
                                         effective_vars(dbt_vars))
@@ -149,6 +151,7 @@ def run_load(
                                     [d.partition_key for d in deliveries])
     store = Store.beside(warehouse_path)
     store.root.mkdir(parents=True, exist_ok=True)
+    digests.save()
     # the runs of this load prepare one next catalog together
     tags = {SESSION_TAG: uuid.uuid4().hex}
     build_config = {"ops": {DBT_OP: {"config": {"full_refresh": full_refresh,

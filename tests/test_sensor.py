@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 
 import dagster as dg
@@ -64,6 +65,42 @@ def test_pending_compares_sha256_per_file(tmp_path):
     assert landing.pending(deliveries, {}) == deliveries
     assert landing.pending(deliveries, {"2026-11-21/customers.csv": digest}) == []
     assert landing.pending(deliveries, {"2026-11-21/customers.csv": "0" * 64}) == deliveries
+
+
+def test_digests_are_remembered_until_the_file_changes(tmp_path, monkeypatch):
+    """A file is hashed once; a second scan, also from a new process's cache file, reads it
+    no more; a file written again (another mtime) is hashed again, and a corrected file
+    makes its delivery pending, as without the cache."""
+    root, cache = tmp_path / "landing", tmp_path / "store" / "landing-digests.json"
+    cache.parent.mkdir()
+    path = _deliver(root, "2026-11-21") / "customers.csv"
+    hashed = []
+    real = landing.sha256_of
+    monkeypatch.setattr(landing, "sha256_of", lambda p: hashed.append(p) or real(p))
+
+    first = landing.Digests(cache)
+    (delivery,) = landing.scan(root, digests=first)
+    loaded = {"2026-11-21/customers.csv": real(path)}
+    assert landing.pending([delivery], loaded) == []
+    first.save()
+    assert hashed == [path]
+    # a new process: the cache file answers
+    (delivery,) = landing.scan(root, digests=landing.Digests(cache))
+    assert landing.pending([delivery], loaded) == [] and hashed == [path]
+    # corrected bytes of the same size, a new mtime: hashed again, pending
+    path.write_text(ALPHA.replace("Alpha", "Alpho"), encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    (delivery,) = landing.scan(root, digests=landing.Digests(cache))
+    assert landing.pending([delivery], loaded) == [delivery] and hashed == [path, path]
+
+
+def test_a_broken_digest_cache_is_hashed_again(tmp_path):
+    root, cache = tmp_path / "landing", tmp_path / "landing-digests.json"
+    path = _deliver(root, "2026-11-21") / "customers.csv"
+    cache.write_text("{not json", encoding="utf-8")
+    (delivery,) = landing.scan(root, digests=landing.Digests(cache))
+    assert delivery.fingerprint() == {"customers.csv": landing.sha256_of(path)}
 
 
 def test_sensor_new_folder_then_redelivery_then_correction(tmp_path):

@@ -3,18 +3,69 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from orchestration.lib.ingest.spec import ENTITIES
 
 
+class Digests:
+    """The sha256 of landing files, remembered by the file's identity: (size, mtime, ctime,
+    inode), as git's index does. A file written again, in place or by a new copy, changes its
+    identity and is hashed anew; an unchanged file is not read again each night. Kept in a
+    JSON file (`path`, in the warehouse's store) when given; saved by replacing it whole."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self._lock = threading.Lock()
+        self._known: dict[str, list] = {}
+        self._changed = False
+        if path is not None and path.is_file():
+            try:
+                self._known = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._known = {}  # a broken cache is only a cache: hash again
+
+    @staticmethod
+    def _identity(path: Path) -> list:
+        stat = path.stat()
+        return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+
+    def of(self, path: Path) -> str:
+        key = str(Path(path).resolve())
+        identity = self._identity(path)
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None and known[:4] == identity:
+            return known[4]
+        digest = sha256_of(path)
+        if self._identity(path) == identity:  # not changed while it was read
+            with self._lock:
+                self._known[key] = [*identity, digest]
+                self._changed = True
+        return digest
+
+    def save(self) -> None:
+        """Write the cache when it learned something and its folder exists."""
+        if self.path is None or not self._changed or not self.path.parent.is_dir():
+            return
+        temp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        with self._lock:
+            temp.write_text(json.dumps(self._known, sort_keys=True), encoding="utf-8")
+            self._changed = False
+        os.replace(temp, self.path)
+
+
 @dataclass(frozen=True)
 class Delivery:
     extract_date: date
     path: Path
+    digests: Digests | None = field(default=None, compare=False, repr=False)
 
     @property
     def partition_key(self) -> str:
@@ -30,8 +81,9 @@ class Delivery:
         return found
 
     def fingerprint(self) -> dict[str, str]:
-        """sha256 of each file, by file name."""
-        return {path.name: sha256_of(path) for path in self.files().values()}
+        """sha256 of each file, by file name (from `digests` for a file unchanged since)."""
+        digest = self.digests.of if self.digests is not None else sha256_of
+        return {path.name: digest(path) for path in self.files().values()}
 
     def run_key(self) -> str:
         """Stable for identical bytes, different for a corrected re-delivery."""
@@ -48,8 +100,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scan(landing_root: Path, warn: Callable[[str], None] | None = None) -> list[Delivery]:
-    """The deliveries under ``landing_root`` in date order.
+def scan(landing_root: Path, warn: Callable[[str], None] | None = None,
+         digests: Digests | None = None) -> list[Delivery]:
+    """The deliveries under ``landing_root`` in date order; their files' sha256 come from
+    ``digests`` when given.
 
     A folder whose name is not a date (YYYY-MM-DD) is ignored, and ``warn`` is told so.
     """
@@ -68,7 +122,7 @@ def scan(landing_root: Path, warn: Callable[[str], None] | None = None) -> list[
             if warn is not None:
                 warn(f"{child}: not a date (YYYY-MM-DD), ignored")
             continue
-        deliveries.append(Delivery(extract_date, child))
+        deliveries.append(Delivery(extract_date, child, digests))
     return deliveries
 
 

@@ -20,8 +20,10 @@ from orchestration.lib.warehouse.fingerprint import effective_vars, rules_finger
     "nothing new but changed rules (models, seeds, dbt vars), rebuild and publish.",
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-    deliveries = landing.scan(warehouse.landing, warn=context.log.warning)
+    digests = landing.Digests(warehouse.store.landing_digests)
+    deliveries = landing.scan(warehouse.landing, warn=context.log.warning, digests=digests)
     todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse.published)))
+    digests.save()
     if todo:
         # the partitions are the deliveries: register the new ones
         context.instance.add_dynamic_partitions(

@@ -40,9 +40,11 @@ def new_delivery_requests(
     "to the delivery partitions.",
 )
 def new_delivery_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    deliveries = landing.scan(warehouse.landing, warn=context.log.warning)
+    digests = landing.Digests(warehouse.store.landing_digests)
+    deliveries = landing.scan(warehouse.landing, warn=context.log.warning, digests=digests)
     seen = json.loads(context.cursor) if context.cursor else {}
     requests, now_seen = new_delivery_requests(deliveries, seen)
+    digests.save()
     cursor = json.dumps(now_seen, sort_keys=True)
     if not requests:
         context.update_cursor(cursor)

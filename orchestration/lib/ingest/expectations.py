@@ -12,10 +12,11 @@ sampling. Only the columns the suite names are fetched (all of them when an expe
 about named columns); numbers come as DOUBLE (exact for the integers of the extracts, and a
 NULL is NaN, where a nullable integer column would be compared value by value) and dates as
 nanosecond timestamps, so that GX compares them vectorised (it compares any other date type
-value by value, in Python). The rows come in table (storage) order, not sorted by line number: the totals do
-not depend on the order; the example values of a failed expectation are the first ones in
-storage order, the same on every run over the same table (a parallel insert may place some
-row groups out of line order, so they need not be the lowest line numbers).
+value by value, in Python). The rows come in table (storage) order, not sorted by line
+number: the totals do not depend on the order; the example values of a failed expectation
+are the first ones in storage order, the same on every run over the same table (a parallel
+insert may place some row groups out of line order, so they need not be the lowest line
+numbers).
 
 great_expectations is imported inside the functions (it costs seconds to import). The GX
 context (ephemeral, progress bars off) is built once per process and built suites are kept,

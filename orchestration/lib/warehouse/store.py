@@ -9,6 +9,7 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
     next/catalog.duckdb                                 the next catalog, while a run prepares it
     writer.lock                                         the one writer's lock
     cvm-load.log                                        the last runs' dbt and Dagster log
+    landing-digests.json                                sha256 of landing files by identity
 
 Files under raw/ and marts/ are never changed once written. A run writes new ones; the
 catalog decides which are current. Paths in the catalog are relative to the store.
@@ -65,6 +66,11 @@ class Store:
     @property
     def log(self) -> Path:
         return self.root / "cvm-load.log"
+
+    @property
+    def landing_digests(self) -> Path:
+        """The cache of the landing files' sha256 (landing.Digests)."""
+        return self.root / "landing-digests.json"
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file the catalog names (relative to the store)."""
