@@ -3,8 +3,10 @@
 
     Before every build the orchestration (lib/warehouse/engine.py) creates, per extract,
     `cvm_delta.<entity>_keys`: the keys of the raw files added or retired since the last
-    build, the touched keys. It sets the var `cvm_build` to `delta` for an incremental build
-    (default `full`; a full build also runs with --full-refresh).
+    build, the touched keys. It sets the environment variable CVM_BUILD to `delta` for an
+    incremental build (default `full`; a full build also runs with --full-refresh): an
+    environment variable, not a dbt var, because dbt parses the whole project again whenever
+    its vars change, while a changed environment variable re-parses only the files that read it.
 
     An incremental model recomputes the rows of the touched keys, from every delivered version
     of those keys, and replaces them: on DuckDB by deleting the touched keys (a pre-hook) and
@@ -14,12 +16,17 @@
     hand-run `dbt build`) every key counts as touched, which rebuilds the model whole.
 #}
 
+{# The kind of this build: `full` or `delta` (set by the orchestration). #}
+{% macro cvm_build() -%}
+    {{ return(env_var('CVM_BUILD', 'full')) }}
+{%- endmacro %}
+
 {#
-    True in an incremental build over the delta. The var is read first: a unit test (never
-    run in a delta build) has no relation for is_incremental() to look at.
+    True in an incremental build over the delta. The build's kind is read first: a unit test
+    (never run in a delta build) has no relation for is_incremental() to look at.
 #}
 {% macro is_delta_build() -%}
-    {{ return(var('cvm_build', 'full') == 'delta' and is_incremental()) }}
+    {{ return(cvm_build() == 'delta' and is_incremental()) }}
 {%- endmacro %}
 
 {#
@@ -29,7 +36,7 @@
     that read the whole history read the facts, never these views.
 #}
 {% macro in_delta_scope(entity, key_columns, alias) -%}
-    {%- if var('cvm_build', 'full') == 'delta' -%}
+    {%- if cvm_build() == 'delta' -%}
         {{ is_touched_relation(entity, key_columns, alias) }}
     {%- else -%}
         true
@@ -145,7 +152,7 @@
     {%- set where = config.get('where') -%}
     {%- if where == '__touched__' -%}
         {%- set scope = none -%}
-        {%- if execute and var('cvm_build', 'full') == 'delta' -%}
+        {%- if execute and cvm_build() == 'delta' -%}
             {%- set columns = adapter.get_columns_in_relation(relation)
                 | map(attribute='name') | map('lower') | list -%}
             {%- if 'activity_id' in columns -%}

@@ -80,15 +80,22 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
 
 def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
     """`dbt build` for the plan: no unit tests; a full build with --full-refresh; the vars in
-    effect and the build's kind. The seeds stay in (they are small): leaving them out would
-    leave out every test that reads them too, such as the facts' rate ids."""
+    effect (none given: the project's own, so that dbt's partial parsing holds). The seeds stay
+    in (they are small): leaving them out would leave out every test that reads them too, such
+    as the facts' rate ids. The build's kind goes to dbt as CVM_BUILD (`build_environment`)."""
     args = ["build", "--exclude-resource-type", "unit_test"]
     if plan.full:
         args.append("--full-refresh")
-    # `cvm_build` tells the incremental macros the kind of build; it is no rule, so it is not
-    # part of the vars the rules fingerprint covers
-    build_vars = {**dbt_vars, "cvm_build": "full" if plan.full else "delta"}
-    return [*args, "--vars", json.dumps(build_vars, sort_keys=True)]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+    return args
+
+
+def build_environment(plan: engine.BuildPlan, store) -> dict[str, str]:
+    """What dbt runs with besides its arguments: the engine's database as its warehouse, and
+    the kind of build (`full` or `delta`, macros/incremental.sql; it is no rule, so the rules
+    fingerprint does not cover it)."""
+    return {"CVM_WAREHOUSE": str(store.engine), "CVM_BUILD": "full" if plan.full else "delta"}
 
 
 def _describe(plan: engine.BuildPlan) -> str:
@@ -118,9 +125,11 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             report(f"  dbt {_describe(plan)} ...", context)
             # dbt writes the engine's database; the published catalog is only ever replaced
             # by publish.
-            with environment(CVM_WAREHOUSE=str(store.engine)):
+            # dbt's target folder stays in the store, so that the next build finds dbt's
+            # parse of the project there and parses only what changed
+            with environment(**build_environment(plan, store)):
                 invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
-                                     raise_on_error=False)
+                                     raise_on_error=False, target_path=store.dbt_target)
             yield from invocation.stream()
             if not invocation.is_successful():
                 failures = _failed_nodes(invocation)

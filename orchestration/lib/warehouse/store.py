@@ -6,6 +6,7 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
     raw/<entity>/extract_date=YYYY-MM-DD/<id>.parquet   the raw zone: accepted rows, immutable
     marts/<table>/[month=YYYY-MM/]<id>.parquet          published mart files, immutable
     work/cvm_engine.duckdb                              the engine's working database (a cache)
+    work/dbt-target/                                    dbt's target folder: its parse, logs
     next/catalog.duckdb                                 the next catalog, while a run prepares it
     writer.lock                                         the one writer's lock
     cvm-load.log                                        the last runs' dbt and Dagster log
@@ -54,6 +55,11 @@ class Store:
     @property
     def engine(self) -> Path:
         return self.root / "work" / f"{ENGINE_DATABASE}.duckdb"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for the builds of this store (its partial parse is kept)."""
+        return self.root / "work" / "dbt-target"
 
     @property
     def next_catalog(self) -> Path:
