@@ -6,13 +6,15 @@ A file-based GX context lives beside the published warehouse (`<its folder>/gx/`
 validation result, and the Data Docs site is rebuilt for it. The page's address goes into the
 metadata of the Dagster check, so the check links to what GX saw.
 
-great_expectations is imported inside the function (it costs seconds to import).
+great_expectations is imported inside the functions (it costs seconds to import); the context
+is opened once per process and folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from pathlib import Path
 
 
@@ -22,12 +24,28 @@ def context_root(published: Path) -> Path:
     return Path(published).parent
 
 
+_CONTEXTS: dict[Path, object] = {}  # the file-based GX context of each root, once opened
+_LOCK = threading.Lock()
+
+
+def _context(root: Path):
+    """The file-based GX context under `root`, opened once per process."""
+    import great_expectations as gx
+
+    with _LOCK:
+        context = _CONTEXTS.get(root)
+        if context is None or not (root / "gx").is_dir():
+            root.mkdir(parents=True, exist_ok=True)
+            context = gx.get_context(mode="file", project_root_dir=str(root))
+            _CONTEXTS[root] = context
+        return context
+
+
 def publish_validation(root: Path, extract_date: dt.date, source_file: str,
                        summary: dict) -> str:
     """Store one suite's result (`validate_rows`' summary) in the GX context under `root`
     (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
     from great_expectations.core import (
         ExpectationSuiteValidationResult,
         ExpectationValidationResult,
@@ -41,8 +59,7 @@ def publish_validation(root: Path, extract_date: dt.date, source_file: str,
         ExpectationConfiguration,
     )
 
-    root.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context = _context(root)
     results = []
     for entry in summary.get("results", []):
         elements = entry["element_count"]
