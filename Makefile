@@ -45,9 +45,10 @@ demo: $(MANIFEST)
 	$(BIN)/cvm chart --kind whale --warehouse $(DEMO_WAREHOUSE) --out reports/whale.png
 	$(BIN)/cvm export --warehouse $(DEMO_WAREHOUSE)
 
-# The nightly benchmark at one scale: make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 26.2 --demo"]
+# The nightly benchmark: make bench SCALE="S0 S1 S2" [BENCH_ARGS="--demo --sample S2=DIR"] (the
+# manifest first, so that no load pays for preparing it)
 SCALE ?= S0
-bench: $(STAMP)
+bench: $(MANIFEST)
 	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
 
 test: $(MANIFEST) lint

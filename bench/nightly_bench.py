@@ -16,9 +16,9 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
    result is then compared with the published `marts.customer_value` row by row (not timed).
    `--no-peer` leaves it out (at S2 it needs more memory than a small machine has).
 
-`--sample DIR` takes a sample generated before with the same command instead of generating
-one (hard links). `--profile` runs the two `cvm load` steps under pyinstrument and keeps a
-text profile of each in the work folder (the times are then the profiler's, not the
+`--sample [SCALE=]DIR` takes a sample generated before with the same command instead of
+generating one (hard links). `--profile` runs the two `cvm load` steps under pyinstrument and
+keeps a text profile of each in the work folder (the times are then the profiler's, not the
 bench's).
 
 The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE and
@@ -334,9 +334,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where the work folders go (default: "
                         "the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
-    parser.add_argument("--sample", type=Path, metavar="DIR",
-                        help="a sample generated before with the scale's command (one scale "
-                        "only): linked into the work folder instead of generated")
+    parser.add_argument("--sample", action="append", default=[], metavar="[SCALE=]DIR",
+                        help="a sample generated before with the scale's command, linked into "
+                        "the work folder instead of generated; SCALE=DIR for one of several "
+                        "scales, DIR alone when one scale is run (may be repeated)")
     parser.add_argument("--no-peer", action="store_true",
                         help="leave out the pandas peer (and its comparison with the mart)")
     parser.add_argument("--profile", action="store_true",
@@ -344,6 +345,14 @@ def main(argv: list[str] | None = None) -> int:
                         "work folder, which is then kept)")
     args = parser.parse_args(argv)
 
+    samples: dict[str, Path] = {}
+    for given in args.sample:
+        scale, _, folder = given.rpartition("=")
+        if not scale and len(args.scales) == 1:
+            scale = args.scales[0]
+        if scale not in args.scales:
+            parser.error(f"--sample {given}: name one of the scales run, as SCALE=DIR")
+        samples[scale] = Path(folder)
     cvm = str(Path(sys.executable).with_name("cvm"))
     if not Path(cvm).exists():
         print(f"{cvm} not found: run `make install` and start this with .venv/bin/python")
@@ -355,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
         try:
             results[scale] = run_scale(scale, work, cvm, peer=not args.no_peer,
-                                       profile=args.profile, sample_from=args.sample)
+                                       profile=args.profile, sample_from=samples.get(scale))
         except StepFailed as failed:
             print(f"FAILED: {failed}\nwork folder kept: {work}")
             return 2
