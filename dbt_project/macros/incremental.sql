@@ -16,9 +16,9 @@
     hand-run `dbt build`) every key counts as touched, which rebuilds the model whole.
 #}
 
-{# The kind of this build: `full` or `delta` (set by the orchestration). #}
+{# The kind of this build: `full` or `delta` (set by the orchestration), as text. #}
 {% macro cvm_build() -%}
-    {{ return(env_var('CVM_BUILD', 'full')) }}
+    {{ env_var('CVM_BUILD', 'full') | trim }}
 {%- endmacro %}
 
 {#
