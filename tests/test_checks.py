@@ -109,6 +109,7 @@ def test_a_long_lived_process_keeps_only_the_recent_suites():
         return {"name": "orders", "expectations": [{
             "type": "expect_column_values_to_not_be_null", "kwargs": {"column": f"c{day}"}}]}
 
+    expectations._context()  # GX builds suites inside a context
     expectations._SUITES.clear()
     built = [expectations._build_suite(suite(day)) for day in range(20)]
     assert len(expectations._SUITES) == 12
