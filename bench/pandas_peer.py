@@ -473,7 +473,7 @@ def costed_activities(activities: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 
 
 def customer_value(landing: Path, rules: Rules | None = None) -> pd.DataFrame:
-    """marts.customer_value as the contract defines it: one row per customer and period.
+    """marts.customer_value as docs/reference.md defines it: one row per customer and period.
 
     Money columns hold Decimal values, thresholds exact Decimals (they can hold a half of
     1/10,000); dates are datetime.date."""

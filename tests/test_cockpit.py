@@ -1,8 +1,8 @@
 """The cockpit in a real browser: Playwright drives Debian's Chromium (no browser download).
 
 The warehouse is the end-to-end fixture (tests/cockpit_fixtures.py). Figures worked out by
-hand from the standard cost rates and the contract (see tests/test_statement.py for the cost
-arithmetic of every activity):
+hand from the standard cost rates and the rules of docs/reference.md (see
+tests/test_statement.py for the cost arithmetic of every activity):
 
 2026, customer C3 (Gamma Müller & Söhne KG, the German delivery's later version):
   revenue 12,000 (O6 corrected) - 1,000 (credit note O9) = 11,000; margin (12,000 - 9,000)
