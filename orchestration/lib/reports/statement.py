@@ -1,8 +1,9 @@
 """The customer's value statement: the services we gave, as a PDF (and HTML) to hand over.
 
-It is customer-facing. It reads only the customer's name and number (`marts.dim_customers`)
-and the value-transfer ledger (`marts.fct_value_transfers`), never the internal figures of
-`marts.customer_value` (segment, strategy, ABC class, margin, share of wallet, potential) nor
+It is customer-facing. It reads only the customer's name (`marts.dim_customers`), the periods'
+bounds, the service names (`marts.dim_service_types`) and the value-transfer ledger
+(`marts.fct_value_transfers`); it never selects the internal figures of `marts.customer_value`
+(segment, strategy, ABC class, margin, share of wallet, potential), the account manager nor
 employee ids, so it cannot show them. HTML from a Jinja template and a stylesheet next to this
 module; WeasyPrint turns the same HTML into the PDF.
 """
@@ -77,8 +78,8 @@ def statement_context(
 ) -> dict:
     """Everything the template shows, already formatted for ``lang``."""
     lang = language(lang)
-    customer = queries.customer(con, customer_id)
-    if customer is None:
+    name = queries.customer_name(con, customer_id)
+    if name is None:
         raise StatementError(f"customer {customer_id!r} is not in the warehouse")
     names = queries.service_types(con)
     by_type = queries.given_by_service_type(con, customer_id, span.start, span.end)
@@ -106,8 +107,8 @@ def statement_context(
             "st_page", "st_of",
         )},
         "title": title,
-        "customer_name": customer.customer_name,
-        "customer_id": customer.customer_id,
+        "customer_name": name,
+        "customer_id": customer_id,
         "period": f"{day(span.start, lang)} – {day(span.end, lang)}",
         "issued": day(issued or date.today(), lang),
         "total_given": money(total.value_given_eur if total else 0, lang),
