@@ -31,9 +31,11 @@ class Delivery:
 
     def strays(self) -> list[Path]:
         """What else the folder holds: files and folders that are none of the extracts (a
-        misspelt name, `Orders.csv`, `orders.csv.bak`, a note). They are not loaded."""
+        misspelt name, `Orders.csv`, `orders.csv.bak`, a note, a folder named `orders.csv`).
+        They are not loaded."""
         expected = {f"{entity}.csv" for entity in ENTITIES}
-        return sorted(p for p in self.path.iterdir() if p.name not in expected)
+        return sorted(p for p in self.path.iterdir()
+                      if p.name not in expected or not p.is_file())
 
     def fingerprint(self) -> dict[str, str]:
         """sha256 of each file, by file name."""
