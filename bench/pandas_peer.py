@@ -5,7 +5,7 @@
 Two uses: the benchmark times it as the peer of `cvm load`, and it is an oracle for the dbt
 models. It shares no code with the warehouse (an oracle that reused the loader or the SQL
 would check nothing): it reads the CSV files itself and applies the rules of
-docs/contract.md its own way.
+docs/reference.md its own way.
 
 - Every delivery folder `<landing>/<YYYY-MM-DD>/` in date order; each file in either dialect
   (UTF-8 with ',' and '.', or the German export with ';', '1.234,56', '31.03.2025', cp1252),

@@ -1,8 +1,7 @@
 """A small, hand-made warehouse for the tests of the reports (export, charts, docs).
 
-`build_reports_raw(path)` writes schema `raw` (tables with the raw zone's columns and types;
-a load's are views over Parquet files, and dbt reads either alike) and the audit tables with a
-few hand-made rows; dbt then builds the marts (see `reports_warehouse` in conftest.py).
+`build_reports_raw(path)` writes schema `raw` as the ingest creates it and the audit tables
+with a few hand-made rows; dbt then builds the marts (see `reports_warehouse` in conftest.py).
 Two deliveries, 2026-03-31 and 2026-11-22: 2026 is the running period, "Daten bis
 22.11.2026"; 2025 and 2024 are complete.
 
@@ -50,8 +49,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import audit
-from orchestration.lib.ingest.spec import SPECS
-from orchestration.lib.warehouse.catalog import raw_view_sql
+from tests.dbt_fixture import create_raw_tables
 
 FIRST, SECOND = date(2026, 3, 31), date(2026, 11, 22)
 
@@ -121,18 +119,11 @@ def _insert(con, entity: str, rows: list[dict]) -> dict[str, int]:
     return per_file
 
 
-def _raw_tables(con) -> None:
-    """Empty tables raw.<entity> with the raw zone's typed columns, lineage included."""
-    con.execute("create schema if not exists raw")
-    for name, spec in SPECS.items():
-        con.execute(f"create table raw.{name} as {raw_view_sql(spec, [])}")
-
-
 def build_reports_raw(path: Path) -> Path:
     """The raw and audit tables of the fixture in a new DuckDB file at `path`."""
     con = duckdb.connect(str(path))
     try:
-        _raw_tables(con)
+        create_raw_tables(con)
         audit.ensure_schema(con)
         files = {}
         for extract in (FIRST, SECOND):

@@ -184,11 +184,15 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a8]
     page.locator("#services-kind .dash-dropdown-clear, #services-kind ~ * .dash-dropdown-clear"
                  ).first.click()
-    # search the background
+    page.wait_for_function(
+        "() => document.querySelector('#services-count').innerText.startsWith('2 ')")
+    # search the background: only the goodwill repair is left
     page.fill("#services-text", "goodwill")
     page.press("#services-text", "Enter")
     page.wait_for_function(
-        "() => document.querySelectorAll('#services-table tr:has(td.dash-cell)').length === 1")
+        "() => document.querySelectorAll('#services-table tr:has(td.dash-cell)').length === 1"
+        " && document.querySelector('#services-table td.dash-cell').innerText"
+        " === '02.04.2026'")
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a7]
 
 
