@@ -32,17 +32,50 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from orchestration.lib.reports.summary import print_summary
-    from orchestration.runner import run_load
-
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
-    print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}")
-    outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
-                       dbt_vars=args.vars or "")
+    print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}", flush=True)
+    try:
+        return _run_load(args, landing_dir, warehouse)
+    except KeyboardInterrupt:  # before or after the load proper: nothing to undo
+        print("cvm load: INTERRUPTED; nothing published", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - one line here, the traceback in the log
+        from orchestration.lib.warehouse.store import Store
+
+        log = _log_traceback(Store.beside(warehouse).log)
+        print(f"cvm load: FAILED: {type(error).__name__}: {error}"
+              + (f" (traceback in {log})" if log else ""), file=sys.stderr)
+        return 1
+
+
+def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path) -> int:
+    from orchestration.lib.reports.summary import print_summary
+    from orchestration.runner import LoadError, run_load
+
+    try:
+        outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
+                           dbt_vars=args.vars or "")
+    except LoadError as error:
+        print(f"cvm load: {error}", file=sys.stderr)
+        return 2
     if outcome.exit_code == 0 and warehouse.exists():
-        print_summary(warehouse, outcome.loaded)
+        print_summary(warehouse, outcome.loaded, files=outcome.files)
     return outcome.exit_code
+
+
+def _log_traceback(log: Path) -> Path | None:
+    """Append the current exception's traceback to the load's log; the log, or None when it
+    cannot be written either."""
+    import traceback
+
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+    except OSError:
+        return None
+    return log
 
 
 def _chart(args: argparse.Namespace) -> int:

@@ -20,6 +20,11 @@ NIGHTLY_JOB = "nightly_job"
 # value; a run without it is a session of its own.
 SESSION_TAG = "cvm/session"
 
+# The process that runs a run in process (`cvm load`): host, pid and start time
+# (lib/processes.py). A run still STARTED whose process is gone was killed: the next load marks
+# it failed and frees its slot in the writers' pool.
+PROCESS_TAG = "cvm/process"
+
 
 def session_of(context) -> str:
     """The session a run belongs to: its tag, else its own run id."""

@@ -7,6 +7,7 @@ belong to `make test`).
 """
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from dagster_dbt import (
 from orchestration.defs.constants import WAREHOUSE_POOL, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse import catalog, engine
 from orchestration.lib.warehouse.fingerprint import effective_vars, rules_fingerprint
@@ -118,7 +120,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             report(f"  dbt {_describe(plan)} ...", context)
             # dbt writes the engine's database; the published catalog is only ever replaced
             # by publish.
-            with environment(CVM_WAREHOUSE=str(store.engine)):
+            # (dbt dies with this process: lib/dbt_child.py)
+            with environment(CVM_WAREHOUSE=str(store.engine), **{PARENT_ENV: str(os.getpid())}):
                 invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
                                      raise_on_error=False)
             yield from invocation.stream()
