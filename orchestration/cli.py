@@ -170,6 +170,11 @@ def _statement(args: argparse.Namespace) -> int:
     return 0
 
 
+WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else data/warehouse.duckdb); "
+                  "its files are in <name>.store/ beside it")
+LANDING_HELP = "landing root (default: $CVM_LANDING_DIR, else the sample folder data/demo/landing)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
@@ -180,20 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate-sample", help="write realistic sample landing folders")
     gen.add_argument("--out", required=True, help="landing root to write into")
-    gen.add_argument("--customers", type=int, default=120)
-    gen.add_argument("--years", type=int, default=3)
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8")
+    gen.add_argument("--customers", type=int, default=120,
+                     help="customers in the history (default: %(default)s)")
+    gen.add_argument("--years", type=int, default=3,
+                     help="years of history before the initial delivery (default: %(default)s)")
+    gen.add_argument("--seed", type=int, default=42,
+                     help="random seed; a seed gives the same files (default: %(default)s)")
+    gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8",
+                     help="utf8: ',' and ISO dates; german: ';', decimal comma, cp1252")
     gen.add_argument("--with-errors", action="store_true",
-                     help="mix in rows that break each row rule (every reason code)")
+                     help="mix in rows that break each row rule (every reason code; "
+                     "invalid_encoding in the utf8 dialect only)")
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
     gen.set_defaults(func=_generate)
 
     load = sub.add_parser("load", help="load new deliveries, build, check and publish")
-    load.add_argument("--landing", help="landing root (default: $CVM_LANDING_DIR)")
-    load.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    load.add_argument("--landing", help=LANDING_HELP)
+    load.add_argument("--warehouse", help=WAREHOUSE_HELP)
     load.add_argument("--full-refresh", action="store_true",
                       help="rebuild every model from the raw zone instead of the delta")
     load.add_argument("--vars", metavar="YAML",
@@ -202,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_load)
 
     chart = sub.add_parser("chart", help="portfolio or whale chart of a period as PNG")
-    chart.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
     chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers")
@@ -214,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     chart.set_defaults(func=_chart)
 
     export = sub.add_parser("export", help="controllers' export of a period (xlsx or CSV)")
-    export.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    export.add_argument("--warehouse", help=WAREHOUSE_HELP)
     export.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
     export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     export.add_argument("--lang", choices=["de", "en"], default="de",
@@ -225,13 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_export)
 
     docs = sub.add_parser("docs", help="dbt docs site of the published warehouse")
-    docs.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    docs.add_argument("--warehouse", help=WAREHOUSE_HELP)
     docs.add_argument("--out", default="data/docs", help="folder of the site")
     docs.add_argument("--serve", action="store_true", help="serve the site locally")
     docs.add_argument("--port", type=int, default=8080)
     docs.set_defaults(func=_docs)
     serve = sub.add_parser("serve", help="the sales cockpit in the browser (read-only)")
-    serve.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    serve.add_argument("--warehouse", help=WAREHOUSE_HELP)
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for the whole network)")
@@ -239,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     statement = sub.add_parser("statement", help="a customer's value statement as PDF and HTML")
     statement.add_argument("customer_id")
-    statement.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    statement.add_argument("--warehouse", help=WAREHOUSE_HELP)
     statement.add_argument("--period", help="a period, e.g. 2026 (default: the latest)")
     statement.add_argument("--from", dest="start", help="first period or date (YYYY-MM-DD)")
     statement.add_argument("--to", dest="end", help="last period or date (YYYY-MM-DD)")
