@@ -16,7 +16,8 @@ DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
 UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
 UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
-# dagster-dbt prepares the dbt manifest (`dbt parse`) whenever a file of the dbt project changed
+# the dbt manifest (`dbt parse`, by dagster-dbt) is prepared again whenever a file of the dbt
+# project changed (orchestration/defs/dbt/project.py; `cvm load` checks the same by itself)
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path dbt_project/logs \
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
@@ -28,8 +29,8 @@ install: $(STAMP)
 manifest: $(MANIFEST)
 
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster-dbt project prepare-and-package \
-		--file orchestration/defs/dbt/project.py > /dev/null
+	@$(BIN)/python -c "from orchestration.defs.dbt.project import dbt_project, prepared; \
+		prepared(dbt_project)" > /dev/null
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

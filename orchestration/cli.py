@@ -32,17 +32,50 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from orchestration.lib.reports.summary import print_summary
-    from orchestration.runner import run_load
-
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
-    print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}")
-    outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
-                       dbt_vars=args.vars or "")
+    print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}", flush=True)
+    try:
+        return _run_load(args, landing_dir, warehouse)
+    except KeyboardInterrupt:  # before or after the load proper: nothing to undo
+        print("cvm load: INTERRUPTED; nothing published", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - one line here, the traceback in the log
+        from orchestration.lib.warehouse.store import Store
+
+        log = _log_traceback(Store.beside(warehouse).log)
+        print(f"cvm load: FAILED: {type(error).__name__}: {error}"
+              + (f" (traceback in {log})" if log else ""), file=sys.stderr)
+        return 1
+
+
+def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path) -> int:
+    from orchestration.lib.reports.summary import print_summary
+    from orchestration.runner import LoadError, run_load
+
+    try:
+        outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
+                           dbt_vars=args.vars or "")
+    except LoadError as error:
+        print(f"cvm load: {error}", file=sys.stderr)
+        return 2
     if outcome.exit_code == 0 and warehouse.exists():
-        print_summary(warehouse, outcome.loaded)
+        print_summary(warehouse, outcome.loaded, files=outcome.files)
     return outcome.exit_code
+
+
+def _log_traceback(log: Path) -> Path | None:
+    """Append the current exception's traceback to the load's log; the log, or None when it
+    cannot be written either."""
+    import traceback
+
+    try:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+    except OSError:
+        return None
+    return log
 
 
 def _chart(args: argparse.Namespace) -> int:
@@ -137,6 +170,11 @@ def _statement(args: argparse.Namespace) -> int:
     return 0
 
 
+WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else data/warehouse.duckdb); "
+                  "its files are in <name>.store/ beside it")
+LANDING_HELP = "landing root (default: $CVM_LANDING_DIR, else the sample folder data/demo/landing)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
@@ -147,20 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate-sample", help="write realistic sample landing folders")
     gen.add_argument("--out", required=True, help="landing root to write into")
-    gen.add_argument("--customers", type=int, default=120)
-    gen.add_argument("--years", type=int, default=3)
-    gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8")
+    gen.add_argument("--customers", type=int, default=120,
+                     help="customers in the history (default: %(default)s)")
+    gen.add_argument("--years", type=int, default=3,
+                     help="years of history before the initial delivery (default: %(default)s)")
+    gen.add_argument("--seed", type=int, default=42,
+                     help="random seed; a seed gives the same files (default: %(default)s)")
+    gen.add_argument("--dialect", choices=["utf8", "german"], default="utf8",
+                     help="utf8: ',' and ISO dates; german: ';', decimal comma, cp1252")
     gen.add_argument("--with-errors", action="store_true",
-                     help="mix in rows that break each row rule (every reason code)")
+                     help="mix in rows that break each row rule (every reason code; "
+                     "invalid_encoding in the utf8 dialect only)")
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
     gen.set_defaults(func=_generate)
 
     load = sub.add_parser("load", help="load new deliveries, build, check and publish")
-    load.add_argument("--landing", help="landing root (default: $CVM_LANDING_DIR)")
-    load.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    load.add_argument("--landing", help=LANDING_HELP)
+    load.add_argument("--warehouse", help=WAREHOUSE_HELP)
     load.add_argument("--full-refresh", action="store_true",
                       help="rebuild every model from the raw zone instead of the delta")
     load.add_argument("--vars", metavar="YAML",
@@ -169,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_load)
 
     chart = sub.add_parser("chart", help="portfolio or whale chart of a period as PNG")
-    chart.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
     chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers")
@@ -181,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     chart.set_defaults(func=_chart)
 
     export = sub.add_parser("export", help="controllers' export of a period (xlsx or CSV)")
-    export.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    export.add_argument("--warehouse", help=WAREHOUSE_HELP)
     export.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
     export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
     export.add_argument("--lang", choices=["de", "en"], default="de",
@@ -192,13 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_export)
 
     docs = sub.add_parser("docs", help="dbt docs site of the published warehouse")
-    docs.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    docs.add_argument("--warehouse", help=WAREHOUSE_HELP)
     docs.add_argument("--out", default="data/docs", help="folder of the site")
     docs.add_argument("--serve", action="store_true", help="serve the site locally")
     docs.add_argument("--port", type=int, default=8080)
     docs.set_defaults(func=_docs)
     serve = sub.add_parser("serve", help="the sales cockpit in the browser (read-only)")
-    serve.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    serve.add_argument("--warehouse", help=WAREHOUSE_HELP)
     serve.add_argument("--port", type=int, default=8050)
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for the whole network)")
@@ -206,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     statement = sub.add_parser("statement", help="a customer's value statement as PDF and HTML")
     statement.add_argument("customer_id")
-    statement.add_argument("--warehouse", help="published DuckDB file (default: $CVM_WAREHOUSE)")
+    statement.add_argument("--warehouse", help=WAREHOUSE_HELP)
     statement.add_argument("--period", help="a period, e.g. 2026 (default: the latest)")
     statement.add_argument("--from", dest="start", help="first period or date (YYYY-MM-DD)")
     statement.add_argument("--to", dest="end", help="last period or date (YYYY-MM-DD)")

@@ -5,6 +5,14 @@ pending delivery in date order, and builds, checks and publishes once, after the
 The runs of one load share a session (a run tag): they prepare one next catalog together,
 and only the last one publishes it. A failed run discards it; the published warehouse stays
 as it was.
+
+A load that is interrupted (Ctrl-C, SIGTERM) stops, publishes nothing and says so in one
+line. A load that was killed outright (SIGKILL, a crash of the machine) leaves a run STARTED in
+the Dagster instance, holding the writers' pool: the next load marks it failed and frees the
+slot (`fail_abandoned_runs`); the next catalog it left is discarded, and the engine's database
+is rebuilt, because it is not the published state. The terminal gets one line per failure;
+Dagster's tracebacks go to the log file beside the warehouse (`cvm-load.log`, a fresh one per
+load, the last ones kept as cvm-load.log.1 ...).
 """
 
 from __future__ import annotations
@@ -12,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,18 +33,29 @@ from orchestration import settings
 from orchestration.defs.constants import (
     INGEST_GROUP,
     NIGHTLY_JOB,
+    PROCESS_TAG,
     SESSION_TAG,
     delivery_partitions,
 )
-from orchestration.lib import audit, landing
+from orchestration.lib import audit, landing, processes
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
 from orchestration.lib.warehouse.lock import write_lock
-from orchestration.lib.warehouse.store import Store
+from orchestration.lib.warehouse.store import Store, rotate_log
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
+
+
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
+INTERRUPTED = "DagsterExecutionInterruptedError"  # how Dagster reports Ctrl-C and SIGTERM
+ACTIVE_RUNS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+               dg.DagsterRunStatus.CANCELING)
+
+
+class LoadError(Exception):
+    """A load that cannot start: a path that is wrong. The message is the one line to show."""
 
 
 @dataclass
@@ -44,6 +65,8 @@ class LoadOutcome:
     error: str | None = None
     published: bool = False
     materialized: list[str] = field(default_factory=list)  # asset keys of the last run
+    interrupted: bool = False
+    files: list[dict] = field(default_factory=list)  # per extract file: its load's metadata
 
 
 def instance_for_cli() -> dg.DagsterInstance:
@@ -59,18 +82,118 @@ def instance_for_cli() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def check_paths(landing_dir: Path, warehouse_path: Path) -> None:
+    """Refuse to start, with one line, when the landing root is missing or the warehouse's
+    path cannot hold the warehouse (a directory, a folder that cannot be written)."""
+    if not landing_dir.is_dir():
+        raise LoadError(f"{landing_dir}: the landing root "
+                        + ("is not a directory" if landing_dir.exists() else "does not exist")
+                        + " (set CVM_LANDING_DIR or --landing)")
+    if warehouse_path.is_dir():
+        raise LoadError(f"{warehouse_path}: the warehouse is a directory; give the path of its "
+                        "DuckDB file, e.g. warehouse.duckdb (CVM_WAREHOUSE or --warehouse)")
+    store = Store.beside(warehouse_path)
+    probe = store.root / f".write-test-{os.getpid()}"
+    try:
+        store.root.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        where = error.filename or warehouse_path.parent
+        raise LoadError(f"{where}: the warehouse's folder cannot be written "
+                        f"({error.strerror or error})") from None
+
+
+def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Callable[[str], None]) -> int:
+    """Mark failed every run of the nightly job that is still active in the instance although
+    the process that ran it is gone (a load killed outright), and free its slots in the
+    writers' pool; without this, every later run waits for that slot for ever. Runs of other
+    processes (the webserver's, the daemon's) are theirs to watch. Returns how many."""
+    abandoned = 0
+    for run in instance.get_runs(dg.RunsFilter(job_name=NIGHTLY_JOB, statuses=list(ACTIVE_RUNS))):
+        owner = run.tags.get(PROCESS_TAG)
+        if not owner or processes.is_running(owner) is not False:
+            continue
+        instance.report_run_failed(
+            run, message=f"the process that ran it ({owner}) is gone; marked failed by the "
+            "next load")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        echo(f"run {run.run_id} of an earlier load that was killed: marked failed, its slot "
+             "in the writers' pool freed")
+        abandoned += 1
+    return abandoned
+
+
+def _root_error(event):
+    error = event.step_failure_data.error
+    while error is not None and error.cause is not None:  # the cause, not the wrapper
+        error = error.cause
+    return error
+
+
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """What failed, in words: a refusal's own description (it names file, line or column),
+    else the exception and its message, with the step it failed in."""
     messages = []
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            while error is not None and error.cause is not None:  # the cause, not the wrapper
-                error = error.cause
-            text = error.message.strip() if error else ""
-            if event.step_failure_data.user_failure_data is not None:
-                text = event.step_failure_data.user_failure_data.description or text
-            messages.append(f"{event.step_key}: {text}")
+            user = event.step_failure_data.user_failure_data
+            if user is not None and user.description:
+                messages.append(user.description)
+                continue
+            error = _root_error(event)
+            text = (f"{error.cls_name}: {error.message.strip()}" if error and error.cls_name
+                    else error.message.strip() if error else "failed")
+            messages.append(f"{text} (in step {event.step_key})")
     return "; ".join(messages) or "the run failed"
+
+
+def _was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    for event in result.all_events:
+        data = event.event_specific_data
+        error = getattr(data, "error", None)
+        while error is not None:
+            if error.cls_name == INTERRUPTED:
+                return True
+            error = error.cause
+    return False
+
+
+def _log_failures(result: dg.ExecuteInProcessResult, log) -> None:
+    """Every failure's whole story (the tracebacks) to the log file."""
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        if error is not None:
+            log.write(f"\n--- {event.event_type_value} {event.step_key or ''}\n"
+                      f"{error.to_string()}\n")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a load the way Ctrl-C does (KeyboardInterrupt); inside a Dagster run,
+    Dagster treats both alike already."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _collect_files(result: dg.ExecuteInProcessResult) -> list[dict]:
+    """Per extract file of the run: delivery, file, whether it was loaded or skipped as
+    unchanged, and its counts (the raw assets' metadata)."""
+    files = []
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        if "source_file" not in metadata:
+            continue
+        files.append({key: getattr(metadata[key], "value", metadata[key]) for key in (
+            "source_file", "skipped_unchanged", "rows_read", "rows_loaded", "rows_rejected")
+            if key in metadata})
+    return files
 
 
 @dataclass(frozen=True)
@@ -110,8 +233,31 @@ def run_load(
     `full_refresh` rebuilds every model from the raw zone; `dbt_vars` (YAML) override the dbt
     vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
     """
+    with _sigterm_as_interrupt():
+        try:
+            return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
+                             full_refresh, dbt_vars)
+        except KeyboardInterrupt:
+            # outside a Dagster run (a run reports an interrupt as its failure): nothing was
+            # published, the next catalog is the next load's to discard
+            echo(f"INTERRUPTED: nothing published; the published warehouse {warehouse_path} "
+                 "is unchanged")
+            return LoadOutcome(exit_code=EXIT_INTERRUPTED, error="interrupted",
+                               interrupted=True)
+
+
+def _run_load(
+    landing_dir: Path,
+    warehouse_path: Path,
+    echo: Callable[[str], None],
+    instance: dg.DagsterInstance | None,
+    dbt_project_dir: Path | None,
+    full_refresh: bool,
+    dbt_vars: str,
+) -> LoadOutcome:
     from orchestration.defs.definitions import build_definitions
 
+    check_paths(landing_dir, warehouse_path)
     digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
     deliveries = landing.scan(landing_dir, warn=echo, digests=digests)
     if not deliveries:
@@ -147,13 +293,16 @@ def run_load(
     steps = _plan(todo, deliveries, raw_keys, downstream)
     job = defs.resolve_job_def(NIGHTLY_JOB)
     instance = instance or instance_for_cli()
+    fail_abandoned_runs(instance, echo)
     instance.add_dynamic_partitions(delivery_partitions.name,
                                     [d.partition_key for d in deliveries])
     store = Store.beside(warehouse_path)
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
-    # the runs of this load prepare one next catalog together
-    tags = {SESSION_TAG: uuid.uuid4().hex}
+    rotate_log(store.log)
+    # the runs of this load prepare one next catalog together; the process tag tells a later
+    # load whether this one still runs
+    tags = {SESSION_TAG: uuid.uuid4().hex, PROCESS_TAG: processes.token()}
     build_config = {"ops": {DBT_OP: {"config": {"full_refresh": full_refresh,
                                                 "vars": dbt_vars or ""}}}}
 
@@ -165,8 +314,10 @@ def run_load(
             progress.line(f"[{number}/{len(steps)}] delivery {label}"
                           + (": load, build, check, publish" if builds and step.loads
                              else ": build, check, publish" if builds else ": load"))
-            # dbt's own log lines go to a file; the terminal gets the progress lines
-            with open(store.log, "a", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            # dbt's and Dagster's own lines (tracebacks included) go to the log file; the
+            # terminal gets the progress lines
+            with (open(store.log, "a", encoding="utf-8") as log,
+                  contextlib.redirect_stdout(log), contextlib.redirect_stderr(log)):
                 result = job.execute_in_process(
                     partition_key=step.partition_key,
                     asset_selection=step.selection,
@@ -175,19 +326,27 @@ def run_load(
                     tags=tags,
                     run_config=QUIET_LOGGERS | (build_config if builds else {}),
                 )
+                if not result.success:
+                    _log_failures(result, log)
             progress.advance()
             outcome.materialized = sorted(
                 event.asset_key.to_user_string()
                 for event in result.get_asset_materialization_events()
             )
+            outcome.files += _collect_files(result)
             if not result.success:
-                outcome.exit_code = 1
-                outcome.error = _failure_message(result)
                 with write_lock(warehouse_path):
                     catalog.discard_next(warehouse_path)
-                progress.line(f"FAILED at delivery {label}: {outcome.error}")
-                progress.line(f"the published warehouse {warehouse_path} is unchanged; "
-                              f"dbt log: {store.log}")
+                if _was_interrupted(result):
+                    outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
+                    outcome.error = "interrupted"
+                    progress.line(f"INTERRUPTED at delivery {label}: nothing published; the "
+                                  f"published warehouse {warehouse_path} is unchanged")
+                    return outcome
+                outcome.exit_code = 1
+                outcome.error = _failure_message(result)
+                progress.line(f"FAILED at delivery {label}: {outcome.error} (the published "
+                              f"warehouse is unchanged; details in {store.log})")
                 return outcome
             if step.loads:
                 outcome.loaded.append(step.partition_key)

@@ -1,6 +1,6 @@
 """The customer's value statement: hand-worked sums in the PDF's text, nothing internal.
 
-Standard cost rates (dbt_project/seeds/standard_cost_rates.csv) and the contract's rules:
+Standard cost rates (dbt_project/seeds/standard_cost_rates.csv) and the rules of docs/reference.md:
 cost = minutes/60 * hourly + per event + participants * per participant, to the cent, half
 away from zero; free (billed 0) gives the whole cost, discounted gives cost - billed, billed
 (>= cost) gives nothing and is not in the value-transfer ledger.
@@ -86,6 +86,8 @@ def test_statement_of_c3_holds_the_hand_worked_sums(warehouse):
     assert "&amp;" not in text  # the page footer's copy of the name is not HTML-escaped
     assert "Kundennummer C3" in text
     assert "01.01.2026 – 31.12.2026" in text
+    # 2026 is still running: the last delivery is of 2026-11-22 (tests/e2e_deliveries.py, D3)
+    assert "Leistungen bis 22.11.2026" in text
     assert "Erstellt am 25.11.2026" in text
     assert "Wert der Ihnen kostenfrei erbrachten Leistungen 812,53 €" in text
     # by type: count, hours, participants (trainings only), standard cost, billed, given
@@ -106,6 +108,10 @@ def test_statement_in_english_and_over_a_range(warehouse):
     assert "Value of services provided to you free of charge €812.53" in text
     assert "Trainings and seminars 1 4.0 3 €794.02 €200.00 €594.02" in text
     assert "5 May 2026 Trainings and seminars Refresher course" in text
+
+    assert "Services up to 22 Nov 2026" in text
+    complete = statement_text(warehouse, "C3", period="2025")
+    assert "Leistungen bis" not in complete  # 2025 is complete: nothing to say
 
     both = statement_text(warehouse, "C3", start="2025", end="2026")
     assert "Unsere Leistungen für Sie vom 01.01.2025 bis 31.12.2026" in both

@@ -4,6 +4,9 @@ that keep their files, garbage collection."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
+import signal
 import time
 
 import duckdb
@@ -28,6 +31,45 @@ def test_second_writer_waits_then_fails_clearly(tmp_path, lock_holder):
     # once the first writer is done, the lock is free again
     with write_lock(published, timeout_s=5):
         pass
+
+
+def _hold_and_wait(published, ready) -> None:
+    with write_lock(published):
+        ready.set()
+        time.sleep(600)
+
+
+def test_a_writer_killed_while_it_holds_the_lock_leaves_no_stale_lock(tmp_path):
+    """The lock file stays behind when its writer is killed (SIGKILL), but the lock itself goes
+    with the process: the next writer takes it at once."""
+    published = tmp_path / "warehouse.duckdb"
+    ready = multiprocessing.Event()
+    writer = multiprocessing.Process(target=_hold_and_wait, args=(published, ready))
+    writer.start()
+    assert ready.wait(30)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.join(10)
+    assert Store.beside(published).lock.exists()
+    started = time.monotonic()
+    with write_lock(published, timeout_s=2):
+        pass
+    assert time.monotonic() - started < 1
+
+
+def test_a_process_token_names_a_living_process_and_never_a_dead_one():
+    from orchestration.lib import processes
+
+    assert processes.is_running(processes.token()) is True
+    child = multiprocessing.Process(target=time.sleep, args=(0,))
+    child.start()
+    token = processes.token(child.pid)
+    child.join()
+    assert processes.is_running(token) is False
+    # the same pid with another start time is another process: the token's is gone
+    host, pid, started = processes.token().rsplit(":", 2)
+    assert processes.is_running(f"{host}:{pid}:{int(started) - 1}") is False
+    # a process of another host: nobody here can tell
+    assert processes.is_running(f"elsewhere.example:{pid}:{started}") is None
 
 
 def _write_version(published, session: str, answer: int) -> None:

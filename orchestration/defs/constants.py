@@ -3,8 +3,8 @@ the ingest group, the nightly job's name and the session tag."""
 
 import dagster as dg
 
-# One writer at a time: every asset that writes the DuckDB file runs in this pool, whose limit
-# is 1 in orchestration/dagster.yaml.
+# One writer at a time: every asset that writes the warehouse runs in this pool; every pool
+# has the limit 1 in orchestration/dagster.yaml (`default_limit`).
 WAREHOUSE_POOL = "cvm_warehouse"
 
 # The partitions are the deliveries: one per landing folder (named after its extract date,
@@ -19,6 +19,11 @@ NIGHTLY_JOB = "nightly_job"
 # Runs that prepare one next catalog together (the runs of one `cvm load`) share this tag's
 # value; a run without it is a session of its own.
 SESSION_TAG = "cvm/session"
+
+# The process that runs a run in process (`cvm load`): host, pid and start time
+# (lib/processes.py). A run still STARTED whose process is gone was killed: the next load marks
+# it failed and frees its slot in the writers' pool.
+PROCESS_TAG = "cvm/process"
 
 
 def session_of(context) -> str:

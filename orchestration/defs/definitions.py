@@ -16,7 +16,7 @@ from orchestration.defs.automation.jobs import nightly_job
 from orchestration.defs.automation.schedules import nightly_schedule
 from orchestration.defs.automation.sensors import new_delivery_sensor
 from orchestration.defs.dbt.assets import build_dbt_assets
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, CvmDbtCliResource, project_at
+from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project_at
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
@@ -42,7 +42,7 @@ def build_definitions(
                 landing_dir=str(settings.landing_dir(landing_dir)),
                 warehouse_path=str(settings.warehouse_path(warehouse_path)),
             ),
-            "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_CHILD),
         },
     )
 

@@ -80,6 +80,14 @@ class Delivery:
                 found[entity] = candidate
         return found
 
+    def strays(self) -> list[Path]:
+        """What else the folder holds: files and folders that are none of the extracts (a
+        misspelt name, `Orders.csv`, `orders.csv.bak`, a note, a folder named `orders.csv`).
+        They are not loaded."""
+        expected = {f"{entity}.csv" for entity in ENTITIES}
+        return sorted(p for p in self.path.iterdir()
+                      if p.name not in expected or not p.is_file())
+
     def fingerprint(self) -> dict[str, str]:
         """sha256 of each file, by file name (from `digests` for a file unchanged since)."""
         digest = self.digests.of if self.digests is not None else sha256_of
@@ -105,7 +113,8 @@ def scan(landing_root: Path, warn: Callable[[str], None] | None = None,
     """The deliveries under ``landing_root`` in date order; their files' sha256 come from
     ``digests`` when given.
 
-    A folder whose name is not a date (YYYY-MM-DD) is ignored, and ``warn`` is told so.
+    A folder whose name is not a date (YYYY-MM-DD) is ignored, and ``warn`` is told so; so
+    is every file in a delivery that is none of the extracts (Delivery.strays).
     """
     deliveries = []
     if not landing_root.is_dir():
@@ -122,7 +131,13 @@ def scan(landing_root: Path, warn: Callable[[str], None] | None = None,
             if warn is not None:
                 warn(f"{child}: not a date (YYYY-MM-DD), ignored")
             continue
-        deliveries.append(Delivery(extract_date, child, digests))
+        delivery = Delivery(extract_date, child, digests)
+        if warn is not None:
+            names = ", ".join(f"{entity}.csv" for entity in ENTITIES)
+            for stray in delivery.strays():
+                warn(f"{stray}: not one of the extracts "
+                     f"({names}), not loaded")
+        deliveries.append(delivery)
     return deliveries
 
 

@@ -7,6 +7,7 @@ belong to `make test`).
 """
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from dagster_dbt import (
 from orchestration.defs.constants import WAREHOUSE_POOL, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse import catalog, engine
 from orchestration.lib.warehouse.fingerprint import effective_vars, rules_fingerprint
@@ -126,8 +128,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             # dbt writes the engine's database; the published catalog is only ever replaced
             # by publish.
             # dbt's target folder stays in the store, so that the next build finds dbt's
-            # parse of the project there and parses only what changed
-            with environment(**build_environment(plan, store)):
+            # parse of the project there and parses only what changed; dbt dies with this
+            # process (lib/dbt_child.py)
+            with environment(**build_environment(plan, store),
+                             **{PARENT_ENV: str(os.getpid())}):
                 invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
                                      raise_on_error=False, target_path=store.dbt_target)
             yield from invocation.stream()

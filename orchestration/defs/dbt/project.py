@@ -1,10 +1,11 @@
 """The dbt project Dagster runs, and its manifest.
 
-The manifest is dagster-dbt's to prepare: `dagster dev` (`make ui`) re-parses the project on
-every load (`prepare_if_dev`); `make` prepares it before a demo or a test run with
-`dagster-dbt project prepare-and-package --file orchestration/defs/dbt/project.py` whenever a
-file of the dbt project changed. A project without a manifest (a fresh clone outside `make`,
-or another project directory) is prepared once, when the Definitions are built.
+The Definitions read the manifest; a manifest older than the project's files would name
+models that no longer exist, or miss new ones (dbt then reports nodes the Definitions do not
+know). So the manifest is prepared (by dagster-dbt, `dbt parse`) whenever it is missing or
+the project's files differ from those it was prepared from: a digest of them is kept beside
+it (`target/manifest.sources`). `dagster dev` (`make ui`) re-parses on every reload
+(`prepare_if_dev`).
 """
 
 import contextlib
@@ -18,10 +19,14 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
+from orchestration.lib.warehouse.fingerprint import sources_digest
 from orchestration.settings import DBT_PROJECT_DIR
 
 # the dbt next to this interpreter: the venv's, whether or not the venv is on PATH
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt as a child of the load that dies with it (lib/dbt_child.py): what the runs start
+DBT_CHILD = str(Path(sys.executable).with_name("cvm-dbt"))
+MANIFEST_SOURCES = "manifest.sources"  # beside the manifest: the digest it was prepared from
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -57,12 +62,18 @@ class CvmDbtCliResource(DbtCliResource):
 
 
 def prepared(project: DbtProject) -> DbtProject:
-    """The project, with a manifest: prepared by dagster-dbt when it has none yet."""
-    if not project.manifest_path.exists():
+    """The project, with a manifest of its files as they are: prepared by dagster-dbt when it
+    has none, or when the files changed since (see the module docstring)."""
+    stamp = project.manifest_path.with_name(MANIFEST_SOURCES)
+    digest = sources_digest(project.project_dir)
+    current = (project.manifest_path.exists() and stamp.exists()
+               and stamp.read_text(encoding="utf-8").strip() == digest)
+    if not current:
         # dagster-dbt's preparer runs the `dbt` on PATH: make it the one next to Python
         path = f"{Path(DBT_EXECUTABLE).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         with environment(PATH=path):
             project.preparer.prepare(project)
+        stamp.write_text(digest + "\n", encoding="utf-8")
     return project
 
 

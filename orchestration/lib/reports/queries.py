@@ -360,6 +360,20 @@ def customer(con, customer_id: str) -> Customer | None:
     return Customer(*row) if row else None
 
 
+def data_through(con) -> date | None:
+    """The last extract date the marts hold (None before the first load)."""
+    return con.execute("select max(data_through) from marts.customer_value").fetchone()[0]
+
+
+def customer_name(con, customer_id: str) -> str | None:
+    """The customer's name alone (what a customer-facing document may show), or None when the
+    warehouse does not know the customer."""
+    row = con.execute(
+        "select customer_name from marts.dim_customers where customer_id = ?", [customer_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
 @dataclass(frozen=True)
 class CustomerValue:
     """A customer's row of `marts.customer_value` for one period (internal figures)."""

@@ -1,8 +1,9 @@
 """The customer's value statement: the services we gave, as a PDF (and HTML) to hand over.
 
-It is customer-facing. It reads only the customer's name and number (`marts.dim_customers`)
-and the value-transfer ledger (`marts.fct_value_transfers`), never the internal figures of
-`marts.customer_value` (segment, strategy, ABC class, margin, share of wallet, potential) nor
+It is customer-facing. It reads only the customer's name (`marts.dim_customers`), the periods'
+bounds, the service names (`marts.dim_service_types`) and the value-transfer ledger
+(`marts.fct_value_transfers`); it never selects the internal figures of `marts.customer_value`
+(segment, strategy, ABC class, margin, share of wallet, potential), the account manager nor
 employee ids, so it cannot show them. HTML from a Jinja template and a stylesheet next to this
 module; WeasyPrint turns the same HTML into the PDF.
 """
@@ -77,10 +78,11 @@ def statement_context(
 ) -> dict:
     """Everything the template shows, already formatted for ``lang``."""
     lang = language(lang)
-    customer = queries.customer(con, customer_id)
-    if customer is None:
+    name = queries.customer_name(con, customer_id)
+    if name is None:
         raise StatementError(f"customer {customer_id!r} is not in the warehouse")
     names = queries.service_types(con)
+    through = queries.data_through(con)
     by_type = queries.given_by_service_type(con, customer_id, span.start, span.end)
     total = by_type.pop() if by_type else None  # the grand total (count 0 when none)
     if total is not None and not total.activities:
@@ -98,17 +100,19 @@ def statement_context(
     return {
         "lang": lang,
         "t": {key: text(key, lang) for key in (
-            "st_customer_number", "st_period", "st_issued", "st_intro", "st_total_label",
-            "st_total_note", "st_by_category", "st_col_service", "st_col_count",
+            "st_customer_number", "st_period", "st_as_of", "st_issued", "st_intro",
+            "st_total_label", "st_total_note", "st_by_category", "st_col_service", "st_col_count",
             "st_col_hours", "st_col_participants", "st_col_standard_cost", "st_col_billed",
             "st_col_given", "st_col_date", "st_col_background", "st_col_period",
             "st_total_row", "st_top_services", "st_comparison", "st_none", "st_footer",
             "st_page", "st_of",
         )},
         "title": title,
-        "customer_name": customer.customer_name,
-        "customer_id": customer.customer_id,
+        "customer_name": name,
+        "customer_id": customer_id,
         "period": f"{day(span.start, lang)} – {day(span.end, lang)}",
+        # a range that reaches past the data loaded says how far its services are counted
+        "as_of": day(through, lang) if through is not None and through < span.end else None,
         "issued": day(issued or date.today(), lang),
         "total_given": money(total.value_given_eur if total else 0, lang),
         "has_services": total is not None,

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from orchestration.lib import audit
 from orchestration.lib.reports.periods import choose_period, period_label
-from orchestration.lib.reports.queries import Warehouse
-from orchestration.lib.reports.segments import read_segments
+from orchestration.lib.reports.queries import Warehouse, segments
 from orchestration.lib.reports.translations import day
 
 
@@ -18,16 +17,32 @@ def _eur(value) -> str:
     return f"{float(value or 0):>14,.0f} €"
 
 
+LISTED_FILES = 6  # file names a summary line lists before it only counts
+
+
+def _files_line(label: str, names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED_FILES]) + (", …" if len(names) > LISTED_FILES else "")
+    return f"  {label}: {len(names)}" + (f" ({shown})" if names else "")
+
+
 def print_summary(
-    warehouse: Path, extract_dates: list[str], echo: Callable[[str], None] = print
+    warehouse: Path, extract_dates: list[str], echo: Callable[[str], None] = print,
+    files: list[dict] | None = None,
 ) -> None:
-    """Folders loaded, rows loaded and rejected by reason, and the latest period by segment."""
+    """Folders loaded, the files loaded in this run and those skipped as unchanged (`files`:
+    the load's per-file metadata, when known), rows loaded and rejected by reason, and the
+    latest period by segment."""
     with Warehouse(warehouse).reader() as con:
         echo("")
         echo("Summary")
         echo(f"  warehouse: {warehouse}")
         echo(f"  deliveries loaded in this run: {len(extract_dates)}"
              + (f" ({extract_dates[0]} … {extract_dates[-1]})" if extract_dates else ""))
+        if files is not None:
+            echo(_files_line("files loaded in this run", [
+                f["source_file"] for f in files if not f.get("skipped_unchanged")]))
+            echo(_files_line("files unchanged since their last load, skipped", [
+                f["source_file"] for f in files if f.get("skipped_unchanged")]))
         for entity, read, ok, rejected in audit.totals_by_entity(con, extract_dates):
             echo(f"  {entity:<20} read {read:>10,}  loaded {ok:>10,}  rejected {rejected:>7,}")
         reasons = audit.rejections_by_reason(con, extract_dates)
@@ -53,10 +68,10 @@ def print_summary(
                 [period.start],
             ).fetchall()
         }
-        for segment in read_segments():
-            if segment.segment in rows:
-                customers, revenue, transfer = rows[segment.segment]
-                echo(f"    {segment.segment:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
+        for segment in segments(con):
+            if segment.code in rows:
+                customers, revenue, transfer = rows[segment.code]
+                echo(f"    {segment.code:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
 
 
 def _warnings(con, echo: Callable[[str], None]) -> None:

@@ -227,6 +227,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "st_customer_number": {"de": "Kundennummer", "en": "Customer number"},
     "st_period": {"de": "Zeitraum", "en": "Period"},
     "st_issued": {"de": "Erstellt am", "en": "Issued on"},
+    "st_as_of": {"de": "Leistungen bis", "en": "Services up to"},
     "st_intro": {
         "de": "Über die gelieferten Produkte hinaus haben wir Sie im Zeitraum mit "
               "Serviceleistungen unterstützt, die wir Ihnen ganz oder teilweise nicht "

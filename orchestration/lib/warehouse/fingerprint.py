@@ -49,6 +49,14 @@ def effective_vars(run_vars: str | None = None) -> dict:
     return merged
 
 
+def _add_files(digest, project_dir: Path, paths: list[Path]) -> None:
+    """Add each file's path (relative to the project) and bytes to `digest`, in path order."""
+    for path in sorted(paths, key=lambda p: p.relative_to(project_dir).as_posix()):
+        if path.is_file():
+            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\n")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
 def rules_fingerprint(project_dir: Path, dbt_vars: dict) -> str:
     """sha256 over the dbt project's rule files (path and bytes) and the vars in effect."""
     project_dir = Path(project_dir)
@@ -57,9 +65,24 @@ def rules_fingerprint(project_dir: Path, dbt_vars: dict) -> str:
     for folder in RULE_FOLDERS:
         if (project_dir / folder).is_dir():
             paths += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
-    for path in sorted(paths, key=lambda p: p.relative_to(project_dir).as_posix()):
-        if path.is_file():
-            digest.update(path.relative_to(project_dir).as_posix().encode() + b"\n")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    _add_files(digest, project_dir, paths)
     digest.update(("vars " + json.dumps(dbt_vars, sort_keys=True, default=str)).encode())
+    return digest.hexdigest()
+
+
+# what dbt writes into a project folder: no source of its manifest
+GENERATED_FOLDERS = ("target", "logs", "dbt_packages")
+
+
+def sources_digest(project_dir: Path) -> str:
+    """sha256 over every file of the dbt project that dbt reads to parse it (all but what dbt
+    writes itself): what its manifest was prepared from."""
+    project_dir = Path(project_dir)
+    paths = [
+        p for p in project_dir.rglob("*")
+        if p.is_file() and p.relative_to(project_dir).parts[0] not in GENERATED_FOLDERS
+        and p.name != ".user.yml"
+    ]
+    digest = hashlib.sha256()
+    _add_files(digest, project_dir, paths)
     return digest.hexdigest()

@@ -9,7 +9,8 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
     work/dbt-target/                                    dbt's target folder: its parse, logs
     next/catalog.duckdb                                 the next catalog, while a run prepares it
     writer.lock                                         the one writer's lock
-    cvm-load.log                                        the last runs' dbt and Dagster log
+    cvm-load.log                                        the last load's dbt and Dagster log
+    cvm-load.log.1 ... .4                               those of the loads before it
     landing-digests.json                                sha256 of landing files by identity
 
 Files under raw/ and marts/ are never changed once written. A run writes new ones; the
@@ -107,6 +108,21 @@ def write_parquet(con, select_sql: str, target: Path, params: dict | None = None
     rows = con.execute(statement, params) if params else con.execute(statement)
     written = rows.fetchone()
     return int(written[0]) if written else 0
+
+
+KEPT_LOGS = 4  # earlier loads' logs kept beside the current one
+
+
+def rotate_log(path: Path, keep: int = KEPT_LOGS) -> None:
+    """Start a fresh log at `path`: the current one becomes `<path>.1`, `.1` becomes `.2`, and
+    so on; the one past `keep` is deleted."""
+    path.with_name(f"{path.name}.{keep}").unlink(missing_ok=True)
+    for number in range(keep - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{number}")
+        if older.exists():
+            older.replace(path.with_name(f"{path.name}.{number + 1}"))
+    if path.exists():
+        path.replace(path.with_name(f"{path.name}.1"))
 
 
 def fsync_file(path: Path) -> None:

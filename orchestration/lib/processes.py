@@ -1,0 +1,65 @@
+"""The processes of a load: a token that names one process for good, whether it still runs,
+and children that die with their parent.
+
+A process id alone names a process only while it runs: the kernel gives the number to another
+process later. The token adds the host and the process's start time (in clock ticks since
+boot, /proc/<pid>/stat), so that a token of a process that is gone never matches a new one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import socket
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_ENV = "CVM_PARENT_PID"  # the pid a child of a load must die with
+
+
+def start_time(pid: int) -> str | None:
+    """The start time of process `pid` (clock ticks since boot), or None when it is gone (or
+    there is no /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the name in parentheses may hold blanks; the fields after it are plain
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+def token(pid: int | None = None) -> str:
+    """`host:pid:start time` of process `pid` (default: this one)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{start_time(pid) or ''}"
+
+
+def is_running(process: str) -> bool | None:
+    """Whether the process of a token still runs: None when it ran on another host (nobody
+    here can tell)."""
+    parts = process.rsplit(":", 2)
+    if len(parts) != 3:
+        return False
+    host, pid, started = parts
+    if host != socket.gethostname():
+        return None
+    if not pid.isdigit():
+        return False
+    found = start_time(int(pid))
+    return found is not None and (not started or found == started)
+
+
+def die_with_parent() -> None:
+    """Make the kernel kill this process (SIGKILL) when its parent dies, so that a child never
+    lives on after its load is killed. The parent is the pid in $CVM_PARENT_PID (else the
+    parent of now); when it is gone already, exit at once. Linux only; elsewhere nothing."""
+    expected = os.environ.get(PARENT_ENV)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: not Linux
+        return
+    # the parent may have died before prctl took effect: then this process was reparented
+    if expected and expected.isdigit() and os.getppid() != int(expected):
+        os._exit(1)
