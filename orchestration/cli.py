@@ -35,11 +35,19 @@ def _load(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.summary import print_summary
     from orchestration.runner import run_load
 
+    from orchestration.lib.warehouse.spark_engine import describe
+
+    try:
+        engine = settings.engine(args.engine)
+    except ValueError as error:
+        print(f"FAILED: {error}")
+        return 2
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
+    print(f"engine: {describe(engine)}")
     print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}")
     outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
-                       dbt_vars=args.vars or "")
+                       dbt_vars=args.vars or "", engine=engine)
     if outcome.exit_code == 0 and warehouse.exists():
         print_summary(warehouse, outcome.loaded)
     return outcome.exit_code
@@ -166,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--vars", metavar="YAML",
                       help="dbt vars for this run, e.g. '{period_grain: quarter}' (over "
                       "dbt_project.yml and $CVM_DBT_VARS); changed vars rebuild everything")
+    load.add_argument("--engine", choices=settings.ENGINES,
+                      help="where dbt builds (default: $CVM_ENGINE, else duckdb): duckdb, "
+                      "embedded, or spark, the same models on Apache Spark (profiles.yml "
+                      "target `spark`); the published warehouse is the same DuckDB file")
     load.set_defaults(func=_load)
 
     chart = sub.add_parser("chart", help="portfolio or whale chart of a period as PNG")

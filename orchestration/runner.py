@@ -104,11 +104,13 @@ def run_load(
     dbt_project_dir: Path | None = None,
     full_refresh: bool = False,
     dbt_vars: str = "",
+    engine: str | None = None,
 ) -> LoadOutcome:
     """Load every pending delivery, build, check and publish; see the module docstring.
 
     `full_refresh` rebuilds every model from the raw zone; `dbt_vars` (YAML) override the dbt
     vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
+    `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb).
     """
     from orchestration.defs.definitions import build_definitions
 
@@ -138,7 +140,7 @@ def run_load(
     else:
         echo("nothing new to load, but the rules changed (models, seeds, tests or dbt vars); "
              "rebuilding and publishing")
-    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir)
+    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir, engine)
     graph = defs.resolve_asset_graph()
     raw_keys = sorted(dg.AssetSelection.groups(INGEST_GROUP).resolve(graph))
     downstream = [key for key in graph.get_all_asset_keys() if key not in raw_keys]
@@ -147,7 +149,7 @@ def run_load(
     instance = instance or instance_for_cli()
     instance.add_dynamic_partitions(delivery_partitions.name,
                                     [d.partition_key for d in deliveries])
-    store = Store.beside(warehouse_path)
+    store = Store.beside(warehouse_path, settings.engine(engine))
     store.root.mkdir(parents=True, exist_ok=True)
     # the runs of this load prepare one next catalog together
     tags = {SESSION_TAG: uuid.uuid4().hex}

@@ -34,6 +34,20 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     return Path(value).resolve()
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def engine(override: str | None = None) -> str:
+    """The engine dbt builds on: option, else $CVM_ENGINE, else duckdb (embedded). `spark`
+    runs the same dbt project on Apache Spark (the `spark` target of dbt_project/profiles.yml).
+    An unknown name is an error that names the choices."""
+    name = (override or os.environ.get("CVM_ENGINE", "").strip() or "duckdb").lower()
+    if name not in ENGINES:
+        raise ValueError(f"engine {name!r} (option --engine or CVM_ENGINE) is unknown; "
+                         f"choose one of {', '.join(ENGINES)}")
+    return name
+
+
 DEFAULT_SOURCE_TIMEZONE = "Europe/Berlin"
 
 
