@@ -33,9 +33,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _load(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.summary import print_summary
-    from orchestration.runner import run_load
-
     from orchestration.lib.warehouse.spark_engine import describe
+    from orchestration.runner import run_load
 
     try:
         engine = settings.engine(args.engine)

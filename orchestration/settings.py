@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zoneinfo
 from pathlib import Path
 
@@ -20,6 +21,11 @@ for _name, _value in {
     "GX_ANALYTICS_ENABLED": "False",
 }.items():
     os.environ.setdefault(_name, _value)
+
+# Great Expectations imports pyspark when it is installed (the engine `spark`), and pyspark
+# warns that it does not support this pandas yet: the project uses neither together.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                        category=FutureWarning)
 
 
 def landing_dir(override: str | os.PathLike | None = None) -> Path:

@@ -36,10 +36,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The touched keys of an extract, as a relation. #}
+{# The touched keys of an extract, as a relation (Spark has no database above schemas). #}
 {% macro touched_keys(entity) -%}
     {{ return(api.Relation.create(
-        database=target.database, schema='cvm_delta', identifier=entity ~ '_keys'
+        database=(target.database if target.database is defined else none),
+        schema='cvm_delta', identifier=entity ~ '_keys'
     )) }}
 {%- endmacro %}
 

@@ -58,26 +58,38 @@ MIRRORED_SCHEMAS = ("marts", "reference")
 _ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
 
+def _render(text: str, values: dict[str, str]) -> str:
+    """A profile value with its env_var('NAME', 'default') calls replaced."""
+    def value(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        return values.get(name, os.environ.get(name, default))
+
+    return _ENV_VAR.sub(value, str(text))
+
+
+def _target(project_dir: Path) -> dict:
+    profile = yaml.safe_load((Path(project_dir) / "profiles.yml").read_text(encoding="utf-8"))
+    return profile["customer_value_warehouse"]["outputs"]["spark"]
+
+
 def profile_parameters(spark_dir: Path | None = None,
                        project_dir: Path = DBT_PROJECT_DIR) -> dict[str, str]:
     """The `spark` target's server_side_parameters (dbt_project/profiles.yml), rendered with
     the environment, CVM_SPARK_DIR set to `spark_dir` when given."""
-    profile = yaml.safe_load((Path(project_dir) / "profiles.yml").read_text(encoding="utf-8"))
-    parameters = profile["customer_value_warehouse"]["outputs"]["spark"]["server_side_parameters"]
     values = {"CVM_SPARK_DIR": str(spark_dir)} if spark_dir is not None else {}
-
-    def render(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
-        return values.get(name, os.environ.get(name, default))
-
-    return {key: _ENV_VAR.sub(render, str(value)) for key, value in parameters.items()}
+    parameters = _target(project_dir).get("server_side_parameters") or {}
+    return {key: _render(value, values) for key, value in parameters.items()}
 
 
-def describe(engine_kind: str) -> str:
-    """The engine as the first line of `cvm load` names it: 'spark (local[2])'."""
-    if engine_kind == "spark":
-        return f"spark ({profile_parameters()['spark.master']})"
-    return f"{engine_kind} (embedded)"
+def describe(engine_kind: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """The engine as the first line of `cvm load` names it: 'spark (local[2])' for the local
+    session, else the server the `spark` target reaches."""
+    if engine_kind != "spark":
+        return f"{engine_kind} (embedded)"
+    target = _target(project_dir)
+    if target.get("method") == "session":
+        return f"spark ({profile_parameters(project_dir=project_dir).get('spark.master', 'local')})"
+    return f"spark ({target.get('method')} {_render(target.get('host', ''), {})})"
 
 
 def environment(store: Store) -> dict[str, str]:
@@ -87,7 +99,9 @@ def environment(store: Store) -> dict[str, str]:
     "pinned thread" gateway builds here could hang, the JVM idle and Python waiting on it.
     The plain gateway keeps a pool of connections instead (read when the JVM starts).
     """
-    return {"CVM_SPARK_DIR": str(store.spark_dir), "PYSPARK_PIN_THREAD": "false"}
+    return {"CVM_SPARK_DIR": str(store.spark_dir), "PYSPARK_PIN_THREAD": "false",
+            # pyspark warns about the pandas version on import: not the user's concern
+            "PYTHONWARNINGS": "ignore::FutureWarning"}
 
 
 def _ident(name: str) -> str:
