@@ -50,31 +50,17 @@ def _q(path, sql, params=None):
         con.close()
 
 
-def load_all(root, engine: str):
-    """All three deliveries, loaded by one `cvm load` on `engine`."""
-    landing = root / "landing"
-    for folder in (D1, D2, D3):
-        write_delivery(landing, folder)
-    warehouse = root / "warehouse.duckdb"
-    outcome = run_load(landing, warehouse, engine=engine)
-    assert outcome.exit_code == 0, outcome.error
-    assert outcome.loaded == [D1, D2, D3]
-    return root, landing, warehouse
-
-
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """All three deliveries, loaded by one `cvm load` (DuckDB)."""
-    return load_all(tmp_path_factory.mktemp("e2e"), "duckdb")
+def loaded(e2e_duckdb):
+    """All three deliveries, loaded by one `cvm load` (DuckDB; tests/conftest.py)."""
+    return e2e_duckdb
 
 
 @pytest.fixture(scope="module", params=[
     "duckdb", pytest.param("spark", marks=pytest.mark.spark)])
-def on_engine(request, tmp_path_factory):
+def on_engine(request):
     """The same load on each engine (`cvm load --engine`); the values below hold on both."""
-    if request.param == "duckdb":
-        return request.getfixturevalue("loaded")
-    return load_all(tmp_path_factory.mktemp("e2e_spark"), "spark")
+    return request.getfixturevalue(f"e2e_{request.param}")
 
 
 def test_costs_and_transfer_kinds(on_engine):

@@ -177,9 +177,12 @@ def _relations(manifest_path: Path) -> list[tuple[str, str, list[tuple[str, str]
 
 
 def _view_sql(folder: Path, columns: list[tuple[str, str]]) -> str:
-    source = f"read_parquet({sql_literal(folder / '**' / '*.parquet')}, hive_partitioning = true)"
+    """The files of a table: the columns named and typed by the contract, a partition column
+    read from the folder names (`period_start=2026-01-01/`); a seed's as Spark wrote them."""
+    files = sql_literal(folder / "**" / "*.parquet")
     if not columns:
-        return f"select * from {source}"
+        return f"select * from read_parquet({files}, hive_partitioning = false)"
+    source = f"read_parquet({files}, hive_partitioning = true)"
     typed = ", ".join(f"cast({quote_ident(name)} as {kind}) as {quote_ident(name)}"
                       for name, kind in columns)
     return f"select {typed} from {source}"
