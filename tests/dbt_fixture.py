@@ -173,7 +173,7 @@ def _insert(con: duckdb.DuckDBPyConnection, entity: str, rows: list[NamedTuple],
         con.execute(f"insert into raw.{entity} ({columns}) values ({marks})", list(values.values()))
 
 
-def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Schema raw with a table per extract, columns as the raw zone's files hold them."""
     con.execute("create schema if not exists raw")
     for spec in SPECS.values():
@@ -186,7 +186,7 @@ def build_raw_fixture(path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     try:
-        _create_raw_tables(con)
+        create_raw_tables(con)
         _insert(con, "customers", CUSTOMERS)
         _insert(con, "orders", ORDERS)
         _insert(con, "service_activities", ACTIVITIES, department="service", channel="phone")

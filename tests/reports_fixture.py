@@ -49,7 +49,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib import audit
-from orchestration.lib.ingest.writing import ensure_raw_tables
+from tests.dbt_fixture import create_raw_tables
 
 FIRST, SECOND = date(2026, 3, 31), date(2026, 11, 22)
 
@@ -123,7 +123,7 @@ def build_reports_raw(path: Path) -> Path:
     """The raw and audit tables of the fixture in a new DuckDB file at `path`."""
     con = duckdb.connect(str(path))
     try:
-        ensure_raw_tables(con)
+        create_raw_tables(con)
         audit.ensure_schema(con)
         files = {}
         for extract in (FIRST, SECOND):
