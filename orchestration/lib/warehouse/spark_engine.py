@@ -35,7 +35,7 @@ import duckdb
 import yaml
 
 from orchestration.lib.ingest.rules import quote_ident
-from orchestration.lib.ingest.spec import LINEAGE_COLUMNS, SPECS, EntitySpec
+from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.warehouse.catalog import RawFile
 from orchestration.lib.warehouse.engine import DELTA, BuildPlan
 from orchestration.lib.warehouse.store import Store, sql_literal
@@ -112,10 +112,6 @@ def _file(path: Path) -> str:
     return "parquet." + _ident(str(path))
 
 
-def _typed(spec: EntitySpec) -> list[tuple[str, str]]:
-    return [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
-
-
 def _select(columns: list[tuple[str, str]], paths: list[Path]) -> str:
     """The rows of the given raw files, these columns; no rows when there is no file."""
     if not paths:
@@ -131,8 +127,9 @@ def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> lis
     statements = ["create database if not exists raw", f"create database if not exists {DELTA}"]
     for name, spec in SPECS.items():
         paths = [store.path(f.path) for f in files if f.entity == name]
-        statements.append(f"create or replace view raw.{name} as {_select(_typed(spec), paths)}")
-        keys = [(c, kind) for c, kind in _typed(spec) if c in spec.key]
+        rows = _select(spec.typed_table_columns, paths)
+        statements.append(f"create or replace view raw.{name} as {rows}")
+        keys = [(c, kind) for c, kind in spec.typed_table_columns if c in spec.key]
         touched = [store.path(p) for p in plan.added.get(name, []) + plan.retired.get(name, [])]
         statements.append(f"create or replace view {DELTA}.{name}_keys as select distinct * "
                           f"from ({_select(keys, touched)})")
