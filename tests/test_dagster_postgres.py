@@ -135,6 +135,21 @@ def documented_storage_block() -> str:
     return "\n".join(line[2:] for line in block) + "\n"
 
 
+def without_event_log_block(settings: str) -> str:
+    """The project's dagster.yaml less its `event_log_storage` block, as the file's comment
+    says to do when `storage` is uncommented."""
+    lines, kept, skipping = settings.splitlines(), [], False
+    for line in lines:
+        if line.startswith("event_log_storage:"):
+            skipping = True
+            continue
+        if skipping and (line.startswith(" ") or not line.strip()):
+            continue
+        skipping = False
+        kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 @pytest.fixture(scope="module")
 def instance(postgres, tmp_path_factory):
     """An instance from the project's dagster.yaml with its storage block uncommented and the
@@ -143,7 +158,8 @@ def instance(postgres, tmp_path_factory):
     _sql(postgres, "create database dagster", db="postgres")
     home = tmp_path_factory.mktemp("dagster_home")
     settings = (PROJECT_DIR / "orchestration" / "dagster.yaml").read_text()
-    (home / "dagster.yaml").write_text(settings + "\n" + documented_storage_block())
+    (home / "dagster.yaml").write_text(without_event_log_block(settings) + "\n"
+                                       + documented_storage_block())
     env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port),
            "DAGSTER_PG_DB": "dagster", "DAGSTER_PG_USERNAME": "postgres",
            "DAGSTER_PG_PASSWORD": PASSWORD}
