@@ -184,6 +184,9 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a8]
     page.locator("#services-kind .dash-dropdown-clear, #services-kind ~ * .dash-dropdown-clear"
                  ).first.click()
+    # both again before the search: else a slow page still shows the filter's one row
+    page.wait_for_function(
+        "() => document.querySelector('#services-count').innerText.startsWith('2 ')")
     # search the background
     page.fill("#services-text", "goodwill")
     page.press("#services-text", "Enter")
