@@ -5,7 +5,7 @@
 Two uses: the benchmark times it as the peer of `cvm load`, and it is an oracle for the dbt
 models. It shares no code with the warehouse (an oracle that reused the loader or the SQL
 would check nothing): it reads the CSV files itself and applies the rules of
-docs/contract.md its own way.
+docs/reference.md its own way.
 
 - Every delivery folder `<landing>/<YYYY-MM-DD>/` in date order; each file in either dialect
   (UTF-8 with ',' and '.', or the German export with ';', '1.234,56', '31.03.2025', cp1252),
@@ -473,7 +473,7 @@ def costed_activities(activities: pd.DataFrame, rules: Rules) -> pd.DataFrame:
 
 
 def customer_value(landing: Path, rules: Rules | None = None) -> pd.DataFrame:
-    """marts.customer_value as the contract defines it: one row per customer and period.
+    """marts.customer_value as docs/reference.md defines it: one row per customer and period.
 
     Money columns hold Decimal values, thresholds exact Decimals (they can hold a half of
     1/10,000); dates are datetime.date."""

@@ -29,8 +29,10 @@ warnings.filterwarnings("ignore", message="PySpark does not yet fully support pa
 
 
 def landing_dir(override: str | os.PathLike | None = None) -> Path:
-    """The landing root: option, else $CVM_LANDING_DIR, else the project's sample folder."""
-    value = override or os.environ.get("CVM_LANDING_DIR") or PROJECT_DIR / "data" / "landing"
+    """The landing root: option, else $CVM_LANDING_DIR, else the project's sample folder (the one
+    `make demo` writes)."""
+    value = (override or os.environ.get("CVM_LANDING_DIR")
+             or PROJECT_DIR / "data" / "demo" / "landing")
     return Path(value).resolve()
 
 

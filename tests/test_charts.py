@@ -25,7 +25,9 @@ from orchestration.lib.reports.chart import (
     draw_portfolio,
     portfolio_figure,
 )
+from orchestration.lib.reports.queries import Segment
 from orchestration.lib.reports.whale import WhaleRow, whale_figure, whale_peak
+from tests.seeds import seed_segments
 
 D = Decimal
 
@@ -132,10 +134,8 @@ def test_chart_command_writes_png_of_a_period(reports_warehouse, tmp_path, capsy
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_every_segment_label_comes_from_the_seed(reports_warehouse, lang):
-    from orchestration.lib.reports.segments import read_segments
-
     fig, _ = portfolio_figure(reports_warehouse, "2026", lang=lang)
-    labels = [s.label_de if lang == "de" else s.label_en for s in read_segments()]
+    labels = [s.label_de if lang == "de" else s.label_en for s in seed_segments()]
     assert [entry.rsplit(" (", 1)[0] for entry in _legend(fig)[:4]] == labels
 
 
@@ -155,7 +155,9 @@ def test_a_three_by_three_grid_is_drawn():
     rows = [PortfolioRow(f"C{i}{j}", 10.0 ** (3 + i), 10.0 ** (2 + j), 1000.0, "invest", False,
                          10.0 ** 4, 10.0 ** 3, i + 1, j + 1)
             for i in range(3) for j in range(3)]
-    fig = draw_portfolio(rows, "2026", "en", grid=True)
+    seed = [Segment(s.segment, s.display_order, s.classic_value_level, s.value_transfer_level,
+                    s.label_de, s.label_en, s.strategy, s.strategy_de) for s in seed_segments()]
+    fig = draw_portfolio(rows, seed, "2026", "en", grid=True)
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":"]
     assert len(dotted) == 4
     assert any(t.endswith("3×3 grid: quantile cut-offs per axis (dotted)") for t in _texts(fig))

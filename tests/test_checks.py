@@ -97,3 +97,21 @@ def test_open_rejections_warn_without_blocking():
 def test_no_file_in_the_delivery_passes():
     results = _by_name(checks.check_results(KEY, None, open_rejections=0))
     assert all(r.passed for r in results.values())
+
+
+def test_a_long_lived_process_keeps_only_the_recent_suites():
+    """Each delivery's suite differs (its extract date is a bound): 20 deliveries' suites
+    built one after the other leave at most the 12 most recent in memory; a suite asked for
+    again while kept is the same object."""
+    from orchestration.lib.ingest import expectations
+
+    def suite(day: int) -> dict:
+        return {"name": "orders", "expectations": [{
+            "type": "expect_column_values_to_not_be_null", "kwargs": {"column": f"c{day}"}}]}
+
+    expectations._context()  # GX builds suites inside a context
+    expectations._SUITES.clear()
+    built = [expectations._build_suite(suite(day)) for day in range(20)]
+    assert len(expectations._SUITES) == 12
+    assert expectations._build_suite(suite(19)) is built[19]
+    assert expectations._build_suite(suite(0)) is not built[0]  # dropped, built anew

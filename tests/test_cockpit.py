@@ -1,8 +1,8 @@
 """The cockpit in a real browser: Playwright drives Debian's Chromium (no browser download).
 
 The warehouse is the end-to-end fixture (tests/cockpit_fixtures.py). Figures worked out by
-hand from the standard cost rates and the contract (see tests/test_statement.py for the cost
-arithmetic of every activity):
+hand from the standard cost rates and the rules of docs/reference.md (see
+tests/test_statement.py for the cost arithmetic of every activity):
 
 2026, customer C3 (Gamma Müller & Söhne KG, the German delivery's later version):
   revenue 12,000 (O6 corrected) - 1,000 (credit note O9) = 11,000; margin (12,000 - 9,000)
@@ -184,14 +184,15 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a8]
     page.locator("#services-kind .dash-dropdown-clear, #services-kind ~ * .dash-dropdown-clear"
                  ).first.click()
-    # both again before the search: else a slow page still shows the filter's one row
     page.wait_for_function(
         "() => document.querySelector('#services-count').innerText.startsWith('2 ')")
-    # search the background
+    # search the background: only the goodwill repair is left
     page.fill("#services-text", "goodwill")
     page.press("#services-text", "Enter")
     page.wait_for_function(
-        "() => document.querySelectorAll('#services-table tr:has(td.dash-cell)').length === 1")
+        "() => document.querySelectorAll('#services-table tr:has(td.dash-cell)').length === 1"
+        " && document.querySelector('#services-table td.dash-cell').innerText"
+        " === '02.04.2026'")
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a7]
 
 

@@ -136,18 +136,13 @@ def documented_storage_block() -> str:
 
 
 def without_event_log_block(settings: str) -> str:
-    """The project's dagster.yaml less its `event_log_storage` block, as the file's comment
-    says to do when `storage` is uncommented."""
-    lines, kept, skipping = settings.splitlines(), [], False
-    for line in lines:
-        if line.startswith("event_log_storage:"):
-            skipping = True
-            continue
-        if skipping and (line.startswith(" ") or not line.strip()):
-            continue
-        skipping = False
-        kept.append(line)
-    return "\n".join(kept) + "\n"
+    """dagster.yaml without its `event_log_storage` block, as its comment says to do."""
+    lines = settings.splitlines()
+    start = lines.index("event_log_storage:")
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("  "):
+        end += 1
+    return "\n".join(lines[:start] + lines[end:]) + "\n"
 
 
 @pytest.fixture(scope="module")

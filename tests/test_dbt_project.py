@@ -64,9 +64,9 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.lib.reports.segments import read_segments
 from tests.dbt_engines import ENGINES, DuckDBWarehouse, open_warehouse, run_dbt
 from tests.dbt_fixture import build_raw_fixture
+from tests.seeds import seed_segments
 
 # the marts of docs/reference.md, and customer_profitability
 MARTS = {
@@ -279,7 +279,7 @@ def test_segment_summary_reconciles_with_customer_value(built):
     )
     expected = {
         (period, segment.segment): [0, D("0"), D("0"), D("0")]
-        for period in {row[0] for row in values} for segment in read_segments()
+        for period in {row[0] for row in values} for segment in seed_segments()
     }
     for period, segment, revenue, classic, transfer in values:
         totals = expected[(period, segment)]

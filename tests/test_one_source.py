@@ -18,8 +18,8 @@ import yaml
 
 from orchestration.lib.ingest import rules, suites
 from orchestration.lib.ingest.spec import EARLIEST_EVENT_DATE, ENTITIES, REASONS, SPECS
-from orchestration.lib.reports.segments import read_segments
 from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_DIR
+from tests.seeds import seed_segments
 
 REFERENCE = PROJECT_DIR / "docs" / "reference.md"
 
@@ -169,7 +169,7 @@ def test_dbt_status_values_are_the_spec_s():
 
 
 def test_dbt_segment_values_are_the_seed_s():
-    seed = {s.segment for s in read_segments()}
+    seed = {s.segment for s in seed_segments()}
     checked = [values for _, column, values in _accepted_values()
                if column in ("segment", "previous_segment")]
     assert checked and all(set(values) == seed for values in checked)
@@ -182,13 +182,13 @@ def test_reference_segment_table_is_the_seed():
     assert rows[0] == ["segment", "classic value", "value transfer", "label (de)", "strategy"]
     assert [tuple(r) for r in rows[1:]] == [
         (f"`{s.segment}`", s.classic_value_level, s.value_transfer_level, s.label_de, s.strategy)
-        for s in read_segments()
+        for s in seed_segments()
     ]
 
 
 def test_segments_in_display_order_with_their_labels():
     """The seed's rows, read by hand: invest 1, develop 2, renegotiate 3, opportunistic 4."""
-    segments = read_segments(Path(DBT_PROJECT_DIR / "seeds" / "segments.csv"))
+    segments = seed_segments(Path(DBT_PROJECT_DIR / "seeds" / "segments.csv"))
     assert [(s.segment, s.display_order, s.label_en) for s in segments] == [
         ("invest", 1, "Investment customers"),
         ("develop", 2, "Check win-win potential"),

@@ -1,6 +1,6 @@
 """The customer's value statement: hand-worked sums in the PDF's text, nothing internal.
 
-Standard cost rates (dbt_project/seeds/standard_cost_rates.csv) and the contract's rules:
+Standard cost rates (dbt_project/seeds/standard_cost_rates.csv) and the rules of docs/reference.md:
 cost = minutes/60 * hourly + per event + participants * per participant, to the cent, half
 away from zero; free (billed 0) gives the whole cost, discounted gives cost - billed, billed
 (>= cost) gives nothing and is not in the value-transfer ledger.

@@ -3,8 +3,8 @@ the ingest group, the nightly job's name and the session tag."""
 
 import dagster as dg
 
-# One writer at a time: every asset that writes the DuckDB file runs in this pool, whose limit
-# is 1 in orchestration/dagster.yaml.
+# One writer at a time: every asset that writes the warehouse runs in this pool; every pool
+# has the limit 1 in orchestration/dagster.yaml (`default_limit`).
 WAREHOUSE_POOL = "cvm_warehouse"
 
 # The partitions are the deliveries: one per landing folder (named after its extract date,

@@ -1,1 +1,1 @@
-"""Landing file -> typed raw table: spec, dialect, reading, row rules, writing, expectations."""
+"""Landing file -> raw zone file: spec, dialect, reading, row rules, writing, expectations."""

@@ -63,7 +63,10 @@ def load_suite_json(entity: str, extract_date: dt.date | str,
 
 _LOCK = threading.Lock()
 _CONTEXT: list = []  # the process's GX context, once built
-_SUITES: dict[str, object] = {}  # built suites by their JSON text
+_SUITES: dict[str, object] = {}  # built suites by their JSON text, the most recent last
+# a suite's JSON holds its delivery's extract date, so a long-lived process (the Dagster
+# daemon, `dagster dev`) would keep one suite per delivery: keep the few in use
+_SUITES_KEPT = 12
 
 
 def _context():
@@ -103,7 +106,10 @@ def _build_suite(suite_json: dict):
         )
         suite.add_expectation(configuration.to_domain_obj())
     with _LOCK:
-        return _SUITES.setdefault(key, suite)
+        suite = _SUITES.setdefault(key, suite)
+        while len(_SUITES) > _SUITES_KEPT:
+            del _SUITES[next(iter(_SUITES))]
+        return suite
 
 
 _COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")

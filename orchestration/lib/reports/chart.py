@@ -22,9 +22,8 @@ from orchestration.lib.reports.plotting import (
     pyplot,
     save,
     segment_colours,
-    segment_label,
 )
-from orchestration.lib.reports.queries import Warehouse
+from orchestration.lib.reports.queries import Segment, Warehouse, segments
 from orchestration.lib.reports.translations import money, text
 
 # an axis reaches at most this many decades below the median of its positive values
@@ -115,8 +114,9 @@ def portfolio_figure(warehouse: Path, period: str | None = None, lang: str = "de
         rows = [PortfolioRow(r[0], *map(float, r[1:4]), r[4], bool(r[5]), *map(float, r[6:8]),
                              *r[8:10])
                 for r in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
+        seed = segments(con)
     label = period_label(chosen, lang)
-    return draw_portfolio(rows, label, lang, grid), label
+    return draw_portfolio(rows, seed, label, lang, grid), label
 
 
 def band_edges(values: np.ndarray, bands: np.ndarray) -> list[float]:
@@ -134,8 +134,10 @@ def band_edges(values: np.ndarray, bands: np.ndarray) -> list[float]:
     return edges
 
 
-def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid: bool = False):
-    """The portfolio figure of one period's rows; with `grid`, the value bands' grid."""
+def draw_portfolio(rows: list[PortfolioRow], seed: list[Segment], label: str, lang: str = "de",
+                   grid: bool = False):
+    """The portfolio figure of one period's rows, coloured by the segments of the seed; with
+    `grid`, the value bands' grid."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -143,7 +145,7 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
     classic = np.array([r.classic_value_eur for r in rows])
     transfer = np.array([r.value_transfer_eur for r in rows])
     revenue = np.clip(np.array([r.revenue_eur for r in rows]), 0, None)
-    segments = np.array([r.segment for r in rows])
+    segment_of = np.array([r.segment for r in rows])
     by_potential = np.array([r.valued_by_potential for r in rows], dtype=bool)
     x_axis, y_axis = axis_for(classic), axis_for(transfer)
     x, y = x_axis.positions(classic), y_axis.positions(transfer)
@@ -171,13 +173,13 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
     # the quadrants' names sit inside the plot, clear of the edge bands
     left, bottom = x_axis.band_share + 0.02, y_axis.band_share + 0.02
     handles = []
-    for segment, colour in segment_colours():
+    for segment, colour in segment_colours(seed):
         right = segment.classic_value_level == "high"
         top = segment.value_transfer_level == "high"
-        ax.text(0.98 if right else left, 0.97 if top else bottom, segment_label(segment, lang),
+        ax.text(0.98 if right else left, 0.97 if top else bottom, segment.label(lang),
                 color=colour, ha="right" if right else "left", va="top" if top else "bottom",
                 **corner)
-        mask = segments == segment.segment
+        mask = segment_of == segment.code
         for potential, marker in ((False, "o"), (True, "D")):
             chosen = mask & (by_potential == potential)
             if chosen.any():
@@ -186,7 +188,7 @@ def draw_portfolio(rows: list[PortfolioRow], label: str, lang: str = "de", grid:
                            linewidths=1.2 if potential else 0.6, zorder=3)
         handles.append(Line2D([], [], marker="o", linestyle="", color=colour, alpha=0.6,
                               markersize=9,
-                              label=f"{segment_label(segment, lang)} ({int(mask.sum())})"))
+                              label=f"{segment.label(lang)} ({int(mask.sum())})"))
     handles.append(Line2D([], [], marker="D", linestyle="", color="#bbbbbb",
                           markeredgecolor="black", markersize=8,
                           label=text("chart_legend_new", lang, n=int(by_potential.sum()))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestration.lib.reports.segments import Segment, read_segments
+from orchestration.lib.reports.queries import Segment
 
 # one colour per segment, in the seed's display order
 PALETTE = ("#1b9e77", "#7570b3", "#d95f02", "#757575")
@@ -26,13 +26,9 @@ def pyplot():
     return plt
 
 
-def segment_colours() -> list[tuple[Segment, str]]:
-    """Each segment of the seed with its colour, in display order."""
-    return list(zip(read_segments(), PALETTE, strict=False))
-
-
-def segment_label(segment: Segment, lang: str) -> str:
-    return segment.label_de if lang == "de" else segment.label_en
+def segment_colours(segments: list[Segment]) -> list[tuple[Segment, str]]:
+    """Each segment of the seed (`queries.segments`, in display order) with its colour."""
+    return list(zip(segments, PALETTE, strict=False))
 
 
 def save(fig, out: Path) -> Path:

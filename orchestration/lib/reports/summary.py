@@ -9,8 +9,7 @@ from pathlib import Path
 
 from orchestration.lib import audit
 from orchestration.lib.reports.periods import choose_period, period_label
-from orchestration.lib.reports.queries import Warehouse
-from orchestration.lib.reports.segments import read_segments
+from orchestration.lib.reports.queries import Warehouse, segments
 from orchestration.lib.reports.translations import day
 
 
@@ -53,10 +52,10 @@ def print_summary(
                 [period.start],
             ).fetchall()
         }
-        for segment in read_segments():
-            if segment.segment in rows:
-                customers, revenue, transfer = rows[segment.segment]
-                echo(f"    {segment.segment:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
+        for segment in segments(con):
+            if segment.code in rows:
+                customers, revenue, transfer = rows[segment.code]
+                echo(f"    {segment.code:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
 
 
 def _warnings(con, echo: Callable[[str], None]) -> None:

@@ -21,9 +21,8 @@ from orchestration.lib.reports.plotting import (
     pyplot,
     save,
     segment_colours,
-    segment_label,
 )
-from orchestration.lib.reports.queries import Warehouse
+from orchestration.lib.reports.queries import Segment, Warehouse, segments
 from orchestration.lib.reports.translations import money, percent, text
 
 
@@ -76,12 +75,14 @@ def whale_figure(warehouse: Path, period: str | None = None, lang: str = "de"):
     with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
         rows = [WhaleRow(*row) for row in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
+        seed = segments(con)
     label = period_label(chosen, lang)
-    return draw_whale(rows, label, lang), label
+    return draw_whale(rows, seed, label, lang), label
 
 
-def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
-    """The whale-curve figure of one period's rows, ranked by profit."""
+def draw_whale(rows: list[WhaleRow], seed: list[Segment], label: str, lang: str = "de"):
+    """The whale-curve figure of one period's rows, ranked by profit, the loss-making ones
+    coloured by the segments of the seed."""
     plt = pyplot()
     total = rows[0].period_profit_eur
     as_share = total > 0
@@ -95,12 +96,12 @@ def draw_whale(rows: list[WhaleRow], label: str, lang: str = "de"):
     fig, ax = plt.subplots(figsize=(11, 7.5), dpi=110)
     ax.plot(x, y, color="#333333", linewidth=1.6, zorder=2,
             label=text("whale_curve", lang, n=count))
-    for segment, colour in segment_colours():
-        mine = [row for row in losses if row.segment == segment.segment]
+    for segment, colour in segment_colours(seed):
+        mine = [row for row in losses if row.segment == segment.code]
         if mine:
             ax.scatter([x[row.profit_rank] for row in mine], [y[row.profit_rank] for row in mine],
                        s=22, color=colour, zorder=3,
-                       label=text("whale_eroding", lang, segment=segment_label(segment, lang),
+                       label=text("whale_eroding", lang, segment=segment.label(lang),
                                   n=len(mine)))
     if losses:
         ax.axvspan(x[losses[0].profit_rank - 1], 1.0, color="#f6e2dc", zorder=0,

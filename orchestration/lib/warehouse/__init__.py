@@ -1,1 +1,1 @@
-"""The warehouse files: the work copy, the one writer's lock, publishing."""
+"""The warehouse: its store of files, the published catalog, the engine, the one writer's lock."""

@@ -1,8 +1,12 @@
+{{ config(**keyed_incremental_config('service_activities', ['activity_id'], none)) }}
+
 with
 
 source as (
 
-    select * from {{ source('service_log', 'service_activities') }}
+    select delivered.* from {{ source('service_log', 'service_activities') }} as delivered
+    -- in a delta build, every version of the touched keys
+    where {{ is_touched('service_activities', ['activity_id'], 'delivered') }}
 
 ),
 
