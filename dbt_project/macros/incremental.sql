@@ -47,13 +47,7 @@
 {# A condition on the row `alias`: its key is a touched key (true outside a delta build). #}
 {% macro is_touched(entity, key_columns, alias) -%}
     {%- if is_delta_build() -%}
-        exists (
-            select 1 from {{ touched_keys(entity) }} as touched
-            where
-            {%- for key in key_columns %}
-                {{ 'and ' if not loop.first }}touched.{{ key }} = {{ alias }}.{{ key }}
-            {%- endfor %}
-        )
+        {{ is_touched_relation(entity, key_columns, alias) }}
     {%- else -%}
         true
     {%- endif -%}
