@@ -1,8 +1,9 @@
 """Nightly benchmark: the floor, the full initial load, the one-day nightly and the pandas peer
 at one scale, in one run; each step a subprocess measured for wall time and peak memory.
 
-    make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 33.0 --demo"]
+    make bench SCALE=S1 [BENCH_ARGS="--s0-nightly 33.0 --demo --engine spark"]
     .venv/bin/python bench/nightly_bench.py S0 [S1 ...] [--s0-nightly SECONDS] [--demo]
+        [--engine spark]
 
 A scale is `cvm generate-sample --customers N --years 5 --deltas 1` (UTF-8, no faults):
 S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
@@ -14,15 +15,19 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
 4. nightly: the one-day delta folder is moved in, `cvm load` again;
 5. peer: bench/pandas_peer.py computes customer_value from the same landing root; its
    result is then compared with the published `marts.customer_value` row by row (not timed).
-   `--no-peer` leaves it out (at S2 it needs more memory than a small machine has).
+   `--no-peer` leaves it out (at S2 it needs more memory than a small machine has);
+6. `--engine spark`: steps 3 and 4 again on Apache Spark (`CVM_ENGINE=spark`), over the same
+   deliveries, into a warehouse of its own; printed beside DuckDB's. Spark is not expected to
+   beat DuckDB on one machine: the figures show the price of portability, and whether the
+   incremental nightly holds there too.
 
 `--sample [SCALE=]DIR` takes a sample generated before with the same command instead of
 generating one (hard links). `--profile` runs the two `cvm load` steps under pyinstrument and
 keeps a text profile of each in the work folder (the times are then the profiler's, not the
 bench's).
 
-The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE and
-DAGSTER_HOME, and the published file's `marts.customer_value`.
+The steps use nothing but the `cvm` command, the env vars CVM_LANDING_DIR, CVM_WAREHOUSE,
+DAGSTER_HOME and CVM_ENGINE, and the published file's `marts.customer_value`.
 
 Memory, two figures per step, both of the step's whole process tree:
 - peak RSS: the largest sum of the tree's resident sets, sampled from /proc every 0.1 s
@@ -45,7 +50,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -206,6 +211,8 @@ class ScaleResult:
     nightly: Measured
     peer: Measured | None  # None: left out (--no-peer)
     agrees: bool
+    # engine -> (full load, nightly) on the engines besides DuckDB (--engine)
+    engines: dict[str, tuple[Measured, Measured]] = field(default_factory=dict)
 
 
 def _size(path: Path) -> int:
@@ -215,8 +222,28 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
+def run_engine(engine: str, work: Path, cvm: str, initial: Path, delta: Path,
+               dagster_home: Path) -> tuple[Measured, Measured]:
+    """The full initial load and the nightly on `engine`, over the deliveries `initial` and
+    `delta` (hard links), into a warehouse of its own."""
+    landing = work / f"landing-{engine}"
+    warehouse = work / f"warehouse-{engine}" / "warehouse.duckdb"
+    landing.mkdir()
+    warehouse.parent.mkdir()
+    env = {**os.environ, "CVM_LANDING_DIR": str(landing), "CVM_WAREHOUSE": str(warehouse),
+           "DAGSTER_HOME": str(dagster_home), "CVM_ENGINE": engine}
+    shutil.copytree(initial, landing / initial.name, copy_function=os.link)
+    full = _run(f"full initial load ({engine})", [cvm, "load"], work / f"full-{engine}.log",
+                env=env)
+    shutil.copytree(delta, landing / delta.name, copy_function=os.link)
+    nightly = _run(f"nightly one-day delta ({engine})", [cvm, "load"],
+                   work / f"nightly-{engine}.log", env=env)
+    return full, nightly
+
+
 def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
-              profile: bool = False, sample_from: Path | None = None) -> ScaleResult:
+              profile: bool = False, sample_from: Path | None = None,
+              engines: tuple[str, ...] = ()) -> ScaleResult:
     customers = SCALES[scale]
     print(f"\n{scale}: cvm generate-sample --customers {customers} --years {YEARS} "
           f"--deltas {DELTAS} (utf8, no faults); work folder {work}", flush=True)
@@ -261,6 +288,9 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     nightly = _run("nightly one-day delta", load("nightly"), work / "nightly.log", env=env)
     size_nightly = (warehouse.stat().st_size, _size(store / "raw"), _size(store / "marts"),
                     _size(store / "work"))
+    on_engines = {engine: run_engine(engine, work, cvm, landing / initial.name,
+                                     landing / delta.name, work / f"dagster_home-{engine}")
+                  for engine in engines}
     peer_csv = work / "peer.csv"
     peer_step = None
     if peer:
@@ -277,11 +307,12 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     if profile:
         print(f"  profiles: {work / 'full.profile.txt'}, {work / 'nightly.profile.txt'}")
     if peer_step is None:
-        return ScaleResult(scale, floor_step, full, nightly, None, True)
+        return ScaleResult(scale, floor_step, full, nightly, None, True, on_engines)
     comparison = pandas_peer.compare(pandas_peer.read_result(peer_csv), warehouse)
     print("  ", end="")
     pandas_peer.print_comparison(comparison)
-    return ScaleResult(scale, floor_step, full, nightly, peer_step, comparison.agrees)
+    return ScaleResult(scale, floor_step, full, nightly, peer_step, comparison.agrees,
+                       on_engines)
 
 
 # ---- ratios --------------------------------------------------------------------------------
@@ -314,6 +345,15 @@ def print_ratios(result: ScaleResult, s0_nightly: float | None, s0_source: str) 
                       f"S0 nightly {s0_nightly:.1f} s ({s0_source}); target at S2 <= "
                       f"{TARGET_NIGHTLY_VS_S0:g}: " + _verdict(
                           s == "S2", nightly / s0_nightly <= TARGET_NIGHTLY_VS_S0)))
+    for engine, (engine_full, engine_nightly) in result.engines.items():
+        lines += [
+            (f"full load {engine} / duckdb", f"{engine_full.seconds / full:.2f}",
+             f"{engine_full.seconds:.1f} s against {full:.1f} s"),
+            (f"nightly {engine} / duckdb", f"{engine_nightly.seconds / nightly:.2f}",
+             f"{engine_nightly.seconds:.1f} s against {nightly:.1f} s"),
+            (f"nightly / full load {engine}",
+             f"{engine_nightly.seconds / engine_full.seconds:.2f}", ""),
+        ]
     print(f"\n{s} ratios (within this run):")
     for label, value, note in lines:
         print(f"  {label:<26} {value:>9}   {note}".rstrip())
@@ -340,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
                         "scales, DIR alone when one scale is run (may be repeated)")
     parser.add_argument("--no-peer", action="store_true",
                         help="leave out the pandas peer (and its comparison with the mart)")
+    parser.add_argument("--engine", action="append", choices=["spark"], default=[],
+                        help="also run the full load and the nightly on this engine, beside "
+                        "DuckDB's, over the same deliveries")
     parser.add_argument("--profile", action="store_true",
                         help="profile the two cvm load steps with pyinstrument (kept in the "
                         "work folder, which is then kept)")
@@ -364,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
         try:
             results[scale] = run_scale(scale, work, cvm, peer=not args.no_peer,
-                                       profile=args.profile, sample_from=samples.get(scale))
+                                       profile=args.profile, sample_from=samples.get(scale),
+                                       engines=tuple(dict.fromkeys(args.engine)))
         except StepFailed as failed:
             print(f"FAILED: {failed}\nwork folder kept: {work}")
             return 2

@@ -227,16 +227,18 @@ def run_load(
     dbt_project_dir: Path | None = None,
     full_refresh: bool = False,
     dbt_vars: str = "",
+    engine: str | None = None,
 ) -> LoadOutcome:
     """Load every pending delivery, build, check and publish; see the module docstring.
 
     `full_refresh` rebuilds every model from the raw zone; `dbt_vars` (YAML) override the dbt
     vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
+    `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb).
     """
     with _sigterm_as_interrupt():
         try:
             return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
-                             full_refresh, dbt_vars)
+                             full_refresh, dbt_vars, engine)
         except KeyboardInterrupt:
             # outside a Dagster run (a run reports an interrupt as its failure): nothing was
             # published, the next catalog is the next load's to discard
@@ -254,6 +256,7 @@ def _run_load(
     dbt_project_dir: Path | None,
     full_refresh: bool,
     dbt_vars: str,
+    engine: str | None,
 ) -> LoadOutcome:
     from orchestration.defs.definitions import build_definitions
 
@@ -286,7 +289,7 @@ def _run_load(
     else:
         echo("nothing new to load, but the rules changed (models, seeds, tests or dbt vars); "
              "rebuilding and publishing")
-    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir)
+    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir, engine)
     graph = defs.resolve_asset_graph()
     raw_keys = sorted(dg.AssetSelection.groups(INGEST_GROUP).resolve(graph))
     downstream = [key for key in graph.get_all_asset_keys() if key not in raw_keys]
@@ -296,7 +299,7 @@ def _run_load(
     fail_abandoned_runs(instance, echo)
     instance.add_dynamic_partitions(delivery_partitions.name,
                                     [d.partition_key for d in deliveries])
-    store = Store.beside(warehouse_path)
+    store = Store.beside(warehouse_path, settings.engine(engine))
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
     rotate_log(store.log)

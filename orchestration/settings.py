@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 import zoneinfo
 from pathlib import Path
 
@@ -21,6 +22,11 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
+# Great Expectations imports pyspark when it is installed (the engine `spark`), and pyspark
+# warns that it does not support this pandas yet: the project uses neither together.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas",
+                        category=FutureWarning)
+
 
 def landing_dir(override: str | os.PathLike | None = None) -> Path:
     """The landing root: option, else $CVM_LANDING_DIR, else the project's sample folder (the one
@@ -34,6 +40,20 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     """The published warehouse: option, else $CVM_WAREHOUSE, else data/warehouse.duckdb."""
     value = override or os.environ.get("CVM_WAREHOUSE") or PROJECT_DIR / "data" / "warehouse.duckdb"
     return Path(value).resolve()
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine(override: str | None = None) -> str:
+    """The engine dbt builds on: option, else $CVM_ENGINE, else duckdb (embedded). `spark`
+    runs the same dbt project on Apache Spark (the `spark` target of dbt_project/profiles.yml).
+    An unknown name is an error that names the choices."""
+    name = (override or os.environ.get("CVM_ENGINE", "").strip() or "duckdb").lower()
+    if name not in ENGINES:
+        raise ValueError(f"engine {name!r} (option --engine or CVM_ENGINE) is unknown; "
+                         f"choose one of {', '.join(ENGINES)}")
+    return name
 
 
 DEFAULT_SOURCE_TIMEZONE = "Europe/Berlin"

@@ -81,6 +81,33 @@ def reports_warehouse(tmp_path_factory):
     return warehouse
 
 
+def _load_e2e(root: Path, engine: str):
+    from orchestration.runner import run_load
+    from tests.e2e_deliveries import D1, D2, D3, write_delivery
+
+    landing = root / "landing"
+    for folder in (D1, D2, D3):
+        write_delivery(landing, folder)
+    warehouse = root / "warehouse.duckdb"
+    outcome = run_load(landing, warehouse, engine=engine)
+    assert outcome.exit_code == 0, outcome.error
+    assert outcome.loaded == [D1, D2, D3]
+    return root, landing, warehouse
+
+
+@pytest.fixture(scope="session")
+def e2e_duckdb(tmp_path_factory):
+    """(root, landing, published file): the three deliveries of tests/e2e_deliveries.py,
+    loaded by one `cvm load` on DuckDB."""
+    return _load_e2e(tmp_path_factory.mktemp("e2e"), "duckdb")
+
+
+@pytest.fixture(scope="session")
+def e2e_spark(tmp_path_factory):
+    """The same, one `cvm load --engine spark`: a full build on Spark."""
+    return _load_e2e(tmp_path_factory.mktemp("e2e_spark"), "spark")
+
+
 @pytest.fixture(scope="session")
 def spark_folder(tmp_path_factory) -> Path:
     """Warehouse, metastore and Derby log of the test run's Spark session."""

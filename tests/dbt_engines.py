@@ -15,7 +15,6 @@ registered as tables of schema `raw` in a Spark warehouse under a temporary fold
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
+
+from orchestration.lib.warehouse.spark_engine import profile_parameters
 
 # the engines the dbt tests run on; the Spark case carries the `spark` marker
 ENGINES = [
@@ -39,8 +39,6 @@ PROJECT = REPO / "dbt_project"
 RAW_TABLES = ("customers", "orders", "service_activities")
 # every schema a build writes: dropped before a Spark fixture is laid anew
 SPARK_SCHEMAS = ("raw", "reference", "staging", "intermediate", "marts")
-
-_ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
 
 
 @dataclass
@@ -122,36 +120,16 @@ def run_dbt(
     return DbtResult(success=result.success, log=log)
 
 
-def spark_parameters(folder: Path) -> dict[str, str]:
-    """The `spark` target's server_side_parameters, with CVM_SPARK_DIR set to `folder`."""
-    profile = yaml.safe_load((PROJECT / "profiles.yml").read_text(encoding="utf-8"))
-    parameters = profile["customer_value_warehouse"]["outputs"]["spark"]["server_side_parameters"]
-    values = {"CVM_SPARK_DIR": str(folder)}
-
-    def value(match: re.Match) -> str:
-        name, default = match.group(1), match.group(2)
-        return values.get(name, os.environ.get(name, default))
-
-    def render(text: str) -> str:
-        return _ENV_VAR.sub(value, text)
-
-    return {key: render(str(value)) for key, value in parameters.items()}
-
-
 def spark_session(folder: Path):
-    """The one local Spark session of this process, as the `spark` target configures it.
-
-    dbt runs its nodes in worker threads. With PySpark's default "pinned thread" gateway
-    some builds here hung, the JVM idle and Python waiting on it (likely a Java object
-    released by Python's garbage collector through a connection busy in the same thread);
-    the plain gateway (PYSPARK_PIN_THREAD=false, read when the JVM starts) keeps a pool of
-    connections instead.
-    """
+    """The one local Spark session of this process, as the `spark` target configures it
+    (dbt_project/profiles.yml, read from there), with the gateway setting that `cvm load`
+    gives dbt (spark_engine.environment: PYSPARK_PIN_THREAD=false, read when the JVM
+    starts)."""
     os.environ.setdefault("PYSPARK_PIN_THREAD", "false")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in spark_parameters(folder).items():
+    for key, value in profile_parameters(folder).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")

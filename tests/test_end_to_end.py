@@ -51,21 +51,20 @@ def _q(path, sql, params=None):
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """All three deliveries, loaded by one `cvm load`."""
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
-    for folder in (D1, D2, D3):
-        write_delivery(landing, folder)
-    warehouse = root / "warehouse.duckdb"
-    outcome = run_load(landing, warehouse)
-    assert outcome.exit_code == 0, outcome.error
-    assert outcome.loaded == [D1, D2, D3]
-    return root, landing, warehouse
+def loaded(e2e_duckdb):
+    """All three deliveries, loaded by one `cvm load` (DuckDB; tests/conftest.py)."""
+    return e2e_duckdb
 
 
-def test_costs_and_transfer_kinds(loaded):
-    _, _, warehouse = loaded
+@pytest.fixture(scope="module", params=[
+    "duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def on_engine(request):
+    """The same load on each engine (`cvm load --engine`); the values below hold on both."""
+    return request.getfixturevalue(f"e2e_{request.param}")
+
+
+def test_costs_and_transfer_kinds(on_engine):
+    _, _, warehouse = on_engine
     rows = {
         r[0]: r[1:]
         for r in _q(
@@ -92,8 +91,8 @@ def test_costs_and_transfer_kinds(loaded):
     assert ledger == {"A1", "A2", "A4", "A6", "A7", "A8", "A9", "A11"}
 
 
-def test_german_delivery_arrives_intact(loaded):
-    _, _, warehouse = loaded
+def test_german_delivery_arrives_intact(on_engine):
+    _, _, warehouse = on_engine
     (description,) = _q(
         warehouse, "select description from marts.customer_cockpit where activity_id = 'A6'"
     )[0]
@@ -108,8 +107,8 @@ def test_german_delivery_arrives_intact(loaded):
     assert region == "Süd"
 
 
-def test_order_lines_after_correction_and_release(loaded):
-    _, _, warehouse = loaded
+def test_order_lines_after_correction_and_release(on_engine):
+    _, _, warehouse = on_engine
     rows = dict(_q(warehouse, "select order_id, net_revenue_eur from marts.fct_order_lines"))
     # O6/1 corrected to 12,000.00 by the German delivery; O8/1 released once C5 arrived;
     # O11/1 rejected (invalid number) and never loaded.
@@ -196,8 +195,8 @@ EXPECTED = {
 THRESHOLDS = {2025: (30000.0, 41.74), 2026: (15000.0, 644.81)}  # (classic, value transfer)
 
 
-def test_customer_value_abc_thresholds_segments_migration(loaded):
-    _, _, warehouse = loaded
+def test_customer_value_abc_thresholds_segments_migration(on_engine):
+    _, _, warehouse = on_engine
     rows = _q(
         warehouse,
         """
@@ -226,8 +225,8 @@ def test_customer_value_abc_thresholds_segments_migration(loaded):
         assert (float(classic_cut), round(float(transfer_cut), 2)) == THRESHOLDS[year]
 
 
-def test_segment_summary_latest_period(loaded):
-    _, _, warehouse = loaded
+def test_segment_summary_latest_period(on_engine):
+    _, _, warehouse = on_engine
     rows = {
         r[0]: (int(r[1]), float(r[2]), round(float(r[3]), 2))
         for r in _q(
@@ -251,8 +250,8 @@ def test_segment_summary_latest_period(loaded):
     }
 
 
-def test_audit_reconciles_and_resolves_unknown_customers(loaded):
-    _, _, warehouse = loaded
+def test_audit_reconciles_and_resolves_unknown_customers(on_engine):
+    _, _, warehouse = on_engine
     log = {
         r[0]: r[1:]
         for r in _q(warehouse, "select source_file, rows_read, rows_loaded, rows_rejected "

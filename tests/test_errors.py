@@ -24,8 +24,9 @@ def _load(capsys, landing_dir: Path, warehouse: Path) -> tuple[int, list[str]]:
 
 
 def _said(lines: list[str]) -> list[str]:
-    """The lines after the first (which names landing root and warehouse)."""
-    return [line for line in lines[1:] if line.strip()]
+    """The lines after the first two (the engine; the landing root and the warehouse)."""
+    assert lines[0].startswith("engine: ") and lines[1].startswith("cvm load: landing ")
+    return [line for line in lines[2:] if line.strip()]
 
 
 def test_a_missing_landing_root_is_an_error(tmp_path, capsys):

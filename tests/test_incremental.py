@@ -50,14 +50,7 @@ def _rows(con, relation: str) -> list[str]:
 
 def published_marts(warehouse: Path) -> dict[str, list[str]]:
     """Every mart of the published catalog: its rows, sorted."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        names = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by 1").fetchall()]
-        return {name: _rows(con, f"marts.{name}") for name in names}
-    finally:
-        con.close()
+    return _marts_of(warehouse)
 
 
 def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "") -> dict:
@@ -78,7 +71,12 @@ def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "")
     env = {**os.environ, "CVM_WAREHOUSE": str(reference.engine)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
-    con = duckdb.connect(str(reference.engine), read_only=True)
+    return _marts_of(reference.engine)
+
+
+def _marts_of(database: Path) -> dict:
+    """Every relation of schema marts in `database`: its rows, sorted."""
+    con = duckdb.connect(str(database), read_only=True)
     try:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "

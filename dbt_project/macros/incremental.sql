@@ -43,23 +43,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The touched keys of an extract, as a relation. #}
+{# The touched keys of an extract, as a relation (Spark has no database above schemas). #}
 {% macro touched_keys(entity) -%}
     {{ return(api.Relation.create(
-        database=target.database, schema='cvm_delta', identifier=entity ~ '_keys'
+        database=(target.database if target.database is defined else none),
+        schema='cvm_delta', identifier=entity ~ '_keys'
     )) }}
 {%- endmacro %}
 
 {# A condition on the row `alias`: its key is a touched key (true outside a delta build). #}
 {% macro is_touched(entity, key_columns, alias) -%}
     {%- if is_delta_build() -%}
-        exists (
-            select 1 from {{ touched_keys(entity) }} as touched
-            where
-            {%- for key in key_columns %}
-                {{ 'and ' if not loop.first }}touched.{{ key }} = {{ alias }}.{{ key }}
-            {%- endfor %}
-        )
+        {{ is_touched_relation(entity, key_columns, alias) }}
     {%- else -%}
         true
     {%- endif -%}
@@ -93,6 +88,7 @@
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'insert_overwrite',
+        'file_format': 'parquet',
         'partition_by': [partition_by],
         'on_schema_change': 'fail',
     }) }}
@@ -122,11 +118,21 @@
     select * from {{ new_rows }}
 {%- endmacro %}
 
+{#
+    The table keeps its partition column last (Spark does); the union names the table's
+    columns, so that both sides line up whatever the order of `new_rows`.
+#}
 {% macro default__incremental_rows(new_rows, entity, key_columns, partition_by) -%}
+    {%- if not is_delta_build() %}
     select * from {{ new_rows }}
-    {%- if is_delta_build() %}
+    {%- else %}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+    select {{ columns | join(', ') }} from {{ new_rows }}
     union all
-    select kept.*
+    select
+        {%- for column in columns %}
+        kept.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ this }} as kept
     where
         not {{ is_touched(entity, key_columns, 'kept') }}

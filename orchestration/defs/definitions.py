@@ -26,9 +26,10 @@ def build_definitions(
     landing_dir: str | Path | None = None,
     warehouse_path: str | Path | None = None,
     dbt_project_dir: str | Path | None = None,
+    engine: str | None = None,
 ) -> dg.Definitions:
     """The deployment; the arguments override the environment (and, for tests, the dbt
-    project)."""
+    project). `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb)."""
     project = project_at(dbt_project_dir)
     dbt_models = build_dbt_assets(project)
     marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
@@ -41,6 +42,7 @@ def build_definitions(
             "warehouse": WarehouseResource(
                 landing_dir=str(settings.landing_dir(landing_dir)),
                 warehouse_path=str(settings.warehouse_path(warehouse_path)),
+                engine=settings.engine(engine),
             ),
             "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_CHILD),
         },

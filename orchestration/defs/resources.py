@@ -19,6 +19,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     landing_dir: str
     warehouse_path: str
+    # the engine dbt builds on: duckdb (embedded) or spark (settings.engine)
+    engine: str = "duckdb"
     # how long a run waits for another writer before it gives up (and is retried)
     lock_timeout_s: float = 600.0
     # retries of transient trouble (a busy warehouse file); a refused file is never retried
@@ -35,7 +37,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def store(self) -> Store:
-        return Store.beside(self.published)
+        return Store.beside(self.published, self.engine)
 
     @contextlib.contextmanager
     def writer(self, session: str) -> Iterator[duckdb.DuckDBPyConnection]:

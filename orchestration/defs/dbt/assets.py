@@ -3,7 +3,8 @@
 Before dbt runs, the engine's working database is made ready (lib/warehouse/engine.py): a
 full build when it is not the published state, the rules changed or a full refresh is asked
 for; else an incremental one over the delta. The build leaves out the dbt unit tests (they
-belong to `make test`).
+belong to `make test`). On the engine `spark` dbt builds on the `spark` target, over the same
+raw files, and the DuckDB mirror of its output is made for publishing (spark_engine.py).
 """
 
 import json
@@ -27,7 +28,7 @@ from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
-from orchestration.lib.warehouse import catalog, engine
+from orchestration.lib.warehouse import catalog, engine, spark_engine
 from orchestration.lib.warehouse.fingerprint import effective_vars, rules_fingerprint
 
 
@@ -62,8 +63,8 @@ class BuildConfig(dg.Config):
 
 def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
                   config: BuildConfig) -> tuple[engine.BuildPlan, dict]:
-    """Open the run's next catalog and make the engine's database ready: the build plan and
-    the vars in effect."""
+    """Open the run's next catalog and make the engine ready: the build plan and the vars in
+    effect (on Spark, with the var that names dbt's input statements)."""
     next_catalog = catalog.open_next(warehouse.published, session_of(context))
     con = duckdb.connect(str(next_catalog), read_only=True)
     try:
@@ -77,15 +78,21 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
                              files, config.full_refresh)
     engine.prepare(warehouse.store, plan, files, version, fingerprint,
                    json.dumps(dbt_vars, sort_keys=True))
+    if warehouse.engine == "spark":
+        inputs = spark_engine.write_inputs(warehouse.store, files, plan)
+        return plan, {**dbt_vars, "cvm_spark_inputs": str(inputs)}
     return plan, dbt_vars
 
 
-def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
+def build_args(plan: engine.BuildPlan, dbt_vars: dict, engine_kind: str = "duckdb") -> list[str]:
     """`dbt build` for the plan: no unit tests; a full build with --full-refresh; the vars in
-    effect (none given: the project's own, so that dbt's partial parsing holds). The seeds stay
-    in (they are small): leaving them out would leave out every test that reads them too, such
-    as the facts' rate ids. The build's kind goes to dbt as CVM_BUILD (`build_environment`)."""
+    effect (none given: the project's own, so that dbt's partial parsing holds); the `spark`
+    target on Spark. The seeds stay in (they are small): leaving them out would leave out every
+    test that reads them too, such as the facts' rate ids. The build's kind goes to dbt as
+    CVM_BUILD (`build_environment`)."""
     args = ["build", "--exclude-resource-type", "unit_test"]
+    if engine_kind == "spark":
+        args += ["--target", "spark"]
     if plan.full:
         args.append("--full-refresh")
     if dbt_vars:
@@ -93,11 +100,13 @@ def build_args(plan: engine.BuildPlan, dbt_vars: dict) -> list[str]:
     return args
 
 
-def build_environment(plan: engine.BuildPlan, store) -> dict[str, str]:
-    """What dbt runs with besides its arguments: the engine's database as its warehouse, and
-    the kind of build (`full` or `delta`, macros/incremental.sql; it is no rule, so the rules
-    fingerprint does not cover it)."""
-    return {"CVM_WAREHOUSE": str(store.engine), "CVM_BUILD": "full" if plan.full else "delta"}
+def build_environment(plan: engine.BuildPlan, store, engine_kind: str = "duckdb") -> dict[str, str]:
+    """What dbt runs with besides its arguments: the engine's database as its warehouse (on
+    Spark, Spark's settings), and the kind of build (`full` or `delta`, macros/incremental.sql;
+    it is no rule, so the rules fingerprint does not cover it)."""
+    settings = (spark_engine.environment(store) if engine_kind == "spark"
+                else {"CVM_WAREHOUSE": str(store.engine)})
+    return {**settings, "CVM_BUILD": "full" if plan.full else "delta"}
 
 
 def _describe(plan: engine.BuildPlan) -> str:
@@ -124,17 +133,18 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     ):
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             plan, dbt_vars = prepare_build(context, warehouse, project.project_dir, config)
-            report(f"  dbt {_describe(plan)} ...", context)
-            # dbt writes the engine's database; the published catalog is only ever replaced
-            # by publish.
+            report(f"  dbt {_describe(plan)} on {warehouse.engine} ...", context)
+            # dbt writes the engine's database (on Spark, its tables under work/spark); the
+            # published catalog is only ever replaced by publish.
             # dbt's target folder stays in the store, so that the next build finds dbt's
             # parse of the project there and parses only what changed; dbt dies with this
             # process (lib/dbt_child.py)
-            with environment(**build_environment(plan, store),
+            with environment(**build_environment(plan, store, warehouse.engine),
                              **{PARENT_ENV: str(os.getpid())}):
-                invocation = dbt.cli(build_args(plan, dbt_vars), context=context,
-                                     raise_on_error=False, target_path=store.dbt_target)
-            yield from invocation.stream()
+                invocation = dbt.cli(build_args(plan, dbt_vars, warehouse.engine),
+                                     context=context, raise_on_error=False,
+                                     target_path=store.dbt_target)
+                yield from invocation.stream()
             if not invocation.is_successful():
                 failures = _failed_nodes(invocation)
                 report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
@@ -143,6 +153,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
                     + (", ".join(failures) or "see the dbt log"),
                     allow_retries=False,
                 )
+            if warehouse.engine == "spark":
+                spark_engine.mirror(store, project.manifest_path)
             report("  dbt build passed", context)
 
     return cvm_dbt_models

@@ -25,7 +25,7 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.retry_transient(), warehouse.exclusive():
-            done = publish.publish(warehouse.published)
+            done = publish.publish(warehouse.published, warehouse.engine)
         rewritten = ", ".join(
             f"{e.table} {len(e.partitions)} months" for e in done.exported
             if e.partitions is not None

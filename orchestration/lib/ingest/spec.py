@@ -129,10 +129,14 @@ class EntitySpec:
         return self.column_names + [name for name, _ in LINEAGE_COLUMNS]
 
     @property
+    def typed_table_columns(self) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of the raw table's columns, in order."""
+        return [(c.name, c.sql_type) for c in self.columns] + list(LINEAGE_COLUMNS)
+
+    @property
     def table_ddl(self) -> str:
         """Column definitions of raw.<entity> (and of audit.pending_<entity>, its twin)."""
-        columns = [(c.name, c.sql_type) for c in self.columns] + list(LINEAGE_COLUMNS)
-        return ", ".join(f'"{name}" {sql_type}' for name, sql_type in columns)
+        return ", ".join(f'"{name}" {sql_type}' for name, sql_type in self.typed_table_columns)
 
 
 CUSTOMERS = EntitySpec(

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.ingest.spec import LINEAGE_COLUMNS, SPECS, EntitySpec
+from orchestration.lib.ingest.spec import SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file, sql_literal
 
@@ -158,8 +158,8 @@ def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
     columns in order, typed; no rows when there are no files. Never a directory glob: a
     retired file and its successor lie side by side until the retired one is collected."""
     if not paths:
-        typed = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
-        columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}" for name, kind in typed)
+        columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}"
+                            for name, kind in spec.typed_table_columns)
         return f"select {columns} limit 0"
     files = ", ".join(sql_literal(p) for p in paths)
     columns = ", ".join(_quote(name) for name in spec.table_columns)

@@ -78,13 +78,14 @@ class Exported:
 def export_marts(con, store: Store, full: bool) -> list[Exported]:
     """Write the engine's marts to new files and list them in the catalog; `con` is a
     connection to the engine's database with the next catalog attached and in use
-    (publish.py). Returns what was written."""
+    (publish.py). Returns what was written. On an engine other than DuckDB, the database's
+    marts are views over that engine's output (spark_engine.py): each is exported as files."""
     done: list[Exported] = []
     views: dict[str, str] = {}
     partitioned = {m.table: m for m in PARTITIONED_MARTS}
     for name, kind in _relations(con):
         source = f"{ENGINE_DATABASE}.marts.{quote_ident(name)}"
-        if kind == "view":
+        if kind == "view" and store.engine_kind == "duckdb":
             views[name] = _view_sql(con, name)
         elif name in partitioned:
             done.append(_export_partitioned(con, store, partitioned[name], source, full))

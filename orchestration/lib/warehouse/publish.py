@@ -39,9 +39,10 @@ class Published:
     deleted_files: int
 
 
-def publish(published: Path) -> Published:
-    """Publish the engine's last build with the next catalog (see the module docstring)."""
-    store = Store.beside(published)
+def publish(published: Path, engine_kind: str = "duckdb") -> Published:
+    """Publish the last build of the engine `engine_kind` with the next catalog (see the
+    module docstring)."""
+    store = Store.beside(published, engine_kind)
     built = engine.read_state(store.engine)
     if built is None or built.is_finished:
         raise NothingToPublish(f"{store.engine}: no unpublished build; build with dbt first")

@@ -7,6 +7,9 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
     marts/<table>/[month=YYYY-MM/]<id>.parquet          published mart files, immutable
     work/cvm_engine.duckdb                              the engine's working database (a cache)
     work/dbt-target/                                    dbt's target folder: its parse, logs
+    work/spark/                                         Spark's tables, metastore and log, and
+    work/spark/cvm_engine.duckdb                        its DuckDB mirror (engine spark only)
+    work/spark/dbt-target/                              dbt's target folder on Spark
     next/catalog.duckdb                                 the next catalog, while a run prepares it
     writer.lock                                         the one writer's lock
     cvm-load.log                                        the last load's dbt and Dagster log
@@ -38,12 +41,14 @@ def sql_literal(value: str | os.PathLike) -> str:
 @dataclass(frozen=True)
 class Store:
     root: Path
+    engine_kind: str = "duckdb"  # the engine dbt builds on: duckdb | spark
 
     @classmethod
-    def beside(cls, published: Path) -> Store:
-        """The store of the published catalog `published`."""
+    def beside(cls, published: Path, engine_kind: str = "duckdb") -> Store:
+        """The store of the published catalog `published`, as the engine `engine_kind` uses
+        it."""
         published = Path(published)
-        return cls(published.parent / f"{published.stem}.store")
+        return cls(published.parent / f"{published.stem}.store", engine_kind)
 
     @property
     def raw_dir(self) -> Path:
@@ -55,12 +60,23 @@ class Store:
 
     @property
     def engine(self) -> Path:
-        return self.root / "work" / f"{ENGINE_DATABASE}.duckdb"
+        """The engine's working database: dbt's own on DuckDB; on Spark, the DuckDB mirror of
+        Spark's output (spark_engine.py). Each engine has its own, so switching engines
+        rebuilds (its state is not the published one)."""
+        folder = self.spark_dir if self.engine_kind == "spark" else self.root / "work"
+        return folder / f"{ENGINE_DATABASE}.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse, Hive metastore (Derby) and Derby log ($CVM_SPARK_DIR of dbt)."""
+        return self.root / "work" / "spark"
 
     @property
     def dbt_target(self) -> Path:
-        """dbt's target folder for the builds of this store (its partial parse is kept)."""
-        return self.root / "work" / "dbt-target"
+        """dbt's target folder for the builds of this store (its partial parse is kept); one
+        per engine, as each engine's parse is its own."""
+        folder = self.spark_dir if self.engine_kind == "spark" else self.root / "work"
+        return folder / "dbt-target"
 
     @property
     def next_catalog(self) -> Path:

@@ -1,0 +1,48 @@
+{#
+    dbt's inputs on an engine that does not share the orchestration's DuckDB database.
+
+    On DuckDB the orchestration creates the raw views and the touched keys in dbt's own
+    database before the build (lib/warehouse/engine.py): nothing to do here. On Spark it
+    writes the statements that create them (`raw.<entity>` over the catalog's raw files,
+    `cvm_delta.<entity>_keys`) to a Parquet file named by the var `cvm_spark_inputs`
+    (lib/warehouse/spark_engine.py); this hook (on-run-start) runs them in dbt's session.
+    Without the var (a hand-run dbt, the tests' fixtures) it does nothing.
+#}
+{% macro engine_inputs() -%}
+    {{ return(adapter.dispatch('engine_inputs', 'customer_value_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__engine_inputs() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro spark__engine_inputs() -%}
+    {%- set inputs = var('cvm_spark_inputs', none) -%}
+    {%- if execute and inputs -%}
+        {%- set statements = run_query(
+            'select statement from parquet.`' ~ inputs ~ '` order by seq'
+        ) -%}
+        {%- for row in statements.rows -%}
+            {%- do run_query(row[0]) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{#
+    The materialization of a mart that is a filter or join of other marts: a view on DuckDB,
+    which the catalog creates again from its SQL (lib/warehouse/marts.py); a table on other
+    engines, whose SQL the catalog cannot run, so that it is published as files like the
+    other marts.
+#}
+{% macro derived_mart_materialization() -%}
+    {{ return(adapter.dispatch('derived_mart_materialization', 'customer_value_warehouse')()) }}
+{%- endmacro %}
+
+{% macro duckdb__derived_mart_materialization() -%}
+    {{ return('view') }}
+{%- endmacro %}
+
+{% macro default__derived_mart_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}

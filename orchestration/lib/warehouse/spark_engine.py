@@ -1,0 +1,210 @@
+"""The engine `spark`: the same dbt project on Apache Spark, over the same raw zone, published
+the same way.
+
+What stays as it is: the ingest writes the raw zone with DuckDB; engine.py plans the build
+(full or the delta) and keeps its state, the touched keys and the partitions of the marts in
+a DuckDB database of the engine's own (`Store.engine`, under `work/spark/`); publish.py
+writes the published mart files and the catalog. What Spark adds is the middle:
+
+1. before dbt runs, `write_inputs` writes the Spark SQL that makes dbt's inputs, as a small
+   Parquet file of statements, which the dbt hook `engine_inputs` (on-run-start,
+   macros/cross_engine/engine_inputs.sql) runs in dbt's Spark session:
+   - `raw.<entity>`: a view over exactly the catalog's current raw files, the file list the
+     DuckDB engine reads (never a folder: a retired file and its successor lie side by side);
+   - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files.
+2. dbt builds on the `spark` target (dbt_project/profiles.yml): Parquet tables in Spark's
+   warehouse folder, the incremental facts overwritten by whole partitions (periods).
+3. after dbt, `mirror` makes the DuckDB database's `marts.*` and `reference.*` views over the
+   Parquet files of Spark's tables, typed by the marts' contracts (Spark puts a partition
+   column last and in the folder names; the views put every column back in its place and
+   type). publish.py exports them into new files of the store like any engine's marts: the
+   analyst's catalog names only those, so a failed run leaves the published state alone.
+
+Spark's own files (tables, Hive metastore, Derby log) live in `work/spark/` of the store, out
+of the working directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from orchestration.lib.ingest.rules import quote_ident
+from orchestration.lib.ingest.spec import SPECS
+from orchestration.lib.warehouse.catalog import RawFile
+from orchestration.lib.warehouse.engine import DELTA, BuildPlan
+from orchestration.lib.warehouse.store import Store, sql_literal
+from orchestration.settings import DBT_PROJECT_DIR
+
+# the raw files' Parquet types (DuckDB's) as Spark reads them: a naive TIMESTAMP is NTZ
+SPARK_TYPES = {
+    "VARCHAR": "string",
+    "INTEGER": "int",
+    "BIGINT": "bigint",
+    "DECIMAL(18,4)": "decimal(18,4)",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp_ntz",
+}
+INPUTS_FILE = "engine_inputs.parquet"
+# the schemas the mirror shows, as dbt names them
+MIRRORED_SCHEMAS = ("marts", "reference")
+
+
+_ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z_]+)',\s*'([^']*)'\)\s*\}\}")
+
+
+def _render(text: str, values: dict[str, str]) -> str:
+    """A profile value with its env_var('NAME', 'default') calls replaced."""
+    def value(match: re.Match) -> str:
+        name, default = match.group(1), match.group(2)
+        return values.get(name, os.environ.get(name, default))
+
+    return _ENV_VAR.sub(value, str(text))
+
+
+def _target(project_dir: Path) -> dict:
+    profile = yaml.safe_load((Path(project_dir) / "profiles.yml").read_text(encoding="utf-8"))
+    return profile["customer_value_warehouse"]["outputs"]["spark"]
+
+
+def profile_parameters(spark_dir: Path | None = None,
+                       project_dir: Path = DBT_PROJECT_DIR) -> dict[str, str]:
+    """The `spark` target's server_side_parameters (dbt_project/profiles.yml), rendered with
+    the environment, CVM_SPARK_DIR set to `spark_dir` when given."""
+    values = {"CVM_SPARK_DIR": str(spark_dir)} if spark_dir is not None else {}
+    parameters = _target(project_dir).get("server_side_parameters") or {}
+    return {key: _render(value, values) for key, value in parameters.items()}
+
+
+def describe(engine_kind: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """The engine as the first line of `cvm load` names it: 'spark (local[2])' for the local
+    session, else the server the `spark` target reaches."""
+    if engine_kind != "spark":
+        return f"{engine_kind} (embedded)"
+    target = _target(project_dir)
+    if target.get("method") == "session":
+        return f"spark ({profile_parameters(project_dir=project_dir).get('spark.master', 'local')})"
+    return f"spark ({target.get('method')} {_render(target.get('host', ''), {})})"
+
+
+def environment(store: Store) -> dict[str, str]:
+    """The environment of a dbt run on the `spark` target for this store.
+
+    PYSPARK_PIN_THREAD=false: dbt runs its nodes in worker threads; with PySpark's default
+    "pinned thread" gateway builds here could hang, the JVM idle and Python waiting on it.
+    The plain gateway keeps a pool of connections instead (read when the JVM starts).
+    """
+    return {"CVM_SPARK_DIR": str(store.spark_dir), "PYSPARK_PIN_THREAD": "false",
+            # pyspark warns about the pandas version on import: not the user's concern
+            "PYTHONWARNINGS": "ignore::FutureWarning"}
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _file(path: Path) -> str:
+    return "parquet." + _ident(str(path))
+
+
+def _select(columns: list[tuple[str, str]], paths: list[Path]) -> str:
+    """The rows of the given raw files, these columns; no rows when there is no file."""
+    if not paths:
+        nulls = ", ".join(f"cast(null as {SPARK_TYPES[kind]}) as {_ident(name)}"
+                          for name, kind in columns)
+        return f"select {nulls} where false"
+    names = ", ".join(_ident(name) for name, _ in columns)
+    return " union all ".join(f"select {names} from {_file(p)}" for p in paths)
+
+
+def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> list[str]:
+    """The Spark SQL that makes dbt's inputs (see the module docstring)."""
+    statements = ["create database if not exists raw", f"create database if not exists {DELTA}"]
+    for name, spec in SPECS.items():
+        paths = [store.path(f.path) for f in files if f.entity == name]
+        rows = _select(spec.typed_table_columns, paths)
+        statements.append(f"create or replace view raw.{name} as {rows}")
+        keys = [(c, kind) for c, kind in spec.typed_table_columns if c in spec.key]
+        touched = [store.path(p) for p in plan.added.get(name, []) + plan.retired.get(name, [])]
+        statements.append(f"create or replace view {DELTA}.{name}_keys as select distinct * "
+                          f"from ({_select(keys, touched)})")
+    return statements
+
+
+def write_inputs(store: Store, files: list[RawFile], plan: BuildPlan) -> Path:
+    """Write the input statements for the hook `engine_inputs`; returns the file, which dbt
+    gets as the var `cvm_spark_inputs`."""
+    target = store.spark_dir / INPUTS_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("create table inputs (seq INTEGER, statement VARCHAR)")
+        con.executemany("insert into inputs values (?, ?)",
+                        list(enumerate(input_statements(store, files, plan))))
+        con.execute(f"copy inputs to {sql_literal(target)} (format parquet)")
+    finally:
+        con.close()
+    return target
+
+
+def table_folder(store: Store, schema: str, name: str) -> Path:
+    """Where Spark keeps the files of a managed table (spark.sql.warehouse.dir of the
+    profile)."""
+    return store.spark_dir / "warehouse" / f"{schema}.db" / name.lower()
+
+
+def _relations(manifest_path: Path) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(schema, name, [(column, contract type)]) of every model and seed in the mirrored
+    schemas; no columns when the node has no contract (the seeds)."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    found = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] not in {"model", "seed"} or node["schema"] not in MIRRORED_SCHEMAS:
+            continue
+        columns = []
+        if node["config"].get("contract", {}).get("enforced"):
+            columns = [(c["name"], c["data_type"]) for c in node["columns"].values()]
+        found.append((node["schema"], node["alias"], columns))
+    return sorted(found)
+
+
+def _view_sql(folder: Path, columns: list[tuple[str, str]]) -> str:
+    """The files of a table: the columns named and typed by the contract, a partition column
+    read from the folder names (`period_start=2026-01-01/`); a seed's as Spark wrote them."""
+    files = sql_literal(folder / "**" / "*.parquet")
+    if not columns:
+        return f"select * from read_parquet({files}, hive_partitioning = false)"
+    source = f"read_parquet({files}, hive_partitioning = true)"
+    typed = ", ".join(f"cast({quote_ident(name)} as {kind}) as {quote_ident(name)}"
+                      for name, kind in columns)
+    return f"select {typed} from {source}"
+
+
+def _empty_sql(columns: list[tuple[str, str]]) -> str:
+    typed = ", ".join(f"cast(null as {kind}) as {quote_ident(name)}" for name, kind in columns)
+    return f"select {typed} limit 0"
+
+
+def mirror(store: Store, manifest_path: Path) -> None:
+    """(Re)create the views `marts.*` and `reference.*` of the engine's DuckDB database over
+    the files of Spark's tables (see the module docstring)."""
+    con = duckdb.connect(str(store.engine))
+    try:
+        for schema in MIRRORED_SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        for schema, name, columns in _relations(manifest_path):
+            folder = table_folder(store, schema, name)
+            if not folder.is_dir():
+                raise RuntimeError(f"{schema}.{name}: Spark wrote no table at {folder}")
+            has_files = any(folder.rglob("*.parquet"))
+            if not has_files and not columns:
+                raise RuntimeError(f"{schema}.{name}: no Parquet file in {folder}")
+            query = _view_sql(folder, columns) if has_files else _empty_sql(columns)
+            con.execute(f"create or replace view {schema}.{quote_ident(name)} as {query}")
+    finally:
+        con.close()

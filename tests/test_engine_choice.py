@@ -1,0 +1,81 @@
+"""The engine switch of `cvm load` and what the Spark engine hands dbt, without starting Spark
+(tests/test_spark_engine.py runs it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from orchestration import settings
+from orchestration.lib.warehouse.catalog import RawFile
+from orchestration.lib.warehouse.engine import BuildPlan
+from orchestration.lib.warehouse.spark_engine import describe, environment, input_statements
+from orchestration.lib.warehouse.store import Store
+
+
+def test_the_engine_is_duckdb_unless_asked(monkeypatch):
+    monkeypatch.delenv("CVM_ENGINE", raising=False)
+    assert settings.engine() == "duckdb"
+    monkeypatch.setenv("CVM_ENGINE", "Spark")
+    assert settings.engine() == "spark"
+    assert settings.engine("duckdb") == "duckdb"  # the option wins over the environment
+
+
+def test_an_unknown_engine_names_the_setting_and_the_choices(monkeypatch):
+    monkeypatch.setenv("CVM_ENGINE", "postgres")
+    with pytest.raises(ValueError, match=r"'postgres'.*CVM_ENGINE.*duckdb, spark"):
+        settings.engine()
+
+
+def test_cvm_load_refuses_an_unknown_engine_before_loading(monkeypatch, tmp_path, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("CVM_ENGINE", "postgres")
+    assert main(["load", "--landing", str(tmp_path), "--warehouse",
+                 str(tmp_path / "w.duckdb")]) == 2
+    assert "FAILED: engine 'postgres'" in capsys.readouterr().out
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_the_engine_is_named_with_its_cores(monkeypatch):
+    monkeypatch.delenv("CVM_SPARK_MASTER", raising=False)
+    assert describe("duckdb") == "duckdb (embedded)"
+    assert describe("spark") == "spark (local[2])"  # the profile's default
+    monkeypatch.setenv("CVM_SPARK_MASTER", "local[4]")
+    assert describe("spark") == "spark (local[4])"
+
+
+def test_each_engine_has_its_working_database_and_spark_stays_in_the_store(tmp_path):
+    duck, spark = Store.beside(tmp_path / "w.duckdb"), Store.beside(tmp_path / "w.duckdb", "spark")
+    assert duck.engine != spark.engine
+    assert spark.engine.parent == spark.spark_dir == tmp_path / "w.store" / "work" / "spark"
+    assert environment(spark) == {"CVM_SPARK_DIR": str(spark.spark_dir),
+                                  "PYSPARK_PIN_THREAD": "false",
+                                  "PYTHONWARNINGS": "ignore::FutureWarning"}
+
+
+def _file(entity: str, day: int, name: str) -> RawFile:
+    date = dt.date(2026, 11, day)
+    return RawFile(entity, date, f"{date}/{entity}.csv",
+                   f"raw/{entity}/extract_date={date}/{name}.parquet", 1, "delivered")
+
+
+def test_spark_reads_exactly_the_catalogs_raw_files(tmp_path):
+    """raw.<entity> names each current file (never the folder, where a retired file may still
+    lie); an entity without files is an empty, typed view; the touched keys come from the
+    added and retired files only."""
+    store = Store(tmp_path, "spark")
+    files = [_file("orders", 20, "a"), _file("orders", 21, "b"), _file("customers", 20, "c")]
+    plan = BuildPlan(False, "incremental", added={"orders": [files[1].path]},
+                     retired={"orders": ["raw/orders/extract_date=2026-11-21/old.parquet"]})
+    statements = {s.split(" as ", 1)[0]: s for s in input_statements(store, files, plan)}
+    orders = statements["create or replace view raw.orders"]
+    assert orders.count("from parquet.`") == 2
+    assert f"parquet.`{tmp_path}/raw/orders/extract_date=2026-11-20/a.parquet`" in orders
+    assert f"parquet.`{tmp_path}/raw/orders/extract_date=2026-11-21/b.parquet`" in orders
+    assert "where false" in statements["create or replace view raw.service_activities"]
+    keys = statements["create or replace view cvm_delta.orders_keys"]
+    assert "b.parquet" in keys and "old.parquet" in keys and "a.parquet" not in keys
+    assert "`order_id`, `line_no`" in keys
+    assert "where false" in statements["create or replace view cvm_delta.customers_keys"]
