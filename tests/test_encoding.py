@@ -55,6 +55,20 @@ def test_the_encoding_rule(tmp_path, data, characters, stray, expected):
     assert dl.choose_encoding(count) == expected
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 4, 5, 64])
+def test_the_count_does_not_depend_on_where_chunks_end(tmp_path, monkeypatch, chunk):
+    """The scan reads the file in chunks and decodes a chunk strictly, counting stray bytes
+    only in a chunk that fails; characters cut by a chunk's end must count once, in either
+    decoder. The bytes: 'ü' (C3 BC), a stray 0xE4, '€' (E2 82 AC), a stray 0xFF, 'é' (C3 A9),
+    then a cut-off C3 at the very end: 3 characters, 3 stray bytes, so 3 <= 3 is UTF-8 with
+    3 stray bytes."""
+    monkeypatch.setattr(dl, "SCAN_BYTES", chunk)
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n\xc3\xbc\xe4,\xe2\x82\xac\xff\n\xc3\xa9\n\xc3")
+    scan = dl.scan_file(path)
+    assert (scan.encoding, scan.stray_bytes) == ("utf-8", 3)
+
+
 def test_a_stray_byte_rejects_its_row_not_the_file(tmp_path, con):
     """Line 2: 'Müller' in UTF-8; line 3: 'M' 0xE4 'ller' (a cp1252 'ä'). Before, the whole
     file was read as cp1252 and 'MÃ¼ller' loaded. One stray byte, one UTF-8 'ü': UTF-8.

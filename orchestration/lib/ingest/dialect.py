@@ -96,25 +96,42 @@ def choose_encoding(count: Utf8Count) -> str:
 def scan_file(path: Path) -> FileScan:
     """One pass over the bytes for the sha256 and the UTF-8 count; a file that is not UTF-8
     by `choose_encoding` is then checked for cp1252. Raises UndecodableFile when the file is
-    neither."""
+    neither.
+
+    A chunk of pure ASCII is skipped; any other is decoded strictly (fast, and no stray byte
+    to count), and only a chunk that fails to decode is decoded again, each stray byte kept as
+    a surrogate to be counted. The two decoders hand over the bytes of a character that
+    straddles two chunks."""
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    strict = codecs.getincrementaldecoder("utf-8")("strict")
+    lenient = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     chars = ascii_bytes = stray = 0
     bom = None
+
+    def counted(chunk: bytes, final: bool = False) -> tuple[int, int]:
+        """Characters decoded and stray bytes of one chunk."""
+        try:
+            return len(strict.decode(chunk, final)), 0
+        except UnicodeDecodeError:
+            lenient.setstate(strict.getstate())
+            text = lenient.decode(chunk, final)
+            strict.setstate(lenient.getstate())
+            return len(text), len(_STRAY.findall(text))
+
     with open(path, "rb") as handle:
         while chunk := handle.read(SCAN_BYTES):
             if bom is None:
                 bom = chunk.startswith(UTF8_BOM)
             digest.update(chunk)
-            if chunk.isascii() and not decoder.getstate()[0]:
+            if chunk.isascii() and not strict.getstate()[0]:
                 continue
-            text = decoder.decode(chunk)
-            chars += len(text)
+            decoded, strays = counted(chunk)
+            chars += decoded
+            stray += strays
             ascii_bytes += len(chunk.translate(None, _HIGH_BYTES))
-            stray += len(_STRAY.findall(text))
-        text = decoder.decode(b"", final=True)
-        chars += len(text)
-        stray += len(_STRAY.findall(text))
+        decoded, strays = counted(b"", final=True)
+        chars += decoded
+        stray += strays
     count = Utf8Count(bool(bom), chars - ascii_bytes - stray, stray)
     if choose_encoding(count) == "utf-8":
         return FileScan(digest.hexdigest(), "utf-8", count.stray_bytes)
