@@ -5,21 +5,23 @@ file), so a failing suite means the row rules let something bad through; the row
 rejected are reported beside the suite result, by reason, and do not fail it.
 
 Memory stays bounded: the rows are streamed from DuckDB in chunks of at most CHUNK_ROWS rows,
-under the load's DuckDB memory limit, each chunk is validated on its own, and the
-per-expectation results are summed over the chunks (element and unexpected counts; an
-expectation succeeds when it succeeds on every chunk). Every accepted row is validated; no
-sampling. A chunk is validated with GX's BASIC result format: the counts and the first
-unexpected values, all that is summed (SUMMARY would also list the index of every unexpected
-row, filtering each chunk twice more per expectation); GX's fingerprint of each chunk (a hash
-of every value, read by nothing here) is turned off. Only the columns the suite names are fetched (all of them when an expectation is not
-about named columns); numbers come as DOUBLE (exact for the integers of the extracts, and a
-NULL is NaN, where a nullable integer column would be compared value by value) and dates as
-nanosecond timestamps, so that GX compares them vectorised (it compares any other date type
-value by value, in Python). The rows come in table (storage) order, not sorted by line
-number: the totals do not depend on the order; the example values of a failed expectation
-are the first ones in storage order, the same on every run over the same table (a parallel
-insert may place some row groups out of line order, so they need not be the lowest line
-numbers).
+under the load's DuckDB memory limit, each chunk is validated on its own, and the per-
+expectation results are summed over the chunks (element and unexpected counts; an expectation
+succeeds when it succeeds on every chunk). Every accepted row is validated; no sampling. A
+chunk is validated with GX's BASIC result format: the counts and the first unexpected values,
+all that is summed (SUMMARY would also list the index of every unexpected row, filtering each
+chunk twice more per expectation); GX's fingerprint of each chunk (a hash of every value,
+read by nothing here) is turned off. Only the columns the suite names are fetched (all of
+them when an expectation is not about named columns); numbers come as DOUBLE (exact for the
+integers of the extracts, and a NULL is NaN, where a nullable integer column would be
+compared value by value) and dates as nanosecond timestamps, so that GX compares them
+vectorised (it compares any other date type value by value, in Python); a date beyond what a
+nanosecond timestamp holds (before 1677 or after 2262) arrives as that range's edge, so it
+fails the same bounds, and its example value shows the edge. The rows come in table (storage)
+order, not sorted by line number: the totals do not depend on the order; the example values
+of a failed expectation are the first ones in storage order, the same on every run over the
+same table (a parallel insert may place some row groups out of line order, so they need not
+be the lowest line numbers).
 
 great_expectations is imported inside the functions (it costs seconds to import). The GX
 context (ephemeral, progress bars off) is built once per process and built suites are kept,
@@ -42,6 +44,7 @@ from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER, EXTRACT_DATE_
 from orchestration.lib.warehouse.connection import memory_budget
 
 CHUNK_ROWS = 200_000
+NS_DATES = ("DATE '1677-09-22'", "DATE '2262-04-11'")  # the dates a timestamp_ns can hold
 
 
 def suite_path(entity: str, directory: Path = settings.EXPECTATIONS_DIR) -> Path:
@@ -82,7 +85,6 @@ def _context():
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
-
             from great_expectations.execution_engine import pandas_execution_engine
 
             # GX fingerprints every in-memory batch below this size (a hash of every value,
@@ -162,7 +164,10 @@ def _select_sql(spec: EntitySpec, columns: list[str] | None = None) -> str:
         if c.kind in ("decimal", "int"):
             cols.append(f'cast("{c.name}" as double) as "{c.name}"')
         elif c.kind == "date":
-            cols.append(f'cast("{c.name}" as timestamp_ns) as "{c.name}"')
+            # clamped into the nanosecond range (1677..2262), where a date outside it stays
+            # outside every bound the suites set (1900 .. the extract date)
+            cols.append(f'cast(least(greatest("{c.name}", {NS_DATES[0]}), {NS_DATES[1]}) '
+                        f'as timestamp_ns) as "{c.name}"')
         else:
             cols.append(f'"{c.name}"')
     return (
