@@ -15,7 +15,8 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
 4. nightly: the one-day delta folder is moved in, `cvm load` again;
 5. peer: bench/pandas_peer.py computes customer_value from the same landing root; its
    result is then compared with the published `marts.customer_value` row by row (not timed).
-   `--no-peer` leaves it out (at S2 it needs more memory than a small machine has);
+   `--no-peer [SCALE ...]` leaves it out, at the scales named or at all (at S2 it holds more
+   than 13 GB: more memory than a small machine has);
 6. `--engine spark`: steps 3 and 4 again on Apache Spark (`CVM_ENGINE=spark`), over the same
    deliveries, into a warehouse of its own; printed beside DuckDB's. Spark is not expected to
    beat DuckDB on one machine: the figures show the price of portability, and whether the
@@ -378,8 +379,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a sample generated before with the scale's command, linked into "
                         "the work folder instead of generated; SCALE=DIR for one of several "
                         "scales, DIR alone when one scale is run (may be repeated)")
-    parser.add_argument("--no-peer", action="store_true",
-                        help="leave out the pandas peer (and its comparison with the mart)")
+    parser.add_argument("--no-peer", nargs="*", choices=list(SCALES), metavar="SCALE",
+                        help="leave out the pandas peer (and its comparison with the mart): at "
+                        "the scales named, or at every scale when none is named (at S2 the "
+                        "peer holds more than 13 GB)")
     parser.add_argument("--engine", action="append", choices=["spark"], default=[],
                         help="also run the full load and the nightly on this engine, beside "
                         "DuckDB's, over the same deliveries")
@@ -406,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     for scale in args.scales:
         work = Path(tempfile.mkdtemp(prefix=f"cvm-bench-{scale}-", dir=args.workdir))
         try:
-            results[scale] = run_scale(scale, work, cvm, peer=not args.no_peer,
+            no_peer = args.no_peer is not None and (not args.no_peer or scale in args.no_peer)
+            results[scale] = run_scale(scale, work, cvm, peer=not no_peer,
                                        profile=args.profile, sample_from=samples.get(scale),
                                        engines=tuple(dict.fromkeys(args.engine)))
         except StepFailed as failed:
