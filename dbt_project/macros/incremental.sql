@@ -66,21 +66,32 @@
     without row deletes overwrites whole partitions.
 #}
 {% macro keyed_incremental_config(entity, key_columns, partition_by) -%}
-    {{ return(adapter.dispatch('keyed_incremental_config', 'customer_value_warehouse')(
-        entity, key_columns, partition_by
+    {{ return(scoped_incremental_config(
+        "remove_touched('" ~ entity ~ "', " ~ key_columns ~ ")", partition_by
     )) }}
 {%- endmacro %}
 
-{% macro duckdb__keyed_incremental_config(entity, key_columns, partition_by) -%}
+{#
+    Config of an incremental model whose unit is a scope: `remove_call`, the macro call (as
+    text) of the DuckDB pre-hook that deletes the scope's old rows; `partition_by`, the column
+    by which an engine without row deletes overwrites whole partitions (none: rebuilt whole).
+#}
+{% macro scoped_incremental_config(remove_call, partition_by) -%}
+    {{ return(adapter.dispatch('scoped_incremental_config', 'customer_value_warehouse')(
+        remove_call, partition_by
+    )) }}
+{%- endmacro %}
+
+{% macro duckdb__scoped_incremental_config(remove_call, partition_by) -%}
     {{ return({
         'materialized': 'incremental',
         'incremental_strategy': 'append',
         'on_schema_change': 'fail',
-        'pre_hook': "{{ remove_touched('" ~ entity ~ "', " ~ key_columns ~ ") }}",
+        'pre_hook': '{{ ' ~ remove_call ~ ' }}',
     }) }}
 {%- endmacro %}
 
-{% macro default__keyed_incremental_config(entity, key_columns, partition_by) -%}
+{% macro default__scoped_incremental_config(remove_call, partition_by) -%}
     {%- if partition_by is none -%}
         {# no partitions to overwrite: rebuilt whole #}
         {{ return({'materialized': 'table'}) }}
@@ -188,11 +199,79 @@
 
 {# is_touched for a test, where is_incremental() does not apply. #}
 {% macro is_touched_relation(entity, key_columns, alias) -%}
+    {{ is_in_relation(touched_keys(entity), key_columns, alias) }}
+{%- endmacro %}
+
+{# A condition on the row `alias`: its `key_columns` are a row of `relation`. #}
+{% macro is_in_relation(relation, key_columns, alias) -%}
     exists (
-        select 1 from {{ touched_keys(entity) }} as touched
+        select 1 from {{ relation }} as touched
         where
         {%- for key in key_columns %}
             {{ 'and ' if not loop.first }}touched.{{ key }} = {{ alias }}.{{ key }}
         {%- endfor %}
     )
+{%- endmacro %}
+
+{#
+    Customer and period totals over the delta. A delta build recomputes the sums of every
+    customer and period that a touched order line or activity occupied before the build
+    (`cvm_delta.customer_periods`, recorded by the orchestration before dbt runs: a
+    correction can move a row to another customer or period) or occupies after it: the model
+    int_touched_customer_periods. On DuckDB those customer-period rows are deleted and appended
+    again; an engine without row deletes overwrites the whole periods (partitions) they are
+    in, all of whose rows it recomputes.
+#}
+
+{# The customer-period pairs the touched keys occupied before the build, as a relation. #}
+{% macro customer_periods_before() -%}
+    {{ return(api.Relation.create(
+        database=(target.database if target.database is defined else none),
+        schema='cvm_delta', identifier='customer_periods'
+    )) }}
+{%- endmacro %}
+
+{#
+    A condition on the row `alias` (with customer_id and period_start) of a fact or of a
+    customer-period relation: in a delta build, its sums are recomputed (its customer and
+    period are touched; on an engine that overwrites partitions, its period is); in any
+    other build, true. `touched` is the relation int_touched_customer_periods.
+#}
+{% macro in_touched_customer_periods(touched, alias) -%}
+    {%- if cvm_build() == 'delta' -%}
+        {{ adapter.dispatch('in_touched_customer_periods', 'customer_value_warehouse')(
+            touched, alias
+        ) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro duckdb__in_touched_customer_periods(touched, alias) -%}
+    {{ is_in_relation(touched, ['customer_id', 'period_start'], alias) }}
+{%- endmacro %}
+
+{% macro default__in_touched_customer_periods(touched, alias) -%}
+    {{ in_touched_periods(touched, alias) }}
+{%- endmacro %}
+
+{#
+    A condition on the row `alias` (with period_start): in a delta build, its period holds a
+    touched customer and period; in any other build, true. For the tests that compare totals
+    per period.
+#}
+{% macro in_touched_periods(touched, alias) -%}
+    {%- if cvm_build() == 'delta' -%}
+        {{ alias }}.period_start in (select touched.period_start from {{ touched }} as touched)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{# DuckDB's pre-hook: delete the touched customer-period rows before they are appended again. #}
+{% macro remove_touched_customer_periods(touched) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as current_rows
+        where {{ in_touched_customer_periods(touched, 'current_rows') }}
+    {%- endif -%}
 {%- endmacro %}

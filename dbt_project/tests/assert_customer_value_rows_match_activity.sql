@@ -1,25 +1,32 @@
 -- customer_value holds exactly one row per customer and period with at least one order line
 -- or one non-cancelled activity in that period: no row missing, no row extra.
 
+-- In a build over the delta, the touched customers and periods only (macros/incremental.sql):
+-- the rest was tested when it was written and has not changed since.
+
 {{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
+{%- set touched = ref('int_touched_customer_periods') %}
 
 with
 
 order_lines as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select tested.* from {{ ref('fct_order_lines') }} as tested
+    where {{ in_touched_customer_periods(touched, 'tested') }}
 
 ),
 
 activities as (
 
-    select * from {{ ref('fct_service_activities') }}
+    select tested.* from {{ ref('fct_service_activities') }} as tested
+    where {{ in_touched_customer_periods(touched, 'tested') }}
 
 ),
 
 customer_value as (
 
-    select * from {{ ref('customer_value') }}
+    select tested.* from {{ ref('customer_value') }} as tested
+    where {{ in_touched_customer_periods(touched, 'tested') }}
 
 ),
 

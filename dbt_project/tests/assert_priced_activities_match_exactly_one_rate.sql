@@ -1,13 +1,18 @@
 -- Every priced activity must be covered by exactly one rate version of its service type,
 -- and that version must be the rate_id kept on the fact row.
 
+-- In a build over the delta, the touched activities only (macros/incremental.sql): the rest
+-- was tested when it was written and has not changed since (a changed rate is a changed rule,
+-- which rebuilds everything).
+
 {{ config(meta={'dagster': {'ref': {'name': 'fct_service_activities'}}}) }}
 
 with
 
 activities as (
 
-    select * from {{ ref('fct_service_activities') }}
+    select tested.* from {{ ref('fct_service_activities') }} as tested
+    where {{ in_delta_scope('service_activities', ['activity_id'], 'tested') }}
 
 ),
 

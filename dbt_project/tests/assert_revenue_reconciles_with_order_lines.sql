@@ -1,18 +1,24 @@
 -- Revenue and contribution margin in customer_value per period equal fct_order_lines.
 
+-- In a build over the delta, the periods of the touched customers and periods only
+-- (macros/incremental.sql): the rest was tested when it was written and has not changed since.
+
 {{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
+{%- set touched = ref('int_touched_customer_periods') %}
 
 with
 
 order_lines as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select tested.* from {{ ref('fct_order_lines') }} as tested
+    where {{ in_touched_periods(touched, 'tested') }}
 
 ),
 
 customer_value as (
 
-    select * from {{ ref('customer_value') }}
+    select tested.* from {{ ref('customer_value') }} as tested
+    where {{ in_touched_periods(touched, 'tested') }}
 
 ),
 

@@ -1,18 +1,24 @@
 -- The value-transfer ledger total per period equals the value transfer in customer_value.
 
+-- In a build over the delta, the periods of the touched customers and periods only
+-- (macros/incremental.sql): the rest was tested when it was written and has not changed since.
+
 {{ config(meta={'dagster': {'ref': {'name': 'fct_value_transfers'}}}) }}
+{%- set touched = ref('int_touched_customer_periods') %}
 
 with
 
 ledger as (
 
-    select * from {{ ref('fct_value_transfers') }}
+    select tested.* from {{ ref('fct_value_transfers') }} as tested
+    where {{ in_touched_periods(touched, 'tested') }}
 
 ),
 
 customer_value as (
 
-    select * from {{ ref('customer_value') }}
+    select tested.* from {{ ref('customer_value') }} as tested
+    where {{ in_touched_periods(touched, 'tested') }}
 
 ),
 

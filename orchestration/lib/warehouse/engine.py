@@ -16,7 +16,9 @@ Either way it (re)creates what dbt reads besides the seeds:
 - `cvm_delta.<entity>`: the rows of the added files;
 - `cvm_delta.<entity>_keys`: the touched keys, those of the added and of the retired files;
 - `cvm_delta.<mart>_partitions`: the partitions of the partitioned marts that the touched
-  keys occupy before the build (publish.py adds those they occupy after it).
+  keys occupy before the build (publish.py adds those they occupy after it);
+- `cvm_delta.customer_periods`: the customers and periods the touched keys occupy in those
+  marts before the build, whose totals dbt recomputes (with those they occupy after it).
 
 The database is marked unfinished before dbt runs and finished, with the new catalog version,
 only after the catalog is published (`mark_published`).
@@ -43,6 +45,8 @@ STATE_DDL = (
     "create table if not exists cvm_state.raw_files (path VARCHAR)",
 )
 DELTA = "cvm_delta"
+# the customers and periods the touched keys occupy in the facts before the build
+CUSTOMER_PERIODS = f"{DELTA}.customer_periods"
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ def _delta(con, store: Store, plan: BuildPlan) -> None:
             f"create or replace table {DELTA}.{name}_keys as "
             f"select distinct {key} from ({' union all '.join(sources)})"
         )
+    pairs = []
     for mart in PARTITIONED_MARTS:
         exists = con.execute(
             "select count(*) from information_schema.tables "
@@ -175,12 +180,22 @@ def _delta(con, store: Store, plan: BuildPlan) -> None:
         if plan.full or not exists:
             con.execute(f"create or replace table {target} (partition_key VARCHAR)")
             continue
+        # one pass over the mart: the touched keys' rows, their partition, customer and period
+        touched = f"touched_{mart.table}"
         con.execute(
-            f"create or replace table {target} as "
-            f"select distinct {partition_sql(mart, 'm')} as partition_key "
+            f"create or replace temp table {touched} as "
+            f"select {partition_sql(mart, 'm')} as partition_key, m.customer_id, m.period_start "
             f"from marts.{mart.table} as m where exists (select 1 from "
             f"{DELTA}.{mart.entity}_keys as k where {mart.key_match('m', 'k')})"
         )
+        con.execute(f"create or replace table {target} as "
+                    f"select distinct partition_key from {touched}")
+        pairs.append(f"select customer_id, period_start from {touched}")
+    con.execute(f"create or replace table {CUSTOMER_PERIODS} "
+                "(customer_id VARCHAR, period_start DATE)")
+    if pairs:
+        con.execute(f"insert into {CUSTOMER_PERIODS} "
+                    f"select distinct * from ({' union all '.join(pairs)})")
 
 
 def mark_published(store: Store, catalog_version: int, files: list[RawFile]) -> None:

@@ -11,7 +11,9 @@ writes the published mart files and the catalog. What Spark adds is the middle:
    macros/cross_engine/engine_inputs.sql) runs in dbt's Spark session:
    - `raw.<entity>`: a view over exactly the catalog's current raw files, the file list the
      DuckDB engine reads (never a folder: a retired file and its successor lie side by side);
-   - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files.
+   - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files;
+   - `cvm_delta.customer_periods`: the customers and periods the touched keys occupied
+     before the build (engine.py), copied from the engine's database into a Parquet file.
 2. dbt builds on the `spark` target (dbt_project/profiles.yml): Parquet tables in Spark's
    warehouse folder, the incremental facts overwritten by whole partitions (periods).
 3. after dbt, `mirror` makes the DuckDB database's `marts.*` and `reference.*` views over the
@@ -37,7 +39,7 @@ import yaml
 from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.warehouse.catalog import RawFile
-from orchestration.lib.warehouse.engine import DELTA, BuildPlan
+from orchestration.lib.warehouse.engine import CUSTOMER_PERIODS, DELTA, BuildPlan
 from orchestration.lib.warehouse.store import Store, sql_literal
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -51,6 +53,7 @@ SPARK_TYPES = {
     "TIMESTAMP": "timestamp_ntz",
 }
 INPUTS_FILE = "engine_inputs.parquet"
+CUSTOMER_PERIODS_FILE = "customer_periods.parquet"
 # the schemas the mirror shows, as dbt names them
 MIRRORED_SCHEMAS = ("marts", "reference")
 
@@ -133,6 +136,9 @@ def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> lis
         touched = [store.path(p) for p in plan.added.get(name, []) + plan.retired.get(name, [])]
         statements.append(f"create or replace view {DELTA}.{name}_keys as select distinct * "
                           f"from ({_select(keys, touched)})")
+    # the customers and periods the touched keys occupied before the build (engine.py)
+    statements.append(f"create or replace view {CUSTOMER_PERIODS} as select customer_id, "
+                      f"period_start from {_file(store.spark_dir / CUSTOMER_PERIODS_FILE)}")
     return statements
 
 
@@ -143,6 +149,10 @@ def write_inputs(store: Store, files: list[RawFile], plan: BuildPlan) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
+        con.execute(f"attach {sql_literal(store.engine)} as engine (read_only)")
+        con.execute(f"copy (select * from engine.{CUSTOMER_PERIODS}) to "
+                    f"{sql_literal(store.spark_dir / CUSTOMER_PERIODS_FILE)} (format parquet)")
+        con.execute("detach engine")
         con.execute("create table inputs (seq INTEGER, statement VARCHAR)")
         con.executemany("insert into inputs values (?, ?)",
                         list(enumerate(input_statements(store, files, plan))))

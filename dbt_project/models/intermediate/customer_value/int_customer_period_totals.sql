@@ -1,18 +1,12 @@
--- a table: the one pass over every order line and activity of the history, read from the
--- facts (costed once, when they were written); the customer and period marts above it read it
+-- a table (customers x periods, small): the marts above read it several times, and the sums
+-- below are incremental
 {{ config(materialized='table') }}
 
 with
 
-order_lines as (
+sums as (
 
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-activities as (
-
-    select * from {{ ref('fct_service_activities') }}
+    select * from {{ ref('int_customer_period_sums') }}
 
 ),
 
@@ -28,64 +22,13 @@ periods as (
 
 ),
 
-orders_per_customer_period as (
-
-    select
-        customer_id,
-        period_start,
-        sum(net_revenue_eur) as revenue_eur,
-        sum(contribution_margin_eur) as contribution_margin_eur
-    from order_lines
-    group by customer_id, period_start
-
-),
-
-activities_per_customer_period as (
-
-    select
-        customer_id,
-        period_start,
-        -- unpriced activities have a null value transfer and add nothing to the sum
-        coalesce(sum(value_transfer_eur), 0) as value_transfer_eur,
-        sum(duration_minutes) as service_minutes,
-        count(*) as service_activities,
-        sum(case when is_priced then 0 else 1 end) as unpriced_activities
-    from activities
-    group by customer_id, period_start
-
-),
-
-customer_periods as (
-
-    select
-        coalesce(
-            orders_per_customer_period.customer_id,
-            activities_per_customer_period.customer_id
-        ) as customer_id,
-        coalesce(
-            orders_per_customer_period.period_start,
-            activities_per_customer_period.period_start
-        ) as period_start,
-        coalesce(orders_per_customer_period.revenue_eur, 0) as revenue_eur,
-        coalesce(orders_per_customer_period.contribution_margin_eur, 0) as contribution_margin_eur,
-        coalesce(activities_per_customer_period.value_transfer_eur, 0) as value_transfer_eur,
-        coalesce(activities_per_customer_period.service_minutes, 0) as service_minutes,
-        coalesce(activities_per_customer_period.service_activities, 0) as service_activities,
-        coalesce(activities_per_customer_period.unpriced_activities, 0) as unpriced_activities
-    from orders_per_customer_period
-    full outer join activities_per_customer_period
-        on
-            orders_per_customer_period.customer_id = activities_per_customer_period.customer_id
-            and orders_per_customer_period.period_start
-            = activities_per_customer_period.period_start
-
-),
-
 final as (
 
+    -- the period's and the customer's current attributes are joined here, not kept with the
+    -- sums: data_through moves every night and a snapshot can change any customer
     select
-        customer_periods.customer_id,
-        customer_periods.period_start,
+        sums.customer_id,
+        sums.period_start,
         periods.period_end,
         periods.previous_period_start,
         periods.months_in_period,
@@ -97,17 +40,17 @@ final as (
         customers.customer_name,
         customers.customer_since,
         customers.annual_potential_eur,
-        cast(customer_periods.revenue_eur as decimal(18, 4)) as revenue_eur,
-        cast(customer_periods.contribution_margin_eur as decimal(18, 4)) as contribution_margin_eur,
-        cast(customer_periods.value_transfer_eur as decimal(18, 4)) as value_transfer_eur,
-        cast(customer_periods.service_minutes as decimal(18, 4)) as service_minutes,
-        cast(customer_periods.service_activities as bigint) as service_activities,
-        cast(customer_periods.unpriced_activities as bigint) as unpriced_activities
-    from customer_periods
+        sums.revenue_eur,
+        sums.contribution_margin_eur,
+        sums.value_transfer_eur,
+        sums.service_minutes,
+        sums.service_activities,
+        sums.unpriced_activities
+    from sums
     inner join periods
-        on customer_periods.period_start = periods.period_start
+        on sums.period_start = periods.period_start
     left join customers
-        on customer_periods.customer_id = customers.customer_id
+        on sums.customer_id = customers.customer_id
 
 )
 

@@ -1,14 +1,9 @@
 with
 
-order_lines as (
+customer_periods as (
 
-    select * from {{ ref('fct_order_lines') }}
-
-),
-
-activities as (
-
-    select * from {{ ref('fct_service_activities') }}
+    -- every period that holds an order line or a non-cancelled activity of a customer
+    select * from {{ ref('int_customer_period_sums') }}
 
 ),
 
@@ -18,20 +13,12 @@ extracts as (
 
 ),
 
-used_periods as (
-
-    select period_start from order_lines
-    union all
-    select period_start from activities
-
-),
-
 bounds as (
 
     select
         min(period_start) as first_period_start,
         max(period_start) as last_period_start
-    from used_periods
+    from customer_periods
 
 ),
 
