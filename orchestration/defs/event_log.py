@@ -58,6 +58,18 @@ class KeptConnectionsSqliteEventLogStorage(ConsolidatedSqliteEventLogStorage):
         with self._engine().connect() as conn, conn.begin():
             yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        # asked before every asset check event; a table, once there, stays (migrations add)
+        present = getattr(self, "_present_tables", None)
+        if present is None:
+            present = self._present_tables = set()
+        if table_name not in present:
+            engine = self._engine()
+            with engine.connect() as conn:
+                if engine.dialect.has_table(conn, table_name):
+                    present.add(table_name)
+        return table_name in present
+
     def watch(self, run_id, cursor, callback) -> None:
         # a commit writes the WAL file; the database file itself changes only at checkpoints
         if not self._obs:
