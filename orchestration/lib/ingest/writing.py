@@ -15,7 +15,9 @@ texts are read back from the `_src` view of the file's records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from orchestration.lib import audit
 from orchestration.lib.ingest.rules import (
@@ -77,11 +79,12 @@ def write_rows(
     ('' = loaded). `lineage` holds the file's $d (extract date), $f (source file), $at (load
     time)."""
     entity = spec.name
-    con.execute(
-        "create or replace temp table _typed as "
-        + staging_sql(spec, positions, decimal_comma,
-                      FileFacts(catalogue, len(header), lineage["d"]))
-    )
+    with _build_sides_as_written(con):
+        con.execute(
+            "create or replace temp table _typed as "
+            + staging_sql(spec, positions, decimal_comma,
+                          FileFacts(catalogue, len(header), lineage["d"]))
+        )
     con.execute("create or replace temp table _rej as " + rejections_sql(spec))
     counts = dict(con.execute("select reason, count(*) from _rej group by reason").fetchall())
     total = con.execute("select count(*) from _typed").fetchone()[0]
@@ -105,6 +108,23 @@ def write_rows(
     for table in ("_typed", "_rej"):
         con.execute(f"drop table {table}")
     return counts
+
+
+@contextlib.contextmanager
+def _build_sides_as_written(con) -> Iterator[None]:
+    """Hash joins build on their right side, as the SQL writes them, within this.
+
+    DuckDB builds a hash join on the side it estimates smaller. It estimates a CSV file at a
+    few dozen rows, so it would build on the file's records (keeping all of them in memory,
+    or spilling them) and probe with the staging query's small table of time-zone offsets.
+    """
+    setting = "disabled_optimizers"
+    current = con.execute(f"select current_setting('{setting}')").fetchone()[0]
+    con.execute(f"set {setting} = '{','.join(filter(None, [current, 'build_side_probe_side']))}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set {setting} = '{current}'")
 
 
 def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
