@@ -343,6 +343,25 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
         == [("participants", 1)]
 
 
+def test_expectations_about_the_same_columns_are_validated_together():
+    """Expectations 0 and 2 name column a, 1 names b, 3 names the pair (b, a): three parts,
+    in the order of their first expectation. An expectation naming no column (a table row
+    count) makes the whole suite one part over every column."""
+    from orchestration.lib.ingest import expectations as gxe
+
+    suite = {"expectations": [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
+        {"type": "expect_column_pair_values_to_be_equal",
+         "kwargs": {"column_A": "b", "column_B": "a"}},
+    ]}
+    assert gxe.suite_parts(suite) == [(("a",), (0, 2)), (("b",), (1,)), (("a", "b"), (3,))]
+    suite["expectations"].append(
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}})
+    assert gxe.suite_parts(suite) == [(None, (0, 1, 2, 3, 4))]
+
+
 def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     """Small chunks over the suite's columns give the same totals as one chunk of all columns."""
     from orchestration.lib.ingest import expectations as gxe
