@@ -519,6 +519,36 @@ def test_scan_reads_utf8_across_chunk_borders(tmp_path, monkeypatch):
     assert dl.scan_file(path) == dl.FileScan(hashlib.sha256(data).hexdigest(), "utf-8")
 
 
+def test_joins_build_as_written_during_a_load_and_the_setting_is_restored(
+        tmp_path, con, monkeypatch):
+    """While a file's rows are written, DuckDB may not swap a hash join's sides (it thinks a
+    CSV file small and would build on it); after the load, and after one that fails inside its
+    transaction, the connection's setting is what it was."""
+    from orchestration.lib.ingest import writing
+
+    setting = "select current_setting('disabled_optimizers')"
+    seen = []
+    write_rows = writing.write_rows
+
+    def spy(con, *args, **kwargs):
+        seen.append(con.execute(setting).fetchone()[0])
+        return write_rows(con, *args, **kwargs)
+
+    def failing(con, *args, **kwargs):
+        con.execute("select error('the statement fails')")
+
+    con.execute("set disabled_optimizers = 'top_n'")
+    _customers(tmp_path)
+    monkeypatch.setattr(writing, "write_rows", spy)
+    _load(con, tmp_path, "customers")
+    assert [set(names.split(",")) for names in seen] == [{"top_n", "build_side_probe_side"}]
+    assert con.execute(setting).fetchone() == ("top_n",)
+    monkeypatch.setattr(writing, "write_rows", failing)
+    with pytest.raises(duckdb.Error, match="the statement fails"):
+        load_file(con, tmp_path, D1, "customers", run_expectations=False, force=True)
+    assert con.execute(setting).fetchone() == ("top_n",)
+
+
 def test_memory_limit_lowered_for_a_database_file_and_restored(tmp_path):
     from orchestration.lib.warehouse.connection import memory_budget
 

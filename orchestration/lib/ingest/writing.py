@@ -79,12 +79,11 @@ def write_rows(
     ('' = loaded). `lineage` holds the file's $d (extract date), $f (source file), $at (load
     time)."""
     entity = spec.name
-    with _build_sides_as_written(con):
-        con.execute(
-            "create or replace temp table _typed as "
-            + staging_sql(spec, positions, decimal_comma,
-                          FileFacts(catalogue, len(header), lineage["d"]))
-        )
+    con.execute(
+        "create or replace temp table _typed as "
+        + staging_sql(spec, positions, decimal_comma,
+                      FileFacts(catalogue, len(header), lineage["d"]))
+    )
     con.execute("create or replace temp table _rej as " + rejections_sql(spec))
     counts = dict(con.execute("select reason, count(*) from _rej group by reason").fetchall())
     total = con.execute("select count(*) from _typed").fetchone()[0]
@@ -111,16 +110,20 @@ def write_rows(
 
 
 @contextlib.contextmanager
-def _build_sides_as_written(con) -> Iterator[None]:
-    """Hash joins build on their right side, as the SQL writes them, within this.
+def joins_as_written(con) -> Iterator[None]:
+    """Hash joins build on their right side, as the SQL writes them, within this (not inside
+    a transaction: a failed statement would leave it unable to restore the setting).
 
-    DuckDB builds a hash join on the side it estimates smaller. It estimates a CSV file at a
-    few dozen rows, so it would build on the file's records (keeping all of them in memory,
-    or spilling them) and probe with the staging query's small table of time-zone offsets.
+    DuckDB builds a hash join on the side it estimates smaller. It estimates a CSV file (the
+    `_src` view of the file's records) at a few dozen rows, so it would build on the file's
+    records, keeping all of them in memory or spilling them, and probe with the small side:
+    the staging query's table of time-zone offsets, the rejected rows. The ingest's statements
+    join the small side on the right.
     """
     setting = "disabled_optimizers"
     current = con.execute(f"select current_setting('{setting}')").fetchone()[0]
-    con.execute(f"set {setting} = '{','.join(filter(None, [current, 'build_side_probe_side']))}'")
+    names = {*filter(None, current.split(",")), "build_side_probe_side"}
+    con.execute(f"set {setting} = '{','.join(sorted(names))}'")
     try:
         yield
     finally:
