@@ -315,7 +315,10 @@ def rejections_sql(spec: EntitySpec) -> str:
     unknown_customer: customer_id in no customers snapshot loaded so far (any folder: a
     reloaded older delivery must not lose rows whose customer arrived later).
     The duplicate groups come from a grouped aggregate (usually empty) joined back, so no
-    window has to hold the whole file.
+    window has to hold the whole file. That aggregate sees only the rows whose key's hash
+    occurs more than once (`repeated`: one number per row to group, where the key and every
+    column's hash would make a table as big as the file); a shared hash of different keys
+    only adds rows that the aggregate then tells apart.
     """
     keys = [*spec.key, "updated_at"]
     key = ", ".join(quote_ident(k) for k in keys)
@@ -334,8 +337,13 @@ def rejections_sql(spec: EntitySpec) -> str:
     else:
         unknown, join = "false", ""
     return f"""
-        with dups as (
-            select {key}, true as is_dup from _typed where reason1 is null
+        with repeated as (
+            select hash({key}) as key_hash from _typed where reason1 is null
+            group by key_hash having count(*) > 1
+        ),
+        dups as (
+            select {key}, true as is_dup from _typed
+            where reason1 is null and hash({key}) in (select key_hash from repeated)
             group by {key} having min(hash({content})) <> max(hash({content}))
         ),
         judged as (
