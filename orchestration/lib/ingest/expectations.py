@@ -16,9 +16,9 @@ them when an expectation is not about named columns), and the expectations about
 columns are validated on a frame of those columns alone (`suite_parts`): before most checks GX
 drops the column's NULLs by copying the frame it has, all its columns. Most of GX's cost is
 per expectation and chunk, not per row, hence chunks of half a million rows (a chunk of the
-suite's columns of service_activities is some 150 MB in pandas). Numbers come as DOUBLE (exact for the
-integers of the extracts, and a NULL is NaN, where a nullable integer column would be
-compared value by value) and dates as nanosecond timestamps, so that GX compares them
+suite's columns of service_activities is some 150 MB in pandas). Numbers come as DOUBLE
+(exact for the integers of the extracts, and a NULL is NaN, where a nullable integer column
+would be compared value by value) and dates as nanosecond timestamps, so that GX compares them
 vectorised (it compares any other date type value by value, in Python); a date beyond what a
 nanosecond timestamp holds (before 1677 or after 2262) arrives as that range's edge, so it
 fails the same bounds, and its example value shows the edge. The rows come in table (storage)
