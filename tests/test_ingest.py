@@ -343,6 +343,25 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
         == [("participants", 1)]
 
 
+def test_expectations_about_the_same_columns_are_validated_together():
+    """Expectations 0 and 2 name column a, 1 names b, 3 names the pair (b, a): three parts,
+    in the order of their first expectation. An expectation naming no column (a table row
+    count) makes the whole suite one part over every column."""
+    from orchestration.lib.ingest import expectations as gxe
+
+    suite = {"expectations": [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
+        {"type": "expect_column_pair_values_to_be_equal",
+         "kwargs": {"column_A": "b", "column_B": "a"}},
+    ]}
+    assert gxe.suite_parts(suite) == [(("a",), (0, 2)), (("b",), (1,)), (("a", "b"), (3,))]
+    suite["expectations"].append(
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}})
+    assert gxe.suite_parts(suite) == [(None, (0, 1, 2, 3, 4))]
+
+
 def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
     """Small chunks over the suite's columns give the same totals as one chunk of all columns."""
     from orchestration.lib.ingest import expectations as gxe
@@ -498,6 +517,36 @@ def test_scan_reads_utf8_across_chunk_borders(tmp_path, monkeypatch):
     path = tmp_path / "f.csv"
     path.write_bytes(data)
     assert dl.scan_file(path) == dl.FileScan(hashlib.sha256(data).hexdigest(), "utf-8")
+
+
+def test_joins_build_as_written_during_a_load_and_the_setting_is_restored(
+        tmp_path, con, monkeypatch):
+    """While a file's rows are written, DuckDB may not swap a hash join's sides (it thinks a
+    CSV file small and would build on it); after the load, and after one that fails inside its
+    transaction, the connection's setting is what it was."""
+    from orchestration.lib.ingest import writing
+
+    setting = "select current_setting('disabled_optimizers')"
+    seen = []
+    write_rows = writing.write_rows
+
+    def spy(con, *args, **kwargs):
+        seen.append(con.execute(setting).fetchone()[0])
+        return write_rows(con, *args, **kwargs)
+
+    def failing(con, *args, **kwargs):
+        con.execute("select error('the statement fails')")
+
+    con.execute("set disabled_optimizers = 'top_n'")
+    _customers(tmp_path)
+    monkeypatch.setattr(writing, "write_rows", spy)
+    _load(con, tmp_path, "customers")
+    assert [set(names.split(",")) for names in seen] == [{"top_n", "build_side_probe_side"}]
+    assert con.execute(setting).fetchone() == ("top_n",)
+    monkeypatch.setattr(writing, "write_rows", failing)
+    with pytest.raises(duckdb.Error, match="the statement fails"):
+        load_file(con, tmp_path, D1, "customers", run_expectations=False, force=True)
+    assert con.execute(setting).fetchone() == ("top_n",)
 
 
 def test_memory_limit_lowered_for_a_database_file_and_restored(tmp_path):

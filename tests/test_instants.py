@@ -126,6 +126,33 @@ def test_the_spring_gap_and_the_autumn_hour_are_rejected_saying_which(tmp_path, 
     ]
 
 
+def test_naive_times_far_from_the_extract_date_convert_alike(tmp_path, con):
+    """The offsets of a date from 1900-01-01 to the day after the extract date (2025-11-01)
+    come from a table; those of any other date are worked out on the row, with the same rules.
+    1899-07-01 12:00 is CET (Berlin since 1893, no summer time then): 11:00 UTC;
+    2025-11-02 12:00 (winter, +1) 11:00; 2030-07-01 12:00 (summer, +2) 10:00. In 2030 the
+    clocks change on the last Sundays of March and October: 1 January 2030 is a Tuesday, so
+    31 March (day 90, 89 days later, 89 = 12 * 7 + 5) and 27 October (day 300, 299 = 42 * 7 +
+    5) are Sundays: 02:30 on 31 March does not exist, 02:30 on 27 October is ambiguous."""
+    result = _load_orders(con, tmp_path,
+                          _order("O1", "1899-07-01 12:00:00"), _order("O2", "2025-11-02 12:00"),
+                          _order("O3", "2030-07-01T12:00:00"), _order("O4", "2030-03-31 02:30"),
+                          _order("O5", "2030-10-27 02:30"))
+    assert _stored(con) == {
+        "O1": dt.datetime(1899, 7, 1, 11), "O2": dt.datetime(2025, 11, 2, 11),
+        "O3": dt.datetime(2030, 7, 1, 10),
+    }
+    assert result.rejected_by_reason == {"invalid_date": 2}
+    zone = "Europe/Berlin"
+    assert _rejected(con) == [
+        (5, "invalid_date",
+         f"updated_at: '2030-03-31 02:30' does not exist in {zone} (the clocks skip that hour)"),
+        (6, "invalid_date",
+         f"updated_at: '2030-10-27 02:30' is ambiguous in {zone} (the clocks repeat that "
+         "hour); give it with its offset"),
+    ]
+
+
 def test_another_source_time_zone(tmp_path, con, monkeypatch):
     """America/New_York: UTC-5 in winter; in 2025 its clocks skipped 02:00-03:00 on 9 March."""
     monkeypatch.setenv("CVM_SOURCE_TIMEZONE", "America/New_York")

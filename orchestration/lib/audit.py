@@ -134,7 +134,7 @@ def record_rejections(
         f"""insert into audit.rejected_rows
             select $d, $f, $entity, r.line_number, r.reason, r.detail, {raw_record_sql},
                    r.reason = '{UNKNOWN_CUSTOMER}', NULL, NULL
-            from _rej as r join _src as s on s.line_number = r.line_number
+            from _src as s join _rej as r on r.line_number = s.line_number
             order by r.line_number""",
         {"d": extract_date, "f": source_file, "entity": entity},
     )

@@ -12,9 +12,13 @@ chunk is validated with GX's BASIC result format: the counts and the first unexp
 all that is summed (SUMMARY would also list the index of every unexpected row, filtering each
 chunk twice more per expectation); GX's fingerprint of each chunk (a hash of every value,
 read by nothing here) is turned off. Only the columns the suite names are fetched (all of
-them when an expectation is not about named columns); numbers come as DOUBLE (exact for the
-integers of the extracts, and a NULL is NaN, where a nullable integer column would be
-compared value by value) and dates as nanosecond timestamps, so that GX compares them
+them when an expectation is not about named columns), and the expectations about the same
+columns are validated on a frame of those columns alone (`suite_parts`): before most checks GX
+drops the column's NULLs by copying the frame it has, all its columns. Most of GX's cost is
+per expectation and chunk, not per row, hence chunks of half a million rows (a chunk of the
+suite's columns of service_activities is some 150 MB in pandas). Numbers come as DOUBLE
+(exact for the integers of the extracts, and a NULL is NaN, where a nullable integer column
+would be compared value by value) and dates as nanosecond timestamps, so that GX compares them
 vectorised (it compares any other date type value by value, in Python); a date beyond what a
 nanosecond timestamp holds (before 1677 or after 2262) arrives as that range's edge, so it
 fails the same bounds, and its example value shows the edge. The rows come in table (storage)
@@ -35,6 +39,7 @@ import json
 import os
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration import settings
@@ -43,7 +48,7 @@ from orchestration.lib.ingest.spec import EntitySpec, get_spec
 from orchestration.lib.ingest.suites import CATALOGUE_PLACEHOLDER, EXTRACT_DATE_PLACEHOLDER
 from orchestration.lib.warehouse.connection import memory_budget
 
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 500_000
 NS_DATES = ("DATE '1677-09-22'", "DATE '2262-04-11'")  # the dates a timestamp_ns can hold
 
 
@@ -72,7 +77,8 @@ def load_suite_json(entity: str, extract_date: dt.date | str,
 
 _LOCK = threading.Lock()
 _CONTEXT: list = []  # the process's GX context, once built
-_SUITES: dict[str, object] = {}  # built suites by their JSON text, the most recent last
+_SUITES: dict[str, tuple] = {}  # built suites (their parts) by their JSON text, the most
+# recent last
 # a suite's JSON holds its delivery's extract date, so a long-lived process (the Dagster
 # daemon, `dagster dev`) would keep one suite per delivery: keep the few in use
 _SUITES_KEPT = 12
@@ -96,62 +102,97 @@ def _context():
         return _CONTEXT[0]
 
 
-def _build_suite(suite_json: dict):
-    """The GX suite of `suite_json`, built once per distinct suite and kept.
+@dataclass(frozen=True)
+class _Part:
+    """Expectations of a suite that read the same columns, as a GX suite of their own."""
 
-    The suite is not stored in the context: validation needs only its expectations, and two
-    suites of the same name (a stored one and an edited copy) can then live side by side.
+    columns: tuple[str, ...] | None  # None: the whole frame
+    suite: object  # the GX ExpectationSuite
+    positions: tuple[int, ...]  # of its expectations in the whole suite
+
+
+def _build_suite(suite_json: dict) -> tuple[_Part, ...]:
+    """The GX suite of `suite_json` in its parts (`suite_parts`), built once per distinct
+    suite and kept.
+
+    The suites are not stored in the context: validation needs only their expectations, and
+    two suites of the same name (a stored one and an edited copy) can then live side by side.
     """
     key = json.dumps(suite_json, sort_keys=True, default=str)
     with _LOCK:
-        suite = _SUITES.get(key)
-    if suite is not None:
-        return suite
+        parts = _SUITES.get(key)
+    if parts is not None:
+        return parts
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
-    suite = gx.ExpectationSuite(name=suite_json["name"], meta=suite_json.get("meta"))
-    for config in suite_json.get("expectations", []):
-        configuration = ExpectationConfiguration(
-            type=config["type"], kwargs=config["kwargs"], meta=config.get("meta")
-        )
-        suite.add_expectation(configuration.to_domain_obj())
+    configs = suite_json.get("expectations", [])
+    built = []
+    for columns, positions in suite_parts(suite_json):
+        suite = gx.ExpectationSuite(name=suite_json["name"], meta=suite_json.get("meta"))
+        for position in positions:
+            config = configs[position]
+            configuration = ExpectationConfiguration(
+                type=config["type"], kwargs=config["kwargs"], meta=config.get("meta")
+            )
+            suite.add_expectation(configuration.to_domain_obj())
+        built.append(_Part(columns, suite, positions))
     with _LOCK:
-        suite = _SUITES.setdefault(key, suite)
+        parts = _SUITES.setdefault(key, tuple(built))
         while len(_SUITES) > _SUITES_KEPT:
             del _SUITES[next(iter(_SUITES))]
-        return suite
+        return parts
 
 
 _COLUMN_KWARGS = ("column", "column_A", "column_B", "column_list")
 
 
-def suite_columns(spec: EntitySpec, suite_json: dict) -> list[str] | None:
-    """The spec columns the suite reads, in spec order; None when it may need them all.
+def _named_columns(config: dict) -> tuple[str, ...] | None:
+    """The columns a column-level expectation names in its kwargs, sorted; None for any
+    other expectation (table level, or naming no column): it may look at every column."""
+    if not str(config.get("type", "")).startswith(("expect_column_", "expect_multicolumn_")):
+        return None
+    kwargs = config.get("kwargs", {})
+    named: set[str] = set()
+    for key in _COLUMN_KWARGS:
+        value = kwargs.get(key)
+        if isinstance(value, str):
+            named.add(value)
+        elif isinstance(value, (list, tuple)):
+            named.update(str(v) for v in value)
+    return tuple(sorted(named)) or None
 
-    A column-level expectation names its columns in its kwargs; any other expectation (table
-    level, or naming no column) may look at every column, so then all are fetched, as they
-    are when the suite names none of the spec's columns.
-    """
+
+def suite_columns(spec: EntitySpec, suite_json: dict) -> list[str] | None:
+    """The spec columns the suite reads, in spec order; None when it may need them all: an
+    expectation names no column (`_named_columns`), or the suite none of the spec's."""
     named: set[str] = set()
     for config in suite_json.get("expectations", []):
-        if not str(config.get("type", "")).startswith(("expect_column_", "expect_multicolumn_")):
+        columns = _named_columns(config)
+        if columns is None:
             return None
-        kwargs = config.get("kwargs", {})
-        found = False
-        for key in _COLUMN_KWARGS:
-            value = kwargs.get(key)
-            if isinstance(value, str):
-                named.add(value)
-                found = True
-            elif isinstance(value, (list, tuple)):
-                named.update(str(v) for v in value)
-                found = True
-        if not found:
-            return None
+        named.update(columns)
     return [c.name for c in spec.columns if c.name in named] or None
+
+
+def suite_parts(suite_json: dict) -> list[tuple[tuple[str, ...] | None, tuple[int, ...]]]:
+    """The suite's expectations grouped by the columns they name: (columns, positions in
+    the suite), in the order of each group's first expectation. One group (None, all) when an
+    expectation names no column.
+
+    Each group is validated on a frame of its columns alone: GX drops the NULLs of a column
+    before most checks of it by copying the frame it is given, every column of it.
+    """
+    configs = suite_json.get("expectations", [])
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for position, config in enumerate(configs):
+        columns = _named_columns(config)
+        if columns is None:
+            return [(None, tuple(range(len(configs))))]
+        groups.setdefault(columns, []).append(position)
+    return [(columns, tuple(positions)) for columns, positions in groups.items()]
 
 
 def _select_sql(spec: EntitySpec, columns: list[str] | None = None) -> str:
@@ -176,9 +217,10 @@ def _select_sql(spec: EntitySpec, columns: list[str] | None = None) -> str:
     )
 
 
-def _merge(total: dict, result) -> None:
-    """Add one chunk's validation result to the running per-expectation totals."""
-    for item in result.results:
+def _merge(total: dict, result, positions: tuple[int, ...]) -> None:
+    """Add one chunk's validation result of a part (`positions`: its expectations' in the
+    suite) to the running per-expectation totals."""
+    for item, position in zip(result.results, positions, strict=False):
         config = item.expectation_config
         column = config.kwargs.get("column") or config.kwargs.get("column_list")
         # one entry per expectation: two of one type on one column differ in their kwargs
@@ -189,7 +231,7 @@ def _merge(total: dict, result) -> None:
         entry = total.setdefault(
             key, {"expectation": config.type, "column": column, "success": True,
                   "element_count": 0, "unexpected_count": 0, "partial_unexpected": [],
-                  "kwargs": kwargs},
+                  "kwargs": kwargs, "position": position},
         )
         entry["success"] = entry["success"] and bool(item.success)
         res = item.result or {}
@@ -207,7 +249,7 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
     from great_expectations.validator.v1_validator import Validator
 
     context = _context()
-    suite = _build_suite(suite_json)
+    parts = _build_suite(suite_json)
     # A data source of its own per run: its execution engine holds the last chunk, and
     # deleting the data source afterwards lets that chunk go.
     source_name = f"ingest_{uuid.uuid4().hex}"
@@ -227,30 +269,40 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
                     if rows and empty:
                         break
                     rows += len(frame)
-                    # one Validator per chunk: it builds (and fingerprints) the batch once
-                    validator = Validator(
-                        batch_definition=batch_definition, result_format="BASIC",
-                        batch_parameters={"dataframe": frame},
-                    )
-                    del frame  # the batch holds it; gone with the validator
-                    _merge(totals, validator.validate_expectation_suite(suite))
-                    del validator
+                    for part in parts:
+                        # one Validator per part of the suite: it builds the batch once
+                        validator = Validator(
+                            batch_definition=batch_definition, result_format="BASIC",
+                            batch_parameters={"dataframe": _columns(frame, part.columns)},
+                        )
+                        _merge(totals, validator.validate_expectation_suite(part.suite),
+                               part.positions)
+                        del validator  # the batch holds its frame
+                    del frame
                     if empty:
                         break
             finally:
                 cursor.close()
     finally:
         context.data_sources.delete(source_name)
-    failed = [entry for entry in totals.values() if not entry["success"]]
+    results = sorted(totals.values(), key=lambda entry: entry.pop("position"))
+    failed = [entry for entry in results if not entry["success"]]
     return {
         "suite": suite_json["name"],
         "success": not failed,
         "rows_validated": rows,
-        "evaluated_expectations": len(totals),
-        "successful_expectations": len(totals) - len(failed),
+        "evaluated_expectations": len(results),
+        "successful_expectations": len(results) - len(failed),
         "unsuccessful_expectations": failed,
-        "results": list(totals.values()),
+        "results": results,
     }
+
+
+def _columns(frame, columns: tuple[str, ...] | None):
+    """The frame's `columns` (those it has; a missing one fails its expectations), or all."""
+    if columns is None:
+        return frame
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 def validate_load(con, spec: EntitySpec, extract_date, source_file: str, load_result) -> dict:

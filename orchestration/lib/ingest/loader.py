@@ -17,7 +17,8 @@ API of the ingest"), in these steps:
    (audit.log_load). The rows DuckDB judged must be the records read, or the file is refused
    and the transaction rolled back; a file written by a load that is rolled back is named by
    no catalog. DuckDB's memory limit is lowered meanwhile, so that big files spill instead of
-   growing in RAM;
+   growing in RAM, and its hash joins build on the side the SQL puts on the right (the small
+   one: DuckDB misjudges the size of a CSV file, writing.joins_as_written);
 5. after the commit, run the Great Expectations suite on the rows that landed.
 """
 
@@ -173,7 +174,7 @@ def _write(
 ) -> LoadResult:
     """Step 4 of the module docstring: everything the file changes, in one transaction."""
     now = dt.datetime.now()
-    with memory_budget(con), transaction(con):
+    with memory_budget(con), writing.joins_as_written(con), transaction(con):
         writing.retire_delivery(con, spec.name, date)
         audit.forget_file(con, date, source_file, spec.name)
         released = writing.release_pending(con, date, spec.name, now)

@@ -58,13 +58,14 @@ def text_ref(column: Column) -> str:
 
 def _stamp_ref(column: Column, part: str) -> str:
     """A timestamp column's parts in the staging query: `utc` (text with an offset), `local`
-    (naive text), `problem` ('nonexistent' | 'ambiguous' local time)."""
+    (naive text), `before` / `after` (the zone's offsets around its local date, see
+    values.day_offsets_sql), `problem` ('nonexistent' | 'ambiguous' local time)."""
     return quote_ident(f"{part}_{column.name}")
 
 
 def typed_sql(column: Column, decimal_comma: bool, zone: str) -> str:
     """The typed value of a column, computed from its trimmed text (a timestamp from its
-    parts and its date's offsets in the join `zone_<column>`)."""
+    parts and its date's offsets)."""
     value = text_ref(column)
     if column.kind == "text":
         if column.case == "lower":
@@ -73,10 +74,9 @@ def typed_sql(column: Column, decimal_comma: bool, zone: str) -> str:
             return f"upper({value})"
         return value
     if column.kind == "timestamp":
-        offsets = quote_ident(f"zone_{column.name}")
         local = values.local_to_utc_sql(
-            _stamp_ref(column, "local"), f"{offsets}.before", f"{offsets}.after",
-            quote_literal(zone),
+            _stamp_ref(column, "local"), _stamp_ref(column, "before"),
+            _stamp_ref(column, "after"), quote_literal(zone),
         )
         return f"coalesce({_stamp_ref(column, 'utc')}, {local})"
     return values.parse_sql(column.kind, value, decimal_comma)
@@ -243,8 +243,12 @@ def staging_sql(
 
     Columns absent from the header (optional ones) read as NULL. The raw texts are not kept:
     the few rejected rows get theirs back from `_src` by line_number (`raw_record_sql`).
-    A timestamp column is parsed in `stamps` (offset or naive); its naive values join the
-    offsets of their local date (`zone_<col>`, one row per date, values.zone_offsets_sql).
+    A timestamp column is parsed in `stamps` (offset or naive); its naive values get the
+    offsets of their local date in `zoned`: looked up in `zone_days` (one row per date from
+    EARLIEST_EVENT_DATE to the day after the extract date, values.zone_offsets_sql), computed
+    on the row for a date outside those. `zone_days` does not read the rows, so the query
+    reads `source` once and streams (were the dates taken from the rows, DuckDB would have to
+    keep every row until it knew them all).
     """
     texts = []
     for c in spec.columns:
@@ -259,23 +263,23 @@ def staging_sql(
         for c in stamps
     ]
     zone = quote_literal(facts.zone)
-    zones = "".join(
-        f""", {quote_ident(f"zone_{c.name}")} as ({values.zone_offsets_sql(
-            f"select distinct cast({_stamp_ref(c, 'local')} as date) as day from stamps "
-            f"where {_stamp_ref(c, 'local')} is not null", zone)})"""
-        for c in stamps
-    )
-    joins = "".join(
-        f" left join {quote_ident(f'zone_{c.name}')} on {quote_ident(f'zone_{c.name}')}.day = "
-        f"cast(s.{_stamp_ref(c, 'local')} as date)"
-        for c in stamps
-    )
+    zones = ""
+    if stamps:
+        last = facts.extract_date + dt.timedelta(days=1)
+        zones = f", zone_days as ({values.zone_offsets_sql(EARLIEST_EVENT_DATE, last, zone)})"
+    offsets, joins = ["s.*"], ""
+    for c in stamps:
+        found = quote_ident(f"zone_{c.name}")
+        day = f"cast(s.{_stamp_ref(c, 'local')} as date)"
+        before, after = values.day_offsets_sql(day, zone)
+        joins += f" left join zone_days as {found} on {found}.day = {day}"
+        offsets.append(f"coalesce({found}.before, {before}) as {_stamp_ref(c, 'before')}, "
+                       f"coalesce({found}.after, {after}) as {_stamp_ref(c, 'after')}")
     typed = [f"{typed_sql(c, decimal_comma, facts.zone)} as {quote_ident(c.name)}"
              for c in spec.columns]
     typed += [
         values.local_time_problem_sql(
-            _stamp_ref(c, "local"), f"{quote_ident(f'zone_{c.name}')}.before",
-            f"{quote_ident(f'zone_{c.name}')}.after", zone,
+            _stamp_ref(c, "local"), _stamp_ref(c, "before"), _stamp_ref(c, "after"), zone,
         ) + f" as {_stamp_ref(c, 'problem')}"
         for c in stamps
     ]
@@ -290,8 +294,11 @@ def staging_sql(
         stamps as (
             select {", ".join(parts)} from texts
         ){zones},
+        zoned as (
+            select {", ".join(offsets)} from stamps as s{joins}
+        ),
         typed as (
-            select s.*, {", ".join(typed)} from stamps as s{joins}
+            select *, {", ".join(typed)} from zoned
         )
         select line_number, {columns},
                {case_sql(checks, 1)} as reason1, {case_sql(checks, 2)} as detail1
@@ -308,7 +315,10 @@ def rejections_sql(spec: EntitySpec) -> str:
     unknown_customer: customer_id in no customers snapshot loaded so far (any folder: a
     reloaded older delivery must not lose rows whose customer arrived later).
     The duplicate groups come from a grouped aggregate (usually empty) joined back, so no
-    window has to hold the whole file.
+    window has to hold the whole file. That aggregate sees only the rows whose key's hash
+    occurs more than once (`repeated`: one number per row to group, where the key and every
+    column's hash would make a table as big as the file); a shared hash of different keys
+    only adds rows that the aggregate then tells apart.
     """
     keys = [*spec.key, "updated_at"]
     key = ", ".join(quote_ident(k) for k in keys)
@@ -327,8 +337,13 @@ def rejections_sql(spec: EntitySpec) -> str:
     else:
         unknown, join = "false", ""
     return f"""
-        with dups as (
-            select {key}, true as is_dup from _typed where reason1 is null
+        with repeated as (
+            select hash({key}) as key_hash from _typed where reason1 is null
+            group by key_hash having count(*) > 1
+        ),
+        dups as (
+            select {key}, true as is_dup from _typed
+            where reason1 is null and hash({key}) in (select key_hash from repeated)
             group by {key} having min(hash({content})) <> max(hash({content}))
         ),
         judged as (

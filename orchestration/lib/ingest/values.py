@@ -8,14 +8,18 @@ Timestamps are instants, kept as UTC in a TIMESTAMP column without time zone:
 - without one, local time in the source time zone (settings.source_timezone). A local time
   in the hour the clocks skip (spring) does not exist, one in the hour they repeat (autumn) is
   ambiguous: both give NULL, and `local_time_problem_sql` says which.
-The offsets of the source time zone are looked up once per local date of the file
-(`zone_offsets_sql`), not per row: a date whose offset one day before equals the offset two
-days after has no change of offset in between (true of every real zone, whose changes lie
-months apart), and its local times convert with that one offset. Only the rows of a date
-with a change are converted one by one.
+The offsets of the source time zone are looked up once per local date, not per row
+(`day_offsets_sql`): a date whose offset one day before equals the offset two days after has
+no change of offset in between (true of every real zone, whose changes lie months apart), and
+its local times convert with that one offset. Only the rows of a date with a change are
+converted one by one. The offsets of a range of dates are computed as a small table
+(`zone_offsets_sql`) that does not depend on the file's rows, so the query over the rows
+streams; a date outside the range gets its offsets computed on its row.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 ISO_LOCAL = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
@@ -98,13 +102,20 @@ def utc_offset_sql(instant: str, zone: str) -> str:
     return f"(timezone({zone}, timezone('UTC', {instant})) - {instant})"
 
 
-def zone_offsets_sql(local_dates: str, zone: str) -> str:
-    """SELECT day, before, after: the zone's offsets one day before and two days after each
-    local date of `local_dates` (a query of one DATE column `day`, distinct)."""
-    day = "cast(day as timestamp)"
+def day_offsets_sql(day: str, zone: str) -> tuple[str, str]:
+    """The zone's offsets (INTERVALs) one day before and two days after a local DATE `day`."""
+    start = f"cast({day} as timestamp)"
+    return (utc_offset_sql(f"({start} - interval 1 day)", zone),
+            utc_offset_sql(f"({start} + interval 2 day)", zone))
+
+
+def zone_offsets_sql(first: dt.date, last: dt.date, zone: str) -> str:
+    """SELECT day, before, after: `day_offsets_sql` of every date from `first` to `last`."""
+    before, after = day_offsets_sql("day", zone)
     return (
-        f"select day, {utc_offset_sql(f'({day} - interval 1 day)', zone)} as before, "
-        f"{utc_offset_sql(f'({day} + interval 2 day)', zone)} as after from ({local_dates})"
+        f"select day, {before} as before, {after} as after from ("
+        f"select cast(range as date) as day from range(DATE '{first.isoformat()}', "
+        f"DATE '{last.isoformat()}' + interval 1 day, interval 1 day))"
     )
 
 
@@ -114,7 +125,7 @@ def _fits(local: str, offset: str, zone: str) -> str:
 
 
 def local_to_utc_sql(local: str, before: str, after: str, zone: str) -> str:
-    """The UTC instant of a naive local TIMESTAMP, given its date's offsets (zone_offsets_sql);
+    """The UTC instant of a naive local TIMESTAMP, given its date's offsets (day_offsets_sql);
     NULL when it does not exist or is ambiguous."""
     fits_before, fits_after = _fits(local, before, zone), _fits(local, after, zone)
     return (

@@ -15,7 +15,9 @@ texts are read back from the `_src` view of the file's records.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 
 from orchestration.lib import audit
 from orchestration.lib.ingest.rules import (
@@ -105,6 +107,27 @@ def write_rows(
     for table in ("_typed", "_rej"):
         con.execute(f"drop table {table}")
     return counts
+
+
+@contextlib.contextmanager
+def joins_as_written(con) -> Iterator[None]:
+    """Hash joins build on their right side, as the SQL writes them, within this (not inside
+    a transaction: a failed statement would leave it unable to restore the setting).
+
+    DuckDB builds a hash join on the side it estimates smaller. It estimates a CSV file (the
+    `_src` view of the file's records) at a few dozen rows, so it would build on the file's
+    records, keeping all of them in memory or spilling them, and probe with the small side:
+    the staging query's table of time-zone offsets, the rejected rows. The ingest's statements
+    join the small side on the right.
+    """
+    setting = "disabled_optimizers"
+    current = con.execute(f"select current_setting('{setting}')").fetchone()[0]
+    names = {*filter(None, current.split(",")), "build_side_probe_side"}
+    con.execute(f"set {setting} = '{','.join(sorted(names))}'")
+    try:
+        yield
+    finally:
+        con.execute(f"set {setting} = '{current}'")
 
 
 def release_pending(con, extract_date: dt.date, entity: str, now: dt.datetime) -> int:
