@@ -1,5 +1,5 @@
 """The published catalog: single writer, the next catalog of a session, atomic publish, readers
-that keep their files, garbage collection."""
+that keep their files, garbage collection, the big facts' monthly files."""
 
 from __future__ import annotations
 
@@ -172,3 +172,81 @@ def test_dagster_instance_allows_one_writer_at_a_time():
     assert config["telemetry"]["enabled"] is False
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
+
+
+def _month_files(con, store: Store, table: str) -> dict[str, list[tuple[str, str]]]:
+    """month -> (activity_id, customer_id) of each current file of `table`, in file order."""
+    found = {}
+    for month, path in con.execute(
+        "select partition_key, path from meta.mart_files where table_name = ?", [table]
+    ).fetchall():
+        assert path.startswith(f"marts/{table}/month={month}/")
+        found[month] = con.execute(
+            f"select activity_id, customer_id from read_parquet('{store.path(path)}')"
+        ).fetchall()
+    return found
+
+
+def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_rewrites_its_months(
+        tmp_path):
+    """Five activities around month ends. A full export writes one file per month, its rows
+    ordered by customer; a delta (A5 cancelled, A1 moved from October to November) rewrites
+    the months its keys were in (September, October) and are in (November): September is
+    left without rows and gets no file."""
+    from orchestration.lib.warehouse import marts
+    from orchestration.lib.warehouse.publish import NEXT
+    from orchestration.lib.warehouse.store import ENGINE_DATABASE
+
+    published = tmp_path / "warehouse.duckdb"
+    store = Store.beside(published)
+    catalog.open_next(published, "s1")
+    store.engine.parent.mkdir(parents=True)
+    con = duckdb.connect(str(store.engine))
+    try:
+        con.execute("create schema marts")
+        con.execute("create schema cvm_delta")
+        con.execute("create table marts.fct_service_activities (activity_id VARCHAR, "
+                    "customer_id VARCHAR, activity_date DATE)")
+        con.execute("insert into marts.fct_service_activities values "
+                    "('A1', 'K2', '2026-10-05'), ('A2', 'K1', '2026-10-31'), "
+                    "('A3', 'K3', '2026-11-01'), ('A4', 'K1', '2026-11-30'), "
+                    "('A5', 'K2', '2026-09-30')")
+        con.execute(f"attach '{store.next_catalog}' as {NEXT}")
+        con.execute(f"use {NEXT}")
+
+        (full,) = marts.export_marts(con, store, full=True)
+        assert (full.partitions, full.files, full.rows) == (None, 3, 5)
+        first = _month_files(con, store, "fct_service_activities")
+        assert first == {
+            "2026-09": [("A5", "K2")],
+            "2026-10": [("A2", "K1"), ("A1", "K2")],  # K1 before K2, not in date order
+            "2026-11": [("A4", "K1"), ("A3", "K3")],
+        }
+        old_paths = {r[0] for r in con.execute("select path from meta.mart_files").fetchall()}
+
+        engine_marts = f"{ENGINE_DATABASE}.marts.fct_service_activities"
+        con.execute(f"delete from {engine_marts} where activity_id = 'A5'")
+        con.execute(f"update {engine_marts} set activity_date = '2026-11-02' "
+                    "where activity_id = 'A1'")
+        con.execute(f"create table {ENGINE_DATABASE}.cvm_delta.service_activities_keys as "
+                    "select * from (values ('A5'), ('A1')) as k(activity_id)")
+        con.execute(f"create table {ENGINE_DATABASE}.cvm_delta.fct_service_activities_partitions"
+                    " as select * from (values ('2026-09'), ('2026-10')) as p(partition_key)")
+        (delta,) = marts.export_marts(con, store, full=False)
+        assert (delta.partitions, delta.files, delta.rows) == (
+            ["2026-09", "2026-10", "2026-11"], 2, 4)
+        assert _month_files(con, store, "fct_service_activities") == {
+            "2026-10": [("A2", "K1")],
+            "2026-11": [("A4", "K1"), ("A1", "K2"), ("A3", "K3")],
+        }
+        retired = {r[0] for r in con.execute("select path from meta.retired_files").fetchall()}
+        assert retired == old_paths
+        # the September file of the delta, which had no rows, is not left in the store
+        assert [p.name for p in (store.marts_dir / "fct_service_activities" / "month=2026-09")
+                .iterdir()] == [first_path.rsplit("/", 1)[1] for first_path in old_paths
+                                if "month=2026-09" in first_path]
+        assert con.execute("select activity_id from marts.fct_service_activities "
+                           "order by activity_id").fetchall() == [
+            ("A1",), ("A2",), ("A3",), ("A4",)]
+    finally:
+        con.close()

@@ -3,8 +3,9 @@ database into immutable Parquet files of the store, with views over them in the 
 
 - The big facts are partitioned by the month of their row's date. A run rewrites only the
   months its delta touched (the months the touched keys occupied before the build and occupy
-  after it); a full build rewrites all. Within a file the rows are ordered by customer, so a
-  lookup of one customer skips most row groups.
+  after it); a full build rewrites all. Each month is one file of its own COPY, its rows
+  ordered by customer in row groups of FACT_ROW_GROUP_SIZE rows, so a lookup of one customer
+  skips most row groups.
 - Every other mart table is small (customers x periods at most) and is written whole.
 - A mart that dbt builds as a view (a filter or join of other marts) is created again in the
   catalog, from its own SQL, over the catalog's views.
@@ -13,6 +14,7 @@ database into immutable Parquet files of the store, with views over them in the 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -21,7 +23,7 @@ import duckdb
 from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.warehouse import catalog
-from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal
+from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal, write_parquet
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,25 @@ PARTITIONED_MARTS = (
 )
 PARTITION_COLUMN = "month"
 SORT_COLUMN = "customer_id"
+# rows per row group of the big facts' files: a customer's rows of a month, adjacent after
+# the sort, lie in one group; smaller groups mean fewer rows read per lookup (DECISIONLOG.md)
+FACT_ROW_GROUP_SIZE = 32_768
 
 
 def partition_sql(mart: PartitionedMart, alias: str = "") -> str:
     """The partition key of a row: 'YYYY-MM' of its date."""
     column = f"{alias}.{quote_ident(mart.date_column)}" if alias else quote_ident(mart.date_column)
     return f"strftime({column}, '%Y-%m')"
+
+
+def month_filter(mart: PartitionedMart, month: str) -> str:
+    """The rows of the partition `month` ('YYYY-MM'), as a range of the date column: a plain
+    comparison that DuckDB pushes into the scan, where the key of `partition_sql` would be
+    computed for every row."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    after = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    column = quote_ident(mart.date_column)
+    return f"{column} >= date '{first.isoformat()}' and {column} < date '{after.isoformat()}'"
 
 
 def _columns(con, relation: str) -> list[tuple[str, str]]:
@@ -109,12 +124,8 @@ def _select(columns: list[tuple[str, str]]) -> str:
 def _export_whole(con, store: Store, name: str, source: str) -> Exported:
     columns = _columns(con, source)
     relative = store.new_mart_file(name)
-    target = store.path(relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    rows = con.execute(
-        f"copy (select {_select(columns)} from {source}{_order_by(columns)}) "
-        f"to {sql_literal(target)} (format parquet)"
-    ).fetchone()[0]
+    rows = write_parquet(con, f"select {_select(columns)} from {source}{_order_by(columns)}",
+                         store.path(relative))
     _check_types(con, columns, [relative], store, name)
     catalog.replace_mart_files(con, name, None, [("", relative, rows)])
     return Exported(name, None, 1, rows)
@@ -122,8 +133,11 @@ def _export_whole(con, store: Store, name: str, source: str) -> Exported:
 
 def _export_partitioned(con, store: Store, mart: PartitionedMart, source: str,
                         full: bool) -> Exported:
+    """One file per month, each written by its own COPY and sorted by customer within the
+    month: a sort per month fits in memory, where one sort of the whole table spilled to disk
+    (DECISIONLOG.md)."""
     columns = _columns(con, source)
-    where, touched = "", None
+    touched = None
     if not full:
         # the months the touched keys occupied before the build, and those they occupy now
         touched = sorted({r[0] for r in con.execute(
@@ -134,30 +148,36 @@ def _export_partitioned(con, store: Store, mart: PartitionedMart, source: str,
         ).fetchall()})
         if not touched:
             return Exported(mart.table, [], 0, 0)
-        where = f" where {partition_sql(mart)} in ({', '.join(sql_literal(p) for p in touched)})"
-    folder = store.marts_dir / mart.table
-    folder.mkdir(parents=True, exist_ok=True)
-    written = con.execute(
-        f"copy (select {_select(columns)}, {partition_sql(mart)} as {PARTITION_COLUMN} "
-        f"from {source}{where}{_order_by(columns)}) to {sql_literal(folder)} "
-        f"(format parquet, partition_by ({PARTITION_COLUMN}), append, "
-        "filename_pattern '{uuid}', return_stats)"
-    ).fetchall()
-    files = [
-        (stats[5][PARTITION_COLUMN], str(store.path(stats[0]).resolve().relative_to(
-            store.root.resolve())), int(stats[1]))
-        for stats in written
-    ]
+    files = []
+    for month in touched if touched is not None else _months(con, mart, source):
+        relative = store.new_mart_file(mart.table, f"{PARTITION_COLUMN}={month}")
+        rows = write_parquet(
+            con, f"select {_select(columns)} from {source} where {month_filter(mart, month)}"
+            f"{_order_by(columns)}", store.path(relative), row_group_size=FACT_ROW_GROUP_SIZE)
+        if rows:
+            files.append((month, relative, rows))
+        else:  # a touched month left without rows: its old files go, no new one comes
+            store.path(relative).unlink()
     if full and not files:  # an empty mart: one empty file keeps its columns
         relative = store.new_mart_file(mart.table)
-        store.path(relative).parent.mkdir(parents=True, exist_ok=True)
-        con.execute(f"copy (select {_select(columns)} from {source} limit 0) "
-                    f"to {sql_literal(store.path(relative))} (format parquet)")
+        write_parquet(con, f"select {_select(columns)} from {source} limit 0",
+                      store.path(relative))
         files = [("", relative, 0)]
     if files:
         _check_types(con, columns, [files[0][1]], store, mart.table)
     catalog.replace_mart_files(con, mart.table, touched, files)
     return Exported(mart.table, touched, len(files), sum(f[2] for f in files))
+
+
+def _months(con, mart: PartitionedMart, source: str) -> list[str]:
+    """Every month of the mart's rows; a row without a date, which no month holds, fails the
+    export."""
+    months = [r[0] for r in con.execute(
+        f"select distinct {partition_sql(mart)} as month from {source} order by month"
+    ).fetchall()]
+    if None in months:
+        raise RuntimeError(f"marts.{mart.table}: rows without {mart.date_column}; not published")
+    return months
 
 
 def _check_types(con, columns, paths: list[str], store: Store, name: str) -> None:

@@ -47,7 +47,7 @@ def publish(published: Path, engine_kind: str = "duckdb") -> Published:
     if built is None or built.is_finished:
         raise NothingToPublish(f"{store.engine}: no unpublished build; build with dbt first")
     con = duckdb.connect(str(store.engine), config={
-        # the export sorts the big facts: bounded memory, spilling to the store's temp folder
+        # the export sorts each month of the big facts: bounded memory, spilling if need be
         "memory_limit": EXPORT_MEMORY_LIMIT, "temp_directory": str(store.root / "tmp"),
         "preserve_insertion_order": False,
     })

@@ -117,10 +117,13 @@ class Store:
         return sorted(found)
 
 
-def write_parquet(con, select_sql: str, target: Path, params: dict | None = None) -> int:
-    """Write the rows of `select_sql` to a new Parquet file `target`; the number of rows."""
+def write_parquet(con, select_sql: str, target: Path, params: dict | None = None,
+                  row_group_size: int | None = None) -> int:
+    """Write the rows of `select_sql` to a new Parquet file `target` (row groups of DuckDB's
+    default size unless given); the number of rows."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    statement = f"copy ({select_sql}) to {sql_literal(target)} (format parquet)"
+    options = f", row_group_size {int(row_group_size)}" if row_group_size else ""
+    statement = f"copy ({select_sql}) to {sql_literal(target)} (format parquet{options})"
     rows = con.execute(statement, params) if params else con.execute(statement)
     written = rows.fetchone()
     return int(written[0]) if written else 0
