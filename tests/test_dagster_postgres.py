@@ -22,24 +22,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tests.dagster_fixture import numbers, small_job, total
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "cvm-test-secret"
 
 
-# ---- a tiny code location: two assets, their job, a sensor and a schedule -----------------
-
-@dg.asset
-def numbers() -> list[int]:
-    return [1, 2, 3]
-
-
-@dg.asset
-def total(numbers: list[int]) -> int:
-    return sum(numbers)
-
-
-small_job = dg.define_asset_job("small_job", selection=[numbers, total])
-
+# ---- a tiny code location: two assets and their job (dagster_fixture.py), a sensor and a
+# schedule
 
 @dg.sensor(job=small_job, default_status=dg.DefaultSensorStatus.RUNNING)
 def small_sensor():

@@ -13,21 +13,10 @@ import dagster as dg
 from dagster._core.storage.event_log import ConsolidatedSqliteEventLogStorage
 
 from orchestration.defs.event_log import KeptConnectionsSqliteEventLogStorage
+from tests.dagster_fixture import numbers, small_job, total
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-
-@dg.asset
-def numbers() -> list[int]:
-    return [1, 2, 3]
-
-
-@dg.asset
-def total(numbers: list[int]) -> int:
-    return sum(numbers)
-
-
-small_job = dg.define_asset_job("small_job", selection=[numbers, total])
 defs = dg.Definitions(assets=[numbers, total], jobs=[small_job])
 
 
