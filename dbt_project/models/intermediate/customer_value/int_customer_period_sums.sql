@@ -2,6 +2,9 @@
 -- they were written); incremental: a delta build recomputes the touched customers and periods
 -- only (macros/incremental.sql), so its cost follows the delta, not the history
 {%- set touched = ref('int_touched_customer_periods') %}
+{#- in a delta build, the facts' rows of the touched customers and periods; else every row #}
+{%- set in_scope = in_touched_customer_periods(touched, 'current_rows')
+    if is_delta_build() else 'true' %}
 {{ config(**scoped_incremental_config(
     "remove_touched_customer_periods(ref('int_touched_customer_periods'))", 'period_start'
 )) }}
@@ -11,24 +14,14 @@ with
 order_lines as (
 
     select current_rows.* from {{ ref('fct_order_lines') }} as current_rows
-    where
-        {% if is_delta_build() -%}
-            {{ in_touched_customer_periods(touched, 'current_rows') }}
-        {%- else -%}
-            true
-        {%- endif %}
+    where {{ in_scope }}
 
 ),
 
 activities as (
 
     select current_rows.* from {{ ref('fct_service_activities') }} as current_rows
-    where
-        {% if is_delta_build() -%}
-            {{ in_touched_customer_periods(touched, 'current_rows') }}
-        {%- else -%}
-            true
-        {%- endif %}
+    where {{ in_scope }}
 
 ),
 
