@@ -41,7 +41,7 @@ from orchestration.lib import audit, landing, processes
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
-from orchestration.lib.warehouse.lock import write_lock
+from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
 from orchestration.lib.warehouse.store import Store, rotate_log
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -49,6 +49,7 @@ DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
+EXIT_BUSY = 75  # EX_TEMPFAIL: another load held the warehouse for longer than the wait
 INTERRUPTED = "DagsterExecutionInterruptedError"  # how Dagster reports Ctrl-C and SIGTERM
 ACTIVE_RUNS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
                dg.DagsterRunStatus.CANCELING)
@@ -228,6 +229,7 @@ def run_load(
     full_refresh: bool = False,
     dbt_vars: str = "",
     engine: str | None = None,
+    writer_wait: float | None = None,
 ) -> LoadOutcome:
     """Load every pending delivery, build, check and publish; see the module docstring.
 
@@ -238,7 +240,7 @@ def run_load(
     with _sigterm_as_interrupt():
         try:
             return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
-                             full_refresh, dbt_vars, engine)
+                             full_refresh, dbt_vars, engine, writer_wait)
         except KeyboardInterrupt:
             # outside a Dagster run (a run reports an interrupt as its failure): nothing was
             # published, the next catalog is the next load's to discard
@@ -257,22 +259,46 @@ def _run_load(
     full_refresh: bool,
     dbt_vars: str,
     engine: str | None,
+    writer_wait: float | None,
+) -> LoadOutcome:
+    check_paths(landing_dir, warehouse_path)
+    try:  # settings first: a wrong one is refused before anything waits or runs
+        wait = settings.writer_wait(writer_wait)
+        vars_ = effective_vars(dbt_vars)
+    except (ValueError, BadVars) as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=2, error=str(error))
+    # one writer for the whole load: the landing is looked at only once this load owns the
+    # warehouse, so that what it loads is what is still new after another load finished
+    try:
+        with write_lock(warehouse_path, wait, what="cvm load", on_wait=echo):
+            return _load_locked(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
+                                full_refresh, dbt_vars, vars_, engine)
+    except WarehouseBusy as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
+
+
+def _load_locked(
+    landing_dir: Path,
+    warehouse_path: Path,
+    echo: Callable[[str], None],
+    instance: dg.DagsterInstance | None,
+    dbt_project_dir: Path | None,
+    full_refresh: bool,
+    dbt_vars: str,
+    vars_: dict,
+    engine: str | None,
 ) -> LoadOutcome:
     from orchestration.defs.definitions import build_definitions
 
-    check_paths(landing_dir, warehouse_path)
     digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
     deliveries = landing.scan(landing_dir, warn=echo, digests=digests)
     if not deliveries:
         echo(f"no deliveries in {landing_dir}")
     todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse_path)))
     digests.save()
-    try:
-        fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR,
-                                        effective_vars(dbt_vars))
-    except BadVars as error:
-        echo(f"FAILED: {error}")
-        return LoadOutcome(exit_code=2, error=str(error))
+    fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR, vars_)
     published = catalog.read_state(warehouse_path)
     rules_changed = published is not None and published.rules_fingerprint != fingerprint
     if not todo and not rules_changed and not full_refresh and published is not None:
@@ -297,8 +323,7 @@ def _run_load(
     job = defs.resolve_job_def(NIGHTLY_JOB)
     instance = instance or instance_for_cli()
     fail_abandoned_runs(instance, echo)
-    instance.add_dynamic_partitions(delivery_partitions.name,
-                                    [d.partition_key for d in deliveries])
+    register_deliveries(instance, [d.partition_key for d in deliveries])
     store = Store.beside(warehouse_path, settings.engine(engine))
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
@@ -338,8 +363,7 @@ def _run_load(
             )
             outcome.files += _collect_files(result)
             if not result.success:
-                with write_lock(warehouse_path):
-                    catalog.discard_next(warehouse_path)
+                catalog.discard_next(warehouse_path)  # this load holds the writer's lock
                 if _was_interrupted(result):
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"
@@ -353,5 +377,42 @@ def _run_load(
                 return outcome
             if step.loads:
                 outcome.loaded.append(step.partition_key)
+    missing = unpublished(warehouse_path, [d for d in todo if d.partition_key in outcome.loaded])
+    if missing:
+        outcome.exit_code, outcome.error = 1, (
+            f"the published warehouse {warehouse_path} lacks "
+            + ", ".join(missing) + " although this load loaded them; nothing is lost (the "
+            "landing keeps them), the next load loads them again")
+        echo(f"FAILED: {outcome.error}")
+        return outcome
     outcome.published = True
     return outcome
+
+
+def register_deliveries(instance: dg.DagsterInstance, keys: list[str]) -> None:
+    """Add the deliveries' partitions that the instance does not know yet. A partition that
+    exists is no error, not even when another process (the sensor, a load on the same instance)
+    adds it at the same moment."""
+    from sqlalchemy.exc import IntegrityError
+
+    for key in keys:
+        if instance.has_dynamic_partition(delivery_partitions.name, key):
+            continue
+        try:
+            instance.add_dynamic_partitions(delivery_partitions.name, [key])
+        except IntegrityError:
+            if not instance.has_dynamic_partition(delivery_partitions.name, key):
+                raise
+
+
+def unpublished(warehouse_path: Path, loaded: list[landing.Delivery]) -> list[str]:
+    """The files of the deliveries a load loaded that the published catalog's load log does
+    not name with the same sha256: none, unless something other than this load wrote the
+    warehouse. The check a load makes before it says that it loaded them."""
+    logged = {entry.source_file: entry.sha256 for entry in audit.read_load_log(warehouse_path)}
+    return [
+        f"{delivery.partition_key}/{name}"
+        for delivery in loaded
+        for name, digest in delivery.fingerprint().items()
+        if logged.get(f"{delivery.partition_key}/{name}") != digest
+    ]

@@ -72,3 +72,30 @@ def source_timezone() -> str:
         ) from None
     return name
 
+
+
+DEFAULT_WRITER_WAIT_S = 2 * 3600.0
+_WAIT_UNITS = {"": 1, "s": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def writer_wait(override: str | float | None = None) -> float:
+    """How long a load waits for another load that writes the same warehouse, in seconds:
+    option, else $CVM_WRITER_WAIT, else 2 hours. A number of seconds, or with a unit: `90s`,
+    `30m`, `2h`. A value that is none of these is an error that names the setting."""
+    value = override if override is not None else os.environ.get("CVM_WRITER_WAIT", "")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        if not text:
+            return DEFAULT_WRITER_WAIT_S
+        number = text.rstrip("abcdefghijklmnopqrstuvwxyz ")
+        unit = text[len(number):].strip()
+        try:
+            seconds = float(number) * _WAIT_UNITS[unit]
+        except (KeyError, ValueError):
+            seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"CVM_WRITER_WAIT={value!r} is no duration; give seconds or a number "
+                         "with s, m or h, e.g. 2h")
+    return seconds

@@ -1,8 +1,8 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), publish (the
-published warehouse), automation (the nightly job, its schedule, the new-delivery sensor), and
-the resources they share.
+published warehouse), automation (the nightly job, its schedule, the new-delivery sensor), the
+resources they share, and the executor of launched runs (one process, one writer).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from orchestration.defs.automation.schedules import nightly_schedule
 from orchestration.defs.automation.sensors import new_delivery_sensor
 from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project_at
+from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
@@ -33,15 +34,19 @@ def build_definitions(
     project = project_at(dbt_project_dir)
     dbt_models = build_dbt_assets(project)
     marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
+    published = settings.warehouse_path(warehouse_path)
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, build_publish_asset(marts)],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],
+        # every launched run: its steps in one process, under the writer's lock from first to
+        # last (defs/executor.py)
+        executor=writer_executor(published),
         resources={
             "warehouse": WarehouseResource(
                 landing_dir=str(settings.landing_dir(landing_dir)),
-                warehouse_path=str(settings.warehouse_path(warehouse_path)),
+                warehouse_path=str(published),
                 engine=settings.engine(engine),
             ),
             "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_CHILD),

@@ -1,0 +1,50 @@
+"""The executor of every run that Dagster launches (the schedule, the sensor, the UI, a
+backfill): all steps in one process, under the warehouse's writer's lock from the first step to
+the last.
+
+A load is one writer from beginning to end (lib/warehouse/lock.py): another load that starts
+meanwhile (a `cvm load`, a run of another Dagster instance) waits until this run ends, instead
+of interleaving its steps with this run's. The steps take the lock again; within the run's
+process that costs nothing. `cvm load` runs its runs in process (`execute_in_process`, which
+brings its own executor) and holds the lock itself, around all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.definitions.executor_definition import (
+    _core_in_process_executor_creation,
+    in_process_executor,
+)
+from dagster._core.executor.in_process import InProcessExecutor
+
+from orchestration.lib.warehouse.lock import write_lock
+
+
+class WriterExecutor(InProcessExecutor):
+    """Dagster's in-process executor, holding the writer's lock of `published` for the run."""
+
+    def __init__(self, published: Path, base: InProcessExecutor):
+        super().__init__(retries=base.retries,
+                         step_dependency_config=base.step_dependency_config)
+        self.published = Path(published)
+
+    def execute(self, plan_context, execution_plan) -> Iterator[dg.DagsterEvent]:
+        run_id = plan_context.dagster_run.run_id
+        with write_lock(self.published, what=f"Dagster run {run_id}",
+                        on_wait=plan_context.log.info):
+            yield from super().execute(plan_context, execution_plan)
+
+
+def writer_executor(published: Path) -> dg.ExecutorDefinition:
+    """The executor for the Definitions of the warehouse `published`."""
+
+    @dg.executor(name="cvm_writer", config_schema=in_process_executor.config_schema)
+    def cvm_writer(init_context) -> WriterExecutor:
+        return WriterExecutor(published,
+                              _core_in_process_executor_creation(init_context.executor_config))
+
+    return cvm_writer
