@@ -363,7 +363,7 @@ def _load_locked(
             )
             outcome.files += _collect_files(result)
             if not result.success:
-                catalog.discard_next(warehouse_path)  # this load holds the writer's lock
+                catalog.abandon_next(warehouse_path)  # this load holds the writer's lock
                 if _was_interrupted(result):
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"

@@ -6,11 +6,13 @@ or after tests/test_dbt_project.py without touching that module's build.
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
 import pytest
 
+from orchestration.defs.dbt.assets import headline
 from tests.dbt_engines import ENGINES, PROJECT, open_warehouse, run_dbt
 from tests.dbt_fixture import build_raw_fixture
 
@@ -80,3 +82,20 @@ def test_money_overflow_fails_the_build_instead_of_turning_null(request, tmp_pat
         assert 'Casting value "120000000000000.0000" to type DECIMAL(18,4) failed' in (
             result.output
         )
+        # the load's one line names the database's message, not the caret under the SQL
+        results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        said = [headline(r["message"] or "") for r in results if r["status"] == "error"]
+        assert any(line.startswith("Conversion Error: Casting value \"120000000000000.0000\"")
+                   for line in said), said
+        assert not any("^" in line or line.startswith("LINE") for line in said), said
+
+
+def test_the_headline_of_a_failure_is_the_database_s_error_line():
+    con = duckdb.connect()
+    with pytest.raises(duckdb.Error) as failed:
+        con.execute("select cast('12.345,00' as integer) from range(3)")
+    message = f"Runtime Error in model fct_order_lines (models/x.sql)\n  {failed.value}"
+    assert "^^^" in message.splitlines()[-1]  # what the terminal showed before
+    assert headline(message) == "Conversion Error: Could not convert string '12.345,00' to INT32"
+    assert headline("Database Error\n  something broke\n") == "Database Error"
+    assert headline("") == ""

@@ -276,3 +276,21 @@ def test_a_load_during_a_launched_run_waits_for_it(tmp_path, clean_load):
     assert _logged_deliveries(warehouse) == {D1, D2, D3}
     assert published_marts(warehouse) == clean_load
     assert reader.reads > 0 and not reader.errors, reader.errors
+
+
+def test_a_failed_load_leaves_no_file_that_no_version_names(tmp_path):
+    from orchestration.runner import run_load
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    folder = write_delivery(landing, D1)
+    # customers load (a raw file is written), then orders are refused: the load fails
+    (folder / "orders.csv").write_text("order_no;customer\nO1;C1\n", encoding="utf-8")
+    said: list[str] = []
+    outcome = run_load(landing, warehouse, echo=said.append,
+                       instance=dg.DagsterInstance.ephemeral())
+    assert outcome.exit_code == 1, said
+    assert any(f"{D1} customers: read 4, loaded 4" in line for line in said), said
+    store = Store.beside(warehouse)
+    assert store.data_files() == []  # nothing is published, so no file is named
+    assert not store.next_catalog.exists()
+    assert not warehouse.exists()

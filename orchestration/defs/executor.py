@@ -21,6 +21,7 @@ from dagster._core.definitions.executor_definition import (
 )
 from dagster._core.executor.in_process import InProcessExecutor
 
+from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.lock import write_lock
 
 
@@ -36,7 +37,17 @@ class WriterExecutor(InProcessExecutor):
         run_id = plan_context.dagster_run.run_id
         with write_lock(self.published, what=f"Dagster run {run_id}",
                         on_wait=plan_context.log.info):
-            yield from super().execute(plan_context, execution_plan)
+            failed = False
+            try:
+                for event in super().execute(plan_context, execution_plan):
+                    failed = failed or event.is_step_failure
+                    yield event
+            except BaseException:
+                failed = True
+                raise
+            finally:
+                if failed:  # nothing of a failed run stays: next catalog, new files
+                    catalog.abandon_next(self.published)
 
 
 def writer_executor(published: Path) -> dg.ExecutorDefinition:

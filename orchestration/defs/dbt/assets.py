@@ -9,6 +9,7 @@ raw files, and the DuckDB mirror of its output is made for publishing (spark_eng
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -165,9 +166,18 @@ def _failed_nodes(invocation) -> list[str]:
         results = invocation.get_artifact("run_results.json").get("results", [])
     except Exception:  # the artifact may be missing after a crash
         return []
-    failed = []
-    for r in results:
-        if r.get("status") in {"error", "fail", "runtime error"}:
-            message = (r.get("message") or "").strip().splitlines()
-            failed.append(f"{r['unique_id']} ({message[-1].strip() if message else r['status']})")
-    return failed
+    return [f"{r['unique_id']} ({headline(r.get('message') or '') or r['status']})"
+            for r in results if r.get("status") in {"error", "fail", "runtime error"}]
+
+
+def headline(message: str) -> str:
+    """The line of a dbt node's message that says what went wrong: the database's error line
+    (`Out of Range Error: Overflow in multiplication of DECIMAL(18) …`), not the SQL excerpt
+    and the caret under it that follow it; else the first line with words."""
+    lines = [line.strip() for line in message.splitlines()]
+    worded = [line for line in lines
+              if line and line.strip("^~ ") and not line.upper().startswith("LINE ")]
+    for line in worded:
+        if re.search(r"\b[A-Z][A-Za-z ]*(Error|Exception):", line):
+            return line
+    return worded[0] if worded else ""

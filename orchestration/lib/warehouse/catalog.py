@@ -11,8 +11,9 @@ A run never writes the published catalog. It copies it to `next/catalog.duckdb` 
 (`open_next`), loads deliveries into that copy (audit rows, new raw files), lets dbt build, adds
 the new mart files, and then publishes the copy by fsync and an atomic rename over the published
 path (`publish_next`). A reader with the old catalog open keeps it: files the old catalog names
-are only deleted versions later (`collect_garbage`). A failed or killed run leaves only the
-unpublished copy and files no catalog names; the next run discards both.
+are only deleted versions later (`collect_garbage`). A failed or stopped run deletes its
+unpublished copy and the files it wrote, which no catalog names (`abandon_next`); what a run
+killed outright leaves, the next run deletes before it writes anything.
 
 The next catalog belongs to one session (the runs of one `cvm load`, or one Dagster run): a
 copy left behind by another session is discarded, so a run always starts from exactly the
@@ -220,7 +221,7 @@ def open_next(published: Path, session: str) -> Path:
     found = read_state(target) if target.exists() else None
     if found is not None and found.session == session:
         return target
-    discard_next(published)
+    abandon_next(published)  # what a killed run left: its next catalog and its new files
     target.parent.mkdir(parents=True, exist_ok=True)
     if Path(published).exists():
         shutil.copyfile(published, target)
@@ -246,6 +247,26 @@ def discard_next(published: Path) -> None:
     target = Store.beside(published).next_catalog
     for path in (target, target.with_name(target.name + ".wal")):
         path.unlink(missing_ok=True)
+
+
+def abandon_next(published: Path) -> int:
+    """After a failed or stopped run: delete its next catalog and every raw and mart file that
+    the published catalog names nowhere (the run's new files; the published catalog names the
+    files of every version kept for readers, current and retired). The caller holds the
+    writer's lock. Returns the number of files deleted."""
+    discard_next(published)
+    return collect_garbage(published, published_names(published))
+
+
+def published_names(published: Path) -> frozenset[str]:
+    """Every file the published catalog names (none before the first publish). Read-only."""
+    if read_state(published) is None:
+        return frozenset()
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return named_files(con)
+    finally:
+        con.close()
 
 
 @dataclass(frozen=True)
