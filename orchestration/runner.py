@@ -237,10 +237,23 @@ def run_load(
     vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
     `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb).
     """
+    check_paths(landing_dir, warehouse_path)
+    try:  # settings first: a wrong one is refused before anything waits or runs
+        wait = settings.writer_wait(writer_wait)
+        vars_ = effective_vars(dbt_vars)
+    except (ValueError, BadVars) as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=2, error=str(error))
     with _sigterm_as_interrupt():
         try:
-            return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
-                             full_refresh, dbt_vars, engine, writer_wait)
+            # one writer for the whole load: the landing is looked at only once this load owns
+            # the warehouse, so that what it loads is what is still new after another load
+            with write_lock(warehouse_path, wait, what="cvm load", on_wait=echo):
+                return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
+                                 full_refresh, dbt_vars, vars_, engine)
+        except WarehouseBusy as error:
+            echo(f"FAILED: {error}")
+            return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
         except KeyboardInterrupt:
             # outside a Dagster run (a run reports an interrupt as its failure): nothing was
             # published, the next catalog is the next load's to discard
@@ -258,38 +271,10 @@ def _run_load(
     dbt_project_dir: Path | None,
     full_refresh: bool,
     dbt_vars: str,
-    engine: str | None,
-    writer_wait: float | None,
-) -> LoadOutcome:
-    check_paths(landing_dir, warehouse_path)
-    try:  # settings first: a wrong one is refused before anything waits or runs
-        wait = settings.writer_wait(writer_wait)
-        vars_ = effective_vars(dbt_vars)
-    except (ValueError, BadVars) as error:
-        echo(f"FAILED: {error}")
-        return LoadOutcome(exit_code=2, error=str(error))
-    # one writer for the whole load: the landing is looked at only once this load owns the
-    # warehouse, so that what it loads is what is still new after another load finished
-    try:
-        with write_lock(warehouse_path, wait, what="cvm load", on_wait=echo):
-            return _load_locked(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
-                                full_refresh, dbt_vars, vars_, engine)
-    except WarehouseBusy as error:
-        echo(f"FAILED: {error}")
-        return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
-
-
-def _load_locked(
-    landing_dir: Path,
-    warehouse_path: Path,
-    echo: Callable[[str], None],
-    instance: dg.DagsterInstance | None,
-    dbt_project_dir: Path | None,
-    full_refresh: bool,
-    dbt_vars: str,
     vars_: dict,
     engine: str | None,
 ) -> LoadOutcome:
+    """The load itself, once it holds the writer's lock and its settings are checked."""
     from orchestration.defs.definitions import build_definitions
 
     digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
