@@ -14,13 +14,22 @@ EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
 SERVICE_CATALOGUE_CSV = SEEDS_DIR / "service_catalogue.csv"
 STANDARD_COST_RATES_CSV = SEEDS_DIR / "standard_cost_rates.csv"
 
-# Telemetry is off everywhere: there is no network for it.
-for _name, _value in {
+TELEMETRY_OFF = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     "DO_NOT_TRACK": "1",
     "GX_ANALYTICS_ENABLED": "False",
-}.items():
-    os.environ.setdefault(_name, _value)
+}
+
+
+def telemetry_off() -> None:
+    """Telemetry off for dbt, GX and the rest (there is no network for it), unless the
+    environment says otherwise. Done when this module is imported; callers that import GX or
+    dbt call it again only to say why it must hold there."""
+    for name, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(name, value)
+
+
+telemetry_off()
 
 # Great Expectations imports pyspark when it is installed (the engine `spark`), and pyspark
 # warns that it does not support this pandas yet: the project uses neither together.

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import duckdb
-
 from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER
+from orchestration.lib.sql import has_table, read_only
 
 LOAD_LOG_DDL = """create table if not exists audit.load_log (
     extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
@@ -240,20 +239,13 @@ def read_load_log(path: Path) -> list[LoadLogEntry]:
     exist yet. Read-only."""
     if not path.exists():
         return []
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'audit' and table_name = 'load_log'"
-        ).fetchone()[0]
-        if not exists:
+    with read_only(path) as con:
+        if not has_table(con, "audit", "load_log"):
             return []
         rows = con.execute(
             "select source_file, sha256, loaded_at, expectations_passed "
             "from audit.load_log order by all"
         ).fetchall()
-    finally:
-        con.close()
     return [LoadLogEntry(*row) for row in rows]
 
 

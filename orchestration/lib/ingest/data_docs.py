@@ -13,9 +13,10 @@ is opened once per process and folder.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from pathlib import Path
+
+from orchestration import settings
 
 
 def context_root(published: Path) -> Path:
@@ -45,7 +46,7 @@ def publish_validation(root: Path, extract_date: dt.date, source_file: str,
                        summary: dict) -> str:
     """Store one suite's result (`validate_rows`' summary) in the GX context under `root`
     (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL)."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    settings.telemetry_off()
     from great_expectations.core import (
         ExpectationSuiteValidationResult,
         ExpectationValidationResult,

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -88,7 +87,7 @@ def _context():
     """The process's ephemeral GX context, progress bars off (built on first use)."""
     with _LOCK:
         if not _CONTEXT:
-            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            settings.telemetry_off()
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
             from great_expectations.execution_engine import pandas_execution_engine

@@ -27,6 +27,8 @@ from orchestration.lib.ingest.spec import (
     Column,
     EntitySpec,
 )
+from orchestration.lib.sql import quote_ident
+from orchestration.lib.sql import sql_literal as quote_literal
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,6 @@ class FileFacts:
         return self.timezone or settings.source_timezone()
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def text_ref(column: Column) -> str:

@@ -32,7 +32,8 @@ import duckdb
 
 from orchestration.lib.ingest.spec import SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
-from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file, sql_literal
+from orchestration.lib.sql import has_table, quote_ident, read_only, sql_literal
+from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file
 
 META_DDL = (
     "create schema if not exists meta",
@@ -99,15 +100,8 @@ def read_state(path: Path) -> CatalogState | None:
     the catalog layout."""
     if not Path(path).exists():
         return None
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'meta' and table_name = 'catalog'"
-        ).fetchone()[0]
-        return state(con) if found else None
-    finally:
-        con.close()
+    with read_only(path) as con:
+        return state(con) if has_table(con, "meta", "catalog") else None
 
 
 # --- raw files ------------------------------------------------------------------------------
@@ -141,17 +135,18 @@ def register_raw_file(con, entity: str, extract_date: dt.date, source_file: str,
 def retire_raw_files(con, entity: str, extract_date: dt.date) -> int:
     """Take every raw file of one delivery and entity out of the current list (a delivery
     loaded again replaces them all); returns how many."""
-    params = {"e": entity, "d": extract_date}
-    where = "entity = $e and extract_date = $d"
+    return _retire(con, "meta.raw_files", "entity = $e and extract_date = $d",
+                   {"e": entity, "d": extract_date})
+
+
+def _retire(con, table: str, where: str, params) -> int:
+    """Move the files of `table` (meta.raw_files or meta.mart_files) that match `where` to
+    meta.retired_files, retired in the next version; returns how many."""
     con.execute(
         "insert into meta.retired_files select path, (select version + 1 from meta.catalog), "
-        f"now()::timestamp from meta.raw_files where {where}", params,
+        f"now()::timestamp from {table} where {where}", params,
     )
-    return con.execute(f"delete from meta.raw_files where {where}", params).fetchone()[0]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return con.execute(f"delete from {table} where {where}", params).fetchone()[0]
 
 
 def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
@@ -159,21 +154,28 @@ def raw_view_sql(spec: EntitySpec, paths: list[str]) -> str:
     columns in order, typed; no rows when there are no files. Never a directory glob: a
     retired file and its successor lie side by side until the retired one is collected."""
     if not paths:
-        columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}"
+        columns = ", ".join(f"cast(null as {kind}) as {quote_ident(name)}"
                             for name, kind in spec.typed_table_columns)
         return f"select {columns} limit 0"
     files = ", ".join(sql_literal(p) for p in paths)
-    columns = ", ".join(_quote(name) for name in spec.table_columns)
+    columns = ", ".join(quote_ident(name) for name in spec.table_columns)
     return (f"select {columns} from read_parquet([{files}], union_by_name = true, "
             "hive_partitioning = false)")
 
 
 def refresh_raw_views(con, entities: tuple[str, ...] | None = None) -> None:
     """(Re)create the views raw.<entity> over the catalog's current raw files."""
-    store = store_of(con)
+    files = [f for f in raw_files(con) if entities is None or f.entity in entities]
+    create_raw_views(con, store_of(con), files, entities)
+
+
+def create_raw_views(con, store: Store, files: list[RawFile],
+                     entities: tuple[str, ...] | None = None) -> None:
+    """(Re)create the views raw.<entity> (every entity, or `entities`) over `files`, the raw
+    files of `store`: in the catalog and in the engine's database alike."""
     con.execute("create schema if not exists raw")
     for name in entities or tuple(SPECS):
-        paths = [str(store.path(f.path)) for f in raw_files(con, name)]
+        paths = [str(store.path(f.path)) for f in files if f.entity == name]
         con.execute(f"create or replace view raw.{name} as {raw_view_sql(SPECS[name], paths)}")
 
 
@@ -197,11 +199,7 @@ def replace_mart_files(con, table: str, partitions: list[str] | None,
     if partitions is not None:
         where += " and partition_key in (select unnest(?::varchar[]))"
         params.append(partitions)
-    con.execute(
-        "insert into meta.retired_files select path, (select version + 1 from meta.catalog), "
-        f"now()::timestamp from meta.mart_files where {where}", params,
-    )
-    con.execute(f"delete from meta.mart_files where {where}", params)
+    _retire(con, "meta.mart_files", where, params)
     for partition, path, rows in new_files:
         con.execute(
             "insert into meta.mart_files values (?, ?, ?, ?, "
@@ -262,11 +260,8 @@ def published_names(published: Path) -> frozenset[str]:
     """Every file the published catalog names (none before the first publish). Read-only."""
     if read_state(published) is None:
         return frozenset()
-    con = duckdb.connect(str(published), read_only=True)
-    try:
+    with read_only(published) as con:
         return named_files(con)
-    finally:
-        con.close()
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
-from orchestration.lib.warehouse.catalog import RawFile, raw_view_sql
+from orchestration.lib.sql import has_table, quote_ident, read_only
+from orchestration.lib.warehouse.catalog import RawFile, create_raw_views, raw_view_sql
 from orchestration.lib.warehouse.marts import PARTITIONED_MARTS, partition_sql
 from orchestration.lib.warehouse.store import Store
 
@@ -63,19 +63,12 @@ def read_state(path: Path) -> EngineState | None:
     """What the engine's database was built from, or None when there is none."""
     if not path.exists():
         return None
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        found = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'cvm_state' and table_name = 'build'"
-        ).fetchone()[0]
-        if not found:
+    with read_only(path) as con:
+        if not has_table(con, "cvm_state", "build"):
             return None
         row = con.execute("select * from cvm_state.build").fetchone()
         files = frozenset(r[0] for r in con.execute("select path from cvm_state.raw_files")
                           .fetchall())
-    finally:
-        con.close()
     if row is None:
         return None
     return EngineState(row[0], row[1], row[2], bool(row[3]), bool(row[4]), files)
@@ -143,17 +136,10 @@ def prepare(store: Store, plan: BuildPlan, files: list[RawFile], catalog_version
         con.execute("insert into cvm_state.build values (?, ?, ?, ?, false)",
                     [catalog_version, fingerprint, dbt_vars, plan.full])
         con.execute("checkpoint")
-        _source_views(con, store, files)
+        create_raw_views(con, store, files)
         _delta(con, store, plan)
     finally:
         con.close()
-
-
-def _source_views(con, store: Store, files: list[RawFile]) -> None:
-    con.execute("create schema if not exists raw")
-    for name, spec in SPECS.items():
-        paths = [str(store.path(f.path)) for f in files if f.entity == name]
-        con.execute(f"create or replace view raw.{name} as {raw_view_sql(spec, paths)}")
 
 
 def _delta(con, store: Store, plan: BuildPlan) -> None:

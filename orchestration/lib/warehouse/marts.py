@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
+from orchestration.lib.sql import quote_ident, sql_literal
 from orchestration.lib.warehouse import catalog
-from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal, write_parquet
+from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, write_parquet
 
 
 @dataclass(frozen=True)

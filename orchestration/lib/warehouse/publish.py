@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.ingest import writing
+from orchestration.lib.sql import sql_literal
 from orchestration.lib.warehouse import catalog, engine, marts
-from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store, sql_literal
+from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store
 
 NEXT = "cvm_next"
 EXPORT_MEMORY_LIMIT = "1GB"

@@ -36,11 +36,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from orchestration.lib.ingest.rules import quote_ident
 from orchestration.lib.ingest.spec import SPECS
+from orchestration.lib.sql import quote_ident, sql_literal
 from orchestration.lib.warehouse.catalog import RawFile
 from orchestration.lib.warehouse.engine import CUSTOMER_PERIODS, DELTA, BuildPlan
-from orchestration.lib.warehouse.store import Store, sql_literal
+from orchestration.lib.warehouse.store import Store
 from orchestration.settings import DBT_PROJECT_DIR
 
 # the raw files' Parquet types (DuckDB's) as Spark reads them: a naive TIMESTAMP is NTZ

@@ -28,14 +28,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from orchestration.lib.sql import sql_literal
+
 # the engine's working database; a distinctive name, because dbt-duckdb qualifies relations
 # with it (views copied into the catalog lose that qualifier: catalog.py)
 ENGINE_DATABASE = "cvm_engine"
-
-
-def sql_literal(value: str | os.PathLike) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
