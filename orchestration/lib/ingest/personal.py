@@ -9,7 +9,8 @@ Every text column of the spec has a class (spec.py, `Column.personal`):
   pseudonym instead (`pseudonym`, applied by marts.py when it writes the marts' files);
 - CODE (all others): an e-mail address in it is masked in staging (macro `mask_email`), and
   the load's summary counts such values among its warnings. A key column (the extract's key,
-  `customer_id`) is the row's identity: it stays as delivered, and is counted as well.
+  `customer_id`, `service_type_code`) is the identity of a row or of what it refers to: it
+  stays as delivered, and is counted as well.
 
 The raw tables keep what was delivered; the dbt var `mask_personal_data` switches the masking
 off.
@@ -94,20 +95,23 @@ def write_macro(path: Path = PATTERNS_MACRO_FILE) -> Path:
 # --- the classes ----------------------------------------------------------------------------
 
 def is_identity(spec: EntitySpec, column: str) -> bool:
-    """A code that identifies a row or its customer: kept as delivered, never masked."""
-    return column in spec.key or column == "customer_id"
+    """A code that identifies a row, or what it refers to (its customer, its service type):
+    kept as delivered, never masked, since masking would merge keys and break joins."""
+    return (column in spec.key or column == "customer_id"
+            or (column == "service_type_code" and spec.checks_service_type))
 
 
 def code_columns(spec: EntitySpec) -> list[str]:
-    return [c.name for c in spec.columns if c.personal == CODE]
+    """The codes that may hold an e-mail address: all but those whose allowed values or
+    pattern already reject any address (`status`, `country_code`)."""
+    return [c.name for c in spec.columns
+            if c.personal == CODE and not c.allowed and not c.pattern]
 
 
 def masked_codes(spec: EntitySpec) -> list[str]:
-    """The codes whose e-mail addresses staging masks: all but the identities, and but those
-    whose allowed values or pattern already reject any address (`status`, `country_code`)."""
-    return [c.name for c in spec.columns
-            if c.personal == CODE and not is_identity(spec, c.name)
-            and not c.allowed and not c.pattern]
+    """The codes whose e-mail addresses staging masks: those of code_columns that are no
+    identity."""
+    return [name for name in code_columns(spec) if not is_identity(spec, name)]
 
 
 def person_columns() -> set[str]:
