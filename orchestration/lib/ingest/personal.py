@@ -74,6 +74,9 @@ def macro_text() -> str:
     """The generated macro file that hands EMAIL_PATTERN to the dbt project."""
     for forbidden in ("'", "\\", "$", "{{", "{%", "{#"):
         assert forbidden not in EMAIL_PATTERN, forbidden
+    width = 80  # the pattern in pieces, so that no line is too long
+    pieces = "\n        ~ ".join(
+        f"'{EMAIL_PATTERN[i:i + width]}'" for i in range(0, len(EMAIL_PATTERN), width))
     return (
         "{#\n"
         "    Generated from orchestration/lib/ingest/personal.py; do not edit. To change it,\n"
@@ -82,7 +85,9 @@ def macro_text() -> str:
         "    blank-separated at before a domain and (dot) included.\n"
         "#}\n"
         "{% macro email_pattern() -%}\n"
-        f"    {{{{ return('{EMAIL_PATTERN}') }}}}\n"
+        "    {{ return(\n"
+        f"        {pieces}\n"
+        "    ) }}\n"
         "{%- endmacro %}\n"
     )
 
