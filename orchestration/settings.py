@@ -108,3 +108,11 @@ def writer_wait(override: str | float | None = None) -> float:
         raise ValueError(f"CVM_WRITER_WAIT={value!r} is no duration; give seconds or a number "
                          "with s, m or h, e.g. 2h")
     return seconds
+
+def pseudonym_key() -> bytes | None:
+    """$CVM_PSEUDONYM_KEY: when set, the published marts hold a keyed pseudonym (HMAC-SHA256)
+    of each person's identifier (`employee_id`, `account_manager`) instead of the identifier;
+    unset or empty: the identifiers as delivered. Keep the key secret and unchanged: another
+    key gives other pseudonyms (and makes the next build a full one)."""
+    value = os.environ.get("CVM_PSEUDONYM_KEY", "")
+    return value.encode("utf-8") if value.strip() else None

@@ -16,8 +16,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orchestration.lib.ingest import rules, suites
-from orchestration.lib.ingest.spec import EARLIEST_EVENT_DATE, ENTITIES, REASONS, SPECS
+from orchestration.lib.ingest import personal, rules, suites
+from orchestration.lib.ingest.spec import (
+    CODE,
+    EARLIEST_EVENT_DATE,
+    ENTITIES,
+    FREE_TEXT,
+    PERSONAL_CLASSES,
+    REASONS,
+    SPECS,
+    Column,
+)
 from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_DIR
 from tests.seeds import seed_segments
 
@@ -173,6 +182,66 @@ def test_dbt_segment_values_are_the_seed_s():
     checked = [values for _, column, values in _accepted_values()
                if column in ("segment", "previous_segment")]
     assert checked and all(set(values) == seed for values in checked)
+
+
+# --- personal data -------------------------------------------------------------------------
+
+def _unclassed(spec) -> list[str]:
+    """Text columns without a class of personal data, and other columns with one."""
+    return [c.name for c in spec.columns
+            if (c.kind == "text") != (c.personal in PERSONAL_CLASSES)]
+
+
+def test_every_text_column_of_every_extract_has_a_class_of_personal_data():
+    for spec in SPECS.values():
+        assert _unclassed(spec) == [], spec.name
+    # a new text column without a class is caught
+    added = dataclasses.replace(SPECS["orders"],
+                                columns=SPECS["orders"].columns + (Column("sales_rep"),))
+    assert _unclassed(added) == ["sales_rep"]
+
+
+STAGING = {
+    "customers": "crm/stg_crm__customers.sql",
+    "orders": "crm/stg_crm__orders.sql",
+    "service_activities": "service_log/stg_service_log__service_activities.sql",
+}
+
+
+def _staging_expression(entity: str, column: str) -> str:
+    """The macro around a column's cast in its staging model: mask_personal_data, mask_email,
+    or '' (a plain cast)."""
+    sql = (DBT_PROJECT_DIR / "models" / "staging" / STAGING[entity]).read_text(encoding="utf-8")
+    found = re.findall(rf"(\w*)\(?'?cast\({column} as", sql)
+    assert len(found) == 1, (entity, column, found)
+    return found[0]
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_staging_treats_each_text_column_by_its_class(entity):
+    spec = SPECS[entity]
+    expected = {
+        c.name: "mask_personal_data" if c.personal == FREE_TEXT
+        else "mask_email" if c.name in personal.masked_codes(spec)
+        else "" for c in spec.columns if c.kind == "text" and c.name != "status"
+    }
+    assert {name: _staging_expression(entity, name) for name in expected} == expected
+    assert all(c.personal == CODE for c in spec.columns if c.name == "status")
+
+
+def test_stored_email_pattern_macro_is_the_one_generated():
+    """To accept a change of the pattern: .venv/bin/python -m orchestration.lib.ingest.personal"""
+    stored = personal.PATTERNS_MACRO_FILE.read_text(encoding="utf-8")
+    assert stored == personal.macro_text()
+
+
+def test_reference_personal_data_table_is_the_spec():
+    rows = _markdown_table(REFERENCE.read_text(encoding="utf-8"),
+                           "### Classes of personal data")
+    assert rows[0] == ["extract", "column", "class"]
+    assert [tuple(r) for r in rows[1:]] == [
+        (f"`{s.name}`", f"`{c.name}`", c.personal.replace("_", " "))
+        for s in SPECS.values() for c in s.columns if c.personal]
 
 
 # --- the segments seed ----------------------------------------------------------------------

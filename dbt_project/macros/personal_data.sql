@@ -2,7 +2,8 @@
     Masks personal data in free text: e-mail addresses become `[E-Mail]`, phone numbers
     `[Telefon]`. Used once per column in staging, so every mart shows the masked text; the
     raw tables keep what was delivered. The var `mask_personal_data` (default true) switches
-    it off.
+    it off. What counts as an e-mail address (obfuscated forms such as `Jan.Meier(at)alpha.de`
+    included) is the macro `email_pattern` (personal_data_patterns.sql, generated).
 
     The patterns mean the same in RE2 (DuckDB) and Java (Spark): character classes only,
     no backslashes, no look-around. What counts as a phone number:
@@ -21,10 +22,6 @@
     {%- if var('mask_personal_data') | string | lower in ['false', '0', 'no', 'off'] -%}
         {{ text }}
     {%- else -%}
-        {%- set letter = '0-9A-Za-zÀ-ÿ' -%}
-        {%- set email_pattern = (
-            '[' ~ letter ~ '._%+-]+@[' ~ letter ~ '-]+([.][' ~ letter ~ '-]+)*[.][A-Za-z]{2,}'
-        ) -%}
         {%- set separators = '[ ()/-]{0,3}' -%}
         {%- set phone_pattern = (
             '(^|[^0-9A-Za-zÀ-ÿ])('
@@ -35,10 +32,24 @@
             ~ ')'
         ) -%}
         {{ regexp_replace_all(
-            regexp_replace_all(text, email_pattern, '[E-Mail]'),
+            regexp_replace_all(text, email_pattern(), '[E-Mail]'),
             phone_pattern,
             '[Telefon]',
             keep_first_group=true
         ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Masks e-mail addresses in a code (`industry`, `department`, ...): an address becomes
+    `[E-Mail]`; the rest of the value, and every other value, stays. Phone numbers are not
+    looked for: a code's digits are an article or a cost centre. Switched off with the same
+    var `mask_personal_data`.
+#}
+{% macro mask_email(text) -%}
+    {%- if var('mask_personal_data') | string | lower in ['false', '0', 'no', 'off'] -%}
+        {{ text }}
+    {%- else -%}
+        {{ regexp_replace_all(text, email_pattern(), '[E-Mail]') }}
     {%- endif -%}
 {%- endmacro %}

@@ -64,6 +64,12 @@ REASONS = (
     UNKNOWN_CUSTOMER,
 )
 
+# The classes of personal data; every text column has one (personal.py says what each means).
+FREE_TEXT = "free_text"  # e-mail addresses and phone numbers in it are masked
+PERSON = "person"  # a person's identifier: kept; a keyed pseudonym when a key is set
+CODE = "code"  # an e-mail address in it is masked and counted among the load's warnings
+PERSONAL_CLASSES = (FREE_TEXT, PERSON, CODE)
+
 SQL_TYPES = {
     "text": "VARCHAR",
     "int": "INTEGER",
@@ -92,6 +98,7 @@ class Column:
     pattern: str | None = None  # regular expression the value must match -> invalid_value
     case: str | None = None  # "lower" | "upper": how the text is stored
     event_date: bool = False  # a date from EARLIEST_EVENT_DATE to the extract date -> invalid_date
+    personal: str | None = None  # a text column's class of personal data: PERSONAL_CLASSES
 
     @property
     def sql_type(self) -> str:
@@ -142,15 +149,15 @@ class EntitySpec:
 CUSTOMERS = EntitySpec(
     name="customers",
     columns=(
-        Column("customer_id", required=True),
-        Column("customer_name", required=True),
-        Column("industry"),
-        Column("region"),
-        Column("account_manager"),
-        Column("country_code", pattern="^[A-Za-z]{2}$", case="upper"),
+        Column("customer_id", required=True, personal=CODE),
+        Column("customer_name", required=True, personal=FREE_TEXT),
+        Column("industry", personal=CODE),
+        Column("region", personal=CODE),
+        Column("account_manager", personal=PERSON),
+        Column("country_code", pattern="^[A-Za-z]{2}$", case="upper", personal=CODE),
         Column("customer_since", "date", required=True),
         Column("annual_potential_eur", "decimal", min_value=0),
-        Column("status", allowed=("active", "inactive", "prospect"), case="lower"),
+        Column("status", allowed=("active", "inactive", "prospect"), case="lower", personal=CODE),
         Column("updated_at", "timestamp"),
     ),
     key=("customer_id",),
@@ -159,11 +166,11 @@ CUSTOMERS = EntitySpec(
 ORDERS = EntitySpec(
     name="orders",
     columns=(
-        Column("order_id", required=True),
+        Column("order_id", required=True, personal=CODE),
         Column("line_no", "int", required=True),
-        Column("customer_id", required=True),
+        Column("customer_id", required=True, personal=CODE),
         Column("order_date", "date", required=True, event_date=True),
-        Column("product_group"),
+        Column("product_group", personal=CODE),
         Column("net_revenue_eur", "decimal", required=True),
         Column("cost_of_goods_eur", "decimal"),
         Column("updated_at", "timestamp"),
@@ -175,18 +182,18 @@ ORDERS = EntitySpec(
 SERVICE_ACTIVITIES = EntitySpec(
     name="service_activities",
     columns=(
-        Column("activity_id", required=True),
-        Column("customer_id", required=True),
-        Column("service_type_code", required=True),
+        Column("activity_id", required=True, personal=CODE),
+        Column("customer_id", required=True, personal=CODE),
+        Column("service_type_code", required=True, personal=CODE),
         Column("activity_date", "date", required=True, event_date=True),
         Column("duration_minutes", "decimal", required=True, min_value=0),
         Column("participants", "int", min_value=1),
-        Column("employee_id"),
-        Column("department"),
-        Column("channel"),
+        Column("employee_id", personal=PERSON),
+        Column("department", personal=CODE),
+        Column("channel", personal=CODE),
         Column("billed_amount_eur", "decimal", min_value=0),
-        Column("description"),
-        Column("status", allowed=("done", "cancelled"), case="lower"),
+        Column("description", personal=FREE_TEXT),
+        Column("status", allowed=("done", "cancelled"), case="lower", personal=CODE),
         Column("updated_at", "timestamp"),
     ),
     key=("activity_id",),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from orchestration.lib import audit
+from orchestration.lib.ingest import personal
 from orchestration.lib.reports.periods import choose_period, period_label
 from orchestration.lib.reports.queries import Warehouse, segments
 from orchestration.lib.reports.translations import day
@@ -51,7 +52,7 @@ def print_summary(
                  "brings the customer):")
             for reason, count, still_open in reasons:
                 echo(f"    {reason:<24} {count:>7,}  open {still_open:>7,}")
-        _warnings(con, echo)
+        _warnings(con, echo, extract_dates)
         if not con.execute("select count(*) from marts.customer_value").fetchone()[0]:
             echo("  no customer values yet")
             return
@@ -74,16 +75,18 @@ def print_summary(
                 echo(f"    {segment.code:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
 
 
-def _warnings(con, echo: Callable[[str], None]) -> None:
+def _warnings(con, echo: Callable[[str], None], extract_dates: list[str]) -> None:
     """What a load leaves to be looked at: activities without a valid standard cost rate on
-    their date (in no value transfer), and rejected rows still waiting for their customer."""
+    their date (in no value transfer), rejected rows still waiting for their customer, and
+    codes of the deliveries loaded that hold an e-mail address (personal.py)."""
     unpriced = con.execute(
         "select service_type_code, year(activity_date), count(*) "
         "from marts.fct_service_activities where not is_priced "
         "group by all order by all"
     ).fetchall()
     waiting = audit.open_rejections_by_entity(con)
-    if not unpriced and not waiting:
+    emails = personal.emails_in_codes(con, extract_dates)
+    if not unpriced and not waiting and not emails:
         echo("  warnings: none (every activity priced, no rejected row waiting)")
         return
     echo("  warnings:")
@@ -95,3 +98,7 @@ def _warnings(con, echo: Callable[[str], None]) -> None:
         detail = ", ".join(f"{entity}: {count:,}" for entity, count in waiting.items())
         echo(f"    open rejections (rows waiting for a customer snapshot that brings their "
              f"customer): {sum(waiting.values()):,} ({detail})")
+    if emails:
+        detail = ", ".join(f"{entity}.{column}: {count:,}" for entity, column, count in emails)
+        echo(f"    e-mail addresses in codes (masked in the marts, kept in raw; a key column "
+             f"stays as delivered): {sum(row[2] for row in emails):,} ({detail})")

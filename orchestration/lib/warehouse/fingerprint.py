@@ -3,7 +3,8 @@
 The marts follow the dbt project (models, macros, seeds, tests, dbt_project.yml) and the dbt
 vars in effect: the defaults in dbt_project.yml, overridden by a deployment's `CVM_DBT_VARS`
 (YAML, e.g. `{period_grain: quarter}`), overridden by the vars of one run (`cvm load --vars`).
-The fingerprint is a sha256 over all of it. The catalog and the engine's working database
+The fingerprint is a sha256 over all of it, and over whether the marts hold pseudonyms and
+with which key (a digest of it, never the key). The catalog and the engine's working database
 record the one they were built with; a different one makes the next build a full one.
 """
 
@@ -15,6 +16,9 @@ import os
 from pathlib import Path
 
 import yaml
+
+from orchestration import settings
+from orchestration.lib.ingest import personal
 
 # what the fingerprint covers in the dbt project
 RULE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots")
@@ -67,6 +71,9 @@ def rules_fingerprint(project_dir: Path, dbt_vars: dict) -> str:
             paths += [p for p in (project_dir / folder).rglob("*") if p.is_file()]
     _add_files(digest, project_dir, paths)
     digest.update(("vars " + json.dumps(dbt_vars, sort_keys=True, default=str)).encode())
+    key = settings.pseudonym_key()
+    if key:  # without pseudonyms, the fingerprint is the one it always was
+        digest.update(personal.pseudonym_fingerprint(key).encode())
     return digest.hexdigest()
 
 

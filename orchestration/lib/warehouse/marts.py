@@ -10,6 +10,8 @@ database into immutable Parquet files of the store, with views over them in the 
 - A mart that dbt builds as a view (a filter or join of other marts) is created again in the
   catalog, from its own SQL, over the catalog's views.
 - The seeds (schema reference) are copied into the catalog as tables.
+- With a pseudonym key set (settings.pseudonym_key), every mart's column that holds a person's
+  identifier is written as its keyed pseudonym (personal.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from orchestration import settings
+from orchestration.lib.ingest import personal
 from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.sql import quote_ident, sql_literal
 from orchestration.lib.warehouse import catalog
@@ -95,6 +99,9 @@ def export_marts(con, store: Store, full: bool) -> list[Exported]:
     connection to the engine's database with the next catalog attached and in use
     (publish.py). Returns what was written. On an engine other than DuckDB, the database's
     marts are views over that engine's output (spark_engine.py): each is exported as files."""
+    key = settings.pseudonym_key()
+    if key:
+        personal.register_pseudonym(con, key)
     done: list[Exported] = []
     views: dict[str, str] = {}
     partitioned = {m.table: m for m in PARTITIONED_MARTS}
@@ -121,10 +128,24 @@ def _select(columns: list[tuple[str, str]]) -> str:
     return ", ".join(quote_ident(c) for c, _ in columns)
 
 
+def _select_published(columns: list[tuple[str, str]]) -> str:
+    """The columns as written to a mart's file: with a pseudonym key set
+    (settings.pseudonym_key), a person's identifier becomes its keyed pseudonym
+    (personal.py), in every mart alike."""
+    if not settings.pseudonym_key():
+        return _select(columns)
+    people = personal.person_columns()
+    return ", ".join(
+        f"{personal.PSEUDONYM_FUNCTION}({quote_ident(c)}) as {quote_ident(c)}"
+        if c in people and t == "VARCHAR" else quote_ident(c)
+        for c, t in columns)
+
+
 def _export_whole(con, store: Store, name: str, source: str) -> Exported:
     columns = _columns(con, source)
     relative = store.new_mart_file(name)
-    rows = write_parquet(con, f"select {_select(columns)} from {source}{_order_by(columns)}",
+    rows = write_parquet(con, f"select {_select_published(columns)} from {source}"
+                         f"{_order_by(columns)}",
                          store.path(relative))
     _check_types(con, columns, [relative], store, name)
     catalog.replace_mart_files(con, name, None, [("", relative, rows)])
@@ -152,7 +173,8 @@ def _export_partitioned(con, store: Store, mart: PartitionedMart, source: str,
     for month in touched if touched is not None else _months(con, mart, source):
         relative = store.new_mart_file(mart.table, f"{PARTITION_COLUMN}={month}")
         rows = write_parquet(
-            con, f"select {_select(columns)} from {source} where {month_filter(mart, month)}"
+            con, f"select {_select_published(columns)} from {source} "
+            f"where {month_filter(mart, month)}"
             f"{_order_by(columns)}", store.path(relative), row_group_size=FACT_ROW_GROUP_SIZE)
         if rows:
             files.append((month, relative, rows))

@@ -22,8 +22,8 @@ final as (
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         {{ mask_personal_data('cast(customer_name as ' ~ dbt.type_string() ~ ')') }}
             as customer_name,
-        cast(industry as {{ dbt.type_string() }}) as industry,
-        cast(region as {{ dbt.type_string() }}) as region,
+        {{ mask_email('cast(industry as ' ~ dbt.type_string() ~ ')') }} as industry,
+        {{ mask_email('cast(region as ' ~ dbt.type_string() ~ ')') }} as region,
         cast(account_manager as {{ dbt.type_string() }}) as account_manager,
         cast(country_code as {{ dbt.type_string() }}) as country_code,
         cast(customer_since as date) as customer_since,

@@ -23,7 +23,7 @@ final as (
         cast(line_no as integer) as line_no,
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         cast(order_date as date) as order_date,
-        cast(product_group as {{ dbt.type_string() }}) as product_group,
+        {{ mask_email('cast(product_group as ' ~ dbt.type_string() ~ ')') }} as product_group,
         cast(net_revenue_eur as decimal(18, 4)) as net_revenue_eur,
         cast(coalesce(cost_of_goods_eur, 0) as decimal(18, 4)) as cost_of_goods_eur,
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
