@@ -355,8 +355,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "whale_curve": {"de": "kumulierter Gewinn, {n} Kunden nach Gewinn gereiht",
                     "en": "cumulative profit, {n} customers ranked by profit"},
     "whale_eroding": {
-        "de": "Verlust nach Service: {segment} ({n})",
-        "en": "loss after service: {segment} ({n})",
+        "de": "Verlust nach Service im Segment „{segment}“ ({n})",
+        "en": "loss after service in the segment “{segment}” ({n})",
     },
     "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
                         "en": "customers with a loss after service ({n})"},
