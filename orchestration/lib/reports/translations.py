@@ -272,6 +272,21 @@ TEXTS: dict[str, dict[str, str]] = {
               "erfasst.",
         "en": "We recorded no free or discounted services for you in this period.",
     },
+    # a period still running: the statement is an interim one, unmistakably
+    "st_interim": {"de": "Zwischenstand", "en": "interim statement"},
+    "st_interim_note": {
+        "de": "Zwischenstand: Der Zeitraum läuft noch bis {end}. Erfasst sind unsere "
+              "Leistungen bis {through}; spätere folgen mit der nächsten Übersicht.",
+        "en": "Interim statement: the period runs until {end}. It counts our services up to "
+              "{through}; later ones follow in the next statement.",
+    },
+    "st_running_period": {"de": "{period} (bis {through}, laufend)",
+                          "en": "{period} (to {through}, running)"},
+    # the background notes are free text, kept as they were recorded (in German)
+    "st_background_note": {
+        "de": "",
+        "en": "The background notes are quoted as our staff recorded them, usually in German.",
+    },
     "st_page": {"de": "Seite", "en": "Page"},
     "st_of": {"de": "von", "en": "of"},
     "st_footer": {
