@@ -110,8 +110,10 @@ def statement_context(
             "st_col_hours", "st_col_participants", "st_col_standard_cost", "st_col_billed",
             "st_col_given", "st_col_date", "st_col_background", "st_col_period",
             "st_total_row", "st_top_services", "st_comparison", "st_none", "st_footer",
-            "st_page", "st_of", "st_background_note",
+            "st_page", "st_of",
         )},
+        # the background notes stay in the language they were recorded in, German
+        "background_note": text("st_background_note", lang) if lang != "de" else None,
         "title": title,
         "customer_name": name,
         "customer_id": customer_id,

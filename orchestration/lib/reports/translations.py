@@ -282,9 +282,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "st_running_period": {"de": "{period} (bis {through}, laufend)",
                           "en": "{period} (to {through}, running)"},
-    # the background notes are free text, kept as they were recorded (in German)
+    # the background notes are free text, recorded in German: said where it matters (en)
     "st_background_note": {
-        "de": "",
+        "de": "Die Anlässe sind so wiedergegeben, wie unsere Mitarbeiter sie erfasst haben.",
         "en": "The background notes are quoted as our staff recorded them, usually in German.",
     },
     "st_page": {"de": "Seite", "en": "Page"},
