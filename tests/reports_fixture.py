@@ -91,12 +91,15 @@ ACTIVITIES = [
 ]
 
 # rejected rows: one final, one resolved by the later delivery, one still open
+# (the details in the words of lib/ingest/rules.py)
 REJECTED = [
-    # extract date, file, line, entity, reason, is_open, resolved extract date
-    (FIRST, "2026-03-31/orders.csv", 6, "orders", "invalid_number", False, None),
+    # extract date, file, line, entity, reason, detail, is_open, resolved extract date
+    (FIRST, "2026-03-31/orders.csv", 6, "orders", "invalid_number",
+     "net_revenue_eur: '8000.00' is not a number", False, None),
     (FIRST, "2026-03-31/service_activities.csv", 8, "service_activities", "unknown_customer",
-     False, SECOND),
-    (SECOND, "2026-11-22/orders.csv", 5, "orders", "unknown_customer", True, None),
+     "customer_id: 'K6' is in no customers snapshot loaded so far", False, SECOND),
+    (SECOND, "2026-11-22/orders.csv", 5, "orders", "unknown_customer",
+     "customer_id: 'K7' is in no customers snapshot loaded so far", True, None),
 ]
 
 
@@ -143,10 +146,10 @@ def build_reports_raw(path: Path) -> Path:
              "billed_amount_eur": billed, "employee_id": "E1", "extract_date": extract}
             for aid, cid, code, day, minutes, participants, billed, extract in ACTIVITIES
         ])
-        for extract, source_file, line, entity, reason, is_open, resolved in REJECTED:
+        for extract, source_file, line, entity, reason, detail, is_open, resolved in REJECTED:
             con.execute(
                 "insert into audit.rejected_rows values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [extract, source_file, entity, line, reason, f"{reason} in line {line}",
+                [extract, source_file, entity, line, reason, detail,
                  '{"id": "x"}', is_open,
                  datetime(2026, 11, 22, 23, 0) if resolved else None, resolved],
             )

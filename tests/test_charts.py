@@ -26,7 +26,7 @@ from orchestration.lib.reports.chart import (
     portfolio_figure,
 )
 from orchestration.lib.reports.queries import Segment
-from orchestration.lib.reports.whale import WhaleRow, whale_figure, whale_peak
+from orchestration.lib.reports.whale import WhaleRow, draw_whale, whale_figure, whale_peak
 from tests.seeds import seed_segments
 
 D = Decimal
@@ -63,11 +63,62 @@ def test_whale_curve_of_the_period_peaks_where_worked_out(reports_warehouse):
     assert any(t.startswith("Walkurve") and "2026, Daten bis 22.11.2026" in t for t in texts)
     # the eroding customers, coloured by segment: K3 renegotiate; K4 and K5 opportunistic
     legend = _legend(fig)
-    assert "Verlust nach Service: Problemgruppe: nachverhandeln (1)" in legend
-    assert "Verlust nach Service: Opportunistisch betreuen (2)" in legend
+    # the segment's label stands in quotes: "Problemgruppe: nachverhandeln" has a colon
+    assert "Verlust nach Service im Segment „Problemgruppe: nachverhandeln“ (1)" in legend
+    assert "Verlust nach Service im Segment „Opportunistisch betreuen“ (2)" in legend
+    assert not any(entry.count(":") > 1 for entry in legend)
     fig_en, _ = whale_figure(reports_warehouse, "2026", lang="en")
     assert any(t.startswith("The most profitable 50 % of customers earn 106 % of the profit")
                for t in _texts(fig_en))
+    assert "loss after service in the segment “Problem group: renegotiate” (1)" in _legend(fig_en)
+    _assert_note_below_the_curve(fig, shortest=True)
+    _assert_note_below_the_curve(fig_en, shortest=True)
+
+
+def _assert_note_below_the_curve(fig, shortest=False):
+    """The peak's note sits under the curve, its arrow goes straight up to the peak (the
+    curve has one point at each x, so a vertical arrow below the peak crosses none): no
+    point of the curve lies inside the note's box. With `shortest`, the arrow is short."""
+    from matplotlib.text import Annotation
+
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (note,) = [t for t in ax.texts if isinstance(t, Annotation)]
+    box = note.get_bbox_patch().get_window_extent(renderer)
+    curve = ax.lines[0]
+    xs, ys = (np.asarray(v, dtype=float) for v in curve.get_data())
+    dense = np.linspace(0, 1, 2000)
+    points = ax.transData.transform(np.column_stack([dense, np.interp(dense, xs, ys)]))
+    inside = ((points[:, 0] > box.x0) & (points[:, 0] < box.x1)
+              & (points[:, 1] > box.y0) & (points[:, 1] < box.y1))
+    assert not inside.any()
+    peak = ax.transData.transform(note.xy)
+    start, *_ = note.arrow_patch.get_path().vertices  # display coordinates, from the box
+    assert abs(start[0] - peak[0]) < 1  # straight up, at the peak's x
+    assert box.y1 - 1 <= start[1] < peak[1]  # from the box's top edge
+    if shortest:
+        assert peak[1] - start[1] < 0.25 * ax.get_window_extent(renderer).height
+
+
+def test_whale_note_of_a_long_curve_stays_under_it():
+    """40 customers, profits 100, 95, ... down to -95 (5 apart): the curve rises to the
+    20th customer, then falls steeply on both sides; the note fits under it, a vertical
+    arrow up to the peak."""
+    profits = [100 - 5 * i for i in range(40)]
+    total = sum(profits)
+    cumulative = np.cumsum(profits)
+    rows = [WhaleRow(f"C{i}", "renegotiate" if p < 0 else "invest", D(p), i, D(int(c)),
+                     D(total))
+            for i, (p, c) in enumerate(zip(profits, cumulative, strict=True), start=1)]
+    fig = draw_whale(rows, [_segment(s) for s in seed_segments()], "2026", "de")
+    _assert_note_below_the_curve(fig)
+
+
+def _segment(seed) -> Segment:
+    return Segment(seed.segment, seed.display_order, seed.classic_value_level,
+                   seed.value_transfer_level, seed.label_de, seed.label_en, seed.strategy,
+                   seed.strategy_de)
 
 
 def test_axis_floor_and_edge_band():

@@ -52,6 +52,12 @@ def _sheet(workbook, name: str) -> list[dict]:
             for row in sheet.iter_rows(min_row=HEADER_ROW + 1)]
 
 
+def _sheet_rows(workbook, name: str) -> list[tuple]:
+    """The values of one sheet below its headings, without the empty cells of each row."""
+    return [tuple(c for c in row if c.value is not None)
+            for row in workbook[name].iter_rows(min_row=HEADER_ROW + 1)]
+
+
 def _total(rows: list[dict], heading: str) -> Decimal:
     """A column's sum, each cell read as Excel holds it (a double) and rounded to the cent."""
     return sum((D(str(round(row[heading].value or 0, 4))) for row in rows), D(0))
@@ -118,7 +124,9 @@ def test_workbook_totals_reconcile_with_the_marts(workbook, reports_warehouse):
     assert hotline["Gültig ab"].value == dt.datetime(2026, 1, 1)
     assert hotline["Gültig bis (ausschließlich)"].value is None  # open
     assert hotline["Stundensatz"].value == pytest.approx(85.97)
-    assert _sheet(workbook, "Nicht bewertet") == []  # every 2026 activity has a rate
+    # every 2026 activity has a rate: the sheet says so in a row of its own
+    assert [[c.value for c in row] for row in _sheet_rows(workbook, "Nicht bewertet")] == [
+        ["keine Einträge"]]
 
     # the reconciliation sheet: the same totals beside the marts', no difference
     checks = _sheet(workbook, "Abstimmung")
@@ -142,9 +150,16 @@ def test_numbers_stay_numbers_with_german_formats(workbook):
     ledger = workbook["Wertetransfer-Journal"]
     day = ledger.cell(row=HEADER_ROW + 1, column=1)
     assert isinstance(day.value, dt.datetime) and day.number_format == "DD.MM.YYYY"
-    period = {row["Angabe"].value: row["Wert"].value for row in _sheet(workbook, "Zeitraum")}
-    assert period["Zeitraum"] == "2026, Daten bis 22.11.2026"
-    assert period["Zeitraum vollständig"] == "nein"
+    period = {row["Angabe"].value: row["Wert"] for row in _sheet(workbook, "Zeitraum")}
+    assert period["Zeitraum"].value == "2026, Daten bis 22.11.2026"
+    assert period["Zeitraum vollständig"].value == "nein"
+    # the period's dates are dates (Excel's day numbers) with a date format, not text
+    for item, when in (("Beginn", dt.datetime(2026, 1, 1)), ("Ende", dt.datetime(2026, 12, 31)),
+                       ("Daten bis (letzte geladene Lieferung)", dt.datetime(2026, 11, 22))):
+        assert period[item].is_date, item
+        assert (period[item].value, period[item].number_format) == (when, "DD.MM.YYYY")
+    created = period["Erstellt am"]
+    assert created.is_date and created.number_format == "DD.MM.YYYY HH:MM:SS"
 
 
 def test_load_log_and_rejected_rows_open_and_resolved(workbook):
@@ -152,12 +167,69 @@ def test_load_log_and_rejected_rows_open_and_resolved(workbook):
     assert len(log) == 6  # three extracts in each of the two deliveries
     assert _total(log, "Abgelehnt") == 3 and _total(log, "Davon offen") == 1
     rejected = _sheet(workbook, "Abgelehnte Zeilen")
-    assert [(r["Datei"].value, r["Zeile"].value, r["Grund"].value, r["Stand"].value)
-            for r in rejected] == [
-        ("2026-03-31/orders.csv", 6, "invalid_number", "endgültig abgelehnt"),
-        ("2026-03-31/service_activities.csv", 8, "unknown_customer", "aufgelöst"),
-        ("2026-11-22/orders.csv", 5, "unknown_customer", "offen: wartet auf den Kunden"),
+    assert [(r["Datei"].value, r["Zeile"].value, r["Grund"].value, r["Code"].value,
+             r["Stand"].value) for r in rejected] == [
+        ("2026-03-31/orders.csv", 6, "ungültige Zahl", "invalid_number", "endgültig abgelehnt"),
+        ("2026-03-31/service_activities.csv", 8, "unbekannter Kunde", "unknown_customer",
+         "aufgelöst"),
+        ("2026-11-22/orders.csv", 5, "unbekannter Kunde", "unknown_customer",
+         "offen: wartet auf den Kunden"),
     ]
+    # the details in German, the values quoted as delivered
+    assert [r["Detail"].value for r in rejected] == [
+        "net_revenue_eur: '8000.00' ist keine Zahl",
+        "customer_id: 'K6' ist in keinem bisher geladenen Kundenstand",
+        "customer_id: 'K7' ist in keinem bisher geladenen Kundenstand",
+    ]
+
+
+def test_english_workbook_dates_none_row_and_reasons(reports_warehouse, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "en.xlsx"
+    assert main(["export", "--warehouse", str(reports_warehouse), "--period", "2026",
+                 "--lang", "en", "--out", str(out)]) == 0
+    workbook = load_workbook(out)
+    period = {row["Item"].value: row["Value"] for row in _sheet(workbook, "Period")}
+    assert period["Start"].value == dt.datetime(2026, 1, 1)
+    assert period["Start"].number_format == "YYYY-MM-DD"
+    assert [[c.value for c in row] for row in _sheet_rows(workbook, "Unpriced activities")] == [
+        ["none"]]
+    rejected = _sheet(workbook, "Rejected rows")
+    assert (rejected[0]["Reason"].value, rejected[0]["Code"].value,
+            rejected[0]["Detail"].value) == (
+        "invalid number", "invalid_number", "net_revenue_eur: '8000.00' is not a number")
+
+
+def test_reject_details_of_every_shape_in_german():
+    """Each detail the ingest writes (lib/ingest/rules.py, reading.py), in German."""
+    from orchestration.lib.reports.translations import reject_detail
+
+    cases = {
+        "participants is empty": "participants ist leer",
+        "participants: '2.5' is not an integer": "participants: '2.5' ist keine ganze Zahl",
+        "activity_date: '31.02.2026' is not a date": "activity_date: '31.02.2026' ist kein Datum",
+        "order_date: '1899-12-31' is before 1900-01-01":
+            "order_date: '1899-12-31' liegt vor dem 1900-01-01",
+        "order_date: '2026-12-01' is after the extract date 2026-11-22":
+            "order_date: '2026-12-01' liegt nach dem Lieferdatum 2026-11-22",
+        "record has 7 fields, the header 8": "Datensatz hat 7 Felder, die Kopfzeile 8",
+        "channel: 'fax' is not one of phone, email": "channel: 'fax' ist keiner der Werte "
+                                                      "phone, email",
+        "duration_minutes: '-5' is below 0": "duration_minutes: '-5' ist kleiner als 0",
+        "service_type_code: 'X' is not in the service catalogue":
+            "service_type_code: 'X' steht nicht im Leistungskatalog",
+        "bytes 0xE4 0xFC do not decode as utf-8":
+            "Bytes 0xE4 0xFC lassen sich nicht als utf-8 lesen",
+        "record of 1,048,700 bytes (lines 5 to 9) is longer than the limit of 1,048,576 "
+        "bytes; it starts 'A1,K1…'":
+            "Datensatz von 1.048.700 Byte (Zeilen 5 bis 9) ist länger als die Grenze von "
+            "1.048.576 Byte; er beginnt mit 'A1,K1…'",
+    }
+    for english, german in cases.items():
+        assert reject_detail(english, "de") == german
+        assert reject_detail(english, "en") == english
+    assert reject_detail("a detail of no known shape", "de") == "a detail of no known shape"
 
 
 def _read_csv(path: Path, encoding: str, delimiter: str) -> list[dict]:

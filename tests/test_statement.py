@@ -35,6 +35,7 @@ C3 from 2025 to 2026: 812.53 + 1,367.95 = 2,180.48.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from datetime import date
 from io import BytesIO
@@ -81,13 +82,15 @@ def statement_text(warehouse, customer_id, lang="de", **span) -> str:
 
 def test_statement_of_c3_holds_the_hand_worked_sums(warehouse):
     text = statement_text(warehouse, "C3", period="2026")
-    assert "Unsere Leistungen für Sie 2026" in text
+    assert "Unsere Leistungen für Sie 2026 – Zwischenstand" in text
     assert "Gamma Müller & Söhne KG" in text  # the latest CRM version (German delivery)
     assert "&amp;" not in text  # the page footer's copy of the name is not HTML-escaped
     assert "Kundennummer C3" in text
     assert "01.01.2026 – 31.12.2026" in text
     # 2026 is still running: the last delivery is of 2026-11-22 (tests/e2e_deliveries.py, D3)
     assert "Leistungen bis 22.11.2026" in text
+    assert ("Zwischenstand: Der Zeitraum läuft noch bis 31.12.2026. Erfasst sind unsere "
+            "Leistungen bis 22.11.2026; spätere folgen mit der nächsten Übersicht.") in text
     assert "Erstellt am 25.11.2026" in text
     assert "Wert der Ihnen kostenfrei erbrachten Leistungen 812,53 €" in text
     # by type: count, hours, participants (trainings only), standard cost, billed, given
@@ -99,22 +102,30 @@ def test_statement_of_c3_holds_the_hand_worked_sums(warehouse):
         "02.04.2026 Reparaturservice Goodwill repair")
     # earlier periods: 2025 had the six-person training
     assert "2025 1 8,0 1.367,95 €" in text
-    assert "2026 2 5,5 812,53 €" in text
+    # the running period in the comparison: not a decline, a period not yet over
+    assert "2026 (bis 22.11.2026, laufend) 2 5,5 812,53 €" in text
 
 
 def test_statement_in_english_and_over_a_range(warehouse):
     text = statement_text(warehouse, "C3", lang="en", period="2026")
-    assert "Our services to you in 2026" in text
+    assert "Our services to you in 2026 – interim statement" in text
+    assert ("Interim statement: the period runs until 31 Dec 2026. It counts our services up "
+            "to 22 Nov 2026; later ones follow in the next statement.") in text
+    assert "2026 (to 22 Nov 2026, running) 2 5.5 €812.53" in text
+    assert "The background notes are quoted as our staff recorded them, usually in German." in (
+        text)
     assert "Value of services provided to you free of charge €812.53" in text
     assert "Trainings and seminars 1 4.0 3 €794.02 €200.00 €594.02" in text
     assert "5 May 2026 Trainings and seminars Refresher course" in text
 
     assert "Services up to 22 Nov 2026" in text
     complete = statement_text(warehouse, "C3", period="2025")
-    assert "Leistungen bis" not in complete  # 2025 is complete: nothing to say
+    # 2025 is complete: nothing to say
+    for word in ("Leistungen bis", "Zwischenstand", "laufend", "background notes"):
+        assert word not in complete
 
     both = statement_text(warehouse, "C3", start="2025", end="2026")
-    assert "Unsere Leistungen für Sie vom 01.01.2025 bis 31.12.2026" in both
+    assert "Unsere Leistungen für Sie vom 01.01.2025 bis 31.12.2026 – Zwischenstand" in both
     assert "Wert der Ihnen kostenfrei erbrachten Leistungen 2.180,48 €" in both
 
 
@@ -187,7 +198,7 @@ def test_cvm_statement_writes_pdf_and_html(warehouse, tmp_path, capsys):
                  "--out", str(out)]) == 0
     assert "812,53 €" in pdf_text(out.read_bytes())
     html = out.with_suffix(".html").read_text(encoding="utf-8")
-    assert "Unsere Leistungen für Sie 2026" in html and "812,53\xa0€" in html
+    assert "Unsere Leistungen für Sie 2026 – Zwischenstand" in html and "812,53\xa0€" in html
     assert f"statement written to {out}" in capsys.readouterr().out
 
 
@@ -222,3 +233,37 @@ def test_write_statement_defaults_to_reports_statements(warehouse, tmp_path, mon
     assert pdf.exists() and html.exists()
     # C2 2026: the corrected hotline call A6, 60 min at 85.97/h
     assert "€85.97" in pdf_text(pdf.read_bytes())
+
+
+
+def test_the_catalogue_names_services_for_the_customer():
+    """customer_name_de/_en of the seed: no internal label (lead-user status), the customer
+    addressed as "Sie"/"you", never in the third person."""
+    with open(SEEDS_DIR / "service_catalogue.csv", encoding="utf-8") as handle:
+        catalogue = {row["service_type_code"]: row for row in csv.DictReader(handle)}
+    for row in catalogue.values():
+        for lang in ("de", "en"):
+            name = row[f"customer_name_{lang}"]
+            assert name and "lead-user" not in name.lower(), name
+            assert "beim Kunden" not in name and "customer" not in name.lower(), name
+    assert catalogue["JOINT_DEVELOPMENT"]["customer_name_de"] == "Gemeinsame Produktentwicklung"
+    assert catalogue["OPTIMISATION"]["customer_name_de"] == (
+        "Optimierung Ihrer Anlagen, Fernwartung inklusive")
+    assert catalogue["OPTIMISATION"]["customer_name_en"] == (
+        "Optimisation of your plant, remote maintenance included")
+
+
+def test_the_statement_shows_the_customer_facing_names(warehouse, monkeypatch):
+    """The statement takes a service's name from customer_name_de/_en, not name_de/_en."""
+    wh = queries.Warehouse(warehouse)
+    with wh.reader() as con:
+        catalogue = queries.service_types(con)
+    marked = {code: dataclasses.replace(kind, customer_name_de=f"Für Sie: {kind.name_de}",
+                                        customer_name_en=f"For you: {kind.name_en}")
+              for code, kind in catalogue.items()}
+    monkeypatch.setattr(queries, "service_types", lambda con: marked)
+    german = statement_text(warehouse, "C3", period="2026")
+    assert "Für Sie: Schulungen und Seminare 1 4,0 3 794,02 €" in german
+    assert "05.05.2026 Für Sie: Schulungen und Seminare Refresher course" in german
+    english = statement_text(warehouse, "C3", lang="en", period="2026")
+    assert "For you: Trainings and seminars 1 4.0 3 €794.02" in english

@@ -26,11 +26,12 @@ from typing import NamedTuple
 
 from orchestration.lib.reports.periods import Period, choose_period, period_label
 from orchestration.lib.reports.queries import Warehouse
-from orchestration.lib.reports.translations import day, text
+from orchestration.lib.reports.translations import TEXTS, day, reject_detail, text
 
 # the kinds of value a column holds; the writers format by kind
 TEXT, INT, LINE, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
     "text", "int", "line", "eur", "hours", "number", "date", "timestamp")
+ANY = "any"  # text, a date or a timestamp, formatted by the type of each value
 
 
 class Column(NamedTuple):
@@ -155,6 +156,7 @@ REJECTED = (
     C("line_number", LINE, "Zeile", "Line"),
     C("entity", TEXT, "Extrakt", "Extract"),
     C("reason", TEXT, "Grund", "Reason"),
+    C("reason_code", TEXT, "Code", "Code"),
     C("detail", TEXT, "Detail", "Detail"),
     C("state", TEXT, "Stand", "State"),
     C("resolved_extract_date", DATE, "Aufgelöst mit Lieferung", "Resolved by delivery"),
@@ -163,7 +165,7 @@ REJECTED = (
 
 PERIOD = (
     C("item", TEXT, "Angabe", "Item"),
-    C("value", TEXT, "Wert", "Value"),
+    C("value", ANY, "Wert", "Value"),
 )
 
 RECONCILIATION = (
@@ -306,9 +308,10 @@ _STATES = {
 
 
 def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
-    return con.execute(
+    """Every rejected row, its reason in the reader's words beside the reason code."""
+    rows = con.execute(
         """
-        select extract_date, source_file, line_number, entity, reason, detail,
+        select extract_date, source_file, line_number, entity, reason, reason, detail,
                case when is_open then ? when resolved_extract_date is not null then ?
                     else ? end,
                resolved_extract_date, raw_record
@@ -317,6 +320,8 @@ def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
         """,
         list(_STATES[lang]),
     ).fetchall()
+    return [(*row[:4], text(f"reason_{row[4]}", lang) if f"reason_{row[4]}" in TEXTS else row[4],
+             row[5], reject_detail(row[6], lang), *row[7:]) for row in rows]
 
 
 def _marts_totals(con, period: Period) -> dict[str, Decimal]:
@@ -406,14 +411,13 @@ def _period_rows(period: Period, warehouse: Path, created_at: dt.datetime, lang:
     yes, no = ("ja", "nein") if de else ("yes", "no")
     items = (
         (("Zeitraum", "Period"), period_label(period, lang)),
-        (("Beginn", "Start"), day(period.start, lang)),
-        (("Ende", "End"), day(period.end, lang)),
+        (("Beginn", "Start"), period.start),
+        (("Ende", "End"), period.end),
         (("Daten bis (letzte geladene Lieferung)", "Data through (latest delivery loaded)"),
-         day(period.data_through, lang)),
+         period.data_through),
         (("Zeitraum vollständig", "Period complete"), yes if period.is_complete else no),
         (("Warehouse", "Warehouse"), str(warehouse)),
-        (("Erstellt am", "Created at"),
-         created_at.strftime("%d.%m.%Y %H:%M") if de else created_at.isoformat(" ")),
+        (("Erstellt am", "Created at"), created_at),
     )
     return [(item[0 if de else 1], value) for item, value in items]
 

@@ -178,6 +178,8 @@ class ServiceType:
     name_de: str
     name_en: str
     cost_driver: str
+    customer_name_de: str  # the names the customer reads (the statement)
+    customer_name_en: str
 
     @property
     def counts_participants(self) -> bool:
@@ -187,11 +189,16 @@ class ServiceType:
     def name(self, lang: str) -> str:
         return self.name_en if language(lang) == "en" else self.name_de
 
+    def customer_name(self, lang: str) -> str:
+        """The name written for the customer: no internal label, the customer as "you"."""
+        return self.customer_name_en if language(lang) == "en" else self.customer_name_de
+
 
 def service_types(con) -> dict[str, ServiceType]:
     """The service catalogue by code, in the catalogue's names."""
     rows = con.execute(
-        "select service_type_code, name_de, name_en, cost_driver from marts.dim_service_types"
+        "select service_type_code, name_de, name_en, cost_driver, customer_name_de, "
+        "customer_name_en from marts.dim_service_types"
     ).fetchall()
     return {row[0]: ServiceType(*row) for row in rows}
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from copy import copy
 from decimal import Decimal
 from pathlib import Path
 
 from orchestration.lib.reports.export import (
+    ANY,
     DATE,
     EUR,
     HOURS,
@@ -28,7 +30,7 @@ from orchestration.lib.reports.export import (
     Export,
     Table,
 )
-from orchestration.lib.reports.translations import language
+from orchestration.lib.reports.translations import language, text
 
 HEADER_ROW = 4  # the row of the column headings in every sheet; the data follow
 
@@ -53,8 +55,10 @@ def number_format(kind: str, lang: str, value=None) -> str | None:
         return "#,##0" if value is not None and value == int(value) else "#,##0.00##"
     if kind == DATE:
         return _DATE[lang]
-    if kind == TIMESTAMP:
+    if kind == TIMESTAMP or (kind == ANY and isinstance(value, dt.datetime)):
         return _TIMESTAMP[lang]
+    if kind == ANY and isinstance(value, dt.date):
+        return _DATE[lang]
     return None
 
 
@@ -78,6 +82,9 @@ def write_xlsx(export: Export, out: Path) -> Path:
     title_font, source_font = Font(bold=True, size=13), Font(italic=True, color="666666")
     heading_font, heading_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
     heading_alignment = Alignment(wrap_text=True, vertical="top")
+    # one style per number format, registered in the workbook once and copied to its cells:
+    # setting the format cell by cell looks it up in the workbook every time
+    styles: dict[str, object] = {}
     for table in export.tables:
         sheet = workbook.create_sheet(title=table.title(lang)[:31])
         last = get_column_letter(len(table.columns))
@@ -110,12 +117,27 @@ def write_xlsx(export: Export, out: Path) -> Path:
         sheet.append([])
         sheet.append([cell(column.heading(lang), heading_font, heading_fill, heading_alignment)
                       for column in table.columns])
+
+        def formatted(kind: str, value):
+            value = _cell_value(value)
+            if isinstance(value, str):
+                return value  # text: a plain value, no style
+            fmt = number_format(kind, lang, value)
+            if fmt is None:
+                return value
+            style = styles.get(fmt)
+            if style is None:
+                style = styles[fmt] = cell(None, number_format=fmt)._style
+            written = WriteOnlyCell(sheet, value=value)  # noqa: B023 - used at once
+            written._style = copy(style)
+            return written
+
+        if not table.rows:  # an empty table says so in a row of its own
+            sheet.append([cell(text("ex_none", lang), font=source_font)])
+        kinds = [column.kind for column in table.columns]
         for row in table.rows:
-            sheet.append([
-                None if value is None else cell(
-                    _cell_value(value), number_format=number_format(column.kind, lang, value))
-                for column, value in zip(table.columns, row, strict=True)
-            ])
+            sheet.append([None if value is None else formatted(kinds[index], value)
+                          for index, value in enumerate(row)])
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)
     return out

@@ -1,7 +1,8 @@
 """The customer's value statement: the services we gave, as a PDF (and HTML) to hand over.
 
 It is customer-facing. It reads only the customer's name (`marts.dim_customers`), the periods'
-bounds, the service names (`marts.dim_service_types`) and the value-transfer ledger
+bounds, the names of the services as the customer reads them (`customer_name_de`/`_en` of
+`marts.dim_service_types`) and the value-transfer ledger
 (`marts.fct_value_transfers`); it never selects the internal figures of `marts.customer_value`
 (segment, strategy, ABC class, margin, share of wallet, potential), the account manager nor
 employee ids, so it cannot show them. HTML from a Jinja template and a stylesheet next to this
@@ -97,6 +98,10 @@ def statement_context(
         title = text("st_title_period", lang, period=span.period.key)
     else:
         title = text("st_title_range", lang, start=day(span.start, lang), end=day(span.end, lang))
+    # a range that reaches past the data loaded is an interim statement, and says so
+    running = through is not None and through < span.end
+    if running:
+        title += " – " + text("st_interim", lang)
     return {
         "lang": lang,
         "t": {key: text(key, lang) for key in (
@@ -107,18 +112,21 @@ def statement_context(
             "st_total_row", "st_top_services", "st_comparison", "st_none", "st_footer",
             "st_page", "st_of",
         )},
+        # the background notes stay in the language they were recorded in, German
+        "background_note": text("st_background_note", lang) if lang != "de" else None,
         "title": title,
         "customer_name": name,
         "customer_id": customer_id,
         "period": f"{day(span.start, lang)} – {day(span.end, lang)}",
-        # a range that reaches past the data loaded says how far its services are counted
-        "as_of": day(through, lang) if through is not None and through < span.end else None,
+        "as_of": day(through, lang) if running else None,
+        "interim_note": text("st_interim_note", lang, end=day(span.end, lang),
+                             through=day(through, lang)) if running else None,
         "issued": day(issued or date.today(), lang),
         "total_given": money(total.value_given_eur if total else 0, lang),
         "has_services": total is not None,
         "by_type": [
             {
-                "service": names[row.service_type_code].name(lang),
+                "service": names[row.service_type_code].customer_name(lang),
                 "count": number(row.activities, lang),
                 "hours": hours(row.minutes, lang),
                 "participants": (number(row.participants, lang)
@@ -140,7 +148,7 @@ def statement_context(
         "top": [
             {
                 "date": day(row.activity_date, lang),
-                "service": names[row.service_type_code].name(lang),
+                "service": names[row.service_type_code].customer_name(lang),
                 "background": row.description or "",
                 "hours": hours(row.minutes, lang),
                 "standard_cost": money(row.standard_cost_eur, lang),
@@ -151,7 +159,9 @@ def statement_context(
         ],
         "history": [
             {
-                "period": period.key,
+                "period": (text("st_running_period", lang, period=period.key,
+                                through=day(through, lang))
+                           if through is not None and through < period.end else period.key),
                 "count": number(count, lang),
                 "hours": hours(minutes, lang),
                 "given": money(given, lang),

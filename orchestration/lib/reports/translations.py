@@ -7,6 +7,7 @@ segment labels and strategies come from the warehouse (`marts.dim_service_types`
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -271,6 +272,21 @@ TEXTS: dict[str, dict[str, str]] = {
               "erfasst.",
         "en": "We recorded no free or discounted services for you in this period.",
     },
+    # a period still running: the statement is an interim one, unmistakably
+    "st_interim": {"de": "Zwischenstand", "en": "interim statement"},
+    "st_interim_note": {
+        "de": "Zwischenstand: Der Zeitraum läuft noch bis {end}. Erfasst sind unsere "
+              "Leistungen bis {through}; spätere folgen mit der nächsten Übersicht.",
+        "en": "Interim statement: the period runs until {end}. It counts our services up to "
+              "{through}; later ones follow in the next statement.",
+    },
+    "st_running_period": {"de": "{period} (bis {through}, laufend)",
+                          "en": "{period} (to {through}, running)"},
+    # the background notes are free text, recorded in German: said where it matters (en)
+    "st_background_note": {
+        "de": "Die Anlässe sind so wiedergegeben, wie unsere Mitarbeiter sie erfasst haben.",
+        "en": "The background notes are quoted as our staff recorded them, usually in German.",
+    },
     "st_page": {"de": "Seite", "en": "Page"},
     "st_of": {"de": "von", "en": "of"},
     "st_footer": {
@@ -355,13 +371,85 @@ TEXTS: dict[str, dict[str, str]] = {
     "whale_curve": {"de": "kumulierter Gewinn, {n} Kunden nach Gewinn gereiht",
                     "en": "cumulative profit, {n} customers ranked by profit"},
     "whale_eroding": {
-        "de": "Verlust nach Service: {segment} ({n})",
-        "en": "loss after service: {segment} ({n})",
+        "de": "Verlust nach Service im Segment „{segment}“ ({n})",
+        "en": "loss after service in the segment “{segment}” ({n})",
     },
     "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
                         "en": "customers with a loss after service ({n})"},
     "whale_total_line": {"de": "Gesamtgewinn (100 %)", "en": "total profit (100 %)"},
+    # ---- the export: an empty sheet, the reasons of rejected rows (codes of lib/ingest/spec)
+    "ex_none": {"de": "keine Einträge", "en": "none"},
+    "reason_record_too_long": {"de": "Datensatz zu lang", "en": "record too long"},
+    "reason_invalid_encoding": {"de": "ungültige Kodierung", "en": "invalid encoding"},
+    "reason_missing_required_field": {"de": "Pflichtfeld leer",
+                                      "en": "required field missing"},
+    "reason_invalid_number": {"de": "ungültige Zahl", "en": "invalid number"},
+    "reason_invalid_date": {"de": "ungültiges Datum", "en": "invalid date"},
+    "reason_invalid_value": {"de": "ungültiger Wert", "en": "invalid value"},
+    "reason_negative_value": {"de": "Wert zu klein", "en": "value below its bound"},
+    "reason_unknown_service_type": {"de": "unbekannte Leistungsart",
+                                    "en": "unknown service type"},
+    "reason_duplicate_key": {"de": "doppelter Schlüssel", "en": "duplicate key"},
+    "reason_unknown_customer": {"de": "unbekannter Kunde", "en": "unknown customer"},
 }
+
+# The details of rejected rows as the ingest writes them (English, lib/ingest/rules.py and
+# reading.py), each with its German wording; the named parts are carried over as they are.
+_SUBJECT = r"(?P<subject>.*?: '.*')"
+REJECT_DETAILS: tuple[tuple[str, str], ...] = (
+    (r"(?P<column>\w+) is empty", "{column} ist leer"),
+    (_SUBJECT + r" is not an integer", "{subject} ist keine ganze Zahl"),
+    (_SUBJECT + r" is not a number", "{subject} ist keine Zahl"),
+    (_SUBJECT + r" is not a date", "{subject} ist kein Datum"),
+    (_SUBJECT + r" is not a timestamp", "{subject} ist kein Zeitpunkt"),
+    (_SUBJECT + r" is before (?P<day>\S+)", "{subject} liegt vor dem {day}"),
+    (_SUBJECT + r" is after the extract date (?P<day>\S+)",
+     "{subject} liegt nach dem Lieferdatum {day}"),
+    (_SUBJECT + r" does not exist in (?P<zone>\S+) \(the clocks skip that hour\)",
+     "{subject} gibt es in {zone} nicht (die Uhr überspringt diese Stunde)"),
+    (_SUBJECT + r" is ambiguous in (?P<zone>\S+) \(the clocks repeat that hour\); give it "
+     r"with its offset",
+     "{subject} ist in {zone} mehrdeutig (die Uhr wiederholt diese Stunde); mit "
+     "UTC-Versatz angeben"),
+    (r"record has (?P<n>\d+) fields, the header (?P<m>\d+)",
+     "Datensatz hat {n} Felder, die Kopfzeile {m}"),
+    (_SUBJECT + r" is not one of (?P<values>.*)", "{subject} ist keiner der Werte {values}"),
+    (_SUBJECT + r" is not a valid (?P<column>\w+)",
+     "{subject} ist kein gültiger Wert für {column}"),
+    (_SUBJECT + r" is below (?P<bound>\S+)", "{subject} ist kleiner als {bound}"),
+    (_SUBJECT + r" is not in the service catalogue", "{subject} steht nicht im Leistungskatalog"),
+    (r"key (?P<key>.*) appears with the same updated_at and different content",
+     "Schlüssel {key} kommt mit gleichem updated_at und anderem Inhalt mehrfach vor"),
+    (_SUBJECT + r" is in no customers snapshot loaded so far",
+     "{subject} ist in keinem bisher geladenen Kundenstand"),
+    (r"record of (?P<size>[\d,]+) bytes \(lines? (?P<first>\d+)(?: to (?P<last>\d+))?\) is "
+     r"longer than the limit of (?P<limit>[\d,]+) bytes; it starts (?P<start>.*)",
+     "Datensatz von {size} Byte ({lines}) ist länger als die Grenze von {limit} Byte; er "
+     "beginnt mit {start}"),
+    (r"bytes (?P<bytes>(?:0x[0-9A-F]{2} ?)+?)(?: and (?P<more>\d+) more)? do not decode as "
+     r"(?P<encoding>\S+)",
+     "Bytes {bytes}{more} lassen sich nicht als {encoding} lesen"),
+)
+
+
+def reject_detail(detail: str | None, lang: str) -> str | None:
+    """The detail of a rejected row in ``lang``: German from REJECT_DETAILS; a detail of no
+    known shape stays as the ingest wrote it."""
+    if detail is None or language(lang) == "en":
+        return detail
+    for pattern, german in REJECT_DETAILS:
+        found = re.fullmatch(pattern, detail, flags=re.DOTALL)
+        if found:
+            parts = {key: value or "" for key, value in found.groupdict().items()}
+            if "size" in parts:  # 1,234 bytes: German thousands, "line 5" or "lines 5 to 9"
+                parts["size"] = parts["size"].replace(",", ".")
+                parts["limit"] = parts["limit"].replace(",", ".")
+                parts["lines"] = (f"Zeilen {parts['first']} bis {parts['last']}"
+                                  if parts["last"] else f"Zeile {parts['first']}")
+            if "more" in parts and parts["more"]:
+                parts["more"] = f" und {parts['more']} weitere"
+            return german.format(**parts)
+    return detail
 
 
 def language(value: str | None) -> str:

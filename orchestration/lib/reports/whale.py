@@ -124,10 +124,6 @@ def draw_whale(rows: list[WhaleRow], seed: list[Segment], label: str, lang: str 
     peak_y = y[peak.customers]
     ax.scatter([peak.customer_share], [peak_y], s=60, facecolor="white", edgecolor="black",
                zorder=4)
-    ax.annotate(note, xy=(peak.customer_share, peak_y), xytext=(0.45, 0.1),
-                textcoords="axes fraction", ha="center", fontsize=11, fontweight="bold",
-                arrowprops=dict(arrowstyle="->", color="black"),
-                bbox=dict(boxstyle="round", facecolor="white", edgecolor="#999999"))
     ax.set_xlim(0, 1)
     ax.set_ylim(min(0.0, min(y)) * 1.05, max(y) * 1.12 if max(y) > 0 else 1)
     ax.xaxis.set_major_formatter(_percent_formatter(lang))
@@ -138,7 +134,68 @@ def draw_whale(rows: list[WhaleRow], seed: list[Segment], label: str, lang: str 
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=9)
     ax.grid(True, alpha=0.2)
     fig.tight_layout()
+    _annotate_peak(fig, ax, note, x, y, (peak.customer_share, peak_y))
     return fig
+
+
+_NOTE_STYLE = dict(fontsize=11, fontweight="bold", multialignment="center",
+                   bbox=dict(boxstyle="round", facecolor="white", edgecolor="#999999"))
+
+
+def _annotate_peak(fig, ax, note: str, x: list[float], y: list[float],
+                   peak: tuple[float, float]) -> None:
+    """The note on the peak, in the empty room below the curve, with a short arrow up to the
+    peak that crosses no line of the curve.
+
+    The curve rises to the peak and falls after it, so the room under it is free: the box
+    goes as high as the lowest point of the curve above its width allows (less a margin),
+    placed centred on the peak, left of it or right of it, whichever gives the shortest
+    arrow. When there is no such room (a box wider than the plot, a curve at the bottom),
+    the note stands in the lower right corner of the plot without an arrow."""
+    import numpy as np
+
+    probe = ax.text(0.5, 0.5, note, transform=ax.transAxes, ha="left", va="top",
+                    **_NOTE_STYLE)
+    fig.canvas.draw()  # lays out the text and its box
+    renderer = fig.canvas.get_renderer()
+    text_box = probe.get_window_extent(renderer)
+    patch = probe.get_bbox_patch().get_window_extent(renderer)
+    probe.remove()
+    # the box's size in axes fractions, and how far it reaches beyond its text
+    axes_box = ax.get_window_extent(renderer)
+    width, height = patch.width / axes_box.width, patch.height / axes_box.height
+    pad_x = (text_box.x0 - patch.x0) / axes_box.width
+    pad_y = (patch.y1 - text_box.y1) / axes_box.height
+    bottom, top = ax.get_ylim()
+    span = top - bottom
+    ys = (np.asarray(y) - bottom) / span
+    peak_x, peak_y = peak[0], (peak[1] - bottom) / span
+    margin, edge = 0.04, 0.01
+
+    best = None
+    for left in (peak_x - width / 2, peak_x - width, peak_x):
+        left = min(max(left, edge), 1 - edge - width)
+        if left < edge:
+            continue  # wider than the plot
+        under = np.linspace(left, left + width, 200)
+        box_top = float(np.interp(under, x, ys).min()) - margin
+        if box_top - height < edge or box_top >= peak_y:
+            continue
+        start_x = min(max(peak_x, left + 0.05 * width), left + 0.95 * width)
+        length = float(np.hypot(start_x - peak_x, peak_y - box_top))
+        if best is None or length < best[0]:
+            best = (length, left, box_top, start_x)
+    if best is None:
+        ax.text(1 - edge, edge, note, transform=ax.transAxes, ha="right", va="bottom",
+                zorder=5, **_NOTE_STYLE)
+        return
+    _, left, box_top, start_x = best
+    text_width = width - 2 * pad_x
+    ax.annotate(note, xy=peak, xycoords="data", xytext=(left + pad_x, box_top - pad_y),
+                textcoords="axes fraction", ha="left", va="top", zorder=5,
+                arrowprops=dict(arrowstyle="->", color="black", shrinkA=0, shrinkB=5,
+                                relpos=((start_x - left - pad_x) / text_width, 1.0)),
+                **_NOTE_STYLE)
 
 
 def _percent_formatter(lang: str):

@@ -14,6 +14,8 @@ final as (
         name_de,
         category,
         cost_driver,
+        customer_name_de,
+        customer_name_en,
         category = 'billed_service' as is_normally_billed
     from catalogue
 
