@@ -178,9 +178,10 @@ def _statement(args: argparse.Namespace) -> int:
     return 0
 
 
-WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else data/warehouse.duckdb); "
-                  "its files are in <name>.store/ beside it")
-LANDING_HELP = "landing root (default: $CVM_LANDING_DIR, else the sample folder data/demo/landing)"
+WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else the demo's "
+                  "data/demo/warehouse.duckdb); its files are in <name>.store/ beside it")
+LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample folder "
+                "data/demo/landing)")
 
 
 def build_parser() -> argparse.ArgumentParser:
