@@ -22,7 +22,8 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench
+.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench system-deps \
+	system-deps-no-spark
 
 install: $(STAMP)
 
@@ -52,12 +53,21 @@ SCALE ?= S0
 bench: $(MANIFEST)
 	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
 
-test: $(MANIFEST) lint
+# the system packages first (Java, Chromium, poppler, Pango, a font, PostgreSQL): checked, and
+# installed with apt-get where missing; where they cannot be, one line says what to install
+# before anything else runs (scripts/system-deps)
+test: system-deps $(MANIFEST) lint
 	$(BIN)/python -m pytest
 
-# everything but the Spark suite (marker `spark`): for quick local work
-test-fast: $(MANIFEST) lint
+# everything but the Spark suite (marker `spark`): for quick local work (no Java needed)
+test-fast: system-deps-no-spark $(MANIFEST) lint
 	$(BIN)/python -m pytest -m "not spark"
+
+system-deps:
+	@scripts/system-deps
+
+system-deps-no-spark:
+	@scripts/system-deps --no-spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests bench
