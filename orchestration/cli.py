@@ -26,8 +26,10 @@ def _generate(args: argparse.Namespace) -> int:
             deltas=args.deltas,
             progress=progress,
         )
-    totals = ", ".join(f"{rows:,} {entity} rows" for entity, rows in summary["rows"].items())
-    print(f"sample written to {args.out}: {len(summary['folders'])} deliveries, {totals}")
+    totals = ", ".join(f"{entity}.csv {rows:,}" for entity, rows in summary["rows"].items())
+    folders = len(summary["folders"])
+    print(f"sample written to {args.out}: {folders:,} deliver{'y' if folders == 1 else 'ies'}; "
+          f"rows: {totals}")
     return 0
 
 
@@ -101,13 +103,24 @@ def _chart(args: argparse.Namespace) -> int:
     except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
         print(f"cvm chart: {warehouse}: {error}", file=sys.stderr)
         return 2
-    print(f"{args.kind} chart of {drawn.label} written to {drawn.path}")
+    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
+          f"{drawn.path}")
     return 0
+
+
+def _terminal_period(warehouse: Path, wanted: str | None) -> str:
+    """The period a report was made of, as the terminal names it (English, ISO dates), whatever
+    the report's language."""
+    from orchestration.lib.reports.periods import choose_period, terminal_label
+    from orchestration.lib.reports.queries import Warehouse
+
+    with Warehouse(warehouse).reader() as con:
+        return terminal_label(choose_period(con, wanted))
 
 
 def _export(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.export import build_export
-    from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.periods import PeriodNotFound, terminal_label
     from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
     from orchestration.lib.reports.sheets import write_csv, write_xlsx
 
@@ -120,10 +133,10 @@ def _export(args: argparse.Namespace) -> int:
     stem = f"reports/export-{export.period.name}"
     if args.format == "xlsx":
         out = write_xlsx(export, Path(args.out or f"{stem}.xlsx"))
-        print(f"export of {export.label} written to {out}")
+        print(f"export of {terminal_label(export.period)} written to {out}")
     else:
         files = write_csv(export, Path(args.out or stem))
-        print(f"export of {export.label} written to {files[0].parent}: "
+        print(f"export of {terminal_label(export.period)} written to {files[0].parent}: "
               + ", ".join(path.name for path in files))
     return 0
 
