@@ -169,7 +169,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     warehouse = settings.warehouse_path(args.warehouse)
     print(f"cockpit on http://{args.host}:{args.port}/portfolio  (warehouse {warehouse}, "
-          "read-only; Ctrl+C stops it)")
+          "read-only; Ctrl+C stops it)\n"
+          "a small server for one machine and a few users, not for the internet; requests "
+          "are not logged, errors are", flush=True)
     serve(warehouse, host=args.host, port=args.port)
     return 0
 

@@ -62,3 +62,54 @@ def test_reports_are_named_in_english_with_iso_dates(reports_warehouse, tmp_path
                  "--out", str(tmp_path / "e.xlsx")]) == 0
     assert capsys.readouterr().out == (
         f"export of 2026, data through 2026-11-22 written to {tmp_path / 'e.xlsx'}\n")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_the_cockpit_server_logs_no_request_and_no_development_warning(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from orchestration.settings import PROJECT_DIR
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("cvm")), "serve", "--port", str(port),
+         "--warehouse", str(tmp_path / "none.duckdb")],
+        cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/portfolio",
+                                            timeout=5) as answer:
+                    assert answer.status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "no server"
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5):
+            pass
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, _ = server.communicate(timeout=30)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert lines == [
+        f"cockpit on http://127.0.0.1:{port}/portfolio  (warehouse {tmp_path / 'none.duckdb'}, "
+        "read-only; Ctrl+C stops it)",
+        "a small server for one machine and a few users, not for the internet; requests are "
+        "not logged, errors are",
+    ], out
