@@ -10,11 +10,11 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
-# The demo has paths of its own: it never touches $CVM_LANDING_DIR or $CVM_WAREHOUSE.
+# The demo has paths of its own: it never touches $CVM_LANDING_DIR or $CVM_WAREHOUSE. Every
+# other target leaves the paths to `cvm` (orchestration/settings.py): the option, else
+# $CVM_LANDING_DIR / $CVM_WAREHOUSE, else the demo's.
 DEMO_LANDING := $(CURDIR)/data/demo/landing
 DEMO_WAREHOUSE := $(CURDIR)/data/demo/warehouse.duckdb
-UI_LANDING := $(or $(CVM_LANDING_DIR),$(DEMO_LANDING))
-UI_WAREHOUSE := $(or $(CVM_WAREHOUSE),$(DEMO_WAREHOUSE))
 
 # the dbt manifest (`dbt parse`, by dagster-dbt) is prepared again whenever a file of the dbt
 # project changed (orchestration/defs/dbt/project.py; `cvm load` checks the same by itself)
@@ -22,7 +22,8 @@ DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -path
 	-prune -o -type f -print)
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench
+.PHONY: demo test test-fast lint ui docs install cockpit manifest clean bench system-deps \
+	system-deps-no-spark
 
 install: $(STAMP)
 
@@ -52,12 +53,21 @@ SCALE ?= S0
 bench: $(MANIFEST)
 	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
 
-test: $(MANIFEST) lint
+# the system packages first (Java, Chromium, poppler, Pango, a font, PostgreSQL): checked, and
+# installed with apt-get where missing; where they cannot be, one line says what to install
+# before anything else runs (scripts/system-deps)
+test: system-deps $(MANIFEST) lint
 	$(BIN)/python -m pytest
 
-# everything but the Spark suite (marker `spark`): for quick local work
-test-fast: $(MANIFEST) lint
+# everything but the Spark suite (marker `spark`): for quick local work (no Java needed)
+test-fast: system-deps-no-spark $(MANIFEST) lint
 	$(BIN)/python -m pytest -m "not spark"
+
+system-deps:
+	@scripts/system-deps
+
+system-deps-no-spark:
+	@scripts/system-deps --no-spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests bench
@@ -67,18 +77,19 @@ ui: $(MANIFEST)
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	@# without settings of your own, the UI shows the demo's landing root and warehouse
-	@echo "Dagster UI: http://127.0.0.1:3000  (landing $(UI_LANDING), warehouse $(UI_WAREHOUSE))"
-	CVM_LANDING_DIR=$(UI_LANDING) CVM_WAREHOUSE=$(UI_WAREHOUSE) \
-		$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
+	@$(BIN)/python -c "from orchestration import settings as s; \
+		print(f'Dagster UI: http://127.0.0.1:3000  (landing {s.landing_dir()}, ' \
+		      f'warehouse {s.warehouse_path()})')"
+	$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
 
 cockpit: $(STAMP)
 	@# without settings of your own, the cockpit shows the demo's warehouse (read-only)
-	$(BIN)/cvm serve --warehouse $(UI_WAREHOUSE) --port $(or $(PORT),8050)
+	$(BIN)/cvm serve --port $(or $(PORT),8050)
 
 # the dbt docs of the published warehouse (the demo's without settings of your own), built
 # from a read-only snapshot and served at http://127.0.0.1:8080
 docs: $(MANIFEST)
-	$(BIN)/cvm docs --warehouse $(UI_WAREHOUSE) --out data/docs --serve
+	$(BIN)/cvm docs --out data/docs --serve
 
 clean:
 	rm -rf data/demo data/dagster_home data/docs reports dbt_project/target dbt_project/logs

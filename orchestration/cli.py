@@ -26,8 +26,10 @@ def _generate(args: argparse.Namespace) -> int:
             deltas=args.deltas,
             progress=progress,
         )
-    totals = ", ".join(f"{rows:,} {entity} rows" for entity, rows in summary["rows"].items())
-    print(f"sample written to {args.out}: {len(summary['folders'])} deliveries, {totals}")
+    totals = ", ".join(f"{entity}.csv {rows:,}" for entity, rows in summary["rows"].items())
+    folders = len(summary["folders"])
+    print(f"sample written to {args.out}: {folders:,} deliver{'y' if folders == 1 else 'ies'}; "
+          f"rows: {totals}")
     return 0
 
 
@@ -101,13 +103,24 @@ def _chart(args: argparse.Namespace) -> int:
     except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
         print(f"cvm chart: {warehouse}: {error}", file=sys.stderr)
         return 2
-    print(f"{args.kind} chart of {drawn.label} written to {drawn.path}")
+    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
+          f"{drawn.path}")
     return 0
+
+
+def _terminal_period(warehouse: Path, wanted: str | None) -> str:
+    """The period a report was made of, as the terminal names it (English, ISO dates), whatever
+    the report's language."""
+    from orchestration.lib.reports.periods import choose_period, terminal_label
+    from orchestration.lib.reports.queries import Warehouse
+
+    with Warehouse(warehouse).reader() as con:
+        return terminal_label(choose_period(con, wanted))
 
 
 def _export(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.export import build_export
-    from orchestration.lib.reports.periods import PeriodNotFound
+    from orchestration.lib.reports.periods import PeriodNotFound, terminal_label
     from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
     from orchestration.lib.reports.sheets import write_csv, write_xlsx
 
@@ -120,10 +133,10 @@ def _export(args: argparse.Namespace) -> int:
     stem = f"reports/export-{export.period.name}"
     if args.format == "xlsx":
         out = write_xlsx(export, Path(args.out or f"{stem}.xlsx"))
-        print(f"export of {export.label} written to {out}")
+        print(f"export of {terminal_label(export.period)} written to {out}")
     else:
         files = write_csv(export, Path(args.out or stem))
-        print(f"export of {export.label} written to {files[0].parent}: "
+        print(f"export of {terminal_label(export.period)} written to {files[0].parent}: "
               + ", ".join(path.name for path in files))
     return 0
 
@@ -156,7 +169,9 @@ def _serve(args: argparse.Namespace) -> int:
 
     warehouse = settings.warehouse_path(args.warehouse)
     print(f"cockpit on http://{args.host}:{args.port}/portfolio  (warehouse {warehouse}, "
-          "read-only; Ctrl+C stops it)")
+          "read-only; Ctrl+C stops it)\n"
+          "a small server for one machine and a few users, not for the internet; requests "
+          "are not logged, errors are", flush=True)
     serve(warehouse, host=args.host, port=args.port)
     return 0
 
@@ -178,20 +193,49 @@ def _statement(args: argparse.Namespace) -> int:
     return 0
 
 
-WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else data/warehouse.duckdb); "
-                  "its files are in <name>.store/ beside it")
-LANDING_HELP = "landing root (default: $CVM_LANDING_DIR, else the sample folder data/demo/landing)"
+WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else the demo's "
+                  "data/demo/warehouse.duckdb); its files are in <name>.store/ beside it")
+LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample folder "
+                "data/demo/landing)")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default at the end of its help, unless the help names it already or there
+    is none to name (a flag, or a default that the help explains)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
+def version() -> str:
+    """`cvm --version`: the project's version and those of the tools that build the marts."""
+    from importlib.metadata import version as installed
+
+    tools = ", ".join(f"{name} {installed(name)}" for name in ("dbt-core", "dagster", "duckdb"))
+    return f"cvm {installed('customer-value-warehouse')} ({tools})"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
         description="Customer-value warehouse: generate, load, chart, export, docs, serve, "
-        "statement.",
+        "statement. `cvm COMMAND --help` describes a command and its defaults.",
     )
+    parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", required=True)
 
-    gen = sub.add_parser("generate-sample", help="write realistic sample landing folders")
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=description,
+                              formatter_class=_HelpFormatter)
+
+    gen = command(
+        "generate-sample", "write realistic sample landing folders",
+        "Write sample landing folders: an initial history delivery of customers, orders and "
+        "service activities, then nightly deltas, in the layout <out>/<YYYY-MM-DD>/*.csv "
+        "that `cvm load` reads. The same seed gives the same files.")
     gen.add_argument("--out", required=True, help="landing root to write into")
     gen.add_argument("--customers", type=int, default=120,
                      help="customers in the history (default: %(default)s)")
@@ -209,7 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
     gen.set_defaults(func=_generate)
 
-    load = sub.add_parser("load", help="load new deliveries, build, check and publish")
+    load = command(
+        "load", "load new deliveries, build, check and publish",
+        "Load the deliveries of the landing root that are not loaded yet, build the dbt "
+        "project, run its checks and tests, and publish the warehouse only when every blocking "
+        "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
+        "2: refused before anything ran; 130: interrupted, nothing published.")
     load.add_argument("--landing", help=LANDING_HELP)
     load.add_argument("--warehouse", help=WAREHOUSE_HELP)
     load.add_argument("--full-refresh", action="store_true",
@@ -223,22 +272,31 @@ def build_parser() -> argparse.ArgumentParser:
                       "target `spark`); the published warehouse is the same DuckDB file")
     load.set_defaults(func=_load)
 
-    chart = sub.add_parser("chart", help="portfolio or whale chart of a period as PNG")
+    chart = command(
+        "chart", "portfolio or whale chart of a period as PNG",
+        "Draw a period's portfolio (classic value against value transfer, per customer) or "
+        "its whale curve (cumulative profit after service) from the published warehouse, "
+        "read-only.")
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
     chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers")
     chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
-    chart.add_argument("--lang", choices=["de", "en"], default="de")
+    chart.add_argument("--lang", choices=["de", "en"], default="de",
+                       help="language of the labels and the number formats")
     chart.add_argument("--grid", action="store_true",
                        help="portfolio: draw the finer grid of the value bands")
     chart.add_argument("--out", help="PNG file (default: reports/<kind>.png)")
     chart.set_defaults(func=_chart)
 
-    export = sub.add_parser("export", help="controllers' export of a period (xlsx or CSV)")
+    export = command(
+        "export", "controllers' export of a period (xlsx or CSV)",
+        "Write the controllers' export of a period from the published warehouse, read-only: "
+        "one workbook (xlsx) or one CSV file per table.")
     export.add_argument("--warehouse", help=WAREHOUSE_HELP)
     export.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
-    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx",
+                        help="one workbook, or one CSV file per table")
     export.add_argument("--lang", choices=["de", "en"], default="de",
                         help="headings and formats; CSV: de = the German Excel dialect "
                         "(';', decimal comma, UTF-8 with BOM), en = the standard one")
@@ -246,26 +304,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: reports/export-<period>.xlsx or reports/export-<period>/)")
     export.set_defaults(func=_export)
 
-    docs = sub.add_parser("docs", help="dbt docs site of the published warehouse")
+    docs = command(
+        "docs", "dbt docs site of the published warehouse",
+        "Build the dbt docs site (models, columns, tests, catalog) of the published "
+        "warehouse from a read-only snapshot of it, and serve it locally with --serve.")
     docs.add_argument("--warehouse", help=WAREHOUSE_HELP)
     docs.add_argument("--out", default="data/docs", help="folder of the site")
-    docs.add_argument("--serve", action="store_true", help="serve the site locally")
-    docs.add_argument("--port", type=int, default=8080)
+    docs.add_argument("--serve", action="store_true",
+                      help="serve the site on http://127.0.0.1:PORT/ until Ctrl-C")
+    docs.add_argument("--port", type=int, default=8080, help="port of --serve")
     docs.set_defaults(func=_docs)
-    serve = sub.add_parser("serve", help="the sales cockpit in the browser (read-only)")
+
+    serve = command(
+        "serve", "the sales cockpit in the browser (read-only)",
+        "Serve the sales cockpit (portfolio, customer, migration pages) on the published "
+        "warehouse, read-only: a load may publish at any time, the next request shows it. "
+        "The server is for one machine and a few users (Flask's own).")
     serve.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    serve.add_argument("--port", type=int, default=8050)
+    serve.add_argument("--port", type=int, default=8050, help="port to listen on")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for the whole network)")
     serve.set_defaults(func=_serve)
 
-    statement = sub.add_parser("statement", help="a customer's value statement as PDF and HTML")
-    statement.add_argument("customer_id")
+    statement = command(
+        "statement", "a customer's value statement as PDF and HTML",
+        "Write a customer's value statement (the services given free or discounted, at "
+        "standard cost) for a period or a range, as PDF and HTML, from the published "
+        "warehouse, read-only.")
+    statement.add_argument("customer_id", help="e.g. K000060")
     statement.add_argument("--warehouse", help=WAREHOUSE_HELP)
     statement.add_argument("--period", help="a period, e.g. 2026 (default: the latest)")
     statement.add_argument("--from", dest="start", help="first period or date (YYYY-MM-DD)")
     statement.add_argument("--to", dest="end", help="last period or date (YYYY-MM-DD)")
-    statement.add_argument("--lang", choices=["de", "en"], default="de")
+    statement.add_argument("--lang", choices=["de", "en"], default="de",
+                           help="language of the statement")
     statement.add_argument(
         "--out", help="PDF to write; the HTML goes beside it "
                       "(default: reports/statements/<customer>_<period>_<lang>.pdf)")

@@ -132,6 +132,15 @@ def _root_error(event):
     return error
 
 
+def _as_it_was(warehouse_path: Path, named: bool = False) -> str:
+    """What a load that published nothing left: the published warehouse as it was, or still
+    none (a first load)."""
+    where = f" {warehouse_path}" if named else ""
+    if warehouse_path.exists():
+        return f"the published warehouse{where} is unchanged"
+    return f"no warehouse is published yet{' at' + where if named else ''}"
+
+
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     """What failed, in words: a refusal's own description (it names file, line or column),
     else the exception and its message, with the step it failed in."""
@@ -257,8 +266,7 @@ def run_load(
         except KeyboardInterrupt:
             # outside a Dagster run (a run reports an interrupt as its failure): nothing was
             # published, the next catalog is the next load's to discard
-            echo(f"INTERRUPTED: nothing published; the published warehouse {warehouse_path} "
-                 "is unchanged")
+            echo(f"INTERRUPTED: nothing published; {_as_it_was(warehouse_path, named=True)}")
             return LoadOutcome(exit_code=EXIT_INTERRUPTED, error="interrupted",
                                interrupted=True)
 
@@ -352,13 +360,13 @@ def _run_load(
                 if _was_interrupted(result):
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"
-                    progress.line(f"INTERRUPTED at delivery {label}: nothing published; the "
-                                  f"published warehouse {warehouse_path} is unchanged")
+                    progress.line(f"INTERRUPTED at delivery {label}: nothing published; "
+                                  f"{_as_it_was(warehouse_path, named=True)}")
                     return outcome
                 outcome.exit_code = 1
                 outcome.error = _failure_message(result)
-                progress.line(f"FAILED at delivery {label}: {outcome.error} (the published "
-                              f"warehouse is unchanged; details in {store.log})")
+                progress.line(f"FAILED at delivery {label}: {outcome.error} "
+                              f"({_as_it_was(warehouse_path)}; details in {store.log})")
                 return outcome
             if step.loads:
                 outcome.loaded.append(step.partition_key)

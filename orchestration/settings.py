@@ -37,17 +37,24 @@ warnings.filterwarnings("ignore", message="PySpark does not yet fully support pa
                         category=FutureWarning)
 
 
+# Without settings of one's own, every command works on the demo's paths (what `make demo`
+# writes): the landing root data/demo/landing and the warehouse data/demo/warehouse.duckdb.
+# One rule for both, and for every command: the option, else the environment, else the demo's.
+DEMO_DIR = PROJECT_DIR / "data" / "demo"
+DEMO_LANDING = DEMO_DIR / "landing"
+DEMO_WAREHOUSE = DEMO_DIR / "warehouse.duckdb"
+
+
 def landing_dir(override: str | os.PathLike | None = None) -> Path:
-    """The landing root: option, else $CVM_LANDING_DIR, else the project's sample folder (the one
-    `make demo` writes)."""
-    value = (override or os.environ.get("CVM_LANDING_DIR")
-             or PROJECT_DIR / "data" / "demo" / "landing")
+    """The landing root: option, else $CVM_LANDING_DIR, else the demo's, data/demo/landing."""
+    value = override or os.environ.get("CVM_LANDING_DIR") or DEMO_LANDING
     return Path(value).resolve()
 
 
 def warehouse_path(override: str | os.PathLike | None = None) -> Path:
-    """The published warehouse: option, else $CVM_WAREHOUSE, else data/warehouse.duckdb."""
-    value = override or os.environ.get("CVM_WAREHOUSE") or PROJECT_DIR / "data" / "warehouse.duckdb"
+    """The published warehouse: option, else $CVM_WAREHOUSE, else the demo's,
+    data/demo/warehouse.duckdb."""
+    value = override or os.environ.get("CVM_WAREHOUSE") or DEMO_WAREHOUSE
     return Path(value).resolve()
 
 

@@ -177,7 +177,10 @@ def test_chart_command_writes_png_of_a_period(reports_warehouse, tmp_path, capsy
     assert "portfolio chart of 2025 written" in capsys.readouterr().out
     assert main(["chart", "--kind", "whale", "--warehouse", str(reports_warehouse),
                  "--out", str(tmp_path / "w.png"), "--lang", "en"]) == 0
-    assert "whale chart of 2026, data through 22 Nov 2026" in capsys.readouterr().out
+    assert "whale chart of 2026, data through 2026-11-22 written" in capsys.readouterr().out
+    # the terminal speaks English with ISO dates, whatever the chart's language
+    assert main(["chart", "--warehouse", str(reports_warehouse), "--out", str(out)]) == 0
+    assert "portfolio chart of 2026, data through 2026-11-22 written" in capsys.readouterr().out
     assert main(["chart", "--warehouse", str(reports_warehouse), "--period", "1999",
                  "--out", str(tmp_path / "x.png")]) == 2
     assert "no period '1999'" in capsys.readouterr().err

@@ -79,6 +79,11 @@ def test_a_refusal_is_one_line_and_its_traceback_goes_to_the_log(tmp_path, capsy
     failed = [line for line in lines if "FAILED" in line]
     assert len(failed) == 1, lines
     assert f"{D1}/orders.csv" in failed[0] and "net_revenue_eur" in failed[0]
+    # the reason is said once: the file's own progress line only says it was refused
+    assert sum("net_revenue_eur" in line for line in lines) == 1, lines
+    assert f"  {D1} orders: REFUSED" in lines
+    # a first load: there is no published warehouse to be unchanged
+    assert "(no warehouse is published yet; details in " in failed[0]
     assert not any("Traceback" in line or "Stack Trace" in line for line in lines), lines
     log = Store.beside(warehouse).log.read_text(encoding="utf-8")
     assert "Stack Trace" in log or "Traceback" in log
@@ -103,6 +108,17 @@ def test_another_failure_names_the_file_and_the_cause(tmp_path, capsys):
     assert "FileExistsError" in failed or "NotADirectoryError" in failed
     assert "Error occurred while executing" not in failed
     assert not any("Traceback" in line or "Stack Trace" in line for line in lines), lines
+
+
+def test_a_load_that_publishes_nothing_says_what_was_left(tmp_path):
+    from orchestration.runner import _as_it_was
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert _as_it_was(warehouse) == "no warehouse is published yet"
+    assert _as_it_was(warehouse, named=True) == f"no warehouse is published yet at {warehouse}"
+    warehouse.write_bytes(b"")
+    assert _as_it_was(warehouse) == "the published warehouse is unchanged"
+    assert _as_it_was(warehouse, named=True) == f"the published warehouse {warehouse} is unchanged"
 
 
 def test_files_that_are_none_of_the_extracts_are_reported(tmp_path):

@@ -7,7 +7,7 @@ rejection still open (an order line of 2026-11-22 waiting for its customer).
 
 from __future__ import annotations
 
-from orchestration.lib.reports.periods import choose_period, period_label
+from orchestration.lib.reports.periods import choose_period, period_label, terminal_label
 from orchestration.lib.reports.queries import Warehouse
 from orchestration.lib.reports.summary import print_summary
 
@@ -16,7 +16,8 @@ def test_summary_names_the_running_period_and_the_warnings(reports_warehouse):
     lines: list[str] = []
     print_summary(reports_warehouse, ["2026-03-31", "2026-11-22"], echo=lines.append)
     text = "\n".join(lines)
-    assert ("  latest period 2026, data through 22 Nov 2026 (1 Jan 2026 … 31 Dec 2026, "
+    # the terminal's dates are ISO, as everywhere on it (the deliveries, the README)
+    assert ("  latest period 2026, data through 2026-11-22 (2026-01-01 … 2026-12-31, "
             "running: not complete yet):") in lines
     assert ("    unpriced activities (no valid standard cost rate on their date, so no value "
             "transfer): 1 (FIELD_SERVICE 2024: 1)") in lines
@@ -33,5 +34,7 @@ def test_periods_and_their_labels(reports_warehouse):
         "2026", False, "2026-11-22")
     assert period_label(latest, "de") == "2026, Daten bis 22.11.2026"
     assert period_label(latest, "en") == "2026, data through 22 Nov 2026"
+    assert terminal_label(latest) == "2026, data through 2026-11-22"
+    assert terminal_label(complete) == "2025"
     assert (complete.name, complete.is_complete) == ("2025", True)
     assert period_label(complete, "de") == "2025"

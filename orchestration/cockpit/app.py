@@ -212,6 +212,16 @@ def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
 
 
 def serve(warehouse_path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the cockpit with Flask's threaded server until interrupted."""
+    """Run the cockpit with Werkzeug's threaded server until interrupted (Ctrl+C): a server for
+    one machine and a few users, no production web server. Requests are not logged; errors
+    are."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Unlogged(WSGIRequestHandler):
+        def log_request(self, code="-", size="-") -> None:
+            pass
+
     app = create_app(warehouse_path)
-    app.run(host=host, port=port, debug=False)
+    app.enable_dev_tools(debug=False)
+    make_server(host, port, app.server, threaded=True,
+                request_handler=Unlogged).serve_forever()

@@ -4,8 +4,12 @@ The Definitions read the manifest; a manifest older than the project's files wou
 models that no longer exist, or miss new ones (dbt then reports nodes the Definitions do not
 know). So the manifest is prepared (by dagster-dbt, `dbt parse`) whenever it is missing or
 the project's files differ from those it was prepared from: a digest of them is kept beside
-it (`target/manifest.sources`). `dagster dev` (`make ui`) re-parses on every reload
-(`prepare_if_dev`).
+it (`target/manifest.sources`). `dagster dev` (`make ui`) loads the code location again on
+every reload, and so prepares the manifest again when a file changed.
+
+dbt is always the one beside this Python (the venv's), whether or not the venv is activated:
+dagster-dbt's own `prepare_if_dev` looks for `dbt` on PATH, and under `dagster dev` without an
+activated venv the code location failed to load, so it is not used.
 """
 
 import contextlib
@@ -29,7 +33,6 @@ DBT_CHILD = str(Path(sys.executable).with_name("cvm-dbt"))
 MANIFEST_SOURCES = "manifest.sources"  # beside the manifest: the digest it was prepared from
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
 
 
 @contextlib.contextmanager

@@ -35,13 +35,14 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         if not path.exists():
             released = release_pending(con, extract_date, entity)
             report(f"  {context.partition_key} {entity}: no file in this delivery"
-                   + (f", {released} held rows released" if released else ""), context)
+                   + (f", {released:,} held rows released" if released else ""), context)
             result = None
         else:
             try:
                 result = load_file(con, warehouse.landing, extract_date, entity)
             except FileRefused as refused:
-                report(f"  {context.partition_key} {entity}: REFUSED: {refused}", context)
+                # the reason once, on the load's FAILED line (the run's failure below)
+                report(f"  {context.partition_key} {entity}: REFUSED", context)
                 raise dg.Failure(description=str(refused), allow_retries=False) from refused
         open_rejections = audit.open_rejections(con, extract_date, entity)
         counted = audit.recount(con, entity, result.source_file) if result else None
@@ -53,10 +54,11 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
             report(f"  {context.partition_key} {entity}: unchanged (same sha256), skipped",
                    context)
         else:
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.rejected_by_reason.items()))
+            reasons = ", ".join(f"{k} {v:,}"
+                                for k, v in sorted(result.rejected_by_reason.items()))
             report(
-                f"  {context.partition_key} {entity}: read {result.rows_read}, "
-                f"loaded {result.rows_loaded}, rejected {result.rows_rejected}"
+                f"  {context.partition_key} {entity}: read {result.rows_read:,}, "
+                f"loaded {result.rows_loaded:,}, rejected {result.rows_rejected:,}"
                 + (f" ({reasons})" if reasons else "")
                 + (f"; extra columns ignored: {', '.join(result.extra_columns)}"
                    if result.extra_columns else ""),

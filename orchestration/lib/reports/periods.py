@@ -57,3 +57,11 @@ def period_label(period: Period, lang: str) -> str:
     if period.is_complete:
         return text("period_complete", lang, name=period.name)
     return text("period_running", lang, name=period.name, through=day(period.data_through, lang))
+
+
+def terminal_label(period: Period) -> str:
+    """The period as the terminal names it: in English, its dates ISO like every other date
+    there (`2026, data through 2026-11-22`, `2025`), whatever the report's language."""
+    if period.is_complete:
+        return period.name
+    return f"{period.name}, data through {period.data_through.isoformat()}"

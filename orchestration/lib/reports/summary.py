@@ -9,9 +9,8 @@ from pathlib import Path
 
 from orchestration.lib import audit
 from orchestration.lib.ingest import personal
-from orchestration.lib.reports.periods import choose_period, period_label
+from orchestration.lib.reports.periods import choose_period, terminal_label
 from orchestration.lib.reports.queries import Warehouse, segments
-from orchestration.lib.reports.translations import day
 
 
 def _eur(value) -> str:
@@ -58,8 +57,8 @@ def print_summary(
             return
         period = choose_period(con)
         running = "" if period.is_complete else ", running: not complete yet"
-        echo(f"  latest period {period_label(period, 'en')} ({day(period.start, 'en')} … "
-             f"{day(period.end, 'en')}{running}):")
+        echo(f"  latest period {terminal_label(period)} ({period.start.isoformat()} … "
+             f"{period.end.isoformat()}{running}):")
         echo(f"    {'segment':<14} {'customers':>9} {'revenue':>16} {'value transfer':>16}")
         rows = {
             row[0]: row[1:]
