@@ -60,9 +60,24 @@ def period_dropdown(key: str, label: str, available: list, shown, query: dict,
         placeholder=shown.key)
 
 
-def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
-          warehouse: str) -> html.Div:
-    """Navigation, the page and a footer with the data's date and the file read."""
+def search_box(lang: str) -> html.Div:
+    """The customer search of the navigation bar.
+
+    The text belongs to the browser's own input field: no callback ever writes it, so no
+    answer of the server can overwrite what is being typed. assets/search.js hands the text,
+    after a short pause in typing, to the store ``customer-search-term``; the server answers
+    with the matching customers as links in ``customer-results`` (app.search_customers)."""
+    return html.Div([
+        html.Input(id="customer-search", type="search", autoComplete="off",
+                   placeholder=text("nav_search", lang), className="search-input",
+                   **{"aria-label": text("nav_search", lang)}),
+        dcc.Store(id="customer-search-term"),
+        html.Div(id="customer-results", className="search-results"),
+    ], className="search")
+
+
+def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None) -> html.Div:
+    """Navigation, the page and a footer with the data's date."""
     switch = []
     for code in LANGUAGES:
         params = {k: v for k, v in query.items() if k != "lang"}
@@ -78,14 +93,13 @@ def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
                  className="nav-link", id="nav-portfolio"),
         dcc.Link(text("nav_migration", lang), href=href("/migration", lang),
                  className="nav-link", id="nav-migration"),
-        html.Div(dcc.Dropdown(id="customer-search", options=[], searchable=True,
-                              placeholder=text("nav_search", lang)),
-                 className="search"),
+        search_box(lang),
         html.Div(switch, className="lang-switch"),
     ], className="nav")
+    # the footer names the data's date only: where the file lies is the server's business
     footer = html.Footer([
-        html.Span(text("data_as_of", lang, date=as_of) if as_of else ""),
-        html.Span(f"{warehouse} · {text('read_only_note', lang)}"),
+        html.Span(text("data_as_of", lang, date=as_of) if as_of else "", id="data-as-of"),
+        html.Span(text("read_only_note", lang)),
     ], className="footer")
     return html.Div([nav, html.Main(content, className="page"), footer])
 
