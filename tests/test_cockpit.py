@@ -218,6 +218,43 @@ def test_switch_the_language(page, server, shots):
     expect(page.locator("#page-title")).to_have_text("Kundenportfolio 2026")
 
 
+# What the search finds, by hand from the names of tests/e2e_deliveries.py (ids or names
+# containing the text, case-insensitive, ordered by name). A lost key finds something else or
+# nothing: "GbH" and "Mller" match no customer, "Anagen" none either.
+SEARCHES = {
+    "GmbH": ["Alpha Maschinenbau GmbH (C1)", "Delta Neu GmbH (C4)",
+             "Epsilon Start-up GmbH (C5)"],
+    "Müller": ["Gamma Müller & Söhne KG (C3)"],
+    "Anlagen": ["Beta Anlagen AG (C2)"],
+}
+
+
+def test_search_keeps_every_keystroke_at_typing_speed(page, server):
+    """A person types about 8 keys a second: 120 ms a key, on a freshly opened page, ten
+    times over (the lost key happened about once in ten)."""
+    for attempt in range(10):
+        for word, expected in SEARCHES.items():
+            open_page(page, f"{server.url}/portfolio?period=2026")
+            page.click("#customer-search")
+            page.keyboard.type(word, delay=120)
+            typed = page.evaluate("() => document.activeElement.value")
+            assert typed == word, f"attempt {attempt + 1}: {word!r} arrived as {typed!r}"
+            page.wait_for_function(
+                "n => document.querySelectorAll('#customer-results a.search-hit').length === n",
+                arg=len(expected))
+            assert [clean(t) for t in page.locator("#customer-results a.search-hit")
+                    .all_inner_texts()] == expected, f"attempt {attempt + 1}: {word!r}"
+    # Enter opens the first customer found, in the period shown
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/customer/C2\?period=2026$"))
+    expect(page.locator("#page-title")).to_have_text("Beta Anlagen AG")
+    # nothing found says so, in the page's language
+    open_page(page, f"{server.url}/portfolio?lang=en")
+    page.click("#customer-search")
+    page.keyboard.type("Zeta", delay=120)
+    expect(page.locator("#customer-results")).to_have_text("No customer matches “Zeta”")
+
+
 def test_filter_a_period_and_the_portfolio(page, server):
     labels = {code: row["segment_label_de"] for code, row in seed_segments().items()}
     open_page(page, f"{server.url}/portfolio?period=2026")

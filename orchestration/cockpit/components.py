@@ -6,7 +6,8 @@ from urllib.parse import quote, urlencode
 
 from dash import dcc, html
 
-from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, text
+from orchestration.lib.reports.queries import Period
+from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, day, text
 
 # Segment colours follow the seed's display order; no segment code is named here.
 SEGMENT_PALETTE = ("#1b9e77", "#7570b3", "#d95f02", "#8c8c8c", "#e7298a", "#66a61e")
@@ -50,6 +51,13 @@ def url_dropdown(key: str, label: str, options: list[dict], value, lang: str,
     ), width)
 
 
+def period_name(period: Period, through, lang: str) -> str:
+    """``2026 (bis 23.11.2026)`` for a period that runs past the data, else ``2025``."""
+    if through is not None and period.end > through:
+        return text("period_partial", lang, name=period.key, through=day(through, lang))
+    return period.key
+
+
 def period_dropdown(key: str, label: str, available: list, shown, query: dict,
                     lang: str) -> html.Div:
     """The period chooser. Without the period in the URL it shows the period in use as its
@@ -63,14 +71,15 @@ def period_dropdown(key: str, label: str, available: list, shown, query: dict,
 def search_box(lang: str) -> html.Div:
     """The customer search of the navigation bar.
 
-    The text belongs to the browser's own input field: no callback ever writes it, so no
-    answer of the server can overwrite what is being typed. assets/search.js hands the text,
-    after a short pause in typing, to the store ``customer-search-term``; the server answers
-    with the matching customers as links in ``customer-results`` (app.search_customers)."""
+    The text belongs to the input field alone: no callback writes it, and with
+    ``debounce=True`` the field keeps what is typed in its own state instead of sending every
+    keystroke through Dash's props and back (that round trip lost keys at typing speed).
+    assets/search.js hands the text, after a short pause in typing, to the store
+    ``customer-search-term``; the server answers with the matching customers as links in
+    ``customer-results`` (app.search_customers)."""
     return html.Div([
-        html.Input(id="customer-search", type="search", autoComplete="off",
-                   placeholder=text("nav_search", lang), className="search-input",
-                   **{"aria-label": text("nav_search", lang)}),
+        dcc.Input(id="customer-search", type="search", autoComplete="off", debounce=True,
+                  placeholder=text("nav_search", lang), className="search-input"),
         dcc.Store(id="customer-search-term"),
         html.Div(id="customer-results", className="search-results"),
     ], className="search")
