@@ -122,6 +122,7 @@ def _history_figure(history: list[queries.HistoryRow], through, lang: str) -> di
             "yaxis2": {"title": {"text": text("history_axis_transfer", lang),
                                  "font": {"color": TRANSFER_COLOUR}},
                        "tickformat": ",.0f", "rangemode": "tozero", "overlaying": "y",
+                       "tickmode": "auto",
                        "side": "right", "showgrid": False},
             "xaxis": {"type": "category"},
         },
@@ -134,12 +135,14 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
         return []
     notes = []
     if grand.over_billed:
-        notes.append(html.P(text("totals_note_over_billed", lang,
+        key = "totals_note_over_billed" + ("_one" if grand.over_billed == 1 else "")
+        notes.append(html.P(text(key, lang,
                                  count=number(grand.over_billed, lang),
                                  amount=money(grand.over_billed_eur, lang)),
                             className="note", id="note-over-billed"))
     if grand.unpriced:
-        notes.append(html.P(text("totals_note_unpriced", lang,
+        key = "totals_note_unpriced" + ("_one" if grand.unpriced == 1 else "")
+        notes.append(html.P(text(key, lang,
                                  count=number(grand.unpriced, lang),
                                  amount=money(grand.unpriced_billed_eur, lang)),
                             className="note", id="note-unpriced"))

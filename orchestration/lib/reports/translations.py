@@ -244,6 +244,14 @@ TEXTS: dict[str, dict[str, str]] = {
               "{count} services were billed above their standard cost (together {amount} "
               "above it) and count as 0 €.",
     },
+    "totals_note_over_billed_one": {
+        "de": "Wertetransfer je Leistung = Standardkosten − Berechnet, nie unter 0 €: "
+              "eine Leistung wurde über ihren Standardkosten berechnet ({amount} darüber) "
+              "und zählt mit 0 €.",
+        "en": "Value transfer per service = standard cost − billed, never below 0 €: one "
+              "service was billed above its standard cost ({amount} above it) and counts as "
+              "0 €.",
+    },
     "totals_note_unpriced": {
         "de": "{count} Leistungen ohne gültigen Kostensatz haben keine Standardkosten und "
               "keinen Wertetransfer; ihre {amount} Berechnet stehen nur in der Spalte "
@@ -251,12 +259,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} services without a valid cost rate have no standard cost and no value "
               "transfer; their {amount} billed appear in the “Billed” column only.",
     },
+    "totals_note_unpriced_one": {
+        "de": "Eine Leistung ohne gültigen Kostensatz hat keine Standardkosten und keinen "
+              "Wertetransfer; ihre {amount} Berechnet stehen nur in der Spalte „Berechnet“.",
+        "en": "One service without a valid cost rate has no standard cost and no value "
+              "transfer; its {amount} billed appear in the “Billed” column only.",
+    },
     "period_partial": {"de": "{name} (bis {through})", "en": "{name} (to {through})"},
     "history_partial_note": {
-        "de": "{name} läuft noch: Daten bis {through}. Die Werte wachsen bis zum Ende des "
-              "Zeitraums; ein Vergleich mit ganzen Zeiträumen zeigt keinen Rückgang.",
+        "de": "{name} läuft noch: Daten bis {through}. Seine Werte wachsen bis zum Ende des "
+              "Zeitraums; weniger als in einem ganzen Zeitraum ist noch kein Rückgang.",
         "en": "{name} is still running: data to {through}. Its values grow until the period "
-              "ends; a comparison with whole periods does not show a decline.",
+              "ends; less than in a whole period is no decline yet.",
     },
     "history_axis_revenue": {"de": "Umsatz (€)", "en": "Revenue (€)"},
     "history_axis_transfer": {"de": "Wertetransfer (€)", "en": "Value transfer (€)"},
