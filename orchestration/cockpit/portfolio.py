@@ -172,7 +172,7 @@ def rounded_to_total(values: list) -> list[int]:
     each row is its value rounded down, and the euros still missing to the total go to the
     rows with the largest fractions. No row moves by a euro or more from its exact value."""
     exact = [Decimal(str(v or 0)) for v in values]
-    total = int(sum(exact).to_integral_value(rounding=ROUND_HALF_UP))
+    total = int(sum(exact, Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
     floors = [int(v.to_integral_value(rounding=ROUND_FLOOR)) for v in exact]
     missing = total - sum(floors)
     by_fraction = sorted(range(len(exact)), key=lambda i: exact[i] - floors[i], reverse=True)
