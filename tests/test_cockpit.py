@@ -116,16 +116,34 @@ def test_portfolio_click_a_bubble_to_reach_the_customer(page, server, shots):
     open_page(page, f"{server.url}/portfolio?period=2026")
     assert page.inner_text("#page-title") == "Kundenportfolio 2026"
     assert clean(page.inner_text("#portfolio-count")) == "5 von 5 Kunden des Zeitraums"
-    rows = {clean(r[0]): [clean(c) for c in r[2:]] for r in table_rows(page, "#segment-summary")}
+    table = table_rows(page, "#segment-summary")
+    rows = {clean(r[0]): [clean(c) for c in r[2:]] for r in table}
     assert rows == {
         labels["invest"]: ["1", "5.000 €", "1.146 €"],
         labels["develop"]: ["1", "120.000 €", "645 €"],
-        labels["renegotiate"]: ["1", "11.000 €", "813 €"],
+        labels["renegotiate"]: ["1", "11.000 €", "812 €"],
         labels["opportunistic"]: ["2", "17.000 €", "115 €"],
-        # 644.81 + 114.63 + 812.53 + 1,146.33 = 2,718.30
+        # 644.81 + 114.63 + 812.53 + 1,146.33 = 2,718.30 -> 2,718. Each row rounded on its
+        # own would add up to 2,719; rounded down they make 2,716, and the two euros missing
+        # go to the largest fractions, .81 (develop) and .63 (opportunistic).
         "Summe": ["5", "153.000 €", "2.718 €"],
     }
+    assert "die Zeilen sind so gerundet, dass sie diese Summe ergeben" in page.inner_text(
+        "#rounding-note")
+    # the strategy beside its label, without repeating the label (seed: "Investitionskunden:
+    # Mehrwertleistungen …", "opportunistisch betreuen: nicht wie ein König …")
+    strategies = {clean(r[0]): clean(r[1]) for r in table}
+    assert strategies[labels["invest"]] == (
+        "Mehrwertleistungen schlagen sich in Kundenbindung und Folgegeschäften nieder")
+    assert strategies[labels["opportunistic"]] == (
+        "Nicht wie ein König beschenkt und nicht wie ein König behandelt")
     page.wait_for_selector("#portfolio-graph .scatterlayer .trace path.point")
+    # C4 and C5 are new and valued by their potential (800,000 and 20,000 times 0.25, above
+    # their revenue 5,000 and 2,000): two diamonds
+    assert "Neukunde, nach Potenzial bewertet (2)" in page.locator(
+        "#portfolio-graph .legendtext").all_text_contents()
+    footer = clean(page.inner_text("footer"))
+    assert footer == "Datenstand 22.11.2026 nur lesend"  # no path of the server's files
     page.screenshot(path=shots / "portfolio-de.png", full_page=True)
     # traces follow the seed's display order: the third is renegotiate, C3 its only point
     order = sorted(seed_segments().values(), key=lambda r: int(r["display_order"]))
@@ -144,6 +162,7 @@ def test_portfolio_click_a_bubble_to_reach_the_customer(page, server, shots):
 def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     segment = seed_segments()["renegotiate"]
     open_page(page, f"{server.url}/customer/C3?period=2026")
+    assert "Status: aktiv" in clean(page.inner_text("#customer-facts"))
     kpis = {key: clean(page.inner_text(f"#kpi-{key}")) for key in (
         "revenue", "margin", "share", "abc", "classic", "transfer", "segment", "strategy")}
     assert kpis == {
@@ -163,10 +182,16 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a8, a7]  # newest first
     assert clean(page.inner_text("#services-count")) == "2 von 2 Leistungen"
     history = [[clean(c) for c in r] for r in table_rows(page, "#history-table")]
+    # the data reach 22.11.2026: 2026 is still running, and says so
     assert history == [
         ["2025", "10.000,00 €", "1.367,95 €", segment["segment_label_de"]],
-        ["2026", "11.000,00 €", "812,53 €", segment["segment_label_de"]],
+        ["2026 (bis 22.11.2026)", "11.000,00 €", "812,53 €", segment["segment_label_de"]],
     ]
+    assert clean(page.inner_text("#history-partial")).startswith(
+        "2026 läuft noch: Daten bis 22.11.2026.")
+    # revenue (11,000) and value transfer (812.53) each on its own axis
+    page.wait_for_selector("#history-graph .y2tick")
+    assert page.locator("#note-over-billed").count() == 0  # A8 billed 200 of 794.02
     page.screenshot(path=shots / "customer-de.png", full_page=True)
 
     # sort by standard cost, ascending: the repair (218.51) before the training (794.02)
@@ -218,6 +243,43 @@ def test_switch_the_language(page, server, shots):
     expect(page.locator("#page-title")).to_have_text("Kundenportfolio 2026")
 
 
+# What the search finds, by hand from the names of tests/e2e_deliveries.py (ids or names
+# containing the text, case-insensitive, ordered by name). A lost key finds something else or
+# nothing: "GbH" and "Mller" match no customer, "Anagen" none either.
+SEARCHES = {
+    "GmbH": ["Alpha Maschinenbau GmbH (C1)", "Delta Neu GmbH (C4)",
+             "Epsilon Start-up GmbH (C5)"],
+    "Müller": ["Gamma Müller & Söhne KG (C3)"],
+    "Anlagen": ["Beta Anlagen AG (C2)"],
+}
+
+
+def test_search_keeps_every_keystroke_at_typing_speed(page, server):
+    """A person types about 8 keys a second: 120 ms a key, on a freshly opened page, ten
+    times over (the lost key happened about once in ten)."""
+    for attempt in range(10):
+        for word, expected in SEARCHES.items():
+            open_page(page, f"{server.url}/portfolio?period=2026")
+            page.click("#customer-search")
+            page.keyboard.type(word, delay=120)
+            typed = page.evaluate("() => document.activeElement.value")
+            assert typed == word, f"attempt {attempt + 1}: {word!r} arrived as {typed!r}"
+            page.wait_for_function(
+                "n => document.querySelectorAll('#customer-results a.search-hit').length === n",
+                arg=len(expected))
+            assert [clean(t) for t in page.locator("#customer-results a.search-hit")
+                    .all_inner_texts()] == expected, f"attempt {attempt + 1}: {word!r}"
+    # Enter opens the first customer found, in the period shown
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/customer/C2\?period=2026$"))
+    expect(page.locator("#page-title")).to_have_text("Beta Anlagen AG")
+    # nothing found says so, in the page's language
+    open_page(page, f"{server.url}/portfolio?lang=en")
+    page.click("#customer-search")
+    page.keyboard.type("Zeta", delay=120)
+    expect(page.locator("#customer-results")).to_have_text("No customer matches “Zeta”")
+
+
 def test_filter_a_period_and_the_portfolio(page, server):
     labels = {code: row["segment_label_de"] for code, row in seed_segments().items()}
     open_page(page, f"{server.url}/portfolio?period=2026")
@@ -258,18 +320,55 @@ def test_migration_matrix_links_to_its_customers(page, server, shots):
     assert "Potenzial" in page.inner_text(".kpis")
 
 
+def test_over_billed_services_are_explained(page, server):
+    # C1 2025: A3, a repair of 120 min, 2 * 106.65 + 52.17 = 265.47 at standard cost, billed
+    # 300.00: 34.53 above its cost, so its value transfer is 0, not -34.53
+    open_page(page, f"{server.url}/customer/C1?period=2025")
+    assert [[clean(c) for c in r] for r in table_rows(page, "#service-totals")][-1] == [
+        "Summe", "1", "2,0", "0", "265,47 €", "300,00 €", "0,00 €"]
+    assert clean(page.inner_text("#note-over-billed")) == (
+        "Wertetransfer je Leistung = Standardkosten − Berechnet, nie unter 0 €: eine Leistung "
+        "wurde über ihren Standardkosten berechnet (34,53 € darüber) und zählt mit 0 €.")
+
+
+def test_backwards_migration_says_so(page, server):
+    open_page(page, f"{server.url}/migration?from=2026&to=2025&lang=en")
+    assert clean(page.inner_text("#page-title")) == (
+        "Segment migration 2026 (to 22 Nov 2026) → 2025")
+    assert clean(page.inner_text("#migration-backwards")).startswith(
+        "Backwards: 2026 comes after 2025.")
+    assert clean(page.inner_text("#migration-partial-2026")).startswith(
+        "2026 is still running: data to 22 Nov 2026.")
+    page.click("#migration-forward")
+    page.wait_for_url(re.compile(r"/migration\?from=2025&to=2026&lang=en$"))
+    page.wait_for_selector("text=Segment migration 2025 → 2026 (to 22 Nov 2026)")
+    assert page.locator("#migration-backwards").count() == 0
+
+
 def test_clear_pages_for_unknown_customers_periods_and_paths(page, server, tmp_path):
-    open_page(page, f"{server.url}/customer/C99?period=2026")
+    assert page.goto(f"{server.url}/customer/C3?period=2026").status == 200
+    assert page.goto(f"{server.url}/customer/C99?period=2026").status == 404
+    page.wait_for_selector("#page-title, #error-page")
     assert page.inner_text("#error-page h1") == "Kunde C99 ist unbekannt"
-    open_page(page, f"{server.url}/portfolio?period=2031")
+    assert page.goto(f"{server.url}/portfolio?period=2031").status == 404
+    page.wait_for_selector("#page-title, #error-page")
     assert page.inner_text("#error-page h1") == "Für den Zeitraum 2031 liegen keine Daten vor"
     assert page.locator("#error-page a").all_inner_texts() == ["2025", "2026"]
-    open_page(page, f"{server.url}/nowhere?lang=en")
+    assert page.goto(f"{server.url}/migration?from=2025&to=2031").status == 404
+    assert page.goto(f"{server.url}/nowhere?lang=en").status == 404
+    page.wait_for_selector("#page-title, #error-page")
     assert page.inner_text("#error-page h1") == "This page does not exist"
     with CockpitServer(tmp_path / "missing.duckdb") as empty:
-        open_page(page, f"{empty.url}/portfolio")
+        assert page.goto(f"{empty.url}/portfolio").status == 503
+        page.wait_for_selector("#page-title, #error-page")
         assert page.inner_text("#error-page h1") == "Kein veröffentlichtes Warehouse gefunden"
-        assert str(tmp_path / "missing.duckdb") in page.inner_text("#error-page")
+        hint = page.inner_text("#error-page p")
+        assert hint == ("Auf dem Server ist noch kein Warehouse veröffentlicht. Der Befehl "
+                        "„cvm load“ veröffentlicht es; danach genügt ein Neuladen dieser Seite.")
+        assert "`" not in hint and str(tmp_path) not in page.inner_text("body")
+        refused = page.request.get(f"{empty.url}/customer/C3/statement.pdf?lang=en")
+        assert refused.status == 503
+        assert refused.text().startswith("No published warehouse found\n")
 
 
 def test_download_the_statement_from_the_cockpit(page, server, shots):
@@ -283,7 +382,17 @@ def test_download_the_statement_from_the_cockpit(page, server, shots):
     assert "812,53 €" in clean(text)
     html = page.request.get(f"{server.url}/customer/C3/statement.html?period=2026&lang=en")
     assert html.ok and "Our services to you in 2026" in html.text()
-    assert page.request.get(f"{server.url}/customer/C99/statement.pdf").status == 404
+    # refusals in the language asked for
+    unknown = page.request.get(f"{server.url}/customer/C99/statement.pdf")
+    assert (unknown.status, unknown.text()) == (404, "Kunde C99 ist unbekannt\n")
+    unknown = page.request.get(f"{server.url}/customer/C99/statement.pdf?lang=en")
+    assert (unknown.status, unknown.text()) == (404, "Customer C99 is unknown\n")
+    no_period = page.request.get(f"{server.url}/customer/C3/statement.html?period=2031")
+    assert (no_period.status, no_period.text()) == (
+        404, "Für den Zeitraum 2031 liegen keine Daten vor\nVerfügbare Zeiträume: 2025, 2026\n")
+    bad_range = page.request.get(
+        f"{server.url}/customer/C3/statement.pdf?from=soon&lang=en")
+    assert bad_range.status == 404 and bad_range.text().startswith("There is no such range")
 
 
 def _fourth_delivery(landing):

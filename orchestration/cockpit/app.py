@@ -57,12 +57,76 @@ def render(warehouse: queries.Warehouse, pathname: str | None, search: str | Non
                 content = error_page(text("error_not_found", lang),
                                      text("error_not_found_hint", lang, path=pathname))
     except queries.WarehouseMissing as exc:
+        # the visitor learns what to do; the server's path goes to the server's log only
+        log.warning("%s", exc)
         content = error_page(text("error_no_warehouse", lang),
-                             text("error_no_warehouse_hint", lang, path=exc.path))
+                             text("error_no_warehouse_hint", lang))
     except queries.WarehouseUnreadable as exc:
-        content = error_page(text("error_unreadable", lang), str(exc))
-    return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of,
-                 warehouse=str(warehouse.path))
+        log.warning("%s", exc)
+        content = error_page(text("error_unreadable", lang),
+                             text("error_unreadable_hint", lang))
+    return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of)
+
+
+def page_status(warehouse: queries.Warehouse, pathname: str | None, search: str | None) -> int:
+    """The HTTP status of the page at a URL, as :func:`render` would show it: 404 for an
+    address, customer or period that does not exist, 503 while there is no readable
+    warehouse with customer values, else 200. Only the look-ups, not the page itself."""
+    pathname = pathname or "/"
+    query = parse_query(search)
+    try:
+        with warehouse.reader() as con:
+            available = queries.periods(con)
+            if not available:
+                return 503
+            if pathname in ("/", "/portfolio"):
+                wanted = [query.get("period")]
+            elif pathname == "/migration":
+                wanted = [query.get("to"), query.get("from")]
+            elif match := CUSTOMER_PATH.match(pathname):
+                if queries.customer(con, unquote(match.group(1))) is None:
+                    return 404
+                wanted = [query.get("period")]
+            else:
+                return 404
+    except (queries.WarehouseMissing, queries.WarehouseUnreadable):
+        return 503
+    if any(key and queries.find_period(available, key) is None for key in wanted):
+        return 404
+    return 200
+
+
+class Cockpit(Dash):
+    """Dash, whose page answers with the status of what it will show (see page_status):
+    the browser gets the same page either way, a crawler or a link checker the truth."""
+
+    def __init__(self, warehouse: queries.Warehouse, **kwargs):
+        super().__init__(**kwargs)
+        self.warehouse = warehouse
+
+    def index(self, *args, **kwargs):
+        page = super().index(*args, **kwargs)
+        status = page_status(self.warehouse, request.path, request.query_string.decode())
+        return page, status
+
+
+def search_results(warehouse: queries.Warehouse, term: str | None, query: dict) -> list:
+    """The search's answer: a link per matching customer (same period and language), a
+    line when none matches, nothing for fewer than two characters."""
+    lang = language(query.get("lang"))
+    term = (term or "").strip()
+    if len(term) < 2:
+        return []
+    try:
+        with warehouse.reader() as con:
+            found = queries.find_customers(con, term)
+    except (queries.WarehouseMissing, queries.WarehouseUnreadable):
+        found = []
+    if not found:
+        return [html.Div(text("search_none", lang, term=term), className="search-none")]
+    return [dcc.Link(f"{name} ({cid})", className="search-hit",
+                     href=href(customer_path(cid), lang, period=query.get("period")))
+            for cid, name in found]
 
 
 def services_update(warehouse: queries.Warehouse, context: dict, page_current: int | None,
@@ -87,8 +151,8 @@ def services_update(warehouse: queries.Warehouse, context: dict, page_current: i
 def create_app(warehouse_path: str | Path) -> Dash:
     """The cockpit on the published warehouse at ``warehouse_path`` (it may not exist yet)."""
     warehouse = queries.Warehouse(Path(warehouse_path).resolve())
-    app = Dash(
-        __name__, title=text("app_title", "de"), assets_folder=str(ASSETS_DIR),
+    app = Cockpit(
+        warehouse, name=__name__, title=text("app_title", "de"), assets_folder=str(ASSETS_DIR),
         suppress_callback_exceptions=True, update_title=None,
     )
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"),
@@ -137,30 +201,12 @@ def create_app(warehouse_path: str | Path) -> Dash:
                     period=query.get("period"))
 
     @app.callback(
-        Output("customer-search", "options"), Input("customer-search", "search_value"),
-        prevent_initial_call=True,
+        Output("customer-results", "children"), Input("customer-search-term", "data"),
+        State("url", "search"), prevent_initial_call=True,
     )
-    def search_customers(term):
-        if not term or len(term.strip()) < 2:
-            return no_update
-        try:
-            with warehouse.reader() as con:
-                found = queries.find_customers(con, term.strip())
-        except (queries.WarehouseMissing, queries.WarehouseUnreadable):
-            return []
-        return [{"label": f"{name} ({cid})", "value": cid} for cid, name in found]
-
-    @app.callback(
-        Output("url", "href", allow_duplicate=True),
-        Input("customer-search", "value"), State("url", "search"),
-        prevent_initial_call=True,
-    )
-    def go_to_customer(customer_id, search):
-        if not customer_id:
-            return no_update
-        query = parse_query(search)
-        return href(customer_path(customer_id), language(query.get("lang")),
-                    period=query.get("period"))
+    def search_customers(typed, search):
+        """The customers matching the search text, as links to their cockpits."""
+        return search_results(warehouse, (typed or {}).get("term"), parse_query(search))
 
     @app.callback(
         Output("services-table", "data"), Output("services-table", "page_count"),
@@ -186,19 +232,40 @@ def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
     """`/customer/<id>/statement.pdf|.html?period=…&lang=…`: the download."""
     from orchestration.lib.reports import statement
 
+    def refusal(status: int, *lines: str) -> Response:
+        """Why there is no statement, in the language asked for."""
+        return Response("\n".join(lines) + "\n", status=status, mimetype="text/plain")
+
     def download(customer_id: str, fmt: str):
         lang = language(request.args.get("lang"))
+        period = request.args.get("period")
         try:
             with warehouse.reader() as con:
+                available = queries.periods(con)
+                if not available:
+                    return refusal(503, text("error_no_periods", lang))
+                if queries.customer_name(con, customer_id) is None:
+                    return refusal(404, text("error_unknown_customer", lang,
+                                             customer_id=customer_id))
+                if period and queries.find_period(available, period) is None:
+                    return refusal(404, text("error_unknown_period", lang, period=period),
+                                   text("error_available_periods", lang) + " "
+                                   + ", ".join(p.key for p in available))
                 span = statement.resolve_range(
-                    queries.periods(con), request.args.get("period"),
-                    request.args.get("from"), request.args.get("to"))
+                    available, period, request.args.get("from"), request.args.get("to"))
                 html_text = statement.render_html(
                     statement.statement_context(con, customer_id, span, lang))
-        except (queries.WarehouseMissing, queries.WarehouseUnreadable) as exc:
-            return Response(str(exc), status=503, mimetype="text/plain")
-        except statement.StatementError as exc:
-            return Response(str(exc), status=404, mimetype="text/plain")
+        except queries.WarehouseMissing as exc:
+            log.warning("%s", exc)
+            return refusal(503, text("error_no_warehouse", lang),
+                           text("error_no_warehouse_hint", lang))
+        except queries.WarehouseUnreadable as exc:
+            log.warning("%s", exc)
+            return refusal(503, text("error_unreadable", lang),
+                           text("error_unreadable_hint", lang))
+        except statement.StatementError as exc:  # from/to that make no range
+            log.info("statement of %s refused: %s", customer_id, exc)
+            return refusal(404, text("error_bad_range", lang))
         if fmt == "html":
             return Response(html_text, mimetype="text/html")
         name = statement.default_out(customer_id, span, lang).name

@@ -6,7 +6,8 @@ from urllib.parse import quote, urlencode
 
 from dash import dcc, html
 
-from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, text
+from orchestration.lib.reports.queries import Period
+from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, day, text
 
 # Segment colours follow the seed's display order; no segment code is named here.
 SEGMENT_PALETTE = ("#1b9e77", "#7570b3", "#d95f02", "#8c8c8c", "#e7298a", "#66a61e")
@@ -50,6 +51,13 @@ def url_dropdown(key: str, label: str, options: list[dict], value, lang: str,
     ), width)
 
 
+def period_name(period: Period, through, lang: str) -> str:
+    """``2026 (bis 23.11.2026)`` for a period that runs past the data, else ``2025``."""
+    if through is not None and period.end > through:
+        return text("period_partial", lang, name=period.key, through=day(through, lang))
+    return period.key
+
+
 def period_dropdown(key: str, label: str, available: list, shown, query: dict,
                     lang: str) -> html.Div:
     """The period chooser. Without the period in the URL it shows the period in use as its
@@ -60,9 +68,25 @@ def period_dropdown(key: str, label: str, available: list, shown, query: dict,
         placeholder=shown.key)
 
 
-def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
-          warehouse: str) -> html.Div:
-    """Navigation, the page and a footer with the data's date and the file read."""
+def search_box(lang: str) -> html.Div:
+    """The customer search of the navigation bar.
+
+    The text belongs to the input field alone: no callback writes it, and with
+    ``debounce=True`` the field keeps what is typed in its own state instead of sending every
+    keystroke through Dash's props and back (that round trip lost keys at typing speed).
+    assets/search.js hands the text, after a short pause in typing, to the store
+    ``customer-search-term``; the server answers with the matching customers as links in
+    ``customer-results`` (app.search_customers)."""
+    return html.Div([
+        dcc.Input(id="customer-search", type="search", autoComplete="off", debounce=True,
+                  placeholder=text("nav_search", lang), className="search-input"),
+        dcc.Store(id="customer-search-term"),
+        html.Div(id="customer-results", className="search-results"),
+    ], className="search")
+
+
+def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None) -> html.Div:
+    """Navigation, the page and a footer with the data's date."""
     switch = []
     for code in LANGUAGES:
         params = {k: v for k, v in query.items() if k != "lang"}
@@ -78,14 +102,13 @@ def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
                  className="nav-link", id="nav-portfolio"),
         dcc.Link(text("nav_migration", lang), href=href("/migration", lang),
                  className="nav-link", id="nav-migration"),
-        html.Div(dcc.Dropdown(id="customer-search", options=[], searchable=True,
-                              placeholder=text("nav_search", lang)),
-                 className="search"),
+        search_box(lang),
         html.Div(switch, className="lang-switch"),
     ], className="nav")
+    # the footer names the data's date only: where the file lies is the server's business
     footer = html.Footer([
-        html.Span(text("data_as_of", lang, date=as_of) if as_of else ""),
-        html.Span(f"{warehouse} · {text('read_only_note', lang)}"),
+        html.Span(text("data_as_of", lang, date=as_of) if as_of else "", id="data-as-of"),
+        html.Span(text("read_only_note", lang)),
     ], className="footer")
     return html.Div([nav, html.Main(content, className="page"), footer])
 

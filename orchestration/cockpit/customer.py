@@ -13,12 +13,14 @@ from orchestration.cockpit.components import (
     kpi,
     labelled,
     period_dropdown,
+    period_name,
     segment_colour,
     simple_table,
     unknown_period,
 )
 from orchestration.lib.reports import queries
 from orchestration.lib.reports.translations import (
+    TEXTS,
     day,
     hours,
     money,
@@ -85,25 +87,66 @@ def page_count(total: int) -> int:
     return max(1, math.ceil(total / PAGE_SIZE))
 
 
-def _history_figure(history: list[queries.HistoryRow], lang: str) -> dict:
-    keys = [row.period.key for row in history]
-    bar = {"type": "bar", "x": keys, "hovertemplate": "%{x}: %{y:,.0f} €<extra></extra>"
-           if lang == "de" else "%{x}: €%{y:,.0f}<extra></extra>"}
+REVENUE_COLOUR, TRANSFER_COLOUR = "#4c78a8", "#f58518"
+
+
+def status_label(status: str | None, lang: str) -> str:
+    """A customer's status in the page's language (empty means active, as in the CRM)."""
+    key = f"status_{(status or 'active').strip().lower()}"
+    return text(key, lang) if key in TEXTS else status
+
+
+def _history_figure(history: list[queries.HistoryRow], through, lang: str) -> dict:
+    """Revenue as bars on the left axis, value transfer as a line on its own right axis: it
+    is often a hundredth of the revenue and would vanish on one axis."""
+    names = [period_name(row.period, through, lang) for row in history]
+    money_format = "%{y:,.0f} €" if lang == "de" else "€%{y:,.0f}"
+    hover = "%{x}: " + money_format + "<extra>%{fullData.name}</extra>"
     return {
         "data": [
-            {**bar, "name": text("col_revenue", lang), "marker": {"color": "#4c78a8"},
+            {"type": "bar", "x": names, "name": text("col_revenue", lang),
+             "marker": {"color": REVENUE_COLOUR}, "hovertemplate": hover,
              "y": [float(row.revenue_eur) for row in history]},
-            {**bar, "name": text("col_value_transfer", lang), "marker": {"color": "#f58518"},
+            {"type": "scatter", "mode": "lines+markers", "x": names, "yaxis": "y2",
+             "name": text("col_value_transfer", lang), "hovertemplate": hover,
+             "line": {"color": TRANSFER_COLOUR, "width": 3}, "marker": {"size": 9},
              "y": [float(row.value_transfer_eur) for row in history]},
         ],
         "layout": {
-            "separators": plotly_separators(lang), "barmode": "group", "height": 280,
-            "margin": {"l": 70, "r": 10, "t": 10, "b": 30},
-            "legend": {"orientation": "h", "y": 1.12},
-            "yaxis": {"title": {"text": "€"}, "tickformat": ",.0f"},
+            "separators": plotly_separators(lang), "height": 300,
+            "margin": {"l": 80, "r": 80, "t": 10, "b": 30},
+            "legend": {"orientation": "h", "y": 1.14},
+            "yaxis": {"title": {"text": text("history_axis_revenue", lang),
+                                "font": {"color": REVENUE_COLOUR}},
+                      "tickformat": ",.0f", "rangemode": "tozero"},
+            "yaxis2": {"title": {"text": text("history_axis_transfer", lang),
+                                 "font": {"color": TRANSFER_COLOUR}},
+                       "tickformat": ",.0f", "rangemode": "tozero", "overlaying": "y",
+                       "tickmode": "auto",
+                       "side": "right", "showgrid": False},
             "xaxis": {"type": "category"},
         },
     }
+
+
+def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
+    """Why standard cost − billed differs from the value transfer, when it does."""
+    if grand is None:
+        return []
+    notes = []
+    if grand.over_billed:
+        key = "totals_note_over_billed" + ("_one" if grand.over_billed == 1 else "")
+        notes.append(html.P(text(key, lang,
+                                 count=number(grand.over_billed, lang),
+                                 amount=money(grand.over_billed_eur, lang)),
+                            className="note", id="note-over-billed"))
+    if grand.unpriced:
+        key = "totals_note_unpriced" + ("_one" if grand.unpriced == 1 else "")
+        notes.append(html.P(text(key, lang,
+                                 count=number(grand.unpriced, lang),
+                                 amount=money(grand.unpriced_billed_eur, lang)),
+                            className="note", id="note-unpriced"))
+    return notes
 
 
 def layout(con, customer_id: str, query: dict, lang: str):
@@ -124,6 +167,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
     totals = queries.service_totals(con, customer_id, period)
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
+    through = queries.data_through(con)
 
     statement = customer_path(customer_id, "/statement")
     head = html.Div([
@@ -133,7 +177,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
         html.P([
             html.Span(customer.customer_id, className="id"),
             f" · {text('customer_since', lang)} {day(customer.customer_since, lang)}",
-            f" · {text('customer_status', lang)}: {customer.status or '–'}",
+            f" · {text('customer_status', lang)}: {status_label(customer.status, lang)}",
             f" · {text('customer_manager', lang)}: {customer.account_manager or '–'}",
             f" · {text('customer_region', lang)}: {customer.region or '–'} / "
             f"{customer.industry or '–'}",
@@ -159,7 +203,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
             kpi(text("kpi_margin", lang), money(value.contribution_margin_eur, lang),
                 kpi_id="kpi-margin"),
             kpi(text("kpi_share", lang), percent(value.share_of_wallet, lang),
-                kpi_id="kpi-share"),
+                text("kpi_share_no_potential", lang) if value.share_of_wallet is None
+                else None, kpi_id="kpi-share"),
             kpi(text("kpi_abc", lang), value.abc_class, kpi_id="kpi-abc"),
             kpi(text("kpi_classic", lang), money(value.classic_value_eur, lang),
                 text("kpi_classic_is_potential", lang) if value.is_valued_by_potential
@@ -171,7 +216,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
                 html.Div(segment.label(lang) if segment else value.segment,
                          className="kpi-value segment", style={"color": colour},
                          id="kpi-segment"),
-                html.Div(segment.strategy(lang) if segment else "", className="kpi-note",
+                html.Div(segment.advice(lang) if segment else "", className="kpi-note",
                          id="kpi-strategy"),
             ], className="kpi wide", style={"borderTopColor": colour}),
         ], className="kpis")
@@ -249,25 +294,29 @@ def layout(con, customer_id: str, query: dict, lang: str):
         if path:
             path.append(html.Span("→", className="arrow"))
         path.append(html.Span(
-            f"{row.period.key}: {segment.label(lang) if segment else row.segment}",
+            f"{period_name(row.period, through, lang)}: "
+            f"{segment.label(lang) if segment else row.segment}",
             className="chip", style={"borderColor": segment_colour(segment.display_order),
                                      "color": segment_colour(segment.display_order)}
             if segment else {}))
     history_block = html.Div([
         html.Div([html.Span(text("history_path", lang) + ": ", className="kpi-label"), *path],
                  className="path", id="segment-path"),
-        dcc.Graph(id="history-graph", figure=_history_figure(history, lang),
+        dcc.Graph(id="history-graph", figure=_history_figure(history, through, lang),
                   config={"displayModeBar": False}),
         simple_table(
             [(text("col_period", lang), "text"), (text("col_revenue", lang), "num"),
              (text("col_value_transfer", lang), "num"), (text("col_segment", lang), "text")],
-            [[dcc.Link(row.period.key, href=href(customer_path(customer_id), lang,
-                                                 period=row.period.key)),
+            [[dcc.Link(period_name(row.period, through, lang),
+                       href=href(customer_path(customer_id), lang, period=row.period.key)),
               money(row.revenue_eur, lang), money(row.value_transfer_eur, lang),
               segments[row.segment].label(lang) if row.segment in segments else row.segment]
              for row in history],
             table_id="history-table",
         ),
+        *[html.P(text("history_partial_note", lang, name=row.period.key,
+                      through=day(through, lang)), className="note", id="history-partial")
+          for row in history[-1:] if period_name(row.period, through, lang) != row.period.key],
     ])
 
     return html.Div([
@@ -275,6 +324,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
         kpis,
         html.H2(text("totals_heading", lang, period=period.key)),
         totals_table,
+        *_totals_notes(grand, lang),
         html.H2(text("services_heading", lang, period=period.key)),
         services,
         html.H2(text("history_heading", lang)),

@@ -8,12 +8,13 @@ from orchestration.cockpit.components import (
     customer_path,
     href,
     period_dropdown,
+    period_name,
     segment_colour,
     simple_table,
     unknown_period,
 )
 from orchestration.lib.reports import queries
-from orchestration.lib.reports.translations import money, number, text
+from orchestration.lib.reports.translations import day, money, number, text
 
 NONE = "none"  # the URL's name for "no row in that period"
 
@@ -45,8 +46,24 @@ def layout(con, query: dict, lang: str):
         return href("/migration", lang, **{"from": source.key, "to": target.key,
                                            "prev": prev or NONE, "seg": seg or NONE})
 
+    through = queries.data_through(con)
+    source_name, target_name = (period_name(p, through, lang) for p in (source, target))
+    notes = []
+    if source.start > target.start:  # backwards: say so, and offer the forward direction
+        notes.append(html.P([
+            text("migration_backwards", lang, start=source.key, end=target.key), " ",
+            dcc.Link(text("migration_forward", lang, start=source.key, end=target.key),
+                     href=href("/migration", lang, **{"from": target.key, "to": source.key}),
+                     id="migration-forward"),
+        ], className="note warn", id="migration-backwards"))
+    notes += [html.P(text("migration_partial_note", lang, name=p.key,
+                          through=day(through, lang)), className="note",
+                     id=f"migration-partial-{p.key}")
+              for p in {source.key: source, target.key: target}.values()
+              if period_name(p, through, lang) != p.key]
+
     header = html.Tr(
-        [html.Th(f"{source.key} ↓ / {target.key} →", className="text")]
+        [html.Th(f"{source_name} ↓ / {target_name} →", className="text")]
         + [html.Th(label[c], className="num", style={"color": colour[c]}) for c in codes]
         + [html.Th(text("col_total", lang), className="num")]
     )
@@ -94,9 +111,10 @@ def layout(con, query: dict, lang: str):
             ),
         ])
     return html.Div([
-        html.H1(text("migration_title", lang, start=source.key, end=target.key),
+        html.H1(text("migration_title", lang, start=source_name, end=target_name),
                 id="page-title"),
         html.P(text("migration_subtitle", lang), className="subtitle"),
+        *notes,
         html.Div([
             period_dropdown("from", text("migration_from", lang), available, source, query,
                             lang),

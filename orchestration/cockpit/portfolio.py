@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
 import numpy as np
 from dash import dcc, html
 
@@ -81,11 +83,12 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
                 "line": {"width": 0.6, "color": "#ffffff"},
             },
         })
-    for symbol, key, shown in (("diamond", "legend_potential", potential.any()),
-                               ("x", "legend_not_positive", log and not_positive.any())):
-        if shown:
+    for symbol, key, count in (("diamond", "legend_potential", int(potential.sum())),
+                               ("x", "legend_not_positive",
+                                int(not_positive.sum()) if log else 0)):
+        if count:
             data.append({"type": "scatter", "mode": "markers", "x": [None], "y": [None],
-                         "name": text(key, lang), "hoverinfo": "skip",
+                         "name": text(key, lang, n=number(count, lang)), "hoverinfo": "skip",
                          "marker": {"symbol": symbol, "size": 10, "color": "#555"}})
 
     shapes, annotations = [], []
@@ -112,9 +115,15 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
     for segment in segments:  # the quadrant's label in its corner, placed by the seed's levels
         right = segment.classic_value_level == "high"
         top = segment.value_transfer_level == "high"
+        # on linear axes the low side's label sits just inside the zero lines, not on them
+        place = {"xref": "paper", "x": 0.995 if right else 0.005,
+                 "yref": "paper", "y": 0.985 if top else 0.015}
+        if not log and not right:
+            place.update(xref="x", x=0.0, xshift=6)
+        if not log and not top:
+            place.update(yref="y", y=0.0, yshift=6)
         annotations.append({
-            "xref": "paper", "yref": "paper", "x": 0.995 if right else 0.005,
-            "y": 0.985 if top else 0.015, "xanchor": "right" if right else "left",
+            **place, "xanchor": "right" if right else "left",
             "yanchor": "top" if top else "bottom", "showarrow": False,
             "text": f"<b>{segment.label(lang)}</b>",
             "font": {"size": 13, "color": segment_colour(segment.display_order)},
@@ -156,6 +165,20 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
             "uirevision": "portfolio",
         },
     }
+
+
+def rounded_to_total(values: list) -> list[int]:
+    """Whole euros that add up to the rounded sum of the exact values (largest remainder):
+    each row is its value rounded down, and the euros still missing to the total go to the
+    rows with the largest fractions. No row moves by a euro or more from its exact value."""
+    exact = [Decimal(str(v or 0)) for v in values]
+    total = int(sum(exact, Decimal(0)).to_integral_value(rounding=ROUND_HALF_UP))
+    floors = [int(v.to_integral_value(rounding=ROUND_FLOOR)) for v in exact]
+    missing = total - sum(floors)
+    by_fraction = sorted(range(len(exact)), key=lambda i: exact[i] - floors[i], reverse=True)
+    for i in by_fraction[:missing]:
+        floors[i] += 1
+    return floors
 
 
 def layout(con, query: dict, lang: str):
@@ -204,24 +227,27 @@ def layout(con, query: dict, lang: str):
         if shown else html.P(text("no_match", lang), className="empty", id="portfolio-empty")
     )
 
-    rows, totals = [], [0, 0.0, 0.0]
-    for segment in segments:
-        customers, revenue, transfer = by_segment.get(segment.code, (0, 0, 0))
-        totals = [totals[0] + customers, totals[1] + float(revenue), totals[2] + float(transfer)]
+    rows = []
+    counts = [by_segment.get(s.code, (0, 0, 0))[0] for s in segments]
+    # whole euros that add up: the total of the exact values, the rows rounded to match it
+    revenues = rounded_to_total([by_segment.get(s.code, (0, 0, 0))[1] for s in segments])
+    transfers = rounded_to_total([by_segment.get(s.code, (0, 0, 0))[2] for s in segments])
+    for segment, customers, revenue, transfer in zip(segments, counts, revenues, transfers,
+                                                     strict=True):
         chip = dcc.Link(segment.label(lang), className="chip",
                         style={"borderColor": segment_colour(segment.display_order),
                                "color": segment_colour(segment.display_order)},
                         href=href("/portfolio", lang, period=period.key,
                                   **{**filters, "segment": segment.code}))
-        rows.append([chip, segment.strategy(lang), number(customers, lang),
+        rows.append([chip, segment.advice(lang) or "–", number(customers, lang),
                      money(revenue, lang, 0), money(transfer, lang, 0)])
     summary = simple_table(
         [(text("col_segment", lang), "text"), (text("col_strategy", lang), "text"),
          (text("col_customers", lang), "num"), (text("col_revenue", lang), "num"),
          (text("col_value_transfer", lang), "num")],
         rows,
-        footer=[text("col_total", lang), "", number(totals[0], lang),
-                money(totals[1], lang, 0), money(totals[2], lang, 0)],
+        footer=[text("col_total", lang), "", number(sum(counts), lang),
+                money(sum(revenues), lang, 0), money(sum(transfers), lang, 0)],
         table_id="segment-summary",
     )
     return html.Div([
@@ -235,4 +261,5 @@ def layout(con, query: dict, lang: str):
         *notes,
         html.H2(text("segments_heading", lang)),
         summary,
+        html.P(text("segments_rounding_note", lang), className="note", id="rounding-note"),
     ])

@@ -156,6 +156,18 @@ class Segment:
     def strategy(self, lang: str) -> str:
         return self.strategy_en if language(lang) == "en" else self.strategy_de
 
+    def advice(self, lang: str) -> str:
+        """The strategy as shown beside the segment's label: without a leading repeat of the
+        label (``Investitionskunden: Mehrwertleistungen …`` → ``Mehrwertleistungen …``);
+        empty when the strategy is the label itself."""
+        label, strategy = self.label(lang).strip(), self.strategy(lang).strip()
+        if strategy.casefold() == label.casefold():
+            return ""
+        if strategy.casefold().startswith(label.casefold() + ":"):
+            rest = strategy[len(label) + 1:].strip()
+            return rest[:1].upper() + rest[1:]
+        return strategy
+
 
 def segments(con) -> list[Segment]:
     """The portfolio's segments in display order, with labels and strategies."""
@@ -422,6 +434,12 @@ class ServiceTotals:
     standard_cost_eur: float | None
     billed_eur: float
     value_transfer_eur: float | None
+    # why standard cost − billed is not the value transfer: services billed above their
+    # standard cost count 0 (never negative), and services without a rate have no cost
+    over_billed: int = 0
+    over_billed_eur: float = 0.0
+    unpriced: int = 0
+    unpriced_billed_eur: float = 0.0
 
 
 def service_totals(con, customer_id: str, period: Period) -> list[ServiceTotals]:
@@ -429,7 +447,12 @@ def service_totals(con, customer_id: str, period: Period) -> list[ServiceTotals]
     rows = con.execute(
         """
         select service_type_code, count(*), sum(duration_minutes), sum(participants),
-               sum(standard_cost_eur), sum(billed_amount_eur), sum(value_transfer_eur)
+               sum(standard_cost_eur), sum(billed_amount_eur), sum(value_transfer_eur),
+               count(*) filter (where billed_amount_eur > standard_cost_eur),
+               coalesce(sum(billed_amount_eur - standard_cost_eur)
+                        filter (where billed_amount_eur > standard_cost_eur), 0),
+               count(*) filter (where standard_cost_eur is null),
+               coalesce(sum(billed_amount_eur) filter (where standard_cost_eur is null), 0)
         from marts.customer_cockpit
         where customer_id = ? and period_start = ?
         group by grouping sets ((service_type_code), ())

@@ -33,9 +33,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No published warehouse found",
     },
     "error_no_warehouse_hint": {
-        "de": "Die Datei {path} fehlt. `cvm load` veröffentlicht sie; danach genügt ein "
-              "Neuladen dieser Seite.",
-        "en": "The file {path} is missing. `cvm load` publishes it; then reload this page.",
+        "de": "Auf dem Server ist noch kein Warehouse veröffentlicht. Der Befehl „cvm load“ "
+              "veröffentlicht es; danach genügt ein Neuladen dieser Seite.",
+        "en": "No warehouse has been published on the server yet. The command “cvm load” "
+              "publishes it; then reload this page.",
     },
     "error_unreadable": {
         "de": "Das Warehouse lässt sich nicht lesen",
@@ -99,8 +100,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "value transfer threshold {value}",
     },
     "legend_potential": {
-        "de": "Neukunde, nach Potenzial bewertet",
-        "en": "new customer, valued by potential",
+        "de": "Neukunde, nach Potenzial bewertet ({n})",
+        "en": "new customer, valued by potential ({n})",
     },
     "legend_not_positive": {
         "de": "Wert ≤ 0 € (am Achsenrand)",
@@ -216,6 +217,86 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "col_customer": {"de": "Kunde", "en": "Customer"},
     "col_customer_id": {"de": "Kundennummer", "en": "Customer id"},
+    # ---- the cockpit: search, HTTP errors, customer facts, partial periods, notes
+    "search_none": {"de": "Kein Kunde passt zu „{term}“", "en": "No customer matches “{term}”"},
+    "error_unreadable_hint": {
+        "de": "Der Server kann das veröffentlichte Warehouse nicht lesen; der Grund steht im "
+              "Protokoll des Servers.",
+        "en": "The server cannot read the published warehouse; its log gives the reason.",
+    },
+    "error_bad_range": {
+        "de": "Diesen Zeitraum gibt es nicht: „von“ und „bis“ sind Zeiträume des Warehouse "
+              "oder Tage (JJJJ-MM-TT), der Beginn nicht nach dem Ende.",
+        "en": "There is no such range: “from” and “to” are periods of the warehouse or days "
+              "(YYYY-MM-DD), and the start is not after the end.",
+    },
+    "status_active": {"de": "aktiv", "en": "active"},
+    "status_inactive": {"de": "inaktiv", "en": "inactive"},
+    "status_prospect": {"de": "Interessent", "en": "prospect"},
+    "kpi_share_no_potential": {
+        "de": "kein Potenzial erfasst",
+        "en": "no potential recorded",
+    },
+    "totals_note_over_billed": {
+        "de": "Wertetransfer je Leistung = Standardkosten − Berechnet, nie unter 0 €: "
+              "{count} Leistungen wurden über ihren Standardkosten berechnet (zusammen "
+              "{amount} darüber) und zählen mit 0 €.",
+        "en": "Value transfer per service = standard cost − billed, never below 0 €: "
+              "{count} services were billed above their standard cost (together {amount} "
+              "above it) and count as 0 €.",
+    },
+    "totals_note_over_billed_one": {
+        "de": "Wertetransfer je Leistung = Standardkosten − Berechnet, nie unter 0 €: "
+              "eine Leistung wurde über ihren Standardkosten berechnet ({amount} darüber) "
+              "und zählt mit 0 €.",
+        "en": "Value transfer per service = standard cost − billed, never below 0 €: one "
+              "service was billed above its standard cost ({amount} above it) and counts as "
+              "0 €.",
+    },
+    "totals_note_unpriced": {
+        "de": "{count} Leistungen ohne gültigen Kostensatz haben keine Standardkosten und "
+              "keinen Wertetransfer; ihre {amount} Berechnet stehen nur in der Spalte "
+              "„Berechnet“.",
+        "en": "{count} services without a valid cost rate have no standard cost and no value "
+              "transfer; their {amount} billed appear in the “Billed” column only.",
+    },
+    "totals_note_unpriced_one": {
+        "de": "Eine Leistung ohne gültigen Kostensatz hat keine Standardkosten und keinen "
+              "Wertetransfer; ihre {amount} Berechnet stehen nur in der Spalte „Berechnet“.",
+        "en": "One service without a valid cost rate has no standard cost and no value "
+              "transfer; its {amount} billed appear in the “Billed” column only.",
+    },
+    "period_partial": {"de": "{name} (bis {through})", "en": "{name} (to {through})"},
+    "history_partial_note": {
+        "de": "{name} läuft noch: Daten bis {through}. Seine Werte wachsen bis zum Ende des "
+              "Zeitraums; weniger als in einem ganzen Zeitraum ist noch kein Rückgang.",
+        "en": "{name} is still running: data to {through}. Its values grow until the period "
+              "ends; less than in a whole period is no decline yet.",
+    },
+    "history_axis_revenue": {"de": "Umsatz (€)", "en": "Revenue (€)"},
+    "history_axis_transfer": {"de": "Wertetransfer (€)", "en": "Value transfer (€)"},
+    "migration_partial_note": {
+        "de": "{name} läuft noch: Daten bis {through}. Wer bis dahin weder Umsatz noch "
+              "Leistungen hat, zählt in {name} als „nicht aktiv“.",
+        "en": "{name} is still running: data to {through}. A customer with neither revenue "
+              "nor services so far counts as “not active” in {name}.",
+    },
+    "migration_backwards": {
+        "de": "Rückwärts: {start} liegt nach {end}. Die Zeilen zeigen das spätere, die "
+              "Spalten das frühere Segment.",
+        "en": "Backwards: {start} comes after {end}. The rows show the later segment, the "
+              "columns the earlier one.",
+    },
+    "migration_forward": {
+        "de": "In zeitlicher Folge zeigen ({end} → {start})",
+        "en": "Show in time order ({end} → {start})",
+    },
+    "segments_rounding_note": {
+        "de": "Beträge auf ganze Euro gerundet. Die Summe ist aus den genauen Werten "
+              "gerechnet; die Zeilen sind so gerundet, dass sie diese Summe ergeben.",
+        "en": "Amounts rounded to whole euros. The total is summed from the exact values; "
+              "the rows are rounded so that they add up to it.",
+    },
     # ---- the value statement (customer-facing)
     "st_title_period": {
         "de": "Unsere Leistungen für Sie {period}",
