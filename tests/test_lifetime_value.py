@@ -4,7 +4,6 @@ and against the published fits on the CDNOW sample, loaded through the real path
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import duckdb
 import numpy as np
@@ -132,19 +131,27 @@ def test_a_cdnow_load_reproduces_the_published_fits(tmp_path, request):
         summary = {(m, unit, day): (round(ll, 1), n) for m, _, _, ll, n, unit, day in rows}
         assert summary[("bg_nbd", "week", "1997-09-30")] == (-9582.4, 2357)
         assert summary[("gamma_gamma_margin", None, "1997-09-30")][1] == 946
-        # customer 0001, first seen 1997-01-01: T = 272 days = 38.86 weeks; one purchase day
-        first = con.execute(
+        # customer 0001 bought on 1997-01-01, 01-18 and 08-02 (and 12-12, after the
+        # calibration): 3 purchase days, x = 2, recency 1997-01-01 -> 08-02 = 213 days,
+        # T = 1997-01-01 -> 09-30 = 272 days = 38.86 weeks; its repeat days' mean spend is
+        # (29.73 + 14.96) / 2 = 22.345
+        assert con.execute(
+            "select purchases, frequency, recency_days, t_days, avg_repeat_margin_eur "
+            "from marts.customer_purchase_summary where customer_id = '0001'"
+        ).fetchone() == (3, 2, 213, 272, pytest.approx(22.345))
+        assert round(272 / 7, 2) == 38.86
+        # customer 0003 bought once, on 1997-01-01: no repeat purchase, so alive for sure and
+        # worth the population's mean spend p gamma / (q - 1), not 0 and not null
+        only = con.execute(
             "select purchases, frequency, recency_days, t_days, p_alive, "
-            "avg_margin_per_purchase_eur, horizon_months from marts.customer_lifetime_value "
-            "where customer_id = '0001'").fetchone()
-        assert first[:4] == (1, 0, 0, 272) and round(272 / 7, 2) == 38.86
-        # no repeat purchase: alive for sure, and the population's mean spend p gamma / (q-1)
+            "avg_margin_per_purchase_eur, horizon_months, expected_purchases "
+            "from marts.customer_lifetime_value where customer_id = '0003'").fetchone()
+        assert only[:4] == (1, 0, 0, 272)
         p, q, gamma = (fits[("gamma_gamma_margin", n)] for n in ("p", "q", "gamma"))
-        assert first[4] == 1.0
-        assert float(first[5]) == pytest.approx(p * gamma / (q - 1), abs=1e-4)
-        assert first[6] == 9
+        assert only[4] == 1.0
+        assert float(only[5]) == pytest.approx(p * gamma / (q - 1), abs=1e-4)
+        assert only[6] == 9 and only[7] > 0
         equity = con.execute("select sum(customers) from marts.customer_equity").fetchone()
         assert equity == (2357,)
     finally:
         con.close()
-    assert not math.isnan(fits[("bg_nbd", "r")])
