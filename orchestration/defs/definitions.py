@@ -1,8 +1,9 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
-(the purchase model fitted on the marts, and its check), publish (the published warehouse), automation (the nightly job, its schedule, the new-delivery sensor), the
-resources they share, and the executor of launched runs (one process, one writer).
+(the purchase model fitted on the marts, and its check), publish (the published warehouse),
+automation (the nightly job, its schedule, the new-delivery sensor), the resources they
+share, and the executor of launched runs (one process, one writer).
 """
 
 from __future__ import annotations

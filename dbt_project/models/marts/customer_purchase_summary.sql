@@ -41,10 +41,16 @@ final as (
         per_customer.last_purchase_date,
         cast(per_customer.purchases as bigint) as purchases,
         cast(per_customer.purchases - 1 as bigint) as frequency,
-        cast({{ days_between('per_customer.first_purchase_date',
-                             'per_customer.last_purchase_date') }} as bigint) as recency_days,
-        cast({{ days_between('per_customer.first_purchase_date', 'loaded.as_of_date') }}
-            as bigint) as t_days,
+        cast(
+            {{ days_between(
+                'per_customer.first_purchase_date', 'per_customer.last_purchase_date'
+            ) }}
+            as bigint
+        ) as recency_days,
+        cast(
+            {{ days_between('per_customer.first_purchase_date', 'loaded.as_of_date') }}
+            as bigint
+        ) as t_days,
         cast(per_customer.revenue_eur as decimal(18, 4)) as revenue_eur,
         cast(per_customer.contribution_margin_eur as decimal(18, 4)) as contribution_margin_eur,
         cast(per_customer.repeat_revenue_eur as double) / nullif(per_customer.purchases - 1, 0)
