@@ -1,8 +1,9 @@
 """The code location: the Definitions of every concern, merged.
 
-ingest (raw assets and their checks), dbt (models, seeds, tests as checks), publish (the
-published warehouse), automation (the nightly job, its schedule, the new-delivery sensor), the
-resources they share, and the executor of launched runs (one process, one writer).
+ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
+(the purchase model fitted on the marts, and its check), publish (the published warehouse),
+automation (the nightly job, its schedule, the new-delivery sensor), the resources they
+share, and the executor of launched runs (one process, one writer).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project_at
 from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
+from orchestration.defs.lifetime_value.assets import build_lifetime_value_assets
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
 
@@ -34,9 +36,11 @@ def build_definitions(
     project = project_at(dbt_project_dir)
     dbt_models = build_dbt_assets(project)
     marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
+    lifetime_value = build_lifetime_value_assets(marts)
     published = settings.warehouse_path(warehouse_path)
     return dg.Definitions(
-        assets=[*raw_assets, dbt_models, build_publish_asset(marts)],
+        assets=[*raw_assets, dbt_models, lifetime_value,
+                build_publish_asset([*marts, *lifetime_value.keys])],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],

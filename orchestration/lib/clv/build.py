@@ -1,0 +1,266 @@
+"""What a customer will be worth: the purchase model fitted on the engine's marts, and its
+results written beside them.
+
+Runs once per load, after dbt built and checked the marts and before publishing, under the
+writer's lock. It reads `marts.customer_purchase_summary` (one row per customer with a
+purchase day, as of the data's end) and `marts.customer_value` (the segments), fits BG/NBD
+and two Gamma-Gamma models (model.py), and writes to the engine's schema `marts`, from where
+publishing exports them like every other mart:
+
+- `customer_lifetime_value`: one row per customer: p_alive, the expected purchases, revenue
+  and margin over the horizon (var `clv_horizon_months`), and `clv_eur`, the expected margin
+  month by month, discounted at the monthly rate equivalent to `clv_discount_rate_annual`;
+- `clv_model`: one row per model and parameter;
+- `customer_equity`: one row per as-of date and segment; the rows of earlier as-of dates come
+  from the catalog being published (its last published state), those of this as-of date are
+  (re)computed, so a load that does not move the data's end replaces its own date's rows.
+
+The value per purchase: a customer with repeat purchases of positive mean value gets
+Gamma-Gamma's conditional mean, a customer without a repeat purchase the population mean
+p gamma / (q - 1), a customer whose repeat purchases have a zero or negative mean value
+(outside Gamma-Gamma, which holds positive values only) its own mean, unshrunk.
+
+A model is fitted only on at least MIN_CUSTOMERS customers; below that, it is not fitted,
+has no rows in clv_model, and what depends on it is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from orchestration.lib.clv import model
+from orchestration.lib.warehouse.store import sql_literal
+
+MIN_CUSTOMERS = 20
+MODELS = ("bg_nbd", "gamma_gamma_margin", "gamma_gamma_revenue")
+NO_SEGMENT = "none"  # a customer without a customer_value row in the as-of date's period
+TABLES = ("customer_lifetime_value", "clv_model", "customer_equity")
+
+
+@dataclass
+class Outcome:
+    """What one fit did: per model its fit, or why it was not fitted."""
+
+    as_of_date: dt.date | None
+    customers: int
+    fits: dict[str, model.Fit] = field(default_factory=dict)
+    not_fitted: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failures(self) -> list[str]:
+        """The models whose fit was tried and did not give a usable result."""
+        found = []
+        for name, fit in self.fits.items():
+            if not fit.converged:
+                found.append(f"{name}: the fit did not converge ({fit.message})")
+            elif name != "bg_nbd" and fit["q"] <= 1:
+                found.append(f"{name}: q = {fit['q']:.4g} <= 1, no finite mean value per "
+                             "purchase")
+        return found
+
+
+def monthly_rate(annual: float) -> float:
+    """The monthly rate equivalent to an annual one: (1 + annual)^(1/12) - 1."""
+    return (1.0 + annual) ** (1.0 / 12.0) - 1.0
+
+
+def discounted_margin(bg_nbd: model.Fit, margin_per_purchase, horizon_months: int,
+                      discount_rate_annual: float, x, t_x, T) -> np.ndarray:
+    """Sum over the months m = 1..horizon of the purchases expected in month m times the
+    margin per purchase, divided by (1 + monthly rate)^m; times in weeks."""
+    rate = monthly_rate(discount_rate_annual)
+    weeks_per_month = model.DAYS_PER_MONTH / model.DAYS_PER_WEEK
+    total = np.zeros(len(np.asarray(x)))
+    before = np.zeros_like(total)
+    for month in range(1, horizon_months + 1):
+        upto = model.expected_purchases(bg_nbd, month * weeks_per_month, x, t_x, T)
+        total += (upto - before) / (1.0 + rate) ** month
+        before = upto
+    return total * np.asarray(margin_per_purchase, dtype=float)
+
+
+def value_per_purchase(fit: model.Fit | None, x, mean) -> np.ndarray:
+    """Expected value of a future purchase (see the module docstring); NaN when the model was
+    not fitted."""
+    x = np.asarray(x, dtype=float)
+    mean = np.asarray(mean, dtype=float)
+    if fit is None:
+        return np.full_like(x, np.nan)
+    out = model.conditional_mean_value(fit, x, np.where(x > 0, mean, 0.0))
+    outside = (x > 0) & ~(mean > 0)
+    out[outside] = mean[outside]
+    return out
+
+
+def read_inputs(con) -> pd.DataFrame:
+    """customer_purchase_summary with each customer's segment in the as-of date's period."""
+    return con.execute(f"""
+        select s.customer_id, s.as_of_date, s.purchases, s.frequency, s.recency_days,
+               s.t_days, s.avg_repeat_revenue_eur, s.avg_repeat_margin_eur,
+               s.horizon_months, cast(s.discount_rate_annual as double) as discount_rate_annual,
+               coalesce(v.segment, '{NO_SEGMENT}') as segment
+        from marts.customer_purchase_summary as s
+        left join marts.customer_value as v
+            on v.customer_id = s.customer_id
+            and s.as_of_date between v.period_start and v.period_end
+        order by s.customer_id
+    """).df()
+
+
+def fit(inputs: pd.DataFrame) -> tuple[Outcome, pd.DataFrame]:
+    """Fit the models on the inputs (read_inputs) and forecast every customer."""
+    frame = inputs.copy()
+    as_of = frame["as_of_date"].iloc[0] if len(frame) else None
+    outcome = Outcome(as_of.date() if hasattr(as_of, "date") else as_of, len(frame))
+    x = frame["frequency"].to_numpy(dtype=float)
+    t_x = frame["recency_days"].to_numpy(dtype=float) / model.DAYS_PER_WEEK
+    T = frame["t_days"].to_numpy(dtype=float) / model.DAYS_PER_WEEK
+    horizon = int(frame["horizon_months"].iloc[0]) if len(frame) else 0
+    rate = float(frame["discount_rate_annual"].iloc[0]) if len(frame) else 0.0
+
+    bg_nbd = _fitted(outcome, "bg_nbd", len(frame), lambda: model.fit_bg_nbd(x, t_x, T))
+    values = {}
+    for name, column in (("gamma_gamma_margin", "avg_repeat_margin_eur"),
+                         ("gamma_gamma_revenue", "avg_repeat_revenue_eur")):
+        mean = frame[column].to_numpy(dtype=float)
+        usable = (x > 0) & (mean > 0)
+        gg = _fitted(outcome, name, int(usable.sum()),
+                     lambda usable=usable, mean=mean: model.fit_gamma_gamma(x[usable],
+                                                                            mean[usable]))
+        values[name] = value_per_purchase(gg if gg is not None and gg["q"] > 1 else None,
+                                          x, mean)
+
+    nan = np.full(len(frame), np.nan)
+    if bg_nbd is not None and bg_nbd.converged:
+        alive = model.p_alive(bg_nbd, x, t_x, T)
+        weeks = horizon * model.DAYS_PER_MONTH / model.DAYS_PER_WEEK
+        purchases = model.expected_purchases(bg_nbd, weeks, x, t_x, T)
+        clv = discounted_margin(bg_nbd, values["gamma_gamma_margin"], horizon, rate, x, t_x, T)
+    else:
+        alive, purchases, clv = nan, nan, nan
+    frame["avg_margin_per_purchase_eur"] = values["gamma_gamma_margin"]
+    frame["p_alive"] = alive
+    frame["expected_purchases"] = purchases
+    frame["expected_revenue_eur"] = purchases * values["gamma_gamma_revenue"]
+    frame["expected_margin_eur"] = purchases * values["gamma_gamma_margin"]
+    frame["clv_eur"] = clv
+    return outcome, frame
+
+
+def _fitted(outcome: Outcome, name: str, customers: int, run) -> model.Fit | None:
+    if customers < MIN_CUSTOMERS:
+        outcome.not_fitted[name] = (f"{customers} customers to fit on, fewer than "
+                                    f"{MIN_CUSTOMERS}")
+        return None
+    found = run()
+    outcome.fits[name] = found
+    return found
+
+
+def model_rows(outcome: Outcome) -> pd.DataFrame:
+    """clv_model: one row per fitted model and parameter."""
+    rows = []
+    for name in MODELS:
+        found = outcome.fits.get(name)
+        if found is None:
+            continue
+        for parameter, value in found.parameters.items():
+            rows.append({"as_of_date": outcome.as_of_date, "model": name,
+                         "parameter": parameter, "value": value,
+                         "log_likelihood": found.log_likelihood,
+                         "customers": found.customers,
+                         "time_unit": "week" if name == "bg_nbd" else None})
+    return pd.DataFrame(rows, columns=["as_of_date", "model", "parameter", "value",
+                                       "log_likelihood", "customers", "time_unit"])
+
+
+CLV_SQL = """
+    select cast(customer_id as varchar) as customer_id,
+           cast(as_of_date as date) as as_of_date,
+           cast(purchases as bigint) as purchases,
+           cast(frequency as bigint) as frequency,
+           cast(recency_days as bigint) as recency_days,
+           cast(t_days as bigint) as t_days,
+           cast(round(avg_margin_per_purchase_eur, 4) as decimal(18, 4))
+               as avg_margin_per_purchase_eur,
+           round(p_alive, 6) as p_alive,
+           round(expected_purchases, 6) as expected_purchases,
+           cast(round(expected_revenue_eur, 4) as decimal(18, 4)) as expected_revenue_eur,
+           cast(round(expected_margin_eur, 4) as decimal(18, 4)) as expected_margin_eur,
+           cast(round(clv_eur, 4) as decimal(18, 4)) as clv_eur,
+           cast(horizon_months as integer) as horizon_months
+    from cvm_clv_frame
+"""
+MODEL_SQL = """
+    select cast(as_of_date as date) as as_of_date, cast(model as varchar) as model,
+           cast(parameter as varchar) as parameter, cast(value as double) as value,
+           cast(log_likelihood as double) as log_likelihood,
+           cast(customers as bigint) as customers, cast(time_unit as varchar) as time_unit
+    from cvm_clv_model
+"""
+EQUITY_COLUMNS = """as_of_date DATE, segment VARCHAR, customers BIGINT,
+    clv_eur DECIMAL(18, 4), expected_margin_eur DECIMAL(18, 4), mean_p_alive DOUBLE"""
+
+
+def write(con, outcome: Outcome, frame: pd.DataFrame, history: str | None) -> None:
+    """Write the three tables into schema marts of `con` (the engine's database);
+    `history` names the published customer_equity to carry forward (None: none)."""
+    con.execute("create schema if not exists marts")
+    con.register("cvm_clv_frame", frame)
+    con.register("cvm_clv_model", model_rows(outcome))
+    try:
+        con.execute(f"create or replace table marts.customer_lifetime_value as {CLV_SQL} "
+                    "order by customer_id")
+        con.execute(f"create or replace table marts.clv_model as {MODEL_SQL} "
+                    "order by model, parameter")
+        con.execute(f"create or replace temp table cvm_equity ({EQUITY_COLUMNS})")
+        if history is not None:
+            con.execute("insert into cvm_equity by name select * from "
+                        f"{history} where as_of_date is distinct from ?", [outcome.as_of_date])
+        con.execute("""
+            insert into cvm_equity
+            select as_of_date, segment, count(*), sum(clv_eur), sum(expected_margin_eur),
+                   round(avg(p_alive), 6)
+            from marts.customer_lifetime_value
+            left join (select distinct customer_id, segment from cvm_clv_frame) using (customer_id)
+            group by as_of_date, segment
+        """)
+        con.execute("create or replace table marts.customer_equity as "
+                    "select * from cvm_equity order by as_of_date, segment")
+    finally:
+        con.unregister("cvm_clv_frame")
+        con.unregister("cvm_clv_model")
+
+
+HISTORY = "cvm_published"
+
+
+def run(engine_database: Path, next_catalog: Path | None = None) -> Outcome:
+    """Fit on the engine's database and write its tables (the module docstring); the earlier
+    as-of dates of customer_equity come from `next_catalog` (the catalog this load will
+    publish, a copy of the published one), when it holds them."""
+    con = duckdb.connect(str(engine_database))
+    try:
+        history = None
+        if next_catalog is not None:
+            con.execute(f"attach {sql_literal(next_catalog)} as {HISTORY} (read_only)")
+            found = con.execute(
+                "select count(*) from information_schema.tables where table_catalog = ? "
+                "and table_schema = 'marts' and table_name = 'customer_equity'", [HISTORY],
+            ).fetchone()[0]
+            history = f"{HISTORY}.marts.customer_equity" if found else None
+        outcome, frame = fit(read_inputs(con))
+        con.execute("begin transaction")
+        write(con, outcome, frame, history)
+        con.execute("commit")
+        if next_catalog is not None:
+            con.execute(f"detach {HISTORY}")
+    finally:
+        con.close()
+    return outcome
