@@ -90,19 +90,13 @@ def _log_traceback(log: Path) -> Path | None:
 
 def _chart(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.chart import portfolio_chart
-    from orchestration.lib.reports.periods import PeriodNotFound
-    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
     from orchestration.lib.reports.whale import whale_chart
 
     warehouse = settings.warehouse_path(args.warehouse)
     out = Path(args.out or f"reports/{args.kind}.png")
     draw = portfolio_chart if args.kind == "portfolio" else whale_chart
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
-    try:
-        drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
-    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
-        print(f"cvm chart: {warehouse}: {error}", file=sys.stderr)
-        return 2
+    drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
     print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
           f"{drawn.path}")
     return 0
@@ -120,16 +114,10 @@ def _terminal_period(warehouse: Path, wanted: str | None) -> str:
 
 def _export(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.export import build_export
-    from orchestration.lib.reports.periods import PeriodNotFound, terminal_label
-    from orchestration.lib.reports.queries import WarehouseMissing, WarehouseUnreadable
+    from orchestration.lib.reports.periods import terminal_label
     from orchestration.lib.reports.sheets import write_csv, write_xlsx
 
-    warehouse = settings.warehouse_path(args.warehouse)
-    try:
-        export = build_export(warehouse, args.period, args.lang)
-    except (PeriodNotFound, WarehouseMissing, WarehouseUnreadable) as error:
-        print(f"cvm export: {warehouse}: {error}", file=sys.stderr)
-        return 2
+    export = build_export(settings.warehouse_path(args.warehouse), args.period, args.lang)
     stem = f"reports/export-{export.period.name}"
     if args.format == "xlsx":
         out = write_xlsx(export, Path(args.out or f"{stem}.xlsx"))
@@ -177,18 +165,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _statement(args: argparse.Namespace) -> int:
-    from orchestration.lib.reports.queries import Warehouse, WarehouseMissing
-    from orchestration.lib.reports.statement import StatementError, write_statement
+    from orchestration.lib.reports.queries import Warehouse
+    from orchestration.lib.reports.statement import write_statement
 
-    warehouse = settings.warehouse_path(args.warehouse)
-    try:
-        pdf, html = write_statement(
-            Warehouse(warehouse), args.customer_id, Path(args.out) if args.out else None,
-            period=args.period, start=args.start, end=args.end, lang=args.lang,
-        )
-    except (StatementError, WarehouseMissing) as exc:
-        print(f"cvm statement: {exc}", file=sys.stderr)
-        return 2
+    pdf, html = write_statement(
+        Warehouse(settings.warehouse_path(args.warehouse)), args.customer_id,
+        Path(args.out) if args.out else None,
+        period=args.period, start=args.start, end=args.end, lang=args.lang,
+    )
     print(f"statement written to {pdf} and {html}")
     return 0
 
@@ -346,8 +330,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.lib.reports.errors import ReportError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ReportError as error:  # every report's refusal: one line naming the warehouse
+        text = str(error)
+        warehouse = str(settings.warehouse_path(getattr(args, "warehouse", None)))
+        if not text.startswith(warehouse):
+            text = f"{warehouse}: {text}"
+        print(f"cvm {args.command}: {text}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -159,3 +159,21 @@ def test_each_load_starts_a_fresh_log_and_keeps_the_last_four(tmp_path):
     assert kept == {"cvm-load.log": "load 6\n", "cvm-load.log.1": "load 5\n",
                     "cvm-load.log.2": "load 4\n", "cvm-load.log.3": "load 3\n",
                     "cvm-load.log.4": "load 2\n"}
+
+
+@pytest.mark.parametrize("command", [
+    ["chart"], ["chart", "--kind", "whale"], ["export"], ["statement", "K1"]])
+@pytest.mark.parametrize("kind", ["missing", "not a database"])
+def test_every_report_refuses_a_bad_warehouse_in_one_line_naming_it_once(
+        tmp_path, capsys, command, kind):
+    warehouse = tmp_path / "warehouse.duckdb"
+    if kind == "not a database":
+        warehouse.write_text("customer_id;name\n", encoding="utf-8")
+    code = main([*command, "--warehouse", str(warehouse), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"cvm {command[0]}: {warehouse}: ")
+    assert lines[0].count(str(warehouse)) == 1
+    assert ("no published warehouse" if kind == "missing" else "cannot be read") in lines[0]

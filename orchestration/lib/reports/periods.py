@@ -13,6 +13,7 @@ import datetime as dt
 from typing import NamedTuple
 
 from orchestration.lib.reports import queries
+from orchestration.lib.reports.errors import ReportError
 from orchestration.lib.reports.translations import day, text
 
 
@@ -27,8 +28,8 @@ class Period(NamedTuple):
         return queries.Period(self.start, self.end).key
 
 
-class PeriodNotFound(ValueError):
-    pass
+class PeriodNotFound(ReportError, ValueError):
+    """No such period in the warehouse, or none at all."""
 
 
 def read_periods(con) -> list[Period]:

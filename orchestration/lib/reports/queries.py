@@ -18,10 +18,11 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.reports.errors import ReportError
 from orchestration.lib.reports.translations import language
 
 
-class WarehouseMissing(Exception):
+class WarehouseMissing(ReportError):
     """The published warehouse file does not exist (yet)."""
 
     def __init__(self, path: Path):
@@ -29,10 +30,12 @@ class WarehouseMissing(Exception):
         self.path = path
 
 
-class WarehouseUnreadable(Exception):
+class WarehouseUnreadable(ReportError):
     """The file exists but is no DuckDB warehouse with the marts."""
 
     def __init__(self, path: Path, reason: str):
+        # the line names the path once: the database's own words name it again
+        reason = " ".join(reason.replace(f'"{path}"', "").replace(str(path), "").split())
         super().__init__(f"{path}: cannot be read as a warehouse: {reason}")
         self.path = path
         self.reason = reason

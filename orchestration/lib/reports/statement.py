@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.lib.reports import queries
+from orchestration.lib.reports.errors import ReportError
 from orchestration.lib.reports.translations import day, hours, language, money, number, text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -24,7 +25,7 @@ TOP_SERVICES = 10
 COMPARISON_PERIODS = 4
 
 
-class StatementError(Exception):
+class StatementError(ReportError):
     """The statement cannot be made: unknown customer or period, or an empty range."""
 
 
