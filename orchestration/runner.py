@@ -261,18 +261,18 @@ def _run_load(
     from orchestration.defs.definitions import build_definitions
 
     check_paths(landing_dir, warehouse_path)
+    try:  # the vars are checked before anything runs
+        fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR,
+                                        effective_vars(dbt_vars))
+    except BadVars as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=2, error=str(error))
     digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
     deliveries = landing.scan(landing_dir, warn=echo, digests=digests)
     if not deliveries:
         echo(f"no deliveries in {landing_dir}")
     todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse_path)))
     digests.save()
-    try:
-        fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR,
-                                        effective_vars(dbt_vars))
-    except BadVars as error:
-        echo(f"FAILED: {error}")
-        return LoadOutcome(exit_code=2, error=str(error))
     published = catalog.read_state(warehouse_path)
     rules_changed = published is not None and published.rules_fingerprint != fingerprint
     if not todo and not rules_changed and not full_refresh and published is not None:

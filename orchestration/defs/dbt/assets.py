@@ -29,7 +29,7 @@ from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse import catalog, engine, spark_engine
-from orchestration.lib.warehouse.fingerprint import effective_vars, rules_fingerprint
+from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
 
 
 class CvmDbtTranslator(DagsterDbtTranslator):
@@ -61,6 +61,23 @@ class BuildConfig(dg.Config):
     vars: str = ""
 
 
+DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
+VARS_ORIGIN = "vars"  # how an error names the BuildConfig's vars
+
+
+def run_vars(context) -> dict:
+    """The dbt vars of this run (`$CVM_DBT_VARS`, then its BuildConfig's `vars`), checked
+    against the vars' schema (lib/warehouse/dbt_vars.py). A var that is unknown or not
+    allowed fails the step at once, before anything is written, with the one line that
+    `cvm load` prints for it."""
+    config = context.run.run_config.get("ops", {}).get(DBT_OP, {}).get("config", {})
+    try:
+        return effective_vars(config.get("vars", ""), VARS_ORIGIN)
+    except BadVars as error:
+        report(f"  FAILED: {error}", context)
+        raise dg.Failure(description=str(error), allow_retries=False) from None
+
+
 def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
                   config: BuildConfig) -> tuple[engine.BuildPlan, dict]:
     """Open the run's next catalog and make the engine ready: the build plan and the vars in
@@ -72,7 +89,7 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
         files = catalog.raw_files(con)
     finally:
         con.close()
-    dbt_vars = effective_vars(config.vars)
+    dbt_vars = effective_vars(config.vars, VARS_ORIGIN)
     fingerprint = rules_fingerprint(project_dir, dbt_vars)
     plan = engine.plan_build(engine.read_state(warehouse.store.engine), version, fingerprint,
                              files, config.full_refresh)
@@ -131,6 +148,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
         config: BuildConfig,
     ):
+        run_vars(context)
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             plan, dbt_vars = prepare_build(context, warehouse, project.project_dir, config)
             report(f"  dbt {_describe(plan)} on {warehouse.engine} ...", context)

@@ -12,6 +12,7 @@ from orchestration.defs.constants import (
     raw_asset_key,
     session_of,
 )
+from orchestration.defs.dbt.assets import run_vars
 from orchestration.defs.ingest import checks
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib import audit
@@ -27,6 +28,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         release_pending,
     )
 
+    run_vars(context)  # a run with bad dbt vars fails before it loads anything
     extract_date = date.fromisoformat(context.partition_key)
     path = warehouse.landing / context.partition_key / f"{entity}.csv"
     key = raw_asset_key(entity)
