@@ -55,7 +55,8 @@ translator = CvmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 
 class BuildConfig(dg.Config):
     """How one run builds: `full_refresh` rebuilds everything from the raw zone; `vars` (YAML,
-    e.g. '{period_grain: quarter}') override the dbt vars for this run."""
+    e.g. '{period_grain: quarter}') override the dbt vars for this run, checked at the start of
+    the run's steps against the vars' schema (`run_vars`)."""
 
     full_refresh: bool = False
     vars: str = ""
