@@ -31,6 +31,7 @@ import dagster as dg
 
 from orchestration import settings
 from orchestration.defs.constants import (
+    DBT_OP,
     INGEST_GROUP,
     NIGHTLY_JOB,
     PROCESS_TAG,
@@ -45,7 +46,6 @@ from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
 from orchestration.lib.warehouse.store import Store, rotate_log
 
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C

@@ -3,6 +3,9 @@ the ingest group, the nightly job's name and the session tag."""
 
 import dagster as dg
 
+from orchestration.lib.progress import report
+from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars
+
 # One writer at a time: every asset that writes the warehouse runs in this pool; every pool
 # has the limit 1 in orchestration/dagster.yaml (`default_limit`).
 WAREHOUSE_POOL = "cvm_warehouse"
@@ -33,3 +36,20 @@ def session_of(context) -> str:
 
 def raw_asset_key(entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity])
+
+
+DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
+VARS_ORIGIN = "vars"  # how an error names the BuildConfig's vars
+
+
+def run_vars(context) -> dict:
+    """The dbt vars of this run (`$CVM_DBT_VARS`, then its BuildConfig's `vars`), checked
+    against the vars' schema (lib/warehouse/dbt_vars.py). A var that is unknown or not
+    allowed fails the step at once, before anything is written, with the one line that
+    `cvm load` prints for it."""
+    config = context.run.run_config.get("ops", {}).get(DBT_OP, {}).get("config", {})
+    try:
+        return effective_vars(config.get("vars", ""), VARS_ORIGIN)
+    except BadVars as error:
+        report(f"  FAILED: {error}", context)
+        raise dg.Failure(description=str(error), allow_retries=False) from None

@@ -24,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.constants import WAREHOUSE_POOL, session_of
+from orchestration.defs.constants import VARS_ORIGIN, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.processes import PARENT_ENV
@@ -56,7 +56,8 @@ translator = CvmDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 
 class BuildConfig(dg.Config):
     """How one run builds: `full_refresh` rebuilds everything from the raw zone; `vars` (YAML,
-    e.g. '{period_grain: quarter}') override the dbt vars for this run."""
+    e.g. '{period_grain: quarter}') override the dbt vars for this run, checked at the start of
+    the run's steps against the vars' schema (`run_vars`)."""
 
     full_refresh: bool = False
     vars: str = ""
@@ -73,7 +74,7 @@ def prepare_build(context, warehouse: WarehouseResource, project_dir: Path,
         files = catalog.raw_files(con)
     finally:
         con.close()
-    dbt_vars = effective_vars(config.vars)
+    dbt_vars = effective_vars(config.vars, VARS_ORIGIN)
     fingerprint = rules_fingerprint(project_dir, dbt_vars)
     plan = engine.plan_build(engine.read_state(warehouse.store.engine), version, fingerprint,
                              files, config.full_refresh)
@@ -132,6 +133,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
         config: BuildConfig,
     ):
+        run_vars(context)
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             plan, dbt_vars = prepare_build(context, warehouse, project.project_dir, config)
             report(f"  dbt {_describe(plan)} on {warehouse.engine} ...", context)

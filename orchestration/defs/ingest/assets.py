@@ -10,6 +10,7 @@ from orchestration.defs.constants import (
     WAREHOUSE_POOL,
     delivery_partitions,
     raw_asset_key,
+    run_vars,
     session_of,
 )
 from orchestration.defs.ingest import checks
@@ -27,6 +28,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         release_pending,
     )
 
+    run_vars(context)  # a run with bad dbt vars fails before it loads anything
     extract_date = date.fromisoformat(context.partition_key)
     path = warehouse.landing / context.partition_key / f"{entity}.csv"
     key = raw_asset_key(entity)

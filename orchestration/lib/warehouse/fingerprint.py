@@ -2,9 +2,10 @@
 
 The marts follow the dbt project (models, macros, seeds, tests, dbt_project.yml) and the dbt
 vars in effect: the defaults in dbt_project.yml, overridden by a deployment's `CVM_DBT_VARS`
-(YAML, e.g. `{period_grain: quarter}`), overridden by the vars of one run (`cvm load --vars`).
-The fingerprint is a sha256 over all of it, and over whether the marts hold pseudonyms and
-with which key (a digest of it, never the key). The catalog and the engine's working database
+(YAML, e.g. `{period_grain: quarter}`), overridden by the vars of one run (`cvm load --vars`),
+all checked against the vars' schema first (dbt_vars.py). The fingerprint is a sha256 over all
+of it, and over whether the marts hold pseudonyms and with which key (a digest of it, never
+the key). The catalog and the engine's working database
 record the one they were built with; a different one makes the next build a full one.
 """
 
@@ -15,10 +16,11 @@ import json
 import os
 from pathlib import Path
 
-import yaml
-
 from orchestration import settings
 from orchestration.lib.ingest import personal
+from orchestration.lib.warehouse.dbt_vars import BadVars, checked_vars
+
+__all__ = ["BadVars", "effective_vars", "rules_fingerprint", "sources_digest"]
 
 # what the fingerprint covers in the dbt project
 RULE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots")
@@ -28,29 +30,11 @@ LAYOUT_VERSION = "1"
 VARS_ENV = "CVM_DBT_VARS"
 
 
-class BadVars(ValueError):
-    """dbt vars that are not a YAML mapping."""
-
-
-def parse_vars(text: str | None, origin: str) -> dict:
-    """A YAML mapping of dbt vars ('' or None: none)."""
-    if not text or not text.strip():
-        return {}
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise BadVars(f"{origin}: not YAML: {error}") from None
-    if not isinstance(value, dict):
-        raise BadVars(f"{origin}: expected a mapping such as '{{period_grain: quarter}}', "
-                      f"got {text!r}")
-    return value
-
-
-def effective_vars(run_vars: str | None = None) -> dict:
-    """The vars that override dbt_project.yml: $CVM_DBT_VARS, then the run's own."""
-    merged = parse_vars(os.environ.get(VARS_ENV), VARS_ENV)
-    merged.update(parse_vars(run_vars, "--vars"))
-    return merged
+def effective_vars(run_vars: str | None = None, origin: str = "--vars") -> dict:
+    """The vars that override dbt_project.yml: $CVM_DBT_VARS, then the run's own (named
+    `origin` in an error), each checked against the vars' schema (dbt_vars.py): BadVars, one
+    line, at the first unknown var or value that is not allowed."""
+    return checked_vars([(VARS_ENV, os.environ.get(VARS_ENV)), (origin, run_vars)])
 
 
 def _add_files(digest, project_dir: Path, paths: list[Path]) -> None:
