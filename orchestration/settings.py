@@ -97,9 +97,9 @@ DEFAULT_MAX_REJECTED_SHARE = 20.0  # percent of a file's rows
 
 
 def max_rejected_share() -> float:
-    """The share of a file's rows (in percent) that may be rejected before the file is refused:
-    $CVM_MAX_REJECTED_SHARE, else 20. 100 never refuses. Rows waiting for their customer do
-    not count (they are held, not lost)."""
+    """The share of a file's rows (in percent) that may be rejected before the file is refused
+    (a file of at least loader.MIN_ROWS_FOR_SHARE rows): $CVM_MAX_REJECTED_SHARE, else 20. 100
+    never refuses. Rows waiting for their customer do not count (they are held, not lost)."""
     text = os.environ.get("CVM_MAX_REJECTED_SHARE", "").strip().rstrip("%").strip()
     if not text:
         return DEFAULT_MAX_REJECTED_SHARE

@@ -32,13 +32,6 @@ def con(tmp_path):
     connection.close()
 
 
-@pytest.fixture()
-def rows_may_be_rejected(monkeypatch):
-    """No share of rejected rows refuses a file: for the tests of single row rules, whose tiny
-    files are mostly rejected rows (the share itself is tested in tests/test_file_checks.py)."""
-    monkeypatch.setenv("CVM_MAX_REJECTED_SHARE", "100")
-
-
 def _hold_lock(published, seconds, ready):
     with write_lock(published):
         ready.set()

@@ -13,9 +13,6 @@ from orchestration.lib.ingest import dialect as dl
 from orchestration.lib.ingest.loader import FileRefused, load_file
 from tests.ingest_fixtures import header, record, write_file
 
-# these tests judge single rows in tiny files: no share of rejected rows refuses a file
-pytestmark = pytest.mark.usefixtures("rows_may_be_rejected")
-
 DATE = "2025-03-31"
 BOM = b"\xef\xbb\xbf"
 

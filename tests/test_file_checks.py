@@ -139,37 +139,42 @@ def test_an_unknown_setting_value_names_the_setting(landing, con, monkeypatch):
 
 # --- the share of rejected rows ------------------------------------------------------------
 
-def _ten_orders(root, bad: int, unknown: int = 0) -> None:
-    """Ten order lines: the first `bad` with revenue 'x' (invalid_number), the next `unknown`
-    of customer C9 (in no snapshot: held, not lost)."""
-    rows = [_order(f"O{i}", "x" if i < bad else "10.00", sep=",",
-                   customer="C9" if bad <= i < bad + unknown else "C1") for i in range(10)]
-    write_file(root, D, "orders", extract("orders", *rows))
+def _orders(root, bad: int, unknown: int = 0, rows: int = 100) -> None:
+    """`rows` order lines: the first `bad` with revenue 'x' (invalid_number), the next
+    `unknown` of customer C9 (in no snapshot: held, not lost)."""
+    lines = [_order(f"O{i}", "x" if i < bad else "10.00", sep=",",
+                    customer="C9" if bad <= i < bad + unknown else "C1") for i in range(rows)]
+    write_file(root, D, "orders", extract("orders", *lines))
 
 
 def test_a_file_with_more_rejected_rows_than_the_setting_allows_is_refused(landing, con):
-    _ten_orders(landing, bad=3)
+    _orders(landing, bad=30)
     with pytest.raises(FileRefused) as refused:
         _load(con, landing)
     assert str(refused.value) == (
-        f"{ORDERS}: 3 of 10 rows rejected (30 %), more than the 20 % that "
-        "CVM_MAX_REJECTED_SHARE allows; most of them invalid_number (3), the first in line 2: "
+        f"{ORDERS}: 30 of 100 rows rejected (30 %), more than the 20 % that "
+        "CVM_MAX_REJECTED_SHARE allows; most of them invalid_number (30), the first in line 2: "
         "net_revenue_eur: 'x' is not a number")
     for table in ("raw.orders", "audit.rejected_rows", "audit.load_log where entity = 'orders'"):
         assert con.execute(f"select count(*) from {table}").fetchone() == (0,)
 
 
 def test_the_share_allowed_is_a_setting_and_held_rows_do_not_count(landing, con, monkeypatch):
-    _ten_orders(landing, bad=2, unknown=5)  # 20 % rejected: not more than 20 %
+    _orders(landing, bad=20, unknown=50)  # 20 % rejected: not more than 20 %
     result = _load(con, landing)
-    assert result.rejected_by_reason == {"invalid_number": 2, "unknown_customer": 5}
-    _ten_orders(landing, bad=3)
+    assert result.rejected_by_reason == {"invalid_number": 20, "unknown_customer": 50}
+    _orders(landing, bad=30)
     monkeypatch.setenv("CVM_MAX_REJECTED_SHARE", "30")
-    assert _load(con, landing).rows_rejected == 3
-    _ten_orders(landing, bad=1)
+    assert _load(con, landing).rows_rejected == 30
+    _orders(landing, bad=1)
     monkeypatch.setenv("CVM_MAX_REJECTED_SHARE", "0")
-    with pytest.raises(FileRefused, match="1 of 10 rows rejected .10 %., more than the 0 %"):
+    with pytest.raises(FileRefused, match="1 of 100 rows rejected .1 %., more than the 0 %"):
         _load(con, landing)
+
+
+def test_a_file_of_fewer_than_100_rows_is_not_refused_by_its_share(landing, con):
+    _orders(landing, bad=99, rows=99)
+    assert _load(con, landing).rows_rejected == 99
 
 
 # --- a file that does not end with a line break --------------------------------------------

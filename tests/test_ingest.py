@@ -21,9 +21,6 @@ from tests.ingest_fixtures import (
     write_file,
 )
 
-# these tests judge single rows in tiny files: no share of rejected rows refuses a file
-pytestmark = pytest.mark.usefixtures("rows_may_be_rejected")
-
 D1, D2 = "2025-03-31", "2025-04-01"
 
 

@@ -14,9 +14,6 @@ from orchestration.lib.ingest.loader import FileRefused, load_file
 from orchestration.lib.ingest.spec import MAX_RECORD_BYTES
 from tests.ingest_fixtures import extract, header, record, write_file
 
-# these tests judge single rows in tiny files: no share of rejected rows refuses a file
-pytestmark = pytest.mark.usefixtures("rows_may_be_rejected")
-
 DATE = "2025-03-31"
 LIMIT = 1_048_576  # MAX_RECORD_BYTES: 1 MiB
 

@@ -39,6 +39,11 @@ from orchestration.lib.ingest.spec import UNKNOWN_CUSTOMER, EntitySpec, get_spec
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.connection import memory_budget, transaction
 
+# a share of rejected rows refuses only a file of at least this many rows: in a small nightly
+# delta a handful of faults is a large share and says nothing of how the file was read (the
+# summary names such a file all the same)
+MIN_ROWS_FOR_SHARE = 100
+
 
 class FileRefused(Exception):
     """A whole landing file refused: its message names the file (and the column)."""
@@ -307,11 +312,12 @@ def _number_formats(con, spec: EntitySpec, source_file: str, dialect: dl.Dialect
 
 def _refuse_mostly_rejected(con, date: dt.date, source_file: str, rows_read: int,
                             counts: dict[str, int], policy: _Policy) -> None:
-    """FileRefused when more of the file's rows are rejected than the setting allows; rows
-    waiting for their customer do not count (they are held, not lost)."""
+    """FileRefused when more of the file's rows are rejected than the setting allows, in a file
+    of at least MIN_ROWS_FOR_SHARE rows; rows waiting for their customer do not count (they
+    are held, not lost)."""
     rejected = {reason: n for reason, n in counts.items() if reason != UNKNOWN_CUSTOMER}
     total = sum(rejected.values())
-    if not rows_read or total * 100 <= policy.max_rejected_share * rows_read:
+    if rows_read < MIN_ROWS_FOR_SHARE or total * 100 <= policy.max_rejected_share * rows_read:
         return
     reason = max(sorted(rejected), key=rejected.get)
     line, detail = con.execute(
