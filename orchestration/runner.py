@@ -105,6 +105,18 @@ def check_paths(landing_dir: Path, warehouse_path: Path) -> None:
                         f"({error.strerror or error})") from None
 
 
+def check_ingest_settings() -> None:
+    """Read every setting of the ingest once, so that a wrong value stops the load before it
+    starts (ValueError, naming the setting), not at the file that first needs it."""
+    from orchestration.lib.ingest.spec import ENTITIES
+
+    settings.source_timezone()
+    settings.max_rejected_share()
+    settings.missing_final_line_break()
+    for entity in ENTITIES:
+        settings.number_format(entity)
+
+
 def fail_abandoned_runs(instance: dg.DagsterInstance, echo: Callable[[str], None]) -> int:
     """Mark failed every run of the nightly job that is still active in the instance although
     the process that ran it is gone (a load killed outright), and free its slots in the
@@ -250,6 +262,7 @@ def run_load(
     try:  # settings first: a wrong one is refused before anything waits or runs
         wait = settings.writer_wait(writer_wait)
         vars_ = effective_vars(dbt_vars)
+        check_ingest_settings()
     except (ValueError, BadVars) as error:
         echo(f"FAILED: {error}")
         return LoadOutcome(exit_code=2, error=str(error))

@@ -123,3 +123,55 @@ def pseudonym_key() -> bytes | None:
     key gives other pseudonyms (and makes the next build a full one)."""
     value = os.environ.get("CVM_PSEUDONYM_KEY", "")
     return value.encode("utf-8") if value.strip() else None
+
+NUMBER_FORMATS = {"point": False, "comma": True}  # name -> decimal comma
+
+
+def number_format(entity: str) -> str | None:
+    """The number format stated for an extract: $CVM_NUMBER_FORMAT_<ENTITY> (for example
+    CVM_NUMBER_FORMAT_ORDERS), else $CVM_NUMBER_FORMAT (every extract): `point` (1234.56) or
+    `comma` (1.234,56). None (unset, or `auto`): the format is decided from the file's values
+    (ingest/dialect.py). An unknown value is an error that names the setting."""
+    for name in (f"CVM_NUMBER_FORMAT_{entity.upper()}", "CVM_NUMBER_FORMAT"):
+        value = os.environ.get(name, "").strip().lower()
+        if value in ("", "auto"):
+            continue
+        if value not in NUMBER_FORMATS:
+            raise ValueError(f"{name}={value!r} is no number format; give point (1234.56), "
+                             "comma (1.234,56) or auto")
+        return value
+    return None
+
+
+DEFAULT_MAX_REJECTED_SHARE = 20.0  # percent of a file's rows
+
+
+def max_rejected_share() -> float:
+    """The share of a file's rows (in percent) that may be rejected before the file is refused
+    (a file of at least loader.MIN_ROWS_FOR_SHARE rows): $CVM_MAX_REJECTED_SHARE, else 20. 100
+    never refuses. Rows waiting for their customer do not count (they are held, not lost)."""
+    text = os.environ.get("CVM_MAX_REJECTED_SHARE", "").strip().rstrip("%").strip()
+    if not text:
+        return DEFAULT_MAX_REJECTED_SHARE
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 <= share <= 100:
+        raise ValueError(f"CVM_MAX_REJECTED_SHARE={text!r} is no percentage; give a number "
+                         "from 0 to 100 (100 never refuses a file)")
+    return share
+
+
+LINE_BREAK_CHOICES = ("refuse", "warn")
+
+
+def missing_final_line_break() -> str:
+    """What happens to a file that does not end with a line break (its last record may be cut
+    short): $CVM_MISSING_FINAL_LINE_BREAK, `refuse` (the default) or `warn` (load it, and name
+    it among the load's warnings)."""
+    value = os.environ.get("CVM_MISSING_FINAL_LINE_BREAK", "").strip().lower() or "refuse"
+    if value not in LINE_BREAK_CHOICES:
+        raise ValueError(f"CVM_MISSING_FINAL_LINE_BREAK={value!r} is unknown; give "
+                         f"{' or '.join(LINE_BREAK_CHOICES)}")
+    return value

@@ -264,17 +264,48 @@ def test_changed_file_replaces_the_folder_rows(tmp_path, con):
 
 
 def test_byte_identical_file_from_another_folder(tmp_path, con):
+    """The same bytes under a new date are recognised and kept once: the second file holds no
+    rows of its own, and says which file holds them."""
+    rows = [_order("O1", revenue="10")]
+    _folder(tmp_path, D1, rows)
+    _folder(tmp_path, D2, rows)
+    results = {}
+    for date in (D1, D2):
+        _load(con, tmp_path, "customers", date)
+        results[date] = _load(con, tmp_path, "orders", date)
+        assert not results[date].skipped_unchanged
+    assert results[D1].identical_to is None and results[D1].rows_loaded == 1
+    assert results[D2].identical_to == f"{D1}/orders.csv"
+    assert (results[D2].rows_read, results[D2].rows_loaded) == (0, 0)
+    assert con.execute(
+        "select identical_to, skipped_as_identical, rows_read from audit.load_log "
+        "where entity = 'orders' order by extract_date"
+    ).fetchall() == [(None, False, 1), (f"{D1}/orders.csv", True, 0)]
+    assert con.execute("select extract_date::varchar, order_id from raw.orders").fetchall() \
+        == [(D1, "O1")]
+    # the copy counts as loaded: loading it again skips it as unchanged
+    assert _load(con, tmp_path, "orders", D2).skipped_unchanged
+
+
+def test_a_copy_loads_on_its_own_when_the_file_it_copied_changes(tmp_path, con):
+    """D2's orders were skipped as identical to D1's; D1 is corrected: D2's rows (the old
+    bytes) now load under D2, and D1 holds the corrected row."""
     rows = [_order("O1", revenue="10")]
     _folder(tmp_path, D1, rows)
     _folder(tmp_path, D2, rows)
     for date in (D1, D2):
         _load(con, tmp_path, "customers", date)
-        result = _load(con, tmp_path, "orders", date)
-        assert not result.skipped_unchanged
+        _load(con, tmp_path, "orders", date)
+    _orders(tmp_path, D1, _order("O1", revenue="12"))
+    result = _load(con, tmp_path, "orders", D1)
+    assert result.reloaded_copies == [f"{D2}/orders.csv"]
+    assert sorted(con.execute(
+        "select extract_date::varchar, net_revenue_eur::varchar from raw.orders").fetchall()) \
+        == [(D1, "12.0000"), (D2, "10.0000")]
     assert con.execute(
-        "select identical_to from audit.load_log where entity = 'orders' order by extract_date"
-    ).fetchall() == [(None,), (f"{D1}/orders.csv",)]
-    assert con.execute("select count(*) from raw.orders").fetchone() == (2,)
+        "select source_file, skipped_as_identical, rows_loaded from audit.load_log "
+        "where entity = 'orders' order by all").fetchall() == [
+            (f"{D1}/orders.csv", False, 1), (f"{D2}/orders.csv", False, 1)]
 
 
 def test_unknown_customer_released_by_later_snapshot(tmp_path, con):

@@ -294,3 +294,20 @@ def test_a_failed_load_leaves_no_file_that_no_version_names(tmp_path):
     assert store.data_files() == []  # nothing is published, so no file is named
     assert not store.next_catalog.exists()
     assert not warehouse.exists()
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("CVM_WRITER_WAIT", "soon"), ("CVM_NUMBER_FORMAT_ORDERS", "dots"),
+    ("CVM_MAX_REJECTED_SHARE", "lots"), ("CVM_MISSING_FINAL_LINE_BREAK", "maybe"),
+    ("CVM_SOURCE_TIMEZONE", "Mars/Olympus")])
+def test_a_wrong_setting_stops_the_load_before_it_starts(tmp_path, monkeypatch, name, value):
+    from orchestration.runner import run_load
+
+    monkeypatch.setenv(name, value)
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write_delivery(landing, D1)
+    said: list[str] = []
+    outcome = run_load(landing, warehouse, echo=said.append)
+    assert outcome.exit_code == 2, said
+    assert len(said) == 1 and said[0].startswith("FAILED: ") and name in said[0], said
+    assert not Store.beside(warehouse).raw_dir.exists()

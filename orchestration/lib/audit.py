@@ -1,7 +1,9 @@
 """The audit schema: its tables and every query of them.
 
 - `audit.load_log`: one row per file loaded (sha256, rows read = loaded + rejected, dialect,
-  extra columns, an identical earlier file, whether its Great Expectations suite passed).
+  extra columns, an identical earlier file, whether its Great Expectations suite passed,
+  whether it ends with a line break, whether it was skipped as identical to an earlier file:
+  then its rows are that file's, and it holds none of its own).
 - `audit.rejected_rows`: one row per rejected input row (file, line, reason, detail, the raw
   record as JSON); `is_open` while the row waits for its customer.
 - `audit.pending_<entity>`: the typed rows of orders and activities whose customer is in no
@@ -24,7 +26,9 @@ LOAD_LOG_DDL = """create table if not exists audit.load_log (
     extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
     rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, loaded_at TIMESTAMP,
     dialect VARCHAR, extra_columns VARCHAR, identical_to VARCHAR,
-    expectations_passed BOOLEAN)"""
+    expectations_passed BOOLEAN, ends_with_line_break BOOLEAN, skipped_as_identical BOOLEAN)"""
+# columns added since the table's first form: a warehouse of an earlier version gains them
+LOAD_LOG_ADDED = (("ends_with_line_break", "BOOLEAN"), ("skipped_as_identical", "BOOLEAN"))
 
 REJECTED_ROWS_DDL = """create table if not exists audit.rejected_rows (
     extract_date DATE, source_file VARCHAR, entity VARCHAR, line_number BIGINT,
@@ -38,6 +42,8 @@ def ensure_schema(con) -> None:
     """Create schema audit and its tables when missing."""
     con.execute("create schema if not exists audit")
     con.execute(LOAD_LOG_DDL)
+    for name, kind in LOAD_LOG_ADDED:
+        con.execute(f"alter table audit.load_log add column if not exists {name} {kind}")
     con.execute(REJECTED_ROWS_DDL)
     for entity in HELD_ENTITIES:
         con.execute(
@@ -90,6 +96,30 @@ def identical_file(con, sha256: str) -> str | None:
     return row[0] if row else None
 
 
+def holding_copy(con, entity: str, sha256: str, source_file: str) -> tuple[str, bool | None]:
+    """The earliest other file of `entity` with the same bytes whose rows are in the raw zone
+    (loaded, not itself skipped as identical, its suite not failed), and its suite's verdict;
+    None when there is none."""
+    return con.execute(
+        "select source_file, expectations_passed from audit.load_log "
+        "where entity = $e and sha256 = $s and source_file <> $f "
+        "and not coalesce(skipped_as_identical, false) "
+        "and coalesce(expectations_passed, true) "
+        "order by extract_date, source_file limit 1",
+        {"e": entity, "s": sha256, "f": source_file},
+    ).fetchone()
+
+
+def identical_copies(con, source_file: str) -> list[tuple[dt.date, str]]:
+    """(extract date, file) of the files skipped as identical to `source_file`: they hold no
+    rows of their own, so they must be loaded again when `source_file` changes."""
+    return con.execute(
+        "select extract_date, source_file from audit.load_log "
+        "where identical_to = $f and skipped_as_identical order by all",
+        {"f": source_file},
+    ).fetchall()
+
+
 def forget_file(con, extract_date: dt.date, source_file: str, entity: str) -> None:
     """Delete what the audit tables hold of one file (before it is loaded again)."""
     params = {"d": extract_date, "f": source_file}
@@ -102,17 +132,23 @@ def forget_file(con, extract_date: dt.date, source_file: str, entity: str) -> No
 def log_load(
     con, *, extract_date: dt.date, source_file: str, entity: str, sha256: str,
     rows_read: int, rows_loaded: int, loaded_at: dt.datetime, dialect: str,
-    extra_columns: list[str], identical_to: str | None,
+    extra_columns: list[str], identical_to: str | None, ends_with_line_break: bool = True,
+    skipped_as_identical: bool = False, expectations_passed: bool | None = None,
 ) -> None:
-    """The file's audit.load_log row; its suite's verdict follows (`record_expectations`)."""
+    """The file's audit.load_log row; its suite's verdict follows (`record_expectations`),
+    except for a file skipped as identical, which takes the verdict of its identical file."""
     con.execute(
-        "insert into audit.load_log values ($d, $f, $entity, $sha, $read, $loaded, "
-        "$rejected, $at, $dialect, $extra, $identical, null)",
+        "insert into audit.load_log (extract_date, source_file, entity, sha256, rows_read, "
+        "rows_loaded, rows_rejected, loaded_at, dialect, extra_columns, identical_to, "
+        "expectations_passed, ends_with_line_break, skipped_as_identical) "
+        "values ($d, $f, $entity, $sha, $read, $loaded, $rejected, $at, $dialect, $extra, "
+        "$identical, $passed, $ends, $skipped)",
         {
             "d": extract_date, "f": source_file, "entity": entity, "sha": sha256,
             "read": rows_read, "loaded": rows_loaded, "rejected": rows_read - rows_loaded,
             "at": loaded_at, "dialect": dialect, "extra": json.dumps(extra_columns),
-            "identical": identical_to,
+            "identical": identical_to, "passed": expectations_passed,
+            "ends": ends_with_line_break, "skipped": skipped_as_identical,
         },
     )
 
@@ -271,24 +307,57 @@ class ReasonCount(NamedTuple):
 _DELIVERIES = "where extract_date in (select unnest(?::date[]))"
 
 
-def totals_by_entity(con, extract_dates: list[str]) -> list[EntityTotals]:
-    """Rows read, loaded and rejected per entity over the given deliveries."""
+_FILES = "and (?::varchar[] is null or source_file in (select unnest(?::varchar[])))"
+
+
+def totals_by_entity(con, extract_dates: list[str],
+                     source_files: list[str] | None = None) -> list[EntityTotals]:
+    """Rows read, loaded and rejected per entity over the given deliveries; only the files
+    `source_files` among them, when given (the files a run loaded, not those it skipped)."""
     rows = con.execute(
         "select entity, sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
-        f"from audit.load_log {_DELIVERIES} group by entity order by entity",
-        [extract_dates],
+        f"from audit.load_log {_DELIVERIES} {_FILES} group by entity order by entity",
+        [extract_dates, source_files, source_files],
     ).fetchall()
     return [EntityTotals(*row) for row in rows]
 
 
-def rejections_by_reason(con, extract_dates: list[str]) -> list[ReasonCount]:
-    """Rejected rows per reason over the given deliveries, and how many are still open."""
+def rejections_by_reason(con, extract_dates: list[str],
+                         source_files: list[str] | None = None) -> list[ReasonCount]:
+    """Rejected rows per reason over the given deliveries (and `source_files`, when given),
+    and how many are still open."""
     rows = con.execute(
         "select reason, count(*), count(*) filter (where is_open) from audit.rejected_rows "
-        f"{_DELIVERIES} group by reason order by reason",
-        [extract_dates],
+        f"{_DELIVERIES} {_FILES} group by reason order by reason",
+        [extract_dates, source_files, source_files],
     ).fetchall()
     return [ReasonCount(*row) for row in rows]
+
+
+class FileState(NamedTuple):
+    """What the summary says of one file of a run."""
+
+    source_file: str
+    rows_read: int
+    rejected: int  # rows rejected for good (those waiting for their customer left out)
+    ends_with_line_break: bool
+    identical_to: str | None  # set when the file was skipped as identical to this one
+
+
+def file_states(con, source_files: list[str]) -> list[FileState]:
+    """The load_log state of the given files, in their order of `source_files`."""
+    rows = con.execute(
+        f"""select l.source_file, l.rows_read,
+               (select count(*) from audit.rejected_rows as r
+                where r.extract_date = l.extract_date and r.source_file = l.source_file
+                  and r.reason <> '{UNKNOWN_CUSTOMER}'),
+               coalesce(l.ends_with_line_break, true),
+               case when l.skipped_as_identical then l.identical_to end
+            from audit.load_log as l where l.source_file in (select unnest(?::varchar[]))""",
+        [source_files],
+    ).fetchall()
+    found = {row[0]: FileState(*row) for row in rows}
+    return [found[name] for name in source_files if name in found]
 
 
 def open_rejections_by_entity(con) -> dict[str, int]:

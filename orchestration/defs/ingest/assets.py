@@ -55,6 +55,9 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         if result.skipped_unchanged:
             report(f"  {context.partition_key} {entity}: unchanged (same sha256), skipped",
                    context)
+        elif result.identical_to:
+            report(f"  {context.partition_key} {entity}: identical to {result.identical_to}, "
+                   "skipped", context)
         else:
             reasons = ", ".join(f"{k} {v:,}"
                                 for k, v in sorted(result.rejected_by_reason.items()))
@@ -63,7 +66,11 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 f"loaded {result.rows_loaded:,}, rejected {result.rows_rejected:,}"
                 + (f" ({reasons})" if reasons else "")
                 + (f"; extra columns ignored: {', '.join(result.extra_columns)}"
-                   if result.extra_columns else ""),
+                   if result.extra_columns else "")
+                + ("" if result.ends_with_line_break else
+                   "; WARNING: no line break at the end, its last record may be cut short")
+                + (f"; loaded on their own again: {', '.join(result.reloaded_copies)}"
+                   if result.reloaded_copies else ""),
                 context,
             )
         metadata.update(
@@ -77,6 +84,8 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 "rejected_by_reason": dg.MetadataValue.json(dict(result.rejected_by_reason)),
                 "extra_columns": ", ".join(result.extra_columns),
                 "skipped_unchanged": result.skipped_unchanged,
+                "identical_to": result.identical_to or "",
+                "ends_with_line_break": result.ends_with_line_break,
             }
         )
     yield dg.MaterializeResult(

@@ -52,7 +52,8 @@ def check_results(
     # file skipped as unchanged passed its suite when it was loaded (else it is loaded again)
     suites = list((result.expectation_results or {}).values())
     gx = suites[0] if suites else {}
-    gx_passed = bool(gx.get("success", False)) or result.skipped_unchanged
+    gx_passed = (bool(gx.get("success", False)) or result.skipped_unchanged
+                 or bool(result.identical_to))
     gx_meta = {
         "suite": gx.get("suite", ""),
         "evaluated_expectations": gx.get("evaluated_expectations", 0),
@@ -67,6 +68,9 @@ def check_results(
         gx_meta["data_docs"] = dg.MetadataValue.url(data_docs)
     if result.skipped_unchanged:
         gx_meta["note"] = "file unchanged; its suite passed when it was loaded"
+    elif result.identical_to:
+        gx_meta["note"] = (f"identical to {result.identical_to}, whose rows it shares; that "
+                           "file's suite passed")
     reconciles = result.rows_read == result.rows_loaded + result.rows_rejected and (
         counted is not None and counted.reconciles
     )

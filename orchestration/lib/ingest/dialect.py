@@ -1,9 +1,12 @@
-"""Dialect and encoding of a landing file, recognised per file: nobody configures them.
+"""Dialect and encoding of a landing file, recognised per file, and the number format of each
+of its number columns, decided from the column's values.
 
-Two dialects exist:
+Two dialects are common:
 - `standard`: ',' delimiter, '.' decimal point, ISO dates and timestamps, UTF-8 (BOM allowed);
 - `german`: ';' delimiter, ',' decimal separator and '.' thousands separator,
   dates as 31.03.2025, usually cp1252.
+Many systems mix them (';' with a decimal point, for example), so delimiter and number format
+are decided apart.
 
 Detection:
 - encoding, the one rule (`choose_encoding`): a file is UTF-8 when it starts with a UTF-8
@@ -14,9 +17,18 @@ Detection:
   byte in UTF-8), unless it holds a byte undefined in cp1252 (0x81, 0x8D, 0x8F, 0x90, 0x9D):
   then it decodes as neither and is refused. A BOM never reaches a column name;
 - delimiter: from the header line, ';' when it holds more ';' than ',';
-- decimals follow the delimiter: ';' -> '1.234,56', ',' -> '1234.56';
+- numbers, per decimal column, from all its values (`decide_number_formats`): a value such
+  as '1234.56' or '8000.00' reads only with a decimal point ("point"), one such as '1234,56' or
+  '1.234.567' only with a decimal comma ("comma"), one such as '1.500' or '12.345' both ways,
+  with values 1,000 times apart ("ambiguous"); an integer such as '8000' reads alike either
+  way. A column with values of one kind only takes that format. A column with ambiguous values
+  and neither kind takes the format of the file's other decimal columns when those agree; else
+  nothing in the file decides, and the file is refused (one line: the file, the column, a
+  value). A column holding values of both kinds is refused likewise. A stated format
+  (settings.number_format: per extract, or for all) replaces the decision: values of the other
+  format are then rejected row by row as `invalid_number`. The loader never guesses;
 - dates and timestamps: both ISO and German forms are accepted in either dialect (the two
-  forms cannot be confused), see values.py.
+  forms cannot be confused, so a date column has nothing to decide), see values.py.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestration.lib.ingest.spec import MAX_RECORD_BYTES
+from orchestration.lib.ingest.values import COMMA_NUMBER, POINT_NUMBER
 
 SCAN_BYTES = 8 << 20
 UTF8_BOM = codecs.BOM_UTF8
@@ -39,30 +52,55 @@ class UndecodableFile(ValueError):
     """The bytes decode neither as UTF-8 nor as cp1252."""
 
 
+class UndecidedNumbers(ValueError):
+    """A decimal column whose number format nothing in the file decides; the message names the
+    column and a value (the caller adds the file)."""
+
+
 @dataclass(frozen=True)
 class Dialect:
-    """What was detected for one file."""
+    """What was detected for one file; `decimals` (column, ',' or '.') once decided."""
 
     encoding: str  # "utf-8" | "cp1252"
     delimiter: str  # "," | ";"
+    decimals: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def usual_decimal(self) -> str:
+        """The decimal mark that goes with the delimiter, for a column whose values read
+        alike either way."""
+        return "," if self.delimiter == ";" else "."
+
+    @property
+    def decimal_marks(self) -> set[str]:
+        return {mark for _, mark in self.decimals} or {self.usual_decimal}
 
     @property
     def name(self) -> str:
-        return "german" if self.delimiter == ";" else "standard"
-
-    @property
-    def decimal_comma(self) -> bool:
-        return self.delimiter == ";"
+        if self.decimal_marks == {self.usual_decimal}:
+            return "german" if self.delimiter == ";" else "standard"
+        return "mixed"
 
     @property
     def text_encoding(self) -> str:
         """The codec that reads the file as text (a UTF-8 BOM dropped)."""
         return "utf-8-sig" if self.encoding == "utf-8" else "cp1252"
 
+    def decimal_comma(self, column: str) -> bool:
+        """Whether a decimal column reads '1.234,56' (else '1234.56')."""
+        return dict(self.decimals).get(column, self.usual_decimal) == ","
+
     def describe(self) -> str:
-        """The load_log text, e.g. "german (delimiter ';', decimal ',', cp1252)"."""
-        decimal = "," if self.decimal_comma else "."
-        return f"{self.name} (delimiter '{self.delimiter}', decimal '{decimal}', {self.encoding})"
+        """The load_log text, e.g. "german (delimiter ';', decimal ',', cp1252)", or
+        "mixed (delimiter ';', decimal '.', cp1252)"; with columns of both formats, each
+        named: "mixed (delimiter ';', decimal ',' in a, '.' in b, cp1252)"."""
+        marks = self.decimal_marks
+        if len(marks) == 1:
+            decimal = f"decimal '{marks.pop()}'"
+        else:
+            decimal = "decimal " + ", ".join(f"'{mark}' in {column}"
+                                             for column, mark in self.decimals)
+        return f"{self.name} (delimiter '{self.delimiter}', {decimal}, {self.encoding})"
 
 
 @dataclass(frozen=True)
@@ -171,3 +209,101 @@ def detect_dialect(path: Path, encoding: str) -> Dialect:
     with open(path, encoding=probe.text_encoding, errors="replace", newline="") as handle:
         header_line = handle.readline(MAX_RECORD_BYTES)
     return Dialect(encoding=encoding, delimiter=detect_delimiter(header_line))
+
+
+# --- the number format of each decimal column ----------------------------------------------
+
+KINDS = ("point", "comma", "ambiguous")
+MARKS = {"point": ".", "comma": ","}
+
+
+@dataclass(frozen=True)
+class ColumnNumbers:
+    """The first value (line, text) of each kind in one decimal column; None: no such value."""
+
+    column: str
+    point: tuple[int, str] | None = None
+    comma: tuple[int, str] | None = None
+    ambiguous: tuple[int, str] | None = None
+
+
+def number_kinds_sql(columns: dict[str, int], source: str = "_src") -> str:
+    """SELECT over `source` (reading.records_sql): per decimal column (name -> field position)
+    the first line and text of each kind (module docstring), in one pass. A record that could
+    not be read (its `problem`) is left out."""
+    point, comma = f"^{POINT_NUMBER}$", f"^{COMMA_NUMBER}$"
+    parts = []
+    for i, (_, position) in enumerate(columns.items()):
+        value = f"nullif(trim(c{position}), '')"
+        is_point, is_comma = (f"regexp_full_match({value}, '{point}')",
+                              f"regexp_full_match({value}, '{comma}')")
+        kinds = {
+            "point": f"{is_point} and not {is_comma}",
+            "comma": f"{is_comma} and not {is_point}",
+            "ambiguous": f"{is_point} and {is_comma} and contains({value}, '.')",
+        }
+        for kind, condition in kinds.items():
+            parts.append(f"min(line_number) filter (where {condition}) as l{i}_{kind}, "
+                         f"arg_min({value}, line_number) filter (where {condition}) "
+                         f"as v{i}_{kind}")
+    return (f"select {', '.join(parts)} from {source} "
+            "where problem is null or problem = ''")
+
+
+def column_numbers(con, columns: dict[str, int], source: str = "_src") -> list[ColumnNumbers]:
+    """`number_kinds_sql` run on `con`: one ColumnNumbers per decimal column."""
+    if not columns:
+        return []
+    row = con.execute(number_kinds_sql(columns, source)).fetchone()
+    found = []
+    for i, name in enumerate(columns):
+        firsts = {}
+        for j, kind in enumerate(KINDS):
+            line, text = row[6 * i + 2 * j], row[6 * i + 2 * j + 1]
+            firsts[kind] = (int(line), text) if line is not None else None
+        found.append(ColumnNumbers(name, **firsts))
+    return found
+
+
+def _both_ways(text: str) -> str:
+    """"1.5 with a decimal point or as 1500 with a decimal comma" for an ambiguous value
+    such as '1.500'."""
+    sign, digits = (text[0], text[1:]) if text[0] in "+-" else ("", text)
+    as_point = sign + digits.rstrip("0").rstrip(".")
+    as_comma = sign + str(int(digits.replace(".", "")))
+    return f"{as_point} with a decimal point or as {as_comma} with a decimal comma"
+
+
+def decide_number_formats(
+    found: list[ColumnNumbers], stated: str | None, setting: str,
+) -> tuple[tuple[str, str], ...]:
+    """The decimal mark (',' or '.') of each decimal column by the rule of the module
+    docstring; `stated` is the setting's format ("point" | "comma" | None), `setting` its
+    name for the message. A column whose values read alike either way is left out (it reads
+    with the delimiter's usual mark). Raises UndecidedNumbers."""
+    if stated is not None:
+        return tuple((f.column, MARKS[stated]) for f in found)
+    decided: dict[str, str] = {}
+    for f in found:
+        if f.point and f.comma:
+            raise UndecidedNumbers(
+                f"column {f.column} holds numbers with a decimal point ('{f.point[1]}', line "
+                f"{f.point[0]}) and with a decimal comma ('{f.comma[1]}', line {f.comma[0]}); "
+                f"state its format with {setting}=point or =comma (values of the other "
+                "format are then rejected as invalid_number)"
+            )
+        if f.point or f.comma:
+            decided[f.column] = "point" if f.point else "comma"
+    file_format = set(decided.values())
+    for f in found:
+        if f.column in decided or not f.ambiguous:
+            continue
+        if len(file_format) != 1:
+            line, text = f.ambiguous
+            raise UndecidedNumbers(
+                f"column {f.column}: '{text}' (line {line}) reads as {_both_ways(text)}, and "
+                f"no value in the file decides which; state the format with {setting}=point "
+                "or =comma"
+            )
+        decided[f.column] = next(iter(file_format))
+    return tuple((f.column, MARKS[decided[f.column]]) for f in found if f.column in decided)

@@ -24,18 +24,25 @@ API of the ingest"), in these steps:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration import settings
 from orchestration.lib import audit
 from orchestration.lib.ingest import dialect as dl
 from orchestration.lib.ingest import expectations, reading, writing
 from orchestration.lib.ingest.catalogue import read_catalogue
-from orchestration.lib.ingest.spec import EntitySpec, get_spec
+from orchestration.lib.ingest.spec import UNKNOWN_CUSTOMER, EntitySpec, get_spec
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.connection import memory_budget, transaction
+
+# a share of rejected rows refuses only a file of at least this many rows: in a small nightly
+# delta a handful of faults is a large share and says nothing of how the file was read (the
+# summary names such a file all the same)
+MIN_ROWS_FOR_SHARE = 100
 
 
 class FileRefused(Exception):
@@ -55,6 +62,10 @@ class LoadResult:
     dialect: str = ""
     expectation_results: dict = field(default_factory=dict)
     released_pending: int = 0
+    identical_to: str | None = None  # skipped: these bytes are loaded as that file already
+    ends_with_line_break: bool = True
+    reloaded_copies: list[str] = field(default_factory=list)  # files that held no rows of
+    # their own (skipped as identical to this one), loaded on their own after this one changed
 
 
 def ensure_schemas(con) -> None:
@@ -85,20 +96,33 @@ def load_file(
 ) -> LoadResult:
     """Load one landing file into raw.<entity>; see the module docstring.
 
-    `force=True` reloads even when the sha256 is unchanged.
+    `force=True` reloads even when the sha256 is unchanged or another file holds the same
+    bytes.
     """
     spec = get_spec(entity)
     date = _as_date(extract_date)
     source_file = f"{date.isoformat()}/{entity}.csv"
-    scan = _scan(Path(landing_root) / source_file, source_file)
+    policy = _Policy.read(entity)
+    path = Path(landing_root) / source_file
+    scan = _scan(path, source_file)
     ensure_schemas(con)
     previous = audit.logged_load(con, date, source_file)
     if _unchanged(previous, scan, force):
         return _skipped(con, date, source_file, entity, scan, previous)
+    holder = None if force else audit.holding_copy(con, entity, scan.sha256, source_file)
+    if holder is not None:
+        return _skipped_identical(con, date, source_file, entity, scan, holder)
 
-    dialect = dl.detect_dialect(Path(landing_root) / source_file, scan.encoding)
+    ends = _ends_with_line_break(path)
+    if not ends and policy.line_break == "refuse":
+        raise FileRefused(
+            f"{source_file}: the file does not end with a line break, so its last record "
+            f"may be cut short (it ends '…{_tail(path, scan.encoding)}'); refused by "
+            "CVM_MISSING_FINAL_LINE_BREAK=refuse (set it to warn to load such a file)"
+        )
+    copies = audit.identical_copies(con, source_file) if previous is not None else []
+    dialect = dl.detect_dialect(path, scan.encoding)
     with tempfile.TemporaryDirectory(prefix="cvm_ingest_") as tmp:
-        path = Path(landing_root) / source_file
         try:
             records = (reading.plain_records(path, dialect) if scan.clean_utf8 else None) or \
                 reading.normalise(path, dialect, Path(tmp) / "records.csv")
@@ -107,7 +131,7 @@ def load_file(
         positions, extra = _check_header(source_file, spec, records.header)
         result = _write(
             con, spec, date, source_file, scan, dialect, records, positions, extra,
-            catalogue if catalogue is not None else read_catalogue(),
+            catalogue if catalogue is not None else read_catalogue(), policy, ends,
         )
     if run_expectations:
         result.expectation_results = expectations.validate_load(
@@ -115,7 +139,49 @@ def load_file(
         )
         passed = all(suite.get("success") for suite in result.expectation_results.values())
         audit.record_expectations(con, date, source_file, passed)
+    for copy_date, copy_file in copies:
+        # a file skipped as identical to this one held its rows here: it loads on its own now
+        if (Path(landing_root) / copy_file).is_file():
+            audit.forget_file(con, copy_date, copy_file, entity)
+            load_file(con, landing_root, copy_date, entity, run_expectations=run_expectations,
+                      catalogue=catalogue)
+            result.reloaded_copies.append(copy_file)
     return result
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """The settings a load follows, read (and checked) before anything is done."""
+
+    number_format: str | None  # "point" | "comma" | None: decided from the values
+    number_setting: str  # the setting's name for this extract
+    max_rejected_share: float  # percent
+    line_break: str  # "refuse" | "warn"
+
+    @classmethod
+    def read(cls, entity: str) -> _Policy:
+        try:
+            return cls(settings.number_format(entity), f"CVM_NUMBER_FORMAT_{entity.upper()}",
+                       settings.max_rejected_share(), settings.missing_final_line_break())
+        except ValueError as error:
+            raise SettingError(str(error)) from None
+
+
+class SettingError(ValueError):
+    """A setting of the ingest holds a value it does not know; the message names it."""
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
+
+
+def _tail(path: Path, encoding: str, size: int = 40) -> str:
+    """The last characters of a file, for a message."""
+    with open(path, "rb") as handle:
+        handle.seek(max(path.stat().st_size - size, 0))
+        return handle.read().decode(encoding, "replace").splitlines()[-1]
 
 
 def _as_date(extract_date) -> dt.date:
@@ -167,10 +233,32 @@ def _skipped(con, date, source_file, entity, scan, previous: audit.LoggedLoad) -
     )
 
 
+def _skipped_identical(con, date, source_file, entity, scan, holder) -> LoadResult:
+    """A file with the same bytes as another file of the extract whose rows are loaded: its
+    rows are not stored again. What an earlier load of this file stored goes; the file is
+    logged with no rows of its own, identical to the other, with the other's suite verdict."""
+    other, passed = holder
+    now = dt.datetime.now()
+    with transaction(con):
+        writing.retire_delivery(con, entity, date)
+        audit.forget_file(con, date, source_file, entity)
+        released = writing.release_pending(con, date, entity, now)
+        audit.log_load(
+            con, extract_date=date, source_file=source_file, entity=entity,
+            sha256=scan.sha256, rows_read=0, rows_loaded=0, loaded_at=now,
+            dialect="", extra_columns=[], identical_to=other,
+            skipped_as_identical=True, expectations_passed=passed,
+        )
+    return LoadResult(
+        source_file=source_file, sha256=scan.sha256, rows_read=0, rows_loaded=0,
+        rows_rejected=0, released_pending=released, identical_to=other,
+    )
+
+
 def _write(
     con, spec: EntitySpec, date: dt.date, source_file: str, scan: dl.FileScan,
     dialect: dl.Dialect, records: reading.Records, positions: dict[str, int],
-    extra: list[str], catalogue: frozenset[str],
+    extra: list[str], catalogue: frozenset[str], policy: _Policy, ends: bool,
 ) -> LoadResult:
     """Step 4 of the module docstring: everything the file changes, in one transaction."""
     now = dt.datetime.now()
@@ -179,6 +267,7 @@ def _write(
         audit.forget_file(con, date, source_file, spec.name)
         released = writing.release_pending(con, date, spec.name, now)
         con.execute("create or replace temp view _src as " + reading.records_sql(records))
+        dialect = _number_formats(con, spec, source_file, dialect, positions, policy)
         counts = writing.write_rows(
             con, spec, records.header, positions, dialect.decimal_comma, catalogue,
             {"d": date, "f": source_file, "at": now},
@@ -191,15 +280,54 @@ def _write(
                 f"{source_file}: the loader read {records.rows} records, but DuckDB returned "
                 f"{rows_read} rows of them; nothing of the file is loaded"
             )
+        _refuse_mostly_rejected(con, date, source_file, rows_read, counts, policy)
         audit.log_load(
             con, extract_date=date, source_file=source_file, entity=spec.name,
             sha256=scan.sha256, rows_read=rows_read, rows_loaded=rows_loaded, loaded_at=now,
             dialect=dialect.describe(), extra_columns=extra,
-            identical_to=audit.identical_file(con, scan.sha256),
+            identical_to=audit.identical_file(con, scan.sha256), ends_with_line_break=ends,
         )
     return LoadResult(
         source_file=source_file, sha256=scan.sha256, rows_read=rows_read,
         rows_loaded=rows_loaded, rows_rejected=rows_read - rows_loaded,
         rejected_by_reason=dict(sorted(counts.items())), extra_columns=extra,
-        dialect=dialect.describe(), released_pending=released,
+        dialect=dialect.describe(), released_pending=released, ends_with_line_break=ends,
+    )
+
+
+def _number_formats(con, spec: EntitySpec, source_file: str, dialect: dl.Dialect,
+                    positions: dict[str, int], policy: _Policy) -> dl.Dialect:
+    """The dialect with the number format of each decimal column of the file (dialect.py),
+    or FileRefused when nothing in the file decides one."""
+    columns = {c.name: positions[c.name] for c in spec.columns
+               if c.kind == "decimal" and c.name in positions}
+    found = ([dl.ColumnNumbers(name) for name in columns] if policy.number_format
+             else dl.column_numbers(con, columns))
+    try:
+        decimals = dl.decide_number_formats(found, policy.number_format, policy.number_setting)
+    except dl.UndecidedNumbers as error:
+        raise FileRefused(f"{source_file}: {error}") from None
+    return dataclasses.replace(dialect, decimals=decimals)
+
+
+def _refuse_mostly_rejected(con, date: dt.date, source_file: str, rows_read: int,
+                            counts: dict[str, int], policy: _Policy) -> None:
+    """FileRefused when more of the file's rows are rejected than the setting allows, in a file
+    of at least MIN_ROWS_FOR_SHARE rows; rows waiting for their customer do not count (they
+    are held, not lost)."""
+    rejected = {reason: n for reason, n in counts.items() if reason != UNKNOWN_CUSTOMER}
+    total = sum(rejected.values())
+    if rows_read < MIN_ROWS_FOR_SHARE or total * 100 <= policy.max_rejected_share * rows_read:
+        return
+    reason = max(sorted(rejected), key=rejected.get)
+    line, detail = con.execute(
+        "select line_number, detail from audit.rejected_rows where extract_date = $d "
+        "and source_file = $f and reason = $r order by line_number limit 1",
+        {"d": date, "f": source_file, "r": reason},
+    ).fetchone()
+    raise FileRefused(
+        f"{source_file}: {total:,} of {rows_read:,} rows rejected "
+        f"({100 * total / rows_read:.0f} %), more than the {policy.max_rejected_share:g} % "
+        f"that CVM_MAX_REJECTED_SHARE allows; most of them {reason} ({rejected[reason]:,}), "
+        f"the first in line {line}: {detail}"
     )

@@ -7,6 +7,7 @@ set-based over the whole file (no Python loop per row).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from orchestration import settings
@@ -59,9 +60,12 @@ def _stamp_ref(column: Column, part: str) -> str:
     return quote_ident(f"{part}_{column.name}")
 
 
-def typed_sql(column: Column, decimal_comma: bool, zone: str) -> str:
+DecimalComma = bool | Callable[[str], bool]  # for every decimal column, or per column name
+
+
+def typed_sql(column: Column, decimal_comma: DecimalComma, zone: str) -> str:
     """The typed value of a column, computed from its trimmed text (a timestamp from its
-    parts and its date's offsets)."""
+    parts and its date's offsets); `decimal_comma` says a decimal column's number format."""
     value = text_ref(column)
     if column.kind == "text":
         if column.case == "lower":
@@ -75,6 +79,8 @@ def typed_sql(column: Column, decimal_comma: bool, zone: str) -> str:
             _stamp_ref(column, "after"), quote_literal(zone),
         )
         return f"coalesce({_stamp_ref(column, 'utc')}, {local})"
+    if callable(decimal_comma):
+        decimal_comma = decimal_comma(column.name)
     return values.parse_sql(column.kind, value, decimal_comma)
 
 
@@ -230,7 +236,7 @@ def case_sql(checks: list[Check], pick: int) -> str:
 def staging_sql(
     spec: EntitySpec,
     positions: dict[str, int],
-    decimal_comma: bool,
+    decimal_comma: DecimalComma,
     facts: FileFacts,
     source: str = "_src",
 ) -> str:

@@ -24,6 +24,9 @@ import datetime as dt
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")
 ISO_LOCAL = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
 ISO_WITH_OFFSET = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)"
+# the two number formats, as regular expressions over the whole trimmed text
+POINT_NUMBER = r"[+-]?\d+(\.\d+)?"  # 1234.56
+COMMA_NUMBER = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?"  # 1.234,56 or 1234,56
 TIMESTAMP_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
@@ -32,16 +35,17 @@ TIMESTAMP_FORMATS = (
 
 
 def decimal_sql(value: str, decimal_comma: bool) -> str:
-    """DECIMAL(18,4) or NULL when the text is no number of the dialect.
+    """DECIMAL(18,4) or NULL when the text is no number of the format (`decimal_comma`: the
+    column's, dialect.decide_number_formats).
 
     German: '1.234,56', '1234,56', '-0,5'; standard: '1234.56', '-0.5'. Thousands separators
     must group by three. Too many digits for DECIMAL(18,4) -> NULL.
     """
     if decimal_comma:
-        pattern = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"
+        pattern = f"^{COMMA_NUMBER}$"
         canonical = f"replace(replace({value}, '.', ''), ',', '.')"
     else:
-        pattern = r"^[+-]?\d+(\.\d+)?$"
+        pattern = f"^{POINT_NUMBER}$"
         canonical = value
     return (
         f"case when regexp_full_match({value}, '{pattern}') "

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from orchestration.lib import audit
 from orchestration.lib.ingest.rules import (
+    DecimalComma,
     FileFacts,
     quote_ident,
     raw_record_sql,
@@ -71,12 +72,13 @@ def write_rows(
     spec: EntitySpec,
     header: list[str],
     positions: dict[str, int],
-    decimal_comma: bool,
+    decimal_comma: DecimalComma,
     catalogue: frozenset[str],
     lineage: dict,
 ) -> dict[str, int]:
     """Judge the records of the `_src` view and write them; the row count per reason
-    ('' = loaded). `lineage` holds the file's $d (extract date), $f (source file), $at (load
+    ('' = loaded). `decimal_comma`: the number format of the decimal columns (rules.typed_sql).
+    `lineage` holds the file's $d (extract date), $f (source file), $at (load
     time)."""
     entity = spec.name
     con.execute(

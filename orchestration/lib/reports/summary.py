@@ -1,6 +1,7 @@
 """The summary `cvm load` prints after a load: rows loaded and rejected, the warnings a load
-leaves (unpriced activities, open rejections), and the latest period by segment (in the
-seed's display order), named honestly when it is still running."""
+leaves (unpriced activities, open rejections, files of the run that do not end with a line
+break or whose rows are mostly rejected), and the latest period by segment (in the seed's
+display order), named honestly when it is still running."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def _eur(value) -> str:
 
 
 LISTED_FILES = 6  # file names a summary line lists before it only counts
+# a file of the run with a larger share of rejected rows (waiting ones left out) is named among
+# the warnings; CVM_MAX_REJECTED_SHARE (20 % by default) refuses a file well before "mostly"
+WARNED_REJECTED_SHARE = 5.0  # percent
 
 
 def _files_line(label: str, names: list[str]) -> str:
@@ -29,29 +33,37 @@ def print_summary(
     warehouse: Path, extract_dates: list[str], echo: Callable[[str], None] = print,
     files: list[dict] | None = None,
 ) -> None:
-    """Folders loaded, the files loaded in this run and those skipped as unchanged (`files`:
-    the load's per-file metadata, when known), rows loaded and rejected by reason, and the
-    latest period by segment."""
+    """Folders loaded, the files loaded in this run, those skipped as unchanged and those
+    skipped as identical to an earlier file (`files`: the load's per-file metadata, when
+    known), rows loaded and rejected by reason over the files loaded, and the latest period
+    by segment."""
     with Warehouse(warehouse).reader() as con:
         echo("")
         echo("Summary")
         echo(f"  warehouse: {warehouse}")
         echo(f"  deliveries loaded in this run: {len(extract_dates)}"
              + (f" ({extract_dates[0]} … {extract_dates[-1]})" if extract_dates else ""))
+        loaded, states = None, []
         if files is not None:
-            echo(_files_line("files loaded in this run", [
-                f["source_file"] for f in files if not f.get("skipped_unchanged")]))
+            read = [f["source_file"] for f in files if not f.get("skipped_unchanged")]
+            states = audit.file_states(con, read)
+            copies = {s.source_file: s.identical_to for s in states if s.identical_to}
+            loaded = [name for name in read if name not in copies]
+            echo(_files_line("files loaded in this run", loaded))
             echo(_files_line("files unchanged since their last load, skipped", [
                 f["source_file"] for f in files if f.get("skipped_unchanged")]))
-        for entity, read, ok, rejected in audit.totals_by_entity(con, extract_dates):
+            if copies:
+                echo(_files_line("files identical to an earlier file, skipped", [
+                    f"{name}: identical to {other}" for name, other in copies.items()]))
+        for entity, read, ok, rejected in audit.totals_by_entity(con, extract_dates, loaded):
             echo(f"  {entity:<20} read {read:>10,}  loaded {ok:>10,}  rejected {rejected:>7,}")
-        reasons = audit.rejections_by_reason(con, extract_dates)
+        reasons = audit.rejections_by_reason(con, extract_dates, loaded)
         if reasons:
             echo("  rejected rows by reason (open = waiting for a customer snapshot that "
                  "brings the customer):")
             for reason, count, still_open in reasons:
                 echo(f"    {reason:<24} {count:>7,}  open {still_open:>7,}")
-        _warnings(con, echo, extract_dates)
+        _warnings(con, echo, extract_dates, states)
         if not con.execute("select count(*) from marts.customer_value").fetchone()[0]:
             echo("  no customer values yet")
             return
@@ -74,10 +86,13 @@ def print_summary(
                 echo(f"    {segment.code:<14} {customers:>9} {_eur(revenue)} {_eur(transfer)}")
 
 
-def _warnings(con, echo: Callable[[str], None], extract_dates: list[str]) -> None:
+def _warnings(con, echo: Callable[[str], None], extract_dates: list[str],
+              states: list[audit.FileState]) -> None:
     """What a load leaves to be looked at: activities without a valid standard cost rate on
-    their date (in no value transfer), rejected rows still waiting for their customer, and
-    codes of the deliveries loaded that hold an e-mail address (personal.py)."""
+    their date (in no value transfer), rejected rows still waiting for their customer, codes
+    of the deliveries loaded that hold an e-mail address (personal.py), and the run's files
+    (`states`) whose rows are mostly rejected or that do not end with a line break (their last
+    record may be cut short)."""
     unpriced = con.execute(
         "select service_type_code, year(activity_date), count(*) "
         "from marts.fct_service_activities where not is_priced "
@@ -85,10 +100,22 @@ def _warnings(con, echo: Callable[[str], None], extract_dates: list[str]) -> Non
     ).fetchall()
     waiting = audit.open_rejections_by_entity(con)
     emails = personal.emails_in_codes(con, extract_dates)
-    if not unpriced and not waiting and not emails:
-        echo("  warnings: none (every activity priced, no rejected row waiting)")
+    rejecting = [s for s in states
+                 if s.rows_read and s.rejected * 100 > WARNED_REJECTED_SHARE * s.rows_read]
+    unended = [s.source_file for s in states if not s.ends_with_line_break]
+    if not (unpriced or waiting or emails or rejecting or unended):
+        echo("  warnings: none (every activity priced, no rejected row waiting, no file cut "
+             "short or mostly rejected)")
         return
     echo("  warnings:")
+    if unended:
+        echo(f"    files that do not end with a line break (their last record may be cut "
+             f"short; check it): {len(unended)} ({', '.join(unended)})")
+    if rejecting:
+        detail = ", ".join(f"{s.source_file}: {s.rejected:,} of {s.rows_read:,}"
+                           for s in rejecting)
+        echo(f"    files with more than {WARNED_REJECTED_SHARE:g} % of their rows rejected: "
+             f"{len(rejecting)} ({detail})")
     if unpriced:
         detail = ", ".join(f"{code} {year}: {count:,}" for code, year, count in unpriced)
         echo(f"    unpriced activities (no valid standard cost rate on their date, so no "
