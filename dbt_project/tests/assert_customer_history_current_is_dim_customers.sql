@@ -43,11 +43,11 @@ final as (
         on customers.customer_id = current_versions.customer_id
     where
         coalesce(counted.current_versions, 0) <> 1
-        or current_versions.industry is distinct from customers.industry
-        or current_versions.region is distinct from customers.region
-        or current_versions.account_manager is distinct from customers.account_manager
-        or current_versions.country_code is distinct from customers.country_code
-        or current_versions.status is distinct from customers.status
+        or {{ values_differ('current_versions.industry', 'customers.industry') }}
+        or {{ values_differ('current_versions.region', 'customers.region') }}
+        or {{ values_differ('current_versions.account_manager', 'customers.account_manager') }}
+        or {{ values_differ('current_versions.country_code', 'customers.country_code') }}
+        or {{ values_differ('current_versions.status', 'customers.status') }}
 
 )
 

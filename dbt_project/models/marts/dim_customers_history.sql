@@ -3,6 +3,7 @@
 -- the same tracked attributes make one version. Incremental: a build over the delta rebuilds
 -- the whole history of the customers it touched (macros/incremental.sql).
 {{ config(**keyed_incremental_config('customers', ['customer_id'], none)) }}
+{%- set tracked = ['industry', 'region', 'account_manager', 'country_code', 'status'] %}
 
 with
 
@@ -80,32 +81,40 @@ states as (
 
 ),
 
-changes as (
+previous_states as (
 
     select
         *,
+        lag(known_from) over (
+            partition by customer_id order by known_from
+        ) as previous_known_from,
+        lag(industry) over (partition by customer_id order by known_from) as previous_industry,
+        lag(region) over (partition by customer_id order by known_from) as previous_region,
+        lag(account_manager) over (
+            partition by customer_id order by known_from
+        ) as previous_account_manager,
+        lag(country_code) over (
+            partition by customer_id order by known_from
+        ) as previous_country_code,
+        lag(status) over (partition by customer_id order by known_from) as previous_status
+    from states
+
+),
+
+changes as (
+
+    -- a version starts with the first snapshot and wherever a tracked attribute changes
+    -- (an empty value equals an empty one: macro values_differ)
+    select
+        *,
         case
-            when lag(known_from) over (
-                partition by customer_id order by known_from
-            ) is null then 1
-            when lag(industry) over (
-                partition by customer_id order by known_from
-            ) is distinct from industry then 1
-            when lag(region) over (
-                partition by customer_id order by known_from
-            ) is distinct from region then 1
-            when lag(account_manager) over (
-                partition by customer_id order by known_from
-            ) is distinct from account_manager then 1
-            when lag(country_code) over (
-                partition by customer_id order by known_from
-            ) is distinct from country_code then 1
-            when lag(status) over (
-                partition by customer_id order by known_from
-            ) is distinct from status then 1
+            when previous_known_from is null then 1
+            {% for attribute in tracked -%}
+                when {{ values_differ(attribute, 'previous_' ~ attribute) }} then 1
+            {% endfor -%}
             else 0
         end as is_new_version
-    from states
+    from previous_states
 
 ),
 

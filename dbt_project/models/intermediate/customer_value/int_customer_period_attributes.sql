@@ -63,7 +63,7 @@ final as (
     left join history
         on
             as_of.customer_id = history.customer_id
-            and (history.valid_from <= as_of.attributes_as_of or history.version_number = 1)
+            and (as_of.attributes_as_of >= history.valid_from or history.version_number = 1)
             and (history.valid_to is null or as_of.attributes_as_of < history.valid_to)
 
 )
