@@ -16,6 +16,7 @@ cover:
   2024),
 - a new customer judged by its potential,
 - a customer missing from the later snapshot (it keeps its last known attributes),
+- a customer whose account manager changes (a second version of its history),
 - an activity on the day a new rate becomes valid, and a half-cent rounding case,
 - a description with a phone number and an e-mail address (masked in the marts).
 """
@@ -86,14 +87,16 @@ CUSTOMERS = [
         None, FIRST),
     Customer("C005", "Epsilon AG", "retail", "east", "AM2", "AT", "2019-09-01", "50000", None,
         None, FIRST),
-    # second snapshot: C001 renamed, C003 new, C004 missing (keeps its attributes)
+    # second snapshot: C001 renamed, C003 new, C004 missing (keeps its attributes), C005
+    # moves to AM3
     Customer("C001", "Alpha AG", "machinery", "south", "AM1", "DE", "2015-03-01", "400000",
         "active", "2025-11-01 08:00:00", SECOND),
     Customer("C002", "Beta KG", "chemicals", "north", "AM2", "DE", "2018-06-01", "100000", "active",
         "2025-01-01 08:00:00", SECOND),
     Customer("C003", "Gamma Ltd", "energy", "north", "AM3", "GB", "2025-06-01", "200000", "active",
         "2025-06-01 08:00:00", SECOND),
-    Customer("C005", "Epsilon AG", "retail", "east", "AM2", "AT", "2019-09-01", "50000", None,
+    # C005 moves to account manager AM3: a new version in dim_customers_history
+    Customer("C005", "Epsilon AG", "retail", "east", "AM3", "AT", "2019-09-01", "50000", None,
         None, SECOND),
 ]
 # fmt: on

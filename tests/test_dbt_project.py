@@ -72,6 +72,7 @@ from tests.seeds import seed_segments
 MARTS = {
     "customer_purchase_summary",
     "dim_customers",
+    "dim_customers_history",
     "dim_service_types",
     "fct_service_activities",
     "fct_value_transfers",
@@ -154,6 +155,46 @@ def test_dim_customers_latest_attributes(built):
         "C004": "Delta SA",  # missing from the later snapshot: keeps its attributes
         "C005": "Epsilon AG",
     }
+
+
+def test_customer_history_versions(built):
+    """C001 renamed (not tracked) and its empty status read as active in both snapshots: one
+    version. C004 is missing from the later snapshot: its version stays open. C005 moves from
+    AM2 to AM3 in the 2026-01-05 snapshot: version 1 ends there (exclusive), version 2 is
+    current. C003 first appears on 2026-01-05."""
+    rows = built.query(
+        "select customer_id, version_number, cast(valid_from as string), "
+        "cast(valid_to as string), is_current, account_manager, status "
+        "from marts.dim_customers_history order by customer_id, version_number"
+    )
+    assert rows == [
+        ("C001", 1, "2025-03-01", None, True, "AM1", "active"),
+        ("C002", 1, "2025-03-01", None, True, "AM2", "active"),
+        ("C003", 1, "2026-01-05", None, True, "AM3", "active"),
+        ("C004", 1, "2025-03-01", None, True, "AM1", "active"),
+        ("C005", 1, "2025-03-01", "2026-01-05", False, "AM2", "active"),
+        ("C005", 2, "2026-01-05", None, True, "AM3", "active"),
+    ]
+
+
+def test_customer_periods_carry_attributes_in_period_and_today(built):
+    """Data through 2026-01-05, every period complete: attributes as of the period's end. In
+    2025 C005 was still with AM2 (its AM3 version starts 2026-01-05); today it is AM3. C001's
+    2024 and C003's 2025 end before their first snapshot: the first version stands in, and
+    attributes_valid_from (after attributes_as_of) says so."""
+    columns = ("customer_id, cast(period_start as string), cast(attributes_as_of as string), "
+               "cast(attributes_valid_from as string), account_manager_in_period, "
+               "account_manager")
+    expected = [
+        ("C001", "2024-01-01", "2024-12-31", "2025-03-01", "AM1", "AM1"),
+        ("C003", "2025-01-01", "2025-12-31", "2026-01-05", "AM3", "AM3"),
+        ("C005", "2025-01-01", "2025-12-31", "2025-03-01", "AM2", "AM3"),
+    ]
+    where = ("where (customer_id = 'C001' and period_start = '2024-01-01') "
+             "or (customer_id in ('C003', 'C005') and period_start = '2025-01-01') "
+             "order by customer_id")
+    for mart in ("customer_value", "customer_profitability", "segment_migration"):
+        assert built.query(f"select {columns} from marts.{mart} {where}") == expected, mart
 
 
 def test_customer_value_2025(built):

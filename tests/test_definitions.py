@@ -46,7 +46,8 @@ def test_definitions_match_the_snapshot(graph):
 
 def test_every_mart_of_the_reference_is_an_asset(graph):
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    for mart in ("dim_customers", "dim_service_types", "fct_service_activities",
+    for mart in ("dim_customers", "dim_customers_history", "dim_service_types",
+                 "fct_service_activities",
                  "fct_value_transfers", "fct_order_lines", "customer_value",
                  "segment_migration", "segment_summary", "customer_cockpit"):
         assert f"marts/{mart}" in keys

@@ -138,6 +138,16 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     night(3)
     assert _one(warehouse, "select count(*) from marts.fct_order_lines "
                            "where order_id = 'O8'") == [(1,)]  # released by D3
+    # C2's region: South (D1), Süd (D2, updated 2026-11-20); D3 repeats South with the older
+    # updated_at of D1, a stale snapshot: no new version. 2025 ended before the first
+    # snapshot (its first version stands in); 2026 runs, as of data_through (D3): Süd.
+    assert _one(warehouse, "select version_number, valid_from::varchar, valid_to::varchar, "
+                           "region from marts.dim_customers_history where customer_id = 'C2' "
+                           "order by 1") == [(1, D1, D2, "South"), (2, D2, None, "Süd")]
+    assert _one(warehouse, "select count(*) from marts.dim_customers_history") == [(6,)]
+    assert _one(warehouse, "select period_start::varchar, region_in_period, region "
+                           "from marts.customer_value where customer_id = 'C2' order by 1") == [
+        ("2025-01-01", "South", "Süd"), ("2026-01-01", "Süd", "Süd")]
 
     # 4: late records, a correction, a move to another month and period, a cancellation,
     # new customer attributes
@@ -157,6 +167,8 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     write_d4(landing, again=True)
     night(5)
     orders = dict(_one(warehouse, "select order_id, net_revenue_eur from marts.fct_order_lines"))
+    # C3's new customer_since and potential (D4, twice) are not tracked: no new version
+    assert _one(warehouse, "select count(*) from marts.dim_customers_history") == [(6,)]
     assert orders["O12"] == Decimal("7500.0000") and orders["O4"] == Decimal("120000.0000")
     assert _one(warehouse, "select count(*) from marts.fct_service_activities "
                            "where activity_id = 'A12'") == [(0,)]

@@ -153,3 +153,21 @@ def test_marts_are_written_with_pseudonyms_only_when_a_key_is_set(monkeypatch):
                     "as t(customer_id, account_manager, employee_id, revenue_eur)")
         assert con.execute(f"select {select} from m").fetchall() == [
             ("C1", "p-5bdcc146bf60754e", None, 1.5)]
+
+
+def test_every_mart_column_named_after_a_person_s_identifier_is_pseudonymised(monkeypatch):
+    """The marts carry identifiers also under derived names, e.g. the account manager valid in
+    a period: each column of the marts' docs that starts with a person's identifier is one."""
+    import yaml
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    named = set()
+    for path in (DBT_PROJECT_DIR / "models" / "marts").glob("*.yml"):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            named |= {c["name"] for c in model.get("columns", [])}
+    people = sorted(n for n in named if n.startswith(("account_manager", "employee_id")))
+    assert "account_manager_in_period" in people  # the customer history's in-period column
+    monkeypatch.setenv("CVM_PSEUDONYM_KEY", "Jefe")
+    select = marts._select_published([(n, "VARCHAR") for n in people])
+    assert select == ", ".join(f'cvm_pseudonym("{n}") as "{n}"' for n in people)

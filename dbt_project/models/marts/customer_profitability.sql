@@ -22,7 +22,19 @@ with_profit as (
         -- DB III minus the service investment: what the customer earns after the services
         -- given away (DB IV, the customer's profit after cost to serve)
         cast(contribution_margin_eur - value_transfer_eur as decimal(18, 4))
-            as profit_after_service_eur
+            as profit_after_service_eur,
+        industry,
+        region,
+        account_manager,
+        country_code,
+        status,
+        attributes_as_of,
+        attributes_valid_from,
+        industry_in_period,
+        region_in_period,
+        account_manager_in_period,
+        country_code_in_period,
+        status_in_period
     from customer_value
 
 ),
@@ -69,7 +81,19 @@ final as (
         case
             when period_profit_eur > 0
                 then cast(cumulative_profit_eur as double) / cast(period_profit_eur as double)
-        end as cumulative_profit_share
+        end as cumulative_profit_share,
+        industry,
+        region,
+        account_manager,
+        country_code,
+        status,
+        attributes_as_of,
+        attributes_valid_from,
+        industry_in_period,
+        region_in_period,
+        account_manager_in_period,
+        country_code_in_period,
+        status_in_period
     from ranked
 
 )

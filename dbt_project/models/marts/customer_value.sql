@@ -6,46 +6,69 @@ segmented as (
 
 ),
 
+attributes as (
+
+    -- today's attributes and those valid in the period (dim_customers_history)
+    select * from {{ ref('int_customer_period_attributes') }}
+
+),
+
 final as (
 
     select
-        customer_id,
-        customer_name,
-        period_start,
-        period_end,
-        cast(months_in_period as integer) as months_in_period,
-        data_through,
-        is_period_complete,
-        cast(days_in_period as integer) as days_in_period,
-        cast(days_covered as integer) as days_covered,
-        revenue_eur,
-        contribution_margin_eur,
-        annual_potential_eur,
-        share_of_wallet,
-        cast(revenue_rank as bigint) as revenue_rank,
-        share_before,
-        abc_class,
-        customer_since,
-        is_new_customer,
-        potential_value_eur,
-        cast(classic_basis_eur as decimal(18, 4)) as classic_basis_eur,
-        cast(classic_value_eur as decimal(18, 4)) as classic_value_eur,
-        value_transfer_eur,
-        service_minutes,
-        service_activities,
-        unpriced_activities,
-        cast(classic_threshold as decimal(18, 6)) as classic_threshold,
-        cast(value_transfer_threshold as decimal(18, 6)) as value_transfer_threshold,
-        classic_value_level,
-        value_transfer_level,
-        segment,
-        segment_label_de,
-        segment_label_en,
-        strategy,
-        strategy_de,
-        classic_value_band,
-        value_transfer_band
+        segmented.customer_id,
+        segmented.customer_name,
+        segmented.period_start,
+        segmented.period_end,
+        cast(segmented.months_in_period as integer) as months_in_period,
+        segmented.data_through,
+        segmented.is_period_complete,
+        cast(segmented.days_in_period as integer) as days_in_period,
+        cast(segmented.days_covered as integer) as days_covered,
+        segmented.revenue_eur,
+        segmented.contribution_margin_eur,
+        segmented.annual_potential_eur,
+        segmented.share_of_wallet,
+        cast(segmented.revenue_rank as bigint) as revenue_rank,
+        segmented.share_before,
+        segmented.abc_class,
+        segmented.customer_since,
+        segmented.is_new_customer,
+        segmented.potential_value_eur,
+        cast(segmented.classic_basis_eur as decimal(18, 4)) as classic_basis_eur,
+        cast(segmented.classic_value_eur as decimal(18, 4)) as classic_value_eur,
+        segmented.value_transfer_eur,
+        segmented.service_minutes,
+        segmented.service_activities,
+        segmented.unpriced_activities,
+        cast(segmented.classic_threshold as decimal(18, 6)) as classic_threshold,
+        cast(segmented.value_transfer_threshold as decimal(18, 6)) as value_transfer_threshold,
+        segmented.classic_value_level,
+        segmented.value_transfer_level,
+        segmented.segment,
+        segmented.segment_label_de,
+        segmented.segment_label_en,
+        segmented.strategy,
+        segmented.strategy_de,
+        segmented.classic_value_band,
+        segmented.value_transfer_band,
+        attributes.industry,
+        attributes.region,
+        attributes.account_manager,
+        attributes.country_code,
+        attributes.status,
+        attributes.attributes_as_of,
+        attributes.attributes_valid_from,
+        attributes.industry_in_period,
+        attributes.region_in_period,
+        attributes.account_manager_in_period,
+        attributes.country_code_in_period,
+        attributes.status_in_period
     from segmented
+    left join attributes
+        on
+            segmented.customer_id = attributes.customer_id
+            and segmented.period_start = attributes.period_start
 
 )
 

@@ -124,6 +124,12 @@ def person_columns() -> set[str]:
     return {c.name for s in SPECS.values() for c in s.columns if c.personal == PERSON}
 
 
+def is_person_column(name: str) -> bool:
+    """Whether a mart's column holds a person's identifier: one of `person_columns`, or one
+    named after it (`account_manager_in_period`: the identifier valid in a period)."""
+    return any(name == person or name.startswith(f"{person}_") for person in person_columns())
+
+
 # --- e-mail addresses in codes: the load's warning -----------------------------------------
 
 def emails_in_codes(con, extract_dates: list[str]) -> list[tuple[str, str, int]]:

@@ -134,10 +134,9 @@ def _select_published(columns: list[tuple[str, str]]) -> str:
     (personal.py), in every mart alike."""
     if not settings.pseudonym_key():
         return _select(columns)
-    people = personal.person_columns()
     return ", ".join(
         f"{personal.PSEUDONYM_FUNCTION}({quote_ident(c)}) as {quote_ident(c)}"
-        if c in people and t == "VARCHAR" else quote_ident(c)
+        if personal.is_person_column(c) and t == "VARCHAR" else quote_ident(c)
         for c, t in columns)
 
 
