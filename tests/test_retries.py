@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 
 import dagster as dg
 import duckdb
@@ -10,6 +12,7 @@ import duckdb
 from orchestration.defs.constants import SESSION_TAG, delivery_partitions
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.warehouse.lock import write_lock
 from orchestration.lib.warehouse.store import Store
 from tests.e2e_deliveries import D1, D2, write_delivery
 
@@ -35,16 +38,44 @@ def _retries(result):
     return [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
-def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path, lock_holder):
+def _hold_until(published, release, ready):
+    with write_lock(published):
+        ready.set()
+        deadline = time.monotonic() + 120
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path):
+    """Another process holds the writer's lock until the run has been retried once (however
+    slowly a busy machine starts the run), then frees it: the run waits, retries and lands."""
     write_delivery(tmp_path / "landing", D1)
     resource = _resource(tmp_path)
-    lock_holder(resource.published, 2.0)
-    result = dg.materialize(
+    release, ready = tmp_path / "release", multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_until,
+                                     args=(resource.published, release, ready))
+    holder.start()
+    assert ready.wait(30), "the other process did not get the lock"
+    instance, results = _instance(D1), []
+    run = threading.Thread(target=lambda: results.append(dg.materialize(
         raw_assets, partition_key=D1, resources={"warehouse": resource}, raise_on_error=False,
-        instance=_instance(D1),
-    )
+        instance=instance)))
+    run.start()
+    deadline = time.monotonic() + 120
+    while not _retried(instance) and run.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    release.touch()
+    run.join(300)
+    holder.join(30)
+    (result,) = results
     assert result.success
     assert len(_retries(result)) >= 1
+
+
+def _retried(instance: dg.DagsterInstance) -> bool:
+    return any(record.dagster_event and record.dagster_event.event_type_value
+               == "STEP_UP_FOR_RETRY"
+               for run in instance.get_runs() for record in instance.all_logs(run.run_id))
 
 
 def test_a_refused_file_is_not_retried(tmp_path):
