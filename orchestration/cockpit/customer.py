@@ -6,6 +6,7 @@ import math
 
 from dash import dash_table, dcc, html
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import (
     customer_path,
     error_page,
@@ -18,7 +19,13 @@ from orchestration.cockpit.components import (
     simple_table,
     unknown_period,
 )
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import (
+    PeriodNotFound,
+    data_through,
+    find_period,
+    read_periods,
+)
 from orchestration.lib.reports.translations import (
     TEXTS,
     day,
@@ -157,17 +164,18 @@ def layout(con, customer_id: str, query: dict, lang: str):
             text("error_unknown_customer_hint", lang),
             [dcc.Link(text("error_back", lang), href=href("/portfolio", lang))],
         )
-    available = queries.periods(con)
-    period = queries.find_period(available, query.get("period"))
-    if period is None:
+    available = read_periods(con)
+    try:
+        period = find_period(available, query.get("period"))
+    except PeriodNotFound:
         return unknown_period(query.get("period"), available, customer_path(customer_id), lang)
-    segments = {s.code: s for s in queries.segments(con)}
-    names = queries.service_types(con)
+    segments = {s.code: s for s in reference.segments(con)}
+    names = reference.service_types(con)
     value = queries.customer_value(con, customer_id, period)
     totals = queries.service_totals(con, customer_id, period)
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
-    through = queries.data_through(con)
+    through = data_through(con)
 
     statement = customer_path(customer_id, "/statement")
     head = html.Div([

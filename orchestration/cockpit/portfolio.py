@@ -7,6 +7,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 import numpy as np
 from dash import dcc, html
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import (
     href,
     labelled,
@@ -17,7 +18,12 @@ from orchestration.cockpit.components import (
     unknown_period,
     url_dropdown,
 )
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import (
+    PeriodNotFound,
+    find_period,
+    read_periods,
+)
 from orchestration.lib.reports.translations import money, number, plotly_separators, text
 
 # Above this many points the chart draws with WebGL; below, as SVG (every point clickable
@@ -31,7 +37,7 @@ def _money_format(field: str, lang: str) -> str:
     return f"€%{{{field}:,.0f}}" if lang == "en" else f"%{{{field}:,.0f}} €"
 
 
-def figure(points: dict, segments: list[queries.Segment], frame: queries.PortfolioFrame,
+def figure(points: dict, segments: list[reference.Segment], frame: queries.PortfolioFrame,
            scale: str, lang: str) -> dict:
     """The portfolio as a Plotly figure (plain dicts: no validation cost at 20,000 points)."""
     classic = points["classic_value_eur"].astype(float)
@@ -182,13 +188,14 @@ def rounded_to_total(values: list) -> list[int]:
 
 
 def layout(con, query: dict, lang: str):
-    available = queries.periods(con)
-    period = queries.find_period(available, query.get("period"))
-    if period is None:
+    available = read_periods(con)
+    try:
+        period = find_period(available, query.get("period"))
+    except PeriodNotFound:
         return unknown_period(query.get("period"), available, "/portfolio", lang)
     filters = {key: query.get(key) for key in queries.PORTFOLIO_FILTERS}
     scale = query.get("scale") if query.get("scale") in SCALES else "log"
-    segments = queries.segments(con)
+    segments = reference.segments(con)
     frame = queries.portfolio_frame(con, period)
     points = queries.portfolio_points(con, period, filters)
     by_segment = queries.portfolio_by_segment(con, period, filters)

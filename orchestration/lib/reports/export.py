@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestration.lib.reports.periods import Period, choose_period, period_label
-from orchestration.lib.reports.queries import Warehouse
 from orchestration.lib.reports.translations import TEXTS, day, reject_detail, text
+from orchestration.lib.reports.warehouse import Warehouse
 
 # the kinds of value a column holds; the writers format by kind
 TEXT, INT, LINE, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
@@ -197,7 +197,7 @@ def _service_cost(con, period: Period, lang: str) -> list[tuple]:
         group by all
         order by a.customer_id, a.service_type_code, a.rate_id nulls last, a.transfer_kind
         """,
-        [period.name, period.start],
+        [period.key, period.start],
     ).fetchall()
     return [_with_kind(row, 6, lang) for row in rows]
 
