@@ -30,9 +30,11 @@ from orchestration.lib.reports.translations import (
     TEXTS,
     day,
     hours,
+    in_language,
     money,
     number,
     percent,
+    plotly_money,
     plotly_separators,
     text,
 )
@@ -66,7 +68,7 @@ def service_rows(page: queries.ServicePage, lang: str) -> list[dict]:
         {
             "activity_id": row["activity_id"],
             "date": day(row["activity_date"], lang),
-            "service": row["service_name_en"] if lang == "en" else row["service_name_de"],
+            "service": in_language(lang, de=row["service_name_de"], en=row["service_name_en"]),
             "background": row["description"] or "",
             "duration": number(row["duration_minutes"], lang),
             "participants": number(row["participants"], lang),
@@ -85,7 +87,7 @@ def sort_spec(sort_by: list[dict] | None, lang: str) -> list[tuple[str, bool]]:
     spec = []
     for item in sort_by or []:
         key = item.get("column_id")
-        key = f"service_{lang}" if key == "service" else key
+        key = in_language(lang, de="service_de", en="service_en") if key == "service" else key
         spec.append((key, item.get("direction") == "desc"))
     return spec
 
@@ -107,8 +109,7 @@ def _history_figure(history: list[queries.HistoryRow], through, lang: str) -> di
     """Revenue as bars on the left axis, value transfer as a line on its own right axis: it
     is often a hundredth of the revenue and would vanish on one axis."""
     names = [period_name(row.period, through, lang) for row in history]
-    money_format = "%{y:,.0f} €" if lang == "de" else "€%{y:,.0f}"
-    hover = "%{x}: " + money_format + "<extra>%{fullData.name}</extra>"
+    hover = "%{x}: " + plotly_money("y", lang) + "<extra>%{fullData.name}</extra>"
     return {
         "data": [
             {"type": "bar", "x": names, "name": text("col_revenue", lang),

@@ -24,17 +24,18 @@ from orchestration.lib.reports.periods import (
     find_period,
     read_periods,
 )
-from orchestration.lib.reports.translations import money, number, plotly_separators, text
+from orchestration.lib.reports.translations import (
+    money,
+    number,
+    plotly_money,
+    plotly_separators,
+    text,
+)
 
 # Above this many points the chart draws with WebGL; below, as SVG (every point clickable
 # without a GPU).
 WEBGL_FROM = 3000
 SCALES = ("log", "linear")
-
-
-def _money_format(field: str, lang: str) -> str:
-    """A hover template's money value: ``1.234 €`` / ``€1,234`` (separators from layout)."""
-    return f"€%{{{field}:,.0f}}" if lang == "en" else f"%{{{field}:,.0f}} €"
 
 
 def figure(points: dict, segments: list[reference.Segment], frame: queries.PortfolioFrame,
@@ -61,10 +62,10 @@ def figure(points: dict, segments: list[reference.Segment], frame: queries.Portf
     potential_note = np.where(potential, " " + text("hover_potential", lang), "")
     hover = (
         "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
-        f"{text('hover_revenue', lang)}: {_money_format('customdata[2]', lang)}<br>"
-        f"{text('hover_classic', lang)}: {_money_format('customdata[3]', lang)}"
+        f"{text('hover_revenue', lang)}: {plotly_money('customdata[2]', lang)}<br>"
+        f"{text('hover_classic', lang)}: {plotly_money('customdata[3]', lang)}"
         "%{customdata[5]}<br>"
-        f"{text('hover_transfer', lang)}: {_money_format('customdata[4]', lang)}<br>"
+        f"{text('hover_transfer', lang)}: {plotly_money('customdata[4]', lang)}<br>"
         "%{fullData.name}<br><i>" + text("hover_click", lang) + "</i><extra></extra>"
     )
     data = []

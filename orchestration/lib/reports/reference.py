@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.lib.reports.translations import language
+from orchestration.lib.reports.translations import in_language
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,10 @@ class Segment:
     strategy_de: str
 
     def label(self, lang: str) -> str:
-        return self.label_en if language(lang) == "en" else self.label_de
+        return in_language(lang, de=self.label_de, en=self.label_en)
 
     def strategy(self, lang: str) -> str:
-        return self.strategy_en if language(lang) == "en" else self.strategy_de
+        return in_language(lang, de=self.strategy_de, en=self.strategy_en)
 
     def advice(self, lang: str) -> str:
         """The strategy as shown beside the segment's label: without a leading repeat of the
@@ -70,11 +70,11 @@ class ServiceType:
         return self.cost_driver == "participant"
 
     def name(self, lang: str) -> str:
-        return self.name_en if language(lang) == "en" else self.name_de
+        return in_language(lang, de=self.name_de, en=self.name_en)
 
     def customer_name(self, lang: str) -> str:
         """The name written for the customer: no internal label, the customer as "you"."""
-        return self.customer_name_en if language(lang) == "en" else self.customer_name_de
+        return in_language(lang, de=self.customer_name_de, en=self.customer_name_en)
 
 
 def service_types(con) -> dict[str, ServiceType]:

@@ -25,7 +25,15 @@ from orchestration.lib.reports.periods import (
     find_period,
     read_periods,
 )
-from orchestration.lib.reports.translations import day, hours, language, money, number, text
+from orchestration.lib.reports.translations import (
+    data_language_note,
+    day,
+    hours,
+    language,
+    money,
+    number,
+    text,
+)
 from orchestration.lib.reports.warehouse import Warehouse
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -123,7 +131,7 @@ def statement_context(
             "st_page", "st_of",
         )},
         # the background notes stay in the language they were recorded in, German
-        "background_note": text("st_background_note", lang) if lang != "de" else None,
+        "background_note": data_language_note("st_background_note", lang),
         "title": title,
         "customer_name": name,
         "customer_id": customer_id,
