@@ -21,7 +21,13 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Response, request
 
 from orchestration.cockpit import customer, migration, portfolio, queries
-from orchestration.cockpit.components import customer_path, error_page, frame, href
+from orchestration.cockpit.components import (
+    customer_path,
+    error_page,
+    frame,
+    href,
+    unknown_period,
+)
 from orchestration.lib.reports.periods import (
     PeriodNotFound,
     data_through,
@@ -54,15 +60,8 @@ def render(warehouse: Warehouse, pathname: str | None, search: str | None):
             as_of = day(through, lang) if through else None
             if through is None:
                 content = error_page(text("error_no_periods", lang))
-            elif pathname in ("/", "/portfolio"):
-                content = portfolio.layout(con, query, lang)
-            elif pathname == "/migration":
-                content = migration.layout(con, query, lang)
-            elif match := CUSTOMER_PATH.match(pathname):
-                content = customer.layout(con, unquote(match.group(1)), query, lang)
             else:
-                content = error_page(text("error_not_found", lang),
-                                     text("error_not_found_hint", lang, path=pathname))
+                content = _page(con, pathname, query, lang)
     except WarehouseMissing as exc:
         # the visitor learns what to do; the server's path goes to the server's log only
         log.warning("%s", exc)
@@ -73,6 +72,25 @@ def render(warehouse: Warehouse, pathname: str | None, search: str | None):
         content = error_page(text("error_unreadable", lang),
                              text("error_unreadable_hint", lang))
     return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of)
+
+
+def _page(con, pathname: str, query: dict, lang: str):
+    """The page's content; for a period the warehouse does not hold, the periods it does."""
+    if pathname in ("/", "/portfolio"):
+        page, layout = "/portfolio", lambda: portfolio.layout(con, query, lang)
+    elif pathname == "/migration":
+        page, layout = "/migration", lambda: migration.layout(con, query, lang)
+    elif match := CUSTOMER_PATH.match(pathname):
+        customer_id = unquote(match.group(1))
+        page, layout = (customer_path(customer_id),
+                        lambda: customer.layout(con, customer_id, query, lang))
+    else:
+        return error_page(text("error_not_found", lang),
+                          text("error_not_found_hint", lang, path=pathname))
+    try:
+        return layout()
+    except PeriodNotFound as exc:
+        return unknown_period(exc.key, exc.available, page, lang)
 
 
 def page_status(warehouse: Warehouse, pathname: str | None, search: str | None) -> int:

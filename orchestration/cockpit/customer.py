@@ -17,15 +17,9 @@ from orchestration.cockpit.components import (
     period_name,
     segment_colour,
     simple_table,
-    unknown_period,
 )
 from orchestration.lib.reports import reference
-from orchestration.lib.reports.periods import (
-    PeriodNotFound,
-    data_through,
-    find_period,
-    read_periods,
-)
+from orchestration.lib.reports.periods import data_through, find_period, read_periods
 from orchestration.lib.reports.translations import (
     TEXTS,
     day,
@@ -142,18 +136,13 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
     if grand is None:
         return []
     notes = []
-    if grand.over_billed:
-        key = "totals_note_over_billed" + ("_one" if grand.over_billed == 1 else "")
-        notes.append(html.P(text(key, lang,
-                                 count=number(grand.over_billed, lang),
-                                 amount=money(grand.over_billed_eur, lang)),
-                            className="note", id="note-over-billed"))
-    if grand.unpriced:
-        key = "totals_note_unpriced" + ("_one" if grand.unpriced == 1 else "")
-        notes.append(html.P(text(key, lang,
-                                 count=number(grand.unpriced, lang),
-                                 amount=money(grand.unpriced_billed_eur, lang)),
-                            className="note", id="note-unpriced"))
+    for name, count, amount in (("over_billed", grand.over_billed, grand.over_billed_eur),
+                                ("unpriced", grand.unpriced, grand.unpriced_billed_eur)):
+        if count:
+            key = f"totals_note_{name}" + ("_one" if count == 1 else "")
+            notes.append(html.P(text(key, lang, count=number(count, lang),
+                                     amount=money(amount, lang)),
+                                className="note", id=f"note-{name.replace('_', '-')}"))
     return notes
 
 
@@ -166,10 +155,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
             [dcc.Link(text("error_back", lang), href=href("/portfolio", lang))],
         )
     available = read_periods(con)
-    try:
-        period = find_period(available, query.get("period"))
-    except PeriodNotFound:
-        return unknown_period(query.get("period"), available, customer_path(customer_id), lang)
+    period = find_period(available, query.get("period"))  # PeriodNotFound: app.render
     segments = {s.code: s for s in reference.segments(con)}
     names = reference.service_types(con)
     value = queries.customer_value(con, customer_id, period)

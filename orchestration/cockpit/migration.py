@@ -12,15 +12,9 @@ from orchestration.cockpit.components import (
     period_name,
     segment_colour,
     simple_table,
-    unknown_period,
 )
 from orchestration.lib.reports import reference
-from orchestration.lib.reports.periods import (
-    PeriodNotFound,
-    data_through,
-    find_period,
-    read_periods,
-)
+from orchestration.lib.reports.periods import data_through, find_period, read_periods
 from orchestration.lib.reports.translations import day, money, number, text
 
 NONE = "none"  # the URL's name for "no row in that period"
@@ -28,15 +22,9 @@ NONE = "none"  # the URL's name for "no row in that period"
 
 def layout(con, query: dict, lang: str):
     available = read_periods(con)
-    try:
-        target = find_period(available, query.get("to"))
-    except PeriodNotFound:
-        return unknown_period(query.get("to"), available, "/migration", lang)
+    target = find_period(available, query.get("to"))  # PeriodNotFound: app.render
     if query.get("from"):
-        try:
-            source = find_period(available, query.get("from"))
-        except PeriodNotFound:
-            return unknown_period(query.get("from"), available, "/migration", lang)
+        source = find_period(available, query.get("from"))
     else:
         earlier = [p for p in available if p.start < target.start]
         source = earlier[-1] if earlier else target

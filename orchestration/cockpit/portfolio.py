@@ -15,15 +15,10 @@ from orchestration.cockpit.components import (
     period_dropdown,
     segment_colour,
     simple_table,
-    unknown_period,
     url_dropdown,
 )
 from orchestration.lib.reports import reference
-from orchestration.lib.reports.periods import (
-    PeriodNotFound,
-    find_period,
-    read_periods,
-)
+from orchestration.lib.reports.periods import find_period, read_periods
 from orchestration.lib.reports.translations import (
     money,
     number,
@@ -190,10 +185,7 @@ def rounded_to_total(values: list) -> list[int]:
 
 def layout(con, query: dict, lang: str):
     available = read_periods(con)
-    try:
-        period = find_period(available, query.get("period"))
-    except PeriodNotFound:
-        return unknown_period(query.get("period"), available, "/portfolio", lang)
+    period = find_period(available, query.get("period"))  # PeriodNotFound: app.render
     filters = {key: query.get(key) for key in queries.PORTFOLIO_FILTERS}
     scale = query.get("scale") if query.get("scale") in SCALES else "log"
     segments = reference.segments(con)

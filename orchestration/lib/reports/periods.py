@@ -45,7 +45,13 @@ class Period:
 
 
 class PeriodNotFound(ReportError, ValueError):
-    """No such period in the warehouse, or none at all."""
+    """No such period in the warehouse, or none at all: `key` is the name asked for,
+    `available` the periods there are."""
+
+    def __init__(self, message: str, key: str | None = None, available: list | None = None):
+        super().__init__(message)
+        self.key = key
+        self.available = available or []
 
 
 # the columns a Period is read from, in its fields' order (`cv` = marts.customer_value)
@@ -72,7 +78,8 @@ def find_period(available: list[Period], key: str | None) -> Period:
         if wanted in (period.key, period.start.isoformat()):
             return period
     keys = ", ".join(period.key for period in available)
-    raise PeriodNotFound(f"no period {key!r} in the warehouse (periods: {keys})")
+    raise PeriodNotFound(f"no period {key!r} in the warehouse (periods: {keys})", key,
+                         available)
 
 
 def choose_period(con, wanted: str | None = None) -> Period:
