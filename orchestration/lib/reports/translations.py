@@ -1,8 +1,10 @@
 """Everything that depends on the reader's language: the chrome texts and number formats.
 
-Only the surfaces' own words (headings, column titles, hints) live here. Names of services,
-segment labels and strategies come from the warehouse (`marts.dim_service_types`,
-`reference.segments`) and are never written down a second time.
+Only the surfaces' own words (headings, column titles, hints; the export's sheet names,
+headings and items) and formats (numbers, dates, the export's Excel formats and CSV dialects)
+live here, and every choice by language is made here. Names of services, segment labels and
+strategies come from the warehouse (`marts.dim_service_types`, `reference.segments`) and are
+never written down a second time; `in_language` picks the one of the reader's language.
 """
 
 from __future__ import annotations
