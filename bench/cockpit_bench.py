@@ -26,8 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orchestration.cockpit.app import create_app  # noqa: E402
-from orchestration.lib.reports import queries  # noqa: E402
+from orchestration.lib.reports.periods import read_periods  # noqa: E402
 from orchestration.lib.reports.statement import write_statement  # noqa: E402
+from orchestration.lib.reports.warehouse import Warehouse  # noqa: E402
 
 TARGETS_MS = {"cockpit": 500, "services": 500, "portfolio": 1000, "statement": 3000}
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warehouse = Path(args.warehouse).resolve()
 
-    wh = queries.Warehouse(warehouse)
+    wh = Warehouse(warehouse)
     with wh.reader() as con:
         customers, activities = con.execute(
             "select count(distinct customer_id), count(*) from marts.fct_service_activities"
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         customer_id, period_start, busiest = con.execute(
             "select customer_id, period_start, count(*) from marts.customer_cockpit "
             "group by all order by 3 desc, 1 limit 1").fetchone()
-        periods = queries.periods(con)
+        periods = read_periods(con)
         period = next(p for p in periods if p.start == period_start)
         latest = periods[-1]
         portfolio_size = con.execute(

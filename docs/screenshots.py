@@ -24,8 +24,9 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from orchestration.cockpit.app import create_app  # noqa: E402
-from orchestration.lib.reports import queries  # noqa: E402
+from orchestration.lib.reports.periods import read_periods  # noqa: E402
 from orchestration.lib.reports.statement import write_statement  # noqa: E402
+from orchestration.lib.reports.warehouse import Warehouse  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 
@@ -42,9 +43,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--warehouse", default=str(ROOT / "data/demo/warehouse.duckdb"))
     args = parser.parse_args()
-    wh = queries.Warehouse(args.warehouse)
+    wh = Warehouse(args.warehouse)
     with wh.reader() as con:
-        latest = queries.periods(con)[-1]
+        latest = read_periods(con)[-1]
         customer_id = con.execute(
             "select customer_id from marts.customer_cockpit where period_start = ? "
             "group by 1 order by count(*) desc, 1 limit 1", [latest.start]).fetchone()[0]

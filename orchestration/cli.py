@@ -106,7 +106,7 @@ def _terminal_period(warehouse: Path, wanted: str | None) -> str:
     """The period a report was made of, as the terminal names it (English, ISO dates), whatever
     the report's language."""
     from orchestration.lib.reports.periods import choose_period, terminal_label
-    from orchestration.lib.reports.queries import Warehouse
+    from orchestration.lib.reports.warehouse import Warehouse
 
     with Warehouse(warehouse).reader() as con:
         return terminal_label(choose_period(con, wanted))
@@ -118,7 +118,7 @@ def _export(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.sheets import write_csv, write_xlsx
 
     export = build_export(settings.warehouse_path(args.warehouse), args.period, args.lang)
-    stem = f"reports/export-{export.period.name}"
+    stem = f"reports/export-{export.period.key}"
     if args.format == "xlsx":
         out = write_xlsx(export, Path(args.out or f"{stem}.xlsx"))
         print(f"export of {terminal_label(export.period)} written to {out}")
@@ -165,8 +165,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _statement(args: argparse.Namespace) -> int:
-    from orchestration.lib.reports.queries import Warehouse
     from orchestration.lib.reports.statement import write_statement
+    from orchestration.lib.reports.warehouse import Warehouse
 
     pdf, html = write_statement(
         Warehouse(settings.warehouse_path(args.warehouse)), args.customer_id,

@@ -25,7 +25,7 @@ from orchestration.lib.reports.chart import (
     draw_portfolio,
     portfolio_figure,
 )
-from orchestration.lib.reports.queries import Segment
+from orchestration.lib.reports.reference import Segment
 from orchestration.lib.reports.whale import WhaleRow, draw_whale, whale_figure, whale_peak
 from tests.seeds import seed_segments
 

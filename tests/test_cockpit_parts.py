@@ -8,10 +8,12 @@ from datetime import date
 
 import numpy as np
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import period_name
 from orchestration.cockpit.customer import _history_figure, status_label
 from orchestration.cockpit.portfolio import figure, rounded_to_total
-from orchestration.lib.reports import queries
+from orchestration.lib.reports.periods import Period
+from orchestration.lib.reports.reference import Segment
 from tests.seeds import seed_segments
 
 
@@ -28,8 +30,8 @@ def test_rows_rounded_to_whole_euros_add_up_to_the_rounded_total():
     assert rounded_to_total([]) == []
 
 
-def _segments() -> dict[str, queries.Segment]:
-    return {s.segment: queries.Segment(s.segment, s.display_order, s.classic_value_level,
+def _segments() -> dict[str, Segment]:
+    return {s.segment: Segment(s.segment, s.display_order, s.classic_value_level,
                                        s.value_transfer_level, s.label_de, s.label_en,
                                        s.strategy, s.strategy_de)
             for s in seed_segments()}
@@ -53,7 +55,7 @@ def test_status_and_running_period_in_the_reader_s_language():
     assert status_label(None, "de") == "aktiv"  # empty means active
     assert status_label("prospect", "de") == "Interessent"
     assert status_label("inactive", "en") == "inactive"
-    year = queries.Period(date(2026, 1, 1), date(2026, 12, 31))
+    year = Period(date(2026, 1, 1), date(2026, 12, 31))
     assert period_name(year, date(2026, 11, 23), "de") == "2026 (bis 23.11.2026)"
     assert period_name(year, date(2026, 11, 23), "en") == "2026 (to 23 Nov 2026)"
     assert period_name(year, date(2026, 12, 31), "de") == "2026"
@@ -61,9 +63,9 @@ def test_status_and_running_period_in_the_reader_s_language():
 
 
 def test_history_puts_value_transfer_on_its_own_axis():
-    history = [queries.HistoryRow(queries.Period(date(2025, 1, 1), date(2025, 12, 31)),
+    history = [queries.HistoryRow(Period(date(2025, 1, 1), date(2025, 12, 31)),
                                   100_000.0, 500.0, "develop", None),
-               queries.HistoryRow(queries.Period(date(2026, 1, 1), date(2026, 12, 31)),
+               queries.HistoryRow(Period(date(2026, 1, 1), date(2026, 12, 31)),
                                   80_000.0, 700.0, "develop", "develop")]
     chart = _history_figure(history, date(2026, 11, 23), "de")
     revenue, transfer = chart["data"]

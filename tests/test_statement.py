@@ -45,7 +45,8 @@ import pytest
 from pypdf import PdfReader
 
 from orchestration.cli import main
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import Period, read_periods
 from orchestration.lib.reports.statement import (
     StatementError,
     render_html,
@@ -54,6 +55,7 @@ from orchestration.lib.reports.statement import (
     statement_context,
     write_statement,
 )
+from orchestration.lib.reports.warehouse import Warehouse
 from orchestration.settings import SEEDS_DIR
 from tests.cockpit_fixtures import published_warehouse
 
@@ -72,9 +74,9 @@ def pdf_text(data: bytes) -> str:
 
 
 def statement_text(warehouse, customer_id, lang="de", **span) -> str:
-    wh = queries.Warehouse(warehouse)
+    wh = Warehouse(warehouse)
     with wh.reader() as con:
-        window = resolve_range(queries.periods(con), **span)
+        window = resolve_range(read_periods(con), **span)
         html = render_html(statement_context(con, customer_id, window, lang,
                                              issued=date(2026, 11, 25)))
     return pdf_text(render_pdf(html))
@@ -169,7 +171,7 @@ def _seed() -> list[dict]:
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_no_internal_word_or_value_in_any_segment(warehouse, lang):
     """C1 develop, C2 opportunistic, C3 renegotiate, C4 invest: one statement each."""
-    wh = queries.Warehouse(warehouse)
+    wh = Warehouse(warehouse)
     with wh.reader() as con:
         segments = dict(con.execute(
             "select customer_id, segment from marts.customer_value "
@@ -213,8 +215,8 @@ def test_cvm_statement_names_what_is_wrong(warehouse, tmp_path, capsys):
 
 
 def test_range_rules():
-    two = [queries.Period(date(2025, 1, 1), date(2025, 12, 31)),
-           queries.Period(date(2026, 1, 1), date(2026, 12, 31))]
+    two = [Period(date(2025, 1, 1), date(2025, 12, 31)),
+           Period(date(2026, 1, 1), date(2026, 12, 31))]
     assert resolve_range(two).period == two[1]  # no choice: the latest period
     span = resolve_range(two, start="2025-07-01", end="2026")
     assert (span.start, span.end, span.period) == (date(2025, 7, 1), date(2026, 12, 31), None)
@@ -228,7 +230,7 @@ def test_range_rules():
 
 def test_write_statement_defaults_to_reports_statements(warehouse, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    pdf, html = write_statement(queries.Warehouse(warehouse), "C2", lang="en")
+    pdf, html = write_statement(Warehouse(warehouse), "C2", lang="en")
     assert pdf == Path("reports/statements/C2_2026_en.pdf")
     assert pdf.exists() and html.exists()
     # C2 2026: the corrected hotline call A6, 60 min at 85.97/h
@@ -255,13 +257,13 @@ def test_the_catalogue_names_services_for_the_customer():
 
 def test_the_statement_shows_the_customer_facing_names(warehouse, monkeypatch):
     """The statement takes a service's name from customer_name_de/_en, not name_de/_en."""
-    wh = queries.Warehouse(warehouse)
+    wh = Warehouse(warehouse)
     with wh.reader() as con:
-        catalogue = queries.service_types(con)
+        catalogue = reference.service_types(con)
     marked = {code: dataclasses.replace(kind, customer_name_de=f"Für Sie: {kind.name_de}",
                                         customer_name_en=f"For you: {kind.name_en}")
               for code, kind in catalogue.items()}
-    monkeypatch.setattr(queries, "service_types", lambda con: marked)
+    monkeypatch.setattr(reference, "service_types", lambda con: marked)
     german = statement_text(warehouse, "C3", period="2026")
     assert "Für Sie: Schulungen und Seminare 1 4,0 3 794,02 €" in german
     assert "05.05.2026 Für Sie: Schulungen und Seminare Refresher course" in german

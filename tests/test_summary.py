@@ -8,8 +8,8 @@ rejection still open (an order line of 2026-11-22 waiting for its customer).
 from __future__ import annotations
 
 from orchestration.lib.reports.periods import choose_period, period_label, terminal_label
-from orchestration.lib.reports.queries import Warehouse
 from orchestration.lib.reports.summary import print_summary
+from orchestration.lib.reports.warehouse import Warehouse
 
 
 def test_summary_names_the_running_period_and_the_warnings(reports_warehouse):
@@ -30,11 +30,11 @@ def test_summary_names_the_running_period_and_the_warnings(reports_warehouse):
 def test_periods_and_their_labels(reports_warehouse):
     with Warehouse(reports_warehouse).reader() as con:
         latest, complete = choose_period(con), choose_period(con, "2025-01-01")
-    assert (latest.name, latest.is_complete, str(latest.data_through)) == (
+    assert (latest.key, latest.is_complete, str(latest.data_through)) == (
         "2026", False, "2026-11-22")
     assert period_label(latest, "de") == "2026, Daten bis 22.11.2026"
     assert period_label(latest, "en") == "2026, data through 22 Nov 2026"
     assert terminal_label(latest) == "2026, data through 2026-11-22"
     assert terminal_label(complete) == "2025"
-    assert (complete.name, complete.is_complete) == ("2025", True)
+    assert (complete.key, complete.is_complete) == ("2025", True)
     assert period_label(complete, "de") == "2025"

@@ -20,10 +20,22 @@ from urllib.parse import parse_qsl, unquote
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from flask import Response, request
 
-from orchestration.cockpit import customer, migration, portfolio
-from orchestration.cockpit.components import customer_path, error_page, frame, href
-from orchestration.lib.reports import queries
+from orchestration.cockpit import customer, migration, portfolio, queries
+from orchestration.cockpit.components import (
+    customer_path,
+    error_page,
+    frame,
+    href,
+    unknown_period,
+)
+from orchestration.lib.reports.periods import (
+    PeriodNotFound,
+    data_through,
+    find_period,
+    read_periods,
+)
 from orchestration.lib.reports.translations import day, language, number, text
+from orchestration.lib.reports.warehouse import Warehouse, WarehouseMissing, WarehouseUnreadable
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 CUSTOMER_PATH = re.compile(r"^/customer/([^/]+)/?$")
@@ -35,7 +47,7 @@ def parse_query(search: str | None) -> dict[str, str]:
     return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
 
 
-def render(warehouse: queries.Warehouse, pathname: str | None, search: str | None):
+def render(warehouse: Warehouse, pathname: str | None, search: str | None):
     """The whole page for a URL: frame plus content, or a clear error page."""
     pathname = pathname or "/"
     query = parse_query(search)
@@ -43,32 +55,45 @@ def render(warehouse: queries.Warehouse, pathname: str | None, search: str | Non
     as_of = None
     try:
         with warehouse.reader() as con:
-            as_of_date = queries.data_as_of(con)
-            as_of = day(as_of_date, lang) if as_of_date else None
-            if not queries.periods(con):
+            # the data's end, the one "as of" date of every report
+            through = data_through(con)
+            as_of = day(through, lang) if through else None
+            if through is None:
                 content = error_page(text("error_no_periods", lang))
-            elif pathname in ("/", "/portfolio"):
-                content = portfolio.layout(con, query, lang)
-            elif pathname == "/migration":
-                content = migration.layout(con, query, lang)
-            elif match := CUSTOMER_PATH.match(pathname):
-                content = customer.layout(con, unquote(match.group(1)), query, lang)
             else:
-                content = error_page(text("error_not_found", lang),
-                                     text("error_not_found_hint", lang, path=pathname))
-    except queries.WarehouseMissing as exc:
+                content = _page(con, pathname, query, lang)
+    except WarehouseMissing as exc:
         # the visitor learns what to do; the server's path goes to the server's log only
         log.warning("%s", exc)
         content = error_page(text("error_no_warehouse", lang),
                              text("error_no_warehouse_hint", lang))
-    except queries.WarehouseUnreadable as exc:
+    except WarehouseUnreadable as exc:
         log.warning("%s", exc)
         content = error_page(text("error_unreadable", lang),
                              text("error_unreadable_hint", lang))
     return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of)
 
 
-def page_status(warehouse: queries.Warehouse, pathname: str | None, search: str | None) -> int:
+def _page(con, pathname: str, query: dict, lang: str):
+    """The page's content; for a period the warehouse does not hold, the periods it does."""
+    if pathname in ("/", "/portfolio"):
+        page, layout = "/portfolio", lambda: portfolio.layout(con, query, lang)
+    elif pathname == "/migration":
+        page, layout = "/migration", lambda: migration.layout(con, query, lang)
+    elif match := CUSTOMER_PATH.match(pathname):
+        customer_id = unquote(match.group(1))
+        page, layout = (customer_path(customer_id),
+                        lambda: customer.layout(con, customer_id, query, lang))
+    else:
+        return error_page(text("error_not_found", lang),
+                          text("error_not_found_hint", lang, path=pathname))
+    try:
+        return layout()
+    except PeriodNotFound as exc:
+        return unknown_period(exc.key, exc.available, page, lang)
+
+
+def page_status(warehouse: Warehouse, pathname: str | None, search: str | None) -> int:
     """The HTTP status of the page at a URL, as :func:`render` would show it: 404 for an
     address, customer or period that does not exist, 503 while there is no readable
     warehouse with customer values, else 200. Only the look-ups, not the page itself."""
@@ -76,7 +101,7 @@ def page_status(warehouse: queries.Warehouse, pathname: str | None, search: str 
     query = parse_query(search)
     try:
         with warehouse.reader() as con:
-            available = queries.periods(con)
+            available = read_periods(con)
             if not available:
                 return 503
             if pathname in ("/", "/portfolio"):
@@ -89,9 +114,12 @@ def page_status(warehouse: queries.Warehouse, pathname: str | None, search: str 
                 wanted = [query.get("period")]
             else:
                 return 404
-    except (queries.WarehouseMissing, queries.WarehouseUnreadable):
+    except (WarehouseMissing, WarehouseUnreadable):
         return 503
-    if any(key and queries.find_period(available, key) is None for key in wanted):
+    try:
+        for key in filter(None, wanted):
+            find_period(available, key)
+    except PeriodNotFound:
         return 404
     return 200
 
@@ -100,7 +128,7 @@ class Cockpit(Dash):
     """Dash, whose page answers with the status of what it will show (see page_status):
     the browser gets the same page either way, a crawler or a link checker the truth."""
 
-    def __init__(self, warehouse: queries.Warehouse, **kwargs):
+    def __init__(self, warehouse: Warehouse, **kwargs):
         super().__init__(**kwargs)
         self.warehouse = warehouse
 
@@ -110,7 +138,7 @@ class Cockpit(Dash):
         return page, status
 
 
-def search_results(warehouse: queries.Warehouse, term: str | None, query: dict) -> list:
+def search_results(warehouse: Warehouse, term: str | None, query: dict) -> list:
     """The search's answer: a link per matching customer (same period and language), a
     line when none matches, nothing for fewer than two characters."""
     lang = language(query.get("lang"))
@@ -120,7 +148,7 @@ def search_results(warehouse: queries.Warehouse, term: str | None, query: dict) 
     try:
         with warehouse.reader() as con:
             found = queries.find_customers(con, term)
-    except (queries.WarehouseMissing, queries.WarehouseUnreadable):
+    except (WarehouseMissing, WarehouseUnreadable):
         found = []
     if not found:
         return [html.Div(text("search_none", lang, term=term), className="search-none")]
@@ -129,15 +157,16 @@ def search_results(warehouse: queries.Warehouse, term: str | None, query: dict) 
             for cid, name in found]
 
 
-def services_update(warehouse: queries.Warehouse, context: dict, page_current: int | None,
+def services_update(warehouse: Warehouse, context: dict, page_current: int | None,
                     sort_by: list | None, service_type: str | None, kind: str | None,
                     search: str | None) -> tuple[list[dict], int, str]:
     """One page of the service list for the table's paging, sorting and filters."""
     lang = language(context.get("lang"))
     with warehouse.reader() as con:
-        period = queries.find_period(queries.periods(con), context.get("period"))
         total = number(context.get("total", 0), lang)
-        if period is None:
+        try:
+            period = find_period(read_periods(con), context.get("period"))
+        except PeriodNotFound:
             return [], 1, text("services_count", lang, count=0, total=total)
         page = queries.service_page(
             con, context["customer_id"], period, sort=customer.sort_spec(sort_by, lang),
@@ -150,7 +179,7 @@ def services_update(warehouse: queries.Warehouse, context: dict, page_current: i
 
 def create_app(warehouse_path: str | Path) -> Dash:
     """The cockpit on the published warehouse at ``warehouse_path`` (it may not exist yet)."""
-    warehouse = queries.Warehouse(Path(warehouse_path).resolve())
+    warehouse = Warehouse(Path(warehouse_path).resolve())
     app = Cockpit(
         warehouse, name=__name__, title=text("app_title", "de"), assets_folder=str(ASSETS_DIR),
         suppress_callback_exceptions=True, update_title=None,
@@ -228,7 +257,7 @@ def create_app(warehouse_path: str | Path) -> Dash:
     return app
 
 
-def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
+def _statement_routes(app: Dash, warehouse: Warehouse) -> None:
     """`/customer/<id>/statement.pdf|.html?period=…&lang=…`: the download."""
     from orchestration.lib.reports import statement
 
@@ -241,13 +270,15 @@ def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
         period = request.args.get("period")
         try:
             with warehouse.reader() as con:
-                available = queries.periods(con)
+                available = read_periods(con)
                 if not available:
                     return refusal(503, text("error_no_periods", lang))
-                if queries.customer_name(con, customer_id) is None:
+                if queries.customer(con, customer_id) is None:
                     return refusal(404, text("error_unknown_customer", lang,
                                              customer_id=customer_id))
-                if period and queries.find_period(available, period) is None:
+                try:
+                    find_period(available, period)
+                except PeriodNotFound:
                     return refusal(404, text("error_unknown_period", lang, period=period),
                                    text("error_available_periods", lang) + " "
                                    + ", ".join(p.key for p in available))
@@ -255,11 +286,11 @@ def _statement_routes(app: Dash, warehouse: queries.Warehouse) -> None:
                     available, period, request.args.get("from"), request.args.get("to"))
                 html_text = statement.render_html(
                     statement.statement_context(con, customer_id, span, lang))
-        except queries.WarehouseMissing as exc:
+        except WarehouseMissing as exc:
             log.warning("%s", exc)
             return refusal(503, text("error_no_warehouse", lang),
                            text("error_no_warehouse_hint", lang))
-        except queries.WarehouseUnreadable as exc:
+        except WarehouseUnreadable as exc:
             log.warning("%s", exc)
             return refusal(503, text("error_unreadable", lang),
                            text("error_unreadable_hint", lang))

@@ -6,7 +6,7 @@ from urllib.parse import quote, urlencode
 
 from dash import dcc, html
 
-from orchestration.lib.reports.queries import Period
+from orchestration.lib.reports.periods import Period
 from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES, day, text
 
 # Segment colours follow the seed's display order; no segment code is named here.

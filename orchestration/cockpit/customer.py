@@ -6,6 +6,7 @@ import math
 
 from dash import dash_table, dcc, html
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import (
     customer_path,
     error_page,
@@ -16,16 +17,18 @@ from orchestration.cockpit.components import (
     period_name,
     segment_colour,
     simple_table,
-    unknown_period,
 )
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import data_through, find_period, read_periods
 from orchestration.lib.reports.translations import (
     TEXTS,
     day,
     hours,
+    in_language,
     money,
     number,
     percent,
+    plotly_money,
     plotly_separators,
     text,
 )
@@ -59,7 +62,7 @@ def service_rows(page: queries.ServicePage, lang: str) -> list[dict]:
         {
             "activity_id": row["activity_id"],
             "date": day(row["activity_date"], lang),
-            "service": row["service_name_en"] if lang == "en" else row["service_name_de"],
+            "service": in_language(lang, de=row["service_name_de"], en=row["service_name_en"]),
             "background": row["description"] or "",
             "duration": number(row["duration_minutes"], lang),
             "participants": number(row["participants"], lang),
@@ -78,7 +81,7 @@ def sort_spec(sort_by: list[dict] | None, lang: str) -> list[tuple[str, bool]]:
     spec = []
     for item in sort_by or []:
         key = item.get("column_id")
-        key = f"service_{lang}" if key == "service" else key
+        key = in_language(lang, de="service_de", en="service_en") if key == "service" else key
         spec.append((key, item.get("direction") == "desc"))
     return spec
 
@@ -100,8 +103,7 @@ def _history_figure(history: list[queries.HistoryRow], through, lang: str) -> di
     """Revenue as bars on the left axis, value transfer as a line on its own right axis: it
     is often a hundredth of the revenue and would vanish on one axis."""
     names = [period_name(row.period, through, lang) for row in history]
-    money_format = "%{y:,.0f} €" if lang == "de" else "€%{y:,.0f}"
-    hover = "%{x}: " + money_format + "<extra>%{fullData.name}</extra>"
+    hover = "%{x}: " + plotly_money("y", lang) + "<extra>%{fullData.name}</extra>"
     return {
         "data": [
             {"type": "bar", "x": names, "name": text("col_revenue", lang),
@@ -134,18 +136,13 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
     if grand is None:
         return []
     notes = []
-    if grand.over_billed:
-        key = "totals_note_over_billed" + ("_one" if grand.over_billed == 1 else "")
-        notes.append(html.P(text(key, lang,
-                                 count=number(grand.over_billed, lang),
-                                 amount=money(grand.over_billed_eur, lang)),
-                            className="note", id="note-over-billed"))
-    if grand.unpriced:
-        key = "totals_note_unpriced" + ("_one" if grand.unpriced == 1 else "")
-        notes.append(html.P(text(key, lang,
-                                 count=number(grand.unpriced, lang),
-                                 amount=money(grand.unpriced_billed_eur, lang)),
-                            className="note", id="note-unpriced"))
+    for name, count, amount in (("over_billed", grand.over_billed, grand.over_billed_eur),
+                                ("unpriced", grand.unpriced, grand.unpriced_billed_eur)):
+        if count:
+            key = f"totals_note_{name}" + ("_one" if count == 1 else "")
+            notes.append(html.P(text(key, lang, count=number(count, lang),
+                                     amount=money(amount, lang)),
+                                className="note", id=f"note-{name.replace('_', '-')}"))
     return notes
 
 
@@ -157,17 +154,15 @@ def layout(con, customer_id: str, query: dict, lang: str):
             text("error_unknown_customer_hint", lang),
             [dcc.Link(text("error_back", lang), href=href("/portfolio", lang))],
         )
-    available = queries.periods(con)
-    period = queries.find_period(available, query.get("period"))
-    if period is None:
-        return unknown_period(query.get("period"), available, customer_path(customer_id), lang)
-    segments = {s.code: s for s in queries.segments(con)}
-    names = queries.service_types(con)
+    available = read_periods(con)
+    period = find_period(available, query.get("period"))  # PeriodNotFound: app.render
+    segments = {s.code: s for s in reference.segments(con)}
+    names = reference.service_types(con)
     value = queries.customer_value(con, customer_id, period)
     totals = queries.service_totals(con, customer_id, period)
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
-    through = queries.data_through(con)
+    through = data_through(con)
 
     statement = customer_path(customer_id, "/statement")
     head = html.Div([

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import (
     customer_path,
     href,
@@ -11,27 +12,23 @@ from orchestration.cockpit.components import (
     period_name,
     segment_colour,
     simple_table,
-    unknown_period,
 )
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import data_through, find_period, read_periods
 from orchestration.lib.reports.translations import day, money, number, text
 
 NONE = "none"  # the URL's name for "no row in that period"
 
 
 def layout(con, query: dict, lang: str):
-    available = queries.periods(con)
-    target = queries.find_period(available, query.get("to"))
-    if target is None:
-        return unknown_period(query.get("to"), available, "/migration", lang)
+    available = read_periods(con)
+    target = find_period(available, query.get("to"))  # PeriodNotFound: app.render
     if query.get("from"):
-        source = queries.find_period(available, query.get("from"))
-        if source is None:
-            return unknown_period(query.get("from"), available, "/migration", lang)
+        source = find_period(available, query.get("from"))
     else:
         earlier = [p for p in available if p.start < target.start]
         source = earlier[-1] if earlier else target
-    segments = queries.segments(con)
+    segments = reference.segments(con)
     matrix = queries.migration_matrix(con, source, target)
     codes = [s.code for s in segments] + [None]
     label = {s.code: s.label(lang) for s in segments} | {None: text("migration_none", lang)}
@@ -46,7 +43,7 @@ def layout(con, query: dict, lang: str):
         return href("/migration", lang, **{"from": source.key, "to": target.key,
                                            "prev": prev or NONE, "seg": seg or NONE})
 
-    through = queries.data_through(con)
+    through = data_through(con)
     source_name, target_name = (period_name(p, through, lang) for p in (source, target))
     notes = []
     if source.start > target.start:  # backwards: say so, and offer the forward direction

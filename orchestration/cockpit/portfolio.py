@@ -7,6 +7,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 import numpy as np
 from dash import dcc, html
 
+from orchestration.cockpit import queries
 from orchestration.cockpit.components import (
     href,
     labelled,
@@ -14,11 +15,17 @@ from orchestration.cockpit.components import (
     period_dropdown,
     segment_colour,
     simple_table,
-    unknown_period,
     url_dropdown,
 )
-from orchestration.lib.reports import queries
-from orchestration.lib.reports.translations import money, number, plotly_separators, text
+from orchestration.lib.reports import reference
+from orchestration.lib.reports.periods import find_period, read_periods
+from orchestration.lib.reports.translations import (
+    money,
+    number,
+    plotly_money,
+    plotly_separators,
+    text,
+)
 
 # Above this many points the chart draws with WebGL; below, as SVG (every point clickable
 # without a GPU).
@@ -26,12 +33,7 @@ WEBGL_FROM = 3000
 SCALES = ("log", "linear")
 
 
-def _money_format(field: str, lang: str) -> str:
-    """A hover template's money value: ``1.234 €`` / ``€1,234`` (separators from layout)."""
-    return f"€%{{{field}:,.0f}}" if lang == "en" else f"%{{{field}:,.0f}} €"
-
-
-def figure(points: dict, segments: list[queries.Segment], frame: queries.PortfolioFrame,
+def figure(points: dict, segments: list[reference.Segment], frame: queries.PortfolioFrame,
            scale: str, lang: str) -> dict:
     """The portfolio as a Plotly figure (plain dicts: no validation cost at 20,000 points)."""
     classic = points["classic_value_eur"].astype(float)
@@ -55,10 +57,10 @@ def figure(points: dict, segments: list[queries.Segment], frame: queries.Portfol
     potential_note = np.where(potential, " " + text("hover_potential", lang), "")
     hover = (
         "<b>%{customdata[1]}</b> (%{customdata[0]})<br>"
-        f"{text('hover_revenue', lang)}: {_money_format('customdata[2]', lang)}<br>"
-        f"{text('hover_classic', lang)}: {_money_format('customdata[3]', lang)}"
+        f"{text('hover_revenue', lang)}: {plotly_money('customdata[2]', lang)}<br>"
+        f"{text('hover_classic', lang)}: {plotly_money('customdata[3]', lang)}"
         "%{customdata[5]}<br>"
-        f"{text('hover_transfer', lang)}: {_money_format('customdata[4]', lang)}<br>"
+        f"{text('hover_transfer', lang)}: {plotly_money('customdata[4]', lang)}<br>"
         "%{fullData.name}<br><i>" + text("hover_click", lang) + "</i><extra></extra>"
     )
     data = []
@@ -182,13 +184,11 @@ def rounded_to_total(values: list) -> list[int]:
 
 
 def layout(con, query: dict, lang: str):
-    available = queries.periods(con)
-    period = queries.find_period(available, query.get("period"))
-    if period is None:
-        return unknown_period(query.get("period"), available, "/portfolio", lang)
+    available = read_periods(con)
+    period = find_period(available, query.get("period"))  # PeriodNotFound: app.render
     filters = {key: query.get(key) for key in queries.PORTFOLIO_FILTERS}
     scale = query.get("scale") if query.get("scale") in SCALES else "log"
-    segments = queries.segments(con)
+    segments = reference.segments(con)
     frame = queries.portfolio_frame(con, period)
     points = queries.portfolio_points(con, period, filters)
     by_segment = queries.portfolio_by_segment(con, period, filters)

@@ -23,8 +23,9 @@ from orchestration.lib.reports.plotting import (
     save,
     segment_colours,
 )
-from orchestration.lib.reports.queries import Segment, Warehouse, segments
+from orchestration.lib.reports.reference import Segment, segments
 from orchestration.lib.reports.translations import money, text
+from orchestration.lib.reports.warehouse import Warehouse
 
 # an axis reaches at most this many decades below the median of its positive values
 DECADES_BELOW_MEDIAN = 3

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from orchestration.lib.reports.periods import Period, choose_period, period_label
-from orchestration.lib.reports.queries import Warehouse
-from orchestration.lib.reports.translations import TEXTS, day, reject_detail, text
+from orchestration.lib.reports.translations import TEXTS, day, in_language, reject_detail, text
+from orchestration.lib.reports.warehouse import Warehouse
 
 # the kinds of value a column holds; the writers format by kind
 TEXT, INT, LINE, EUR, HOURS, NUMBER, DATE, TIMESTAMP = (
@@ -37,23 +37,21 @@ ANY = "any"  # text, a date or a timestamp, formatted by the type of each value
 class Column(NamedTuple):
     key: str
     kind: str
-    de: str
-    en: str
+    words: str  # the heading's key in translations.TEXTS
 
     def heading(self, lang: str) -> str:
-        return self.de if lang == "de" else self.en
+        return text(self.words, lang)
 
 
 class Table(NamedTuple):
     key: str  # file name of the CSV variant
-    de: str  # sheet name
-    en: str
+    words: str  # the sheet name's key in translations.TEXTS
     source: str  # where the rows come from, for the reader
     columns: tuple[Column, ...]
     rows: list[tuple]
 
     def title(self, lang: str) -> str:
-        return self.de if lang == "de" else self.en
+        return text(self.words, lang)
 
     def total(self, key: str):
         """The sum of column `key` over the rows (empty cells count 0)."""
@@ -76,110 +74,111 @@ class Export(NamedTuple):
         return next(table for table in self.tables if table.key == key)
 
 
-def C(key: str, kind: str, de: str, en: str) -> Column:  # noqa: N802 - reads like a table row
-    return Column(key, kind, de, en)
+def C(key: str, kind: str, words: str) -> Column:  # noqa: N802 - reads like a table row
+    return Column(key, kind, words)
 
 
-CUSTOMER = (C("customer_id", TEXT, "Kunde", "Customer"),
-            C("customer_name", TEXT, "Kundenname", "Customer name"))
-SERVICE = (C("service_type_code", TEXT, "Leistungsart", "Service type"),
-           C("service_name", TEXT, "Leistung", "Service"))
+CUSTOMER = (C("customer_id", TEXT, "ex_col_customer"),
+            C("customer_name", TEXT, "ex_col_customer_name"))
+SERVICE = (C("service_type_code", TEXT, "ex_col_service_type"),
+           C("service_name", TEXT, "ex_col_service"))
 
 SERVICE_COST = (
-    C("period", TEXT, "Zeitraum", "Period"), *CUSTOMER, *SERVICE,
-    C("rate_id", TEXT, "Kostensatz", "Rate version"),
-    C("transfer_kind", TEXT, "Transferart", "Transfer kind"),
-    C("activities", INT, "Leistungen", "Activities"),
-    C("minutes", NUMBER, "Minuten", "Minutes"),
-    C("hours", HOURS, "Stunden", "Hours"),
-    C("participants", INT, "Teilnehmer", "Participants"),
-    C("standard_cost_eur", EUR, "Standardkosten", "Standard cost"),
-    C("billed_amount_eur", EUR, "Berechnet", "Billed"),
-    C("value_transfer_eur", EUR, "Wertetransfer", "Value transfer"),
+    C("period", TEXT, "ex_col_period"), *CUSTOMER, *SERVICE,
+    C("rate_id", TEXT, "ex_col_rate_version"),
+    C("transfer_kind", TEXT, "ex_col_transfer_kind"),
+    C("activities", INT, "ex_col_activities"),
+    C("minutes", NUMBER, "ex_col_minutes"),
+    C("hours", HOURS, "ex_col_hours"),
+    C("participants", INT, "ex_col_participants"),
+    C("standard_cost_eur", EUR, "ex_col_standard_cost"),
+    C("billed_amount_eur", EUR, "ex_col_billed"),
+    C("value_transfer_eur", EUR, "ex_col_value_transfer"),
 )
 
 LEDGER = (
-    C("activity_date", DATE, "Datum", "Date"),
-    C("activity_id", TEXT, "Leistung-ID", "Activity"), *CUSTOMER, *SERVICE,
-    C("rate_id", TEXT, "Kostensatz", "Rate version"),
-    C("transfer_kind", TEXT, "Transferart", "Transfer kind"),
-    C("employee_id", TEXT, "Mitarbeiter", "Employee"),
-    C("duration_minutes", NUMBER, "Minuten", "Minutes"),
-    C("participants", INT, "Teilnehmer", "Participants"),
-    C("standard_cost_eur", EUR, "Standardkosten", "Standard cost"),
-    C("billed_amount_eur", EUR, "Berechnet", "Billed"),
-    C("value_transfer_eur", EUR, "Wertetransfer", "Value transfer"),
-    C("source_file", TEXT, "Quelldatei", "Source file"),
-    C("line_number", LINE, "Zeile", "Line"),
+    C("activity_date", DATE, "ex_col_date"),
+    C("activity_id", TEXT, "ex_col_activity"), *CUSTOMER, *SERVICE,
+    C("rate_id", TEXT, "ex_col_rate_version"),
+    C("transfer_kind", TEXT, "ex_col_transfer_kind"),
+    C("employee_id", TEXT, "ex_col_employee"),
+    C("duration_minutes", NUMBER, "ex_col_minutes"),
+    C("participants", INT, "ex_col_participants"),
+    C("standard_cost_eur", EUR, "ex_col_standard_cost"),
+    C("billed_amount_eur", EUR, "ex_col_billed"),
+    C("value_transfer_eur", EUR, "ex_col_value_transfer"),
+    C("source_file", TEXT, "ex_col_source_file"),
+    C("line_number", LINE, "ex_col_line"),
 )
 
 RATES = (
-    C("rate_id", TEXT, "Kostensatz", "Rate version"), *SERVICE,
-    C("valid_from", DATE, "Gültig ab", "Valid from"),
-    C("valid_to", DATE, "Gültig bis (ausschließlich)", "Valid to (exclusive)"),
-    C("hourly_rate_eur", EUR, "Stundensatz", "Hourly rate"),
-    C("cost_per_event_eur", EUR, "Je Einsatz", "Per event"),
-    C("cost_per_participant_eur", EUR, "Je Teilnehmer", "Per participant"),
-    C("activities", INT, "Bewertete Leistungen", "Activities priced"),
-    C("hours", HOURS, "Stunden", "Hours"),
-    C("standard_cost_eur", EUR, "Standardkosten", "Standard cost"),
-    C("value_transfer_eur", EUR, "Wertetransfer", "Value transfer"),
+    C("rate_id", TEXT, "ex_col_rate_version"), *SERVICE,
+    C("valid_from", DATE, "ex_col_valid_from"),
+    C("valid_to", DATE, "ex_col_valid_to_exclusive"),
+    C("hourly_rate_eur", EUR, "ex_col_hourly_rate"),
+    C("cost_per_event_eur", EUR, "ex_col_per_event"),
+    C("cost_per_participant_eur", EUR, "ex_col_per_participant"),
+    C("activities", INT, "ex_col_activities_priced"),
+    C("hours", HOURS, "ex_col_hours"),
+    C("standard_cost_eur", EUR, "ex_col_standard_cost"),
+    C("value_transfer_eur", EUR, "ex_col_value_transfer"),
 )
 
 UNPRICED = (
-    C("activity_date", DATE, "Datum", "Date"),
-    C("activity_id", TEXT, "Leistung-ID", "Activity"), *CUSTOMER, *SERVICE,
-    C("duration_minutes", NUMBER, "Minuten", "Minutes"),
-    C("participants", INT, "Teilnehmer", "Participants"),
-    C("billed_amount_eur", EUR, "Berechnet", "Billed"),
-    C("reason", TEXT, "Grund", "Reason"),
+    C("activity_date", DATE, "ex_col_date"),
+    C("activity_id", TEXT, "ex_col_activity"), *CUSTOMER, *SERVICE,
+    C("duration_minutes", NUMBER, "ex_col_minutes"),
+    C("participants", INT, "ex_col_participants"),
+    C("billed_amount_eur", EUR, "ex_col_billed"),
+    C("reason", TEXT, "ex_col_reason"),
 )
 
 LOAD_LOG = (
-    C("extract_date", DATE, "Lieferung", "Delivery"),
-    C("source_file", TEXT, "Datei", "File"),
-    C("entity", TEXT, "Extrakt", "Extract"),
-    C("rows_read", INT, "Zeilen gelesen", "Rows read"),
-    C("rows_loaded", INT, "Geladen", "Loaded"),
-    C("rows_rejected", INT, "Abgelehnt", "Rejected"),
-    C("open_rejections", INT, "Davon offen", "Of which open"),
-    C("dialect", TEXT, "Format", "Format"),
-    C("expectations_passed", TEXT, "GX-Prüfung bestanden", "GX suite passed"),
-    C("identical_to", TEXT, "Gleich wie", "Identical to"),
-    C("loaded_at", TIMESTAMP, "Geladen am", "Loaded at"),
-    C("sha256", TEXT, "SHA-256", "SHA-256"),
+    C("extract_date", DATE, "ex_col_delivery"),
+    C("source_file", TEXT, "ex_col_file"),
+    C("entity", TEXT, "ex_col_extract"),
+    C("rows_read", INT, "ex_col_rows_read"),
+    C("rows_loaded", INT, "ex_col_loaded"),
+    C("rows_rejected", INT, "ex_col_rejected"),
+    C("open_rejections", INT, "ex_col_of_which_open"),
+    C("dialect", TEXT, "ex_col_format"),
+    C("expectations_passed", TEXT, "ex_col_gx_suite_passed"),
+    C("identical_to", TEXT, "ex_col_identical_to"),
+    C("loaded_at", TIMESTAMP, "ex_col_loaded_at"),
+    C("sha256", TEXT, "ex_col_sha_256"),
 )
 
 REJECTED = (
-    C("extract_date", DATE, "Lieferung", "Delivery"),
-    C("source_file", TEXT, "Datei", "File"),
-    C("line_number", LINE, "Zeile", "Line"),
-    C("entity", TEXT, "Extrakt", "Extract"),
-    C("reason", TEXT, "Grund", "Reason"),
-    C("reason_code", TEXT, "Code", "Code"),
-    C("detail", TEXT, "Detail", "Detail"),
-    C("state", TEXT, "Stand", "State"),
-    C("resolved_extract_date", DATE, "Aufgelöst mit Lieferung", "Resolved by delivery"),
-    C("raw_record", TEXT, "Zeile wie geliefert", "Record as delivered"),
+    C("extract_date", DATE, "ex_col_delivery"),
+    C("source_file", TEXT, "ex_col_file"),
+    C("line_number", LINE, "ex_col_line"),
+    C("entity", TEXT, "ex_col_extract"),
+    C("reason", TEXT, "ex_col_reason"),
+    C("reason_code", TEXT, "ex_col_code"),
+    C("detail", TEXT, "ex_col_detail"),
+    C("state", TEXT, "ex_col_state"),
+    C("resolved_extract_date", DATE, "ex_col_resolved_by_delivery"),
+    C("raw_record", TEXT, "ex_col_record_as_delivered"),
 )
 
 PERIOD = (
-    C("item", TEXT, "Angabe", "Item"),
-    C("value", ANY, "Wert", "Value"),
+    C("item", TEXT, "ex_col_item_period"),
+    C("value", ANY, "ex_col_value"),
 )
 
 RECONCILIATION = (
-    C("item", TEXT, "Position", "Item"),
-    C("unit", TEXT, "Einheit", "Unit"),
-    C("in_export", NUMBER, "Im Export", "In the export"),
-    C("in_marts", NUMBER, "Laut Marts", "In the marts"),
-    C("difference", NUMBER, "Differenz", "Difference"),
-    C("source", TEXT, "Quelle in den Marts", "Source in the marts"),
+    C("item", TEXT, "ex_col_item_check"),
+    C("unit", TEXT, "ex_col_unit"),
+    C("in_export", NUMBER, "ex_col_in_the_export"),
+    C("in_marts", NUMBER, "ex_col_in_the_marts"),
+    C("difference", NUMBER, "ex_col_difference"),
+    C("source", TEXT, "ex_col_source_in_the_marts"),
 )
 
 
 def _service_name(lang: str) -> str:
-    return "s.name_de" if lang == "de" else "s.name_en"
+    """The catalogue's column of the service's name in the reader's language."""
+    return in_language(lang, de="s.name_de", en="s.name_en")
 
 
 def _service_cost(con, period: Period, lang: str) -> list[tuple]:
@@ -197,7 +196,7 @@ def _service_cost(con, period: Period, lang: str) -> list[tuple]:
         group by all
         order by a.customer_id, a.service_type_code, a.rate_id nulls last, a.transfer_kind
         """,
-        [period.name, period.start],
+        [period.key, period.start],
     ).fetchall()
     return [_with_kind(row, 6, lang) for row in rows]
 
@@ -267,20 +266,13 @@ def _unpriced(con, period: Period, lang: str) -> list[tuple]:
 
 
 def _unpriced_reason(service_type: str, on_day: dt.date, next_valid_from, lang: str) -> str:
-    on = day(on_day, lang)
-    if lang == "de":
-        reason = f"kein gültiger Kostensatz für {service_type} am {on}"
-        if next_valid_from:
-            reason += f" (erster gültig ab {day(next_valid_from, lang)})"
-        return reason
-    reason = f"no valid rate for {service_type} on {on}"
+    reason = text("ex_unpriced_reason", lang, service_type=service_type, day=day(on_day, lang))
     if next_valid_from:
-        reason += f" (the next one is valid from {day(next_valid_from, lang)})"
+        reason += " " + text("ex_unpriced_next_rate", lang, day=day(next_valid_from, lang))
     return reason
 
 
 def _load_log(con, period: Period, lang: str) -> list[tuple]:
-    yes, no = ("ja", "nein") if lang == "de" else ("yes", "no")
     return con.execute(
         """
         select l.extract_date, l.source_file, l.entity, l.rows_read, l.rows_loaded,
@@ -295,16 +287,8 @@ def _load_log(con, period: Period, lang: str) -> list[tuple]:
         from audit.load_log as l
         order by l.extract_date, l.source_file
         """,
-        [yes, no],
+        [text("ex_yes", lang), text("ex_no", lang)],
     ).fetchall()
-
-
-_STATES = {
-    # open: waits for a snapshot that brings its customer; resolved: taken in since; final:
-    # only a corrected re-delivery replaces it
-    "de": ("offen: wartet auf den Kunden", "aufgelöst", "endgültig abgelehnt"),
-    "en": ("open: waiting for its customer", "resolved", "final"),
-}
 
 
 def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
@@ -318,7 +302,9 @@ def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
         from audit.rejected_rows
         order by extract_date, source_file, line_number
         """,
-        list(_STATES[lang]),
+        # open: waits for a snapshot that brings its customer; resolved: taken in since;
+        # final: only a corrected re-delivery replaces it
+        [text(f"ex_state_{state}", lang) for state in ("open", "resolved", "final")],
     ).fetchall()
     return [(*row[:4], text(f"reason_{row[4]}", lang) if f"reason_{row[4]}" in TEXTS else row[4],
              row[5], reject_detail(row[6], lang), *row[7:]) for row in rows]
@@ -352,88 +338,83 @@ def _marts_totals(con, period: Period) -> dict[str, Decimal]:
     return {key: Decimal(figure or 0) for key, figure in figures.items()}
 
 
-# item (de, en), unit (de, en), the export's figure, the marts' figure, where that comes from
+# the item's words (translations.TEXTS), its unit, the export's figure, the marts' figure,
+# where that comes from
 _CHECKS = (
-    (("Wertetransfer: Leistungskosten je Kunde", "Value transfer: service cost by customer"),
+    ("ex_check_value_transfer_service_cost_by_customer",
      "eur", lambda t: t["service_cost"].total("value_transfer_eur"), "value_transfer",
      "marts.customer_value.value_transfer_eur"),
-    (("Wertetransfer: Journal", "Value transfer: ledger"),
+    ("ex_check_value_transfer_ledger",
      "eur", lambda t: t["ledger"].total("value_transfer_eur"), "segment_value_transfer",
      "marts.segment_summary.value_transfer_eur"),
-    (("Wertetransfer: Kostensätze", "Value transfer: rate versions"),
+    ("ex_check_value_transfer_rate_versions",
      "eur", lambda t: t["rates"].total("value_transfer_eur"), "value_transfer",
      "marts.customer_value.value_transfer_eur"),
-    (("Standardkosten: Leistungskosten je Kunde", "Standard cost: service cost by customer"),
+    ("ex_check_standard_cost_service_cost_by_customer",
      "eur", lambda t: t["service_cost"].total("standard_cost_eur"), "standard_cost",
      "marts.fct_service_activities.standard_cost_eur"),
-    (("Standardkosten: Kostensätze", "Standard cost: rate versions"),
+    ("ex_check_standard_cost_rate_versions",
      "eur", lambda t: t["rates"].total("standard_cost_eur"), "standard_cost",
      "marts.fct_service_activities.standard_cost_eur"),
-    (("Berechnet: Leistungskosten je Kunde", "Billed: service cost by customer"),
+    ("ex_check_billed_service_cost_by_customer",
      "eur", lambda t: t["service_cost"].total("billed_amount_eur"), "billed",
      "marts.fct_service_activities.billed_amount_eur"),
-    (("Minuten: Leistungskosten je Kunde", "Minutes: service cost by customer"),
+    ("ex_check_minutes_service_cost_by_customer",
      "minutes", lambda t: t["service_cost"].total("minutes"), "minutes",
      "marts.customer_value.service_minutes"),
-    (("Leistungen: Leistungskosten je Kunde", "Activities: service cost by customer"),
+    ("ex_check_activities_service_cost_by_customer",
      "count", lambda t: t["service_cost"].total("activities"), "activities",
      "marts.customer_value.service_activities"),
-    (("Leistungen: bewertet (Kostensätze) + nicht bewertet",
-      "Activities: priced (rate versions) + unpriced"),
+    ("ex_check_activities_priced_rate_versions_unpriced",
      "count", lambda t: t["rates"].total("activities") + len(t["unpriced"].rows), "activities",
      "marts.customer_value.service_activities"),
-    (("Nicht bewertete Leistungen", "Unpriced activities"),
+    ("ex_check_unpriced_activities",
      "count", lambda t: len(t["unpriced"].rows), "unpriced",
      "marts.customer_value.unpriced_activities"),
-    (("Abgelehnte Zeilen", "Rejected rows"),
+    ("ex_check_rejected_rows",
      "count", lambda t: len(t["rejected_rows"].rows), "rejected",
      "audit.load_log.rows_rejected"),
-    (("Abgelehnte Zeilen, offen: Ladeprotokoll", "Rejected rows, open: load log"),
+    ("ex_check_rejected_rows_open_load_log",
      "count", lambda t: t["load_log"].total("open_rejections"), "open",
      "audit.rejected_rows.is_open"),
 )
-_UNITS = {"eur": ("€", "€"), "minutes": ("Minuten", "minutes"), "count": ("Anzahl", "count")}
 
 
 def _reconciliation(tables: dict[str, Table], marts: dict[str, Decimal], lang: str):
     """Each total of the export beside the same figure read from the marts."""
-    at = 0 if lang == "de" else 1
     rows = []
     for item, unit, in_export, figure, source in _CHECKS:
         mine = Decimal(in_export(tables))
-        rows.append((item[at], _UNITS[unit][at], mine, marts[figure], mine - marts[figure],
-                     source))
+        rows.append((text(item, lang), text(f"ex_unit_{unit}", lang), mine, marts[figure],
+                     mine - marts[figure], source))
     return rows
 
 
 def _period_rows(period: Period, warehouse: Path, created_at: dt.datetime, lang: str):
-    de = lang == "de"
-    yes, no = ("ja", "nein") if de else ("yes", "no")
     items = (
-        (("Zeitraum", "Period"), period_label(period, lang)),
-        (("Beginn", "Start"), period.start),
-        (("Ende", "End"), period.end),
-        (("Daten bis (letzte geladene Lieferung)", "Data through (latest delivery loaded)"),
-         period.data_through),
-        (("Zeitraum vollständig", "Period complete"), yes if period.is_complete else no),
-        (("Warehouse", "Warehouse"), str(warehouse)),
-        (("Erstellt am", "Created at"), created_at),
+        ("ex_item_period", period_label(period, lang)),
+        ("ex_item_start", period.start),
+        ("ex_item_end", period.end),
+        ("ex_item_data_through", period.data_through),
+        ("ex_item_complete", text("ex_yes" if period.is_complete else "ex_no", lang)),
+        ("ex_item_warehouse", str(warehouse)),
+        ("ex_item_created_at", created_at),
     )
-    return [(item[0 if de else 1], value) for item, value in items]
+    return [(text(item, lang), value) for item, value in items]
 
 
 TABLES = (
-    # key, German and English sheet name, source, columns, reader
-    ("service_cost", "Leistungskosten je Kunde", "Service cost by customer",
+    # key, the sheet name's words (translations.TEXTS), source, columns, reader
+    ("service_cost", "ex_table_service_cost_by_customer",
      "marts.fct_service_activities", SERVICE_COST, _service_cost),
-    ("ledger", "Wertetransfer-Journal", "Value-transfer ledger",
+    ("ledger", "ex_table_value_transfer_ledger",
      "marts.fct_value_transfers", LEDGER, _ledger),
-    ("rates", "Kostensätze", "Rate versions",
+    ("rates", "ex_table_rate_versions",
      "reference.standard_cost_rates, marts.fct_service_activities", RATES, _rates),
-    ("unpriced", "Nicht bewertet", "Unpriced activities",
+    ("unpriced", "ex_table_unpriced_activities",
      "marts.fct_service_activities (is_priced = false)", UNPRICED, _unpriced),
-    ("load_log", "Ladeprotokoll", "Load log", "audit.load_log", LOAD_LOG, _load_log),
-    ("rejected_rows", "Abgelehnte Zeilen", "Rejected rows", "audit.rejected_rows", REJECTED,
+    ("load_log", "ex_table_load_log", "audit.load_log", LOAD_LOG, _load_log),
+    ("rejected_rows", "ex_table_rejected_rows", "audit.rejected_rows", REJECTED,
      _rejected_rows),
 )
 
@@ -444,15 +425,15 @@ def build_export(warehouse: Path, period: str | None = None, lang: str = "de") -
     with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
         tables = {
-            key: Table(key, de, en, source, columns, reader(con, chosen, lang))
-            for key, de, en, source, columns, reader in TABLES
+            key: Table(key, words, source, columns, reader(con, chosen, lang))
+            for key, words, source, columns, reader in TABLES
         }
         marts = _marts_totals(con, chosen)
     created_at = dt.datetime.now().replace(microsecond=0)
-    overview = Table("period", "Zeitraum", "Period", "marts.customer_value", PERIOD,
+    overview = Table("period", "ex_table_period", "marts.customer_value", PERIOD,
                      _period_rows(chosen, warehouse, created_at, lang))
     reconciliation = Table(
-        "reconciliation", "Abstimmung", "Reconciliation", "marts.*, audit.*",
+        "reconciliation", "ex_table_reconciliation", "marts.*, audit.*",
         RECONCILIATION, _reconciliation(tables, marts, lang),
     )
     return Export(chosen, lang, warehouse, created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from orchestration.lib.reports.queries import Segment
+from orchestration.lib.reports.reference import Segment
 
 # one colour per segment, in the seed's display order
 PALETTE = ("#1b9e77", "#7570b3", "#d95f02", "#757575")
@@ -27,7 +27,7 @@ def pyplot():
 
 
 def segment_colours(segments: list[Segment]) -> list[tuple[Segment, str]]:
-    """Each segment of the seed (`queries.segments`, in display order) with its colour."""
+    """Each segment of the seed (`reference.segments`, in display order) with its colour."""
     return list(zip(segments, PALETTE, strict=False))
 
 

@@ -30,21 +30,26 @@ from orchestration.lib.reports.export import (
     Export,
     Table,
 )
-from orchestration.lib.reports.translations import language, text
+from orchestration.lib.reports.translations import (
+    CSV_DIALECTS,
+    EXCEL_FORMATS,
+    LANGUAGES,
+    language,
+    minute,
+    plain_day,
+    plain_time,
+    text,
+)
 
 HEADER_ROW = 4  # the row of the column headings in every sheet; the data follow
 
-_EUR = {"de": '#,##0.00 "€";[Red]-#,##0.00 "€"', "en": '"€"#,##0.00;[Red]-"€"#,##0.00'}
-_DATE = {"de": "DD.MM.YYYY", "en": "YYYY-MM-DD"}
-_TIMESTAMP = {"de": "DD.MM.YYYY HH:MM:SS", "en": "YYYY-MM-DD HH:MM:SS"}
-_SOURCE = {"de": "Quelle: {source} · erstellt {created}",
-           "en": "Source: {source} · created {created}"}
 
 
 def number_format(kind: str, lang: str, value=None) -> str | None:
     """The Excel number format of a cell of `kind`; None for text."""
+    formats = EXCEL_FORMATS[language(lang)]
     if kind == EUR:
-        return _EUR[lang]
+        return formats["eur"]
     if kind == HOURS:
         return "#,##0.00"
     if kind == INT:
@@ -54,11 +59,11 @@ def number_format(kind: str, lang: str, value=None) -> str | None:
     if kind == NUMBER:  # a count or an amount: whole numbers without decimals
         return "#,##0" if value is not None and value == int(value) else "#,##0.00##"
     if kind == DATE:
-        return _DATE[lang]
+        return formats["date"]
     if kind == TIMESTAMP or (kind == ANY and isinstance(value, dt.datetime)):
-        return _TIMESTAMP[lang]
+        return formats["timestamp"]
     if kind == ANY and isinstance(value, dt.date):
-        return _DATE[lang]
+        return formats["date"]
     return None
 
 
@@ -78,7 +83,7 @@ def write_xlsx(export: Export, out: Path) -> Path:
     lang = language(export.lang)
     workbook = Workbook(write_only=True)
     workbook.properties.title = f"{export.tables[0].title(lang)} {export.label}"
-    created = export.created_at.strftime("%d.%m.%Y %H:%M" if lang == "de" else "%Y-%m-%d %H:%M")
+    created = minute(export.created_at, lang)
     title_font, source_font = Font(bold=True, size=13), Font(italic=True, color="666666")
     heading_font, heading_fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
     heading_alignment = Alignment(wrap_text=True, vertical="top")
@@ -112,7 +117,7 @@ def write_xlsx(export: Export, out: Path) -> Path:
             return written
 
         sheet.append([cell(f"{table.title(lang)} – {export.label}", font=title_font)])
-        sheet.append([cell(_SOURCE[lang].format(source=table.source, created=created),
+        sheet.append([cell(text("ex_sheet_source", lang, source=table.source, created=created),
                            font=source_font)])
         sheet.append([])
         sheet.append([cell(column.heading(lang), heading_font, heading_fill, heading_alignment)
@@ -147,7 +152,7 @@ def _width(table: Table, index: int) -> float:
     """A column as wide as its heading or its longest value (of the first 500 rows), with
     room for a number format's thousands separators and currency sign."""
     column = table.columns[index]
-    longest = max(len(column.de), len(column.en))
+    longest = max(len(column.heading(lang)) for lang in LANGUAGES)
     for row in table.rows[:500]:
         value = row[index]
         if value is None:
@@ -163,13 +168,13 @@ def csv_text(value, kind: str, lang: str) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y %H:%M:%S") if lang == "de" else value.isoformat(" ")
+        return plain_time(value, lang)
     if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
+        return plain_day(value, lang)
     if isinstance(value, bool) or kind not in (EUR, HOURS, NUMBER, INT, LINE):
         return str(value)
     written = _plain(Decimal(value), 2 if kind == EUR else 0)
-    return written.replace(".", ",") if lang == "de" else written
+    return written.replace(".", CSV_DIALECTS[language(lang)]["decimal"])
 
 
 def _plain(value: Decimal, min_decimals: int) -> str:
@@ -185,13 +190,13 @@ def _plain(value: Decimal, min_decimals: int) -> str:
 def write_csv(export: Export, out_dir: Path) -> list[Path]:
     """The export as one CSV file per table in `out_dir`."""
     lang = language(export.lang)
-    german = lang == "de"
+    dialect = CSV_DIALECTS[lang]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for table in export.tables:
         path = out_dir / f"{table.key}.csv"
-        with open(path, "w", encoding="utf-8-sig" if german else "utf-8", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";" if german else ",", lineterminator="\r\n")
+        with open(path, "w", encoding=dialect["encoding"], newline="") as handle:
+            writer = csv.writer(handle, delimiter=dialect["delimiter"], lineterminator="\r\n")
             writer.writerow([column.heading(lang) for column in table.columns])
             for row in table.rows:
                 writer.writerow([csv_text(value, column.kind, lang)

@@ -16,9 +16,25 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from orchestration.lib.reports import queries
+from orchestration.lib.reports import ledger, reference
 from orchestration.lib.reports.errors import ReportError
-from orchestration.lib.reports.translations import day, hours, language, money, number, text
+from orchestration.lib.reports.periods import (
+    Period,
+    PeriodNotFound,
+    data_through,
+    find_period,
+    read_periods,
+)
+from orchestration.lib.reports.translations import (
+    data_language_note,
+    day,
+    hours,
+    language,
+    money,
+    number,
+    text,
+)
+from orchestration.lib.reports.warehouse import Warehouse
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TOP_SERVICES = 10
@@ -26,7 +42,8 @@ COMPARISON_PERIODS = 4
 
 
 class StatementError(ReportError):
-    """The statement cannot be made: unknown customer or period, or an empty range."""
+    """The statement cannot be made: an unknown customer, or dates that make no range (an
+    unknown period is :class:`PeriodNotFound`)."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +52,16 @@ class StatementRange:
 
     start: date
     end: date
-    period: queries.Period | None = None
+    period: Period | None = None
 
 
-def _bound(available: list[queries.Period], value: str, end: bool) -> date:
+def _bound(available: list[Period], value: str, end: bool) -> date:
     """A period key (its first or last day) or an ISO date."""
-    found = queries.find_period(available, value)
-    if found is not None:
+    try:
+        found = find_period(available, value)
+    except PeriodNotFound:
+        pass
+    else:
         return found.end if end else found.start
     try:
         return date.fromisoformat(value)
@@ -53,25 +73,22 @@ def _bound(available: list[queries.Period], value: str, end: bool) -> date:
 
 
 def resolve_range(
-    available: list[queries.Period], period: str | None = None,
+    available: list[Period], period: str | None = None,
     start: str | None = None, end: str | None = None,
 ) -> StatementRange:
-    """``--period`` or ``--from``/``--to``; without either, the latest period."""
+    """``--period`` or ``--from``/``--to``; without either, the latest period. A period the
+    warehouse does not hold is :class:`PeriodNotFound`."""
     if period and (start or end):
         raise StatementError("give either a period or --from/--to, not both")
-    if not available:
-        raise StatementError("the warehouse holds no periods yet")
+    latest = find_period(available, None)  # PeriodNotFound when the warehouse holds none
     if start or end:
         first = _bound(available, start, end=False) if start else available[0].start
-        last = _bound(available, end, end=True) if end else available[-1].end
+        last = _bound(available, end, end=True) if end else latest.end
         if first > last:
             raise StatementError(f"the range starts ({first}) after it ends ({last})")
         exact = next((p for p in available if (p.start, p.end) == (first, last)), None)
         return StatementRange(first, last, exact)
-    found = queries.find_period(available, period)
-    if found is None:
-        keys = ", ".join(p.key for p in available)
-        raise StatementError(f"no period {period!r} in the warehouse (periods: {keys})")
+    found = find_period(available, period)
     return StatementRange(found.start, found.end, found)
 
 
@@ -80,17 +97,17 @@ def statement_context(
 ) -> dict:
     """Everything the template shows, already formatted for ``lang``."""
     lang = language(lang)
-    name = queries.customer_name(con, customer_id)
+    name = ledger.customer_name(con, customer_id)
     if name is None:
         raise StatementError(f"customer {customer_id!r} is not in the warehouse")
-    names = queries.service_types(con)
-    through = queries.data_through(con)
-    by_type = queries.given_by_service_type(con, customer_id, span.start, span.end)
+    names = reference.service_types(con)
+    through = data_through(con)
+    by_type = ledger.given_by_service_type(con, customer_id, span.start, span.end)
     total = by_type.pop() if by_type else None  # the grand total (count 0 when none)
     if total is not None and not total.activities:
         total = None
-    top = queries.most_significant_given(con, customer_id, span.start, span.end, TOP_SERVICES)
-    history = queries.given_by_period(con, customer_id, span.end)[-COMPARISON_PERIODS:]
+    top = ledger.most_significant_given(con, customer_id, span.start, span.end, TOP_SERVICES)
+    history = ledger.given_by_period(con, customer_id, span.end)[-COMPARISON_PERIODS:]
     largest = max((float(h[3]) for h in history), default=0.0) or 1.0
     # participants are counted where they drive the cost (trainings), not for a phone call
     trained = sum(r.participants for r in by_type if names[r.service_type_code].counts_participants)
@@ -114,7 +131,7 @@ def statement_context(
             "st_page", "st_of",
         )},
         # the background notes stay in the language they were recorded in, German
-        "background_note": text("st_background_note", lang) if lang != "de" else None,
+        "background_note": data_language_note("st_background_note", lang),
         "title": title,
         "customer_name": name,
         "customer_id": customer_id,
@@ -208,13 +225,13 @@ def default_out(customer_id: str, span: StatementRange, lang: str) -> Path:
 
 
 def write_statement(
-    warehouse: queries.Warehouse, customer_id: str, out: Path | None = None, *,
+    warehouse: Warehouse, customer_id: str, out: Path | None = None, *,
     period: str | None = None, start: str | None = None, end: str | None = None,
     lang: str = "de",
 ) -> tuple[Path, Path]:
     """Write the PDF to ``out`` and the same statement as HTML beside it; return both."""
     with warehouse.reader() as con:
-        span = resolve_range(queries.periods(con), period, start, end)
+        span = resolve_range(read_periods(con), period, start, end)
         html = render_html(statement_context(con, customer_id, span, lang))
     pdf_path = Path(out) if out else default_out(customer_id, span, lang)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)

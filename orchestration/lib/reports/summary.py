@@ -11,7 +11,8 @@ from pathlib import Path
 from orchestration.lib import audit
 from orchestration.lib.ingest import personal
 from orchestration.lib.reports.periods import choose_period, terminal_label
-from orchestration.lib.reports.queries import Warehouse, segments
+from orchestration.lib.reports.reference import segments
+from orchestration.lib.reports.warehouse import Warehouse
 
 
 def _eur(value) -> str:

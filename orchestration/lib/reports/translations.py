@@ -1,14 +1,16 @@
 """Everything that depends on the reader's language: the chrome texts and number formats.
 
-Only the surfaces' own words (headings, column titles, hints) live here. Names of services,
-segment labels and strategies come from the warehouse (`marts.dim_service_types`,
-`reference.segments`) and are never written down a second time.
+Only the surfaces' own words (headings, column titles, hints; the export's sheet names,
+headings and items) and formats (numbers, dates, the export's Excel formats and CSV dialects)
+live here, and every choice by language is made here. Names of services, segment labels and
+strategies come from the warehouse (`marts.dim_service_types`, `reference.segments`) and are
+never written down a second time; `in_language` picks the one of the reader's language.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel.dates import format_date
@@ -458,6 +460,142 @@ TEXTS: dict[str, dict[str, str]] = {
     "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
                         "en": "customers with a loss after service ({n})"},
     "whale_total_line": {"de": "Gesamtgewinn (100 %)", "en": "total profit (100 %)"},
+    # ---- the export: sheets, column headings, the period's items, reconciliation, values
+    "ex_table_period": {"de": "Zeitraum", "en": "Period"},
+    "ex_table_reconciliation": {"de": "Abstimmung", "en": "Reconciliation"},
+    "ex_table_load_log": {"de": "Ladeprotokoll", "en": "Load log"},
+    "ex_table_rejected_rows": {"de": "Abgelehnte Zeilen", "en": "Rejected rows"},
+    "ex_col_customer": {"de": "Kunde", "en": "Customer"},
+    "ex_col_customer_name": {"de": "Kundenname", "en": "Customer name"},
+    "ex_col_service_type": {"de": "Leistungsart", "en": "Service type"},
+    "ex_col_service": {"de": "Leistung", "en": "Service"},
+    "ex_col_period": {"de": "Zeitraum", "en": "Period"},
+    "ex_col_rate_version": {"de": "Kostensatz", "en": "Rate version"},
+    "ex_col_transfer_kind": {"de": "Transferart", "en": "Transfer kind"},
+    "ex_col_activities": {"de": "Leistungen", "en": "Activities"},
+    "ex_col_minutes": {"de": "Minuten", "en": "Minutes"},
+    "ex_col_hours": {"de": "Stunden", "en": "Hours"},
+    "ex_col_participants": {"de": "Teilnehmer", "en": "Participants"},
+    "ex_col_standard_cost": {"de": "Standardkosten", "en": "Standard cost"},
+    "ex_col_billed": {"de": "Berechnet", "en": "Billed"},
+    "ex_col_value_transfer": {"de": "Wertetransfer", "en": "Value transfer"},
+    "ex_col_date": {"de": "Datum", "en": "Date"},
+    "ex_col_activity": {"de": "Leistung-ID", "en": "Activity"},
+    "ex_col_employee": {"de": "Mitarbeiter", "en": "Employee"},
+    "ex_col_source_file": {"de": "Quelldatei", "en": "Source file"},
+    "ex_col_line": {"de": "Zeile", "en": "Line"},
+    "ex_col_valid_from": {"de": "Gültig ab", "en": "Valid from"},
+    "ex_col_valid_to_exclusive": {
+        "de": "Gültig bis (ausschließlich)",
+        "en": "Valid to (exclusive)",
+    },
+    "ex_col_hourly_rate": {"de": "Stundensatz", "en": "Hourly rate"},
+    "ex_col_per_event": {"de": "Je Einsatz", "en": "Per event"},
+    "ex_col_per_participant": {"de": "Je Teilnehmer", "en": "Per participant"},
+    "ex_col_activities_priced": {"de": "Bewertete Leistungen", "en": "Activities priced"},
+    "ex_col_reason": {"de": "Grund", "en": "Reason"},
+    "ex_col_delivery": {"de": "Lieferung", "en": "Delivery"},
+    "ex_col_file": {"de": "Datei", "en": "File"},
+    "ex_col_extract": {"de": "Extrakt", "en": "Extract"},
+    "ex_col_rows_read": {"de": "Zeilen gelesen", "en": "Rows read"},
+    "ex_col_loaded": {"de": "Geladen", "en": "Loaded"},
+    "ex_col_rejected": {"de": "Abgelehnt", "en": "Rejected"},
+    "ex_col_of_which_open": {"de": "Davon offen", "en": "Of which open"},
+    "ex_col_format": {"de": "Format", "en": "Format"},
+    "ex_col_gx_suite_passed": {"de": "GX-Prüfung bestanden", "en": "GX suite passed"},
+    "ex_col_identical_to": {"de": "Gleich wie", "en": "Identical to"},
+    "ex_col_loaded_at": {"de": "Geladen am", "en": "Loaded at"},
+    "ex_col_sha_256": {"de": "SHA-256", "en": "SHA-256"},
+    "ex_col_code": {"de": "Code", "en": "Code"},
+    "ex_col_detail": {"de": "Detail", "en": "Detail"},
+    "ex_col_state": {"de": "Stand", "en": "State"},
+    "ex_col_resolved_by_delivery": {"de": "Aufgelöst mit Lieferung", "en": "Resolved by delivery"},
+    "ex_col_record_as_delivered": {"de": "Zeile wie geliefert", "en": "Record as delivered"},
+    "ex_col_item_period": {"de": "Angabe", "en": "Item"},
+    "ex_col_value": {"de": "Wert", "en": "Value"},
+    "ex_col_item_check": {"de": "Position", "en": "Item"},
+    "ex_col_unit": {"de": "Einheit", "en": "Unit"},
+    "ex_col_in_the_export": {"de": "Im Export", "en": "In the export"},
+    "ex_col_in_the_marts": {"de": "Laut Marts", "en": "In the marts"},
+    "ex_col_difference": {"de": "Differenz", "en": "Difference"},
+    "ex_col_source_in_the_marts": {"de": "Quelle in den Marts", "en": "Source in the marts"},
+    "ex_table_service_cost_by_customer": {
+        "de": "Leistungskosten je Kunde",
+        "en": "Service cost by customer",
+    },
+    "ex_table_value_transfer_ledger": {
+        "de": "Wertetransfer-Journal",
+        "en": "Value-transfer ledger",
+    },
+    "ex_table_rate_versions": {"de": "Kostensätze", "en": "Rate versions"},
+    "ex_table_unpriced_activities": {"de": "Nicht bewertet", "en": "Unpriced activities"},
+    "ex_check_value_transfer_service_cost_by_customer": {
+        "de": "Wertetransfer: Leistungskosten je Kunde",
+        "en": "Value transfer: service cost by customer",
+    },
+    "ex_check_value_transfer_ledger": {
+        "de": "Wertetransfer: Journal",
+        "en": "Value transfer: ledger",
+    },
+    "ex_check_value_transfer_rate_versions": {
+        "de": "Wertetransfer: Kostensätze",
+        "en": "Value transfer: rate versions",
+    },
+    "ex_check_standard_cost_service_cost_by_customer": {
+        "de": "Standardkosten: Leistungskosten je Kunde",
+        "en": "Standard cost: service cost by customer",
+    },
+    "ex_check_standard_cost_rate_versions": {
+        "de": "Standardkosten: Kostensätze",
+        "en": "Standard cost: rate versions",
+    },
+    "ex_check_billed_service_cost_by_customer": {
+        "de": "Berechnet: Leistungskosten je Kunde",
+        "en": "Billed: service cost by customer",
+    },
+    "ex_check_minutes_service_cost_by_customer": {
+        "de": "Minuten: Leistungskosten je Kunde",
+        "en": "Minutes: service cost by customer",
+    },
+    "ex_check_activities_service_cost_by_customer": {
+        "de": "Leistungen: Leistungskosten je Kunde",
+        "en": "Activities: service cost by customer",
+    },
+    "ex_check_unpriced_activities": {
+        "de": "Nicht bewertete Leistungen",
+        "en": "Unpriced activities",
+    },
+    "ex_check_rejected_rows": {"de": "Abgelehnte Zeilen", "en": "Rejected rows"},
+    "ex_check_rejected_rows_open_load_log": {
+        "de": "Abgelehnte Zeilen, offen: Ladeprotokoll",
+        "en": "Rejected rows, open: load log",
+    },
+    "ex_check_activities_priced_rate_versions_unpriced": {
+        "de": "Leistungen: bewertet (Kostensätze) + nicht bewertet",
+        "en": "Activities: priced (rate versions) + unpriced",
+    },
+    "ex_unit_eur": {"de": "€", "en": "€"},
+    "ex_unit_minutes": {"de": "Minuten", "en": "minutes"},
+    "ex_unit_count": {"de": "Anzahl", "en": "count"},
+    "ex_item_period": {"de": "Zeitraum", "en": "Period"},
+    "ex_item_start": {"de": "Beginn", "en": "Start"},
+    "ex_item_end": {"de": "Ende", "en": "End"},
+    "ex_item_data_through": {"de": "Daten bis (letzte geladene Lieferung)",
+                             "en": "Data through (latest delivery loaded)"},
+    "ex_item_complete": {"de": "Zeitraum vollständig", "en": "Period complete"},
+    "ex_item_warehouse": {"de": "Warehouse", "en": "Warehouse"},
+    "ex_item_created_at": {"de": "Erstellt am", "en": "Created at"},
+    "ex_yes": {"de": "ja", "en": "yes"},
+    "ex_no": {"de": "nein", "en": "no"},
+    "ex_state_open": {"de": "offen: wartet auf den Kunden", "en": "open: waiting for its customer"},
+    "ex_state_resolved": {"de": "aufgelöst", "en": "resolved"},
+    "ex_state_final": {"de": "endgültig abgelehnt", "en": "final"},
+    "ex_unpriced_reason": {"de": "kein gültiger Kostensatz für {service_type} am {day}",
+                           "en": "no valid rate for {service_type} on {day}"},
+    "ex_unpriced_next_rate": {"de": "(erster gültig ab {day})",
+                              "en": "(the next one is valid from {day})"},
+    "ex_sheet_source": {"de": "Quelle: {source} · erstellt {created}",
+                        "en": "Source: {source} · created {created}"},
     # ---- the export: an empty sheet, the reasons of rejected rows (codes of lib/ingest/spec)
     "ex_none": {"de": "keine Einträge", "en": "none"},
     "reason_record_too_long": {"de": "Datensatz zu lang", "en": "record too long"},
@@ -588,3 +726,61 @@ def day(value: date | None, lang: str) -> str:
 def plotly_separators(lang: str) -> str:
     """Plotly's ``separators`` (decimal point, then thousands) for the language."""
     return ",." if language(lang) == "de" else ".,"
+
+
+# ---- the export's formats (lib/reports/sheets.py): Excel number formats, stored in one
+# notation (a German Excel shows `#,##0.00 "€"` as `#.##0,00 €`), and the CSV dialects:
+# German is the German Excel dialect (`;`, a decimal comma, `22.11.2026`, UTF-8 with a
+# byte-order mark), English the standard one (`,`, a decimal point, ISO dates, UTF-8).
+EXCEL_FORMATS: dict[str, dict[str, str]] = {
+    "de": {"eur": '#,##0.00 "€";[Red]-#,##0.00 "€"', "date": "DD.MM.YYYY",
+           "timestamp": "DD.MM.YYYY HH:MM:SS"},
+    "en": {"eur": '"€"#,##0.00;[Red]-"€"#,##0.00', "date": "YYYY-MM-DD",
+           "timestamp": "YYYY-MM-DD HH:MM:SS"},
+}
+CSV_DIALECTS: dict[str, dict[str, str]] = {
+    "de": {"delimiter": ";", "encoding": "utf-8-sig", "decimal": ","},
+    "en": {"delimiter": ",", "encoding": "utf-8", "decimal": "."},
+}
+_PLAIN_DAYS = {"de": lambda value: value.strftime("%d.%m.%Y"), "en": date.isoformat}
+_PLAIN_TIMES = {"de": lambda value: value.strftime("%d.%m.%Y %H:%M:%S"),
+                "en": lambda value: value.isoformat(" ")}
+_MINUTES = {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
+# a money value in a Plotly hover template (the separators come from plotly_separators)
+_PLOTLY_MONEY = {"de": "%{{{field}:,.0f}} €", "en": "€%{{{field}:,.0f}}"}
+
+
+# the language the data's free text (the services' background notes) is written in
+DATA_LANGUAGE = "de"
+
+
+def data_language_note(key: str, lang: str) -> str | None:
+    """The note ``key`` for a reader of another language than the data's free text; None for
+    a reader of that language, who needs no note."""
+    return None if language(lang) == DATA_LANGUAGE else text(key, lang)
+
+
+def in_language(lang: str, **words):
+    """The one of ``words`` (``de=…, en=…``) in the reader's language: for the words the
+    data hold in both languages (a segment's label, a service's name or its column)."""
+    return words[language(lang)]
+
+
+def plain_day(value: date, lang: str) -> str:
+    """A date as a file for that language writes it: ``22.11.2026`` or ``2026-11-22``."""
+    return _PLAIN_DAYS[language(lang)](value)
+
+
+def plain_time(value: datetime, lang: str) -> str:
+    """A timestamp as a file for that language writes it, to the second."""
+    return _PLAIN_TIMES[language(lang)](value)
+
+
+def minute(value: datetime, lang: str) -> str:
+    """A timestamp to the minute: ``25.11.2026 14:05`` or ``2026-11-25 14:05``."""
+    return value.strftime(_MINUTES[language(lang)])
+
+
+def plotly_money(field: str, lang: str) -> str:
+    """A hover template's whole-euro value of ``field``: ``1.234 €`` / ``€1,234``."""
+    return _PLOTLY_MONEY[language(lang)].format(field=field)

@@ -22,8 +22,9 @@ from orchestration.lib.reports.plotting import (
     save,
     segment_colours,
 )
-from orchestration.lib.reports.queries import Segment, Warehouse, segments
+from orchestration.lib.reports.reference import Segment, segments
 from orchestration.lib.reports.translations import money, percent, text
+from orchestration.lib.reports.warehouse import Warehouse
 
 
 class WhaleRow(NamedTuple):
