@@ -65,6 +65,7 @@ from decimal import Decimal
 
 import jinja2
 import pytest
+import yaml
 
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.dbt_engines import ENGINES, DuckDBWarehouse, open_warehouse, run_dbt
@@ -565,3 +566,16 @@ def test_a_default_without_a_portable_implementation_names_the_macro_and_the_ada
         "integer_series: no implementation for the adapter 'postgres'; add the macro "
         "postgres__integer_series (rule: macros/cross_engine/dispatch.sql)"
     )
+
+
+def test_every_mart_has_one_yaml_beside_its_sql():
+    """models/marts/<mart>.yml documents <mart> only; the folder's other YAML (exposures, unit
+    tests) start with an underscore and document no model."""
+    folder = DBT_PROJECT_DIR / "models" / "marts"
+    documented = {}
+    for path in sorted(folder.glob("*.yml")):
+        models = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", [])
+        documented[path.stem] = [model["name"] for model in models]
+    assert {stem: names for stem, names in documented.items() if not stem.startswith("_")} == {
+        path.stem: [path.stem] for path in folder.glob("*.sql")}
+    assert all(names == [] for stem, names in documented.items() if stem.startswith("_"))
