@@ -207,6 +207,25 @@ def test_dbt_entity_keys_are_the_spec_s():
     assert _macro_keys(drifted)["orders"] != list(SPECS["orders"].key)
 
 
+def _yaml_combinations() -> list[tuple[str, list[str]]]:
+    """(model, columns) of every unique_combination_of_columns test in the dbt models' YAML."""
+    found = []
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "unique_combination_of_columns" in test:
+                    arguments = test["unique_combination_of_columns"]["arguments"]
+                    found.append((model["name"], arguments["combination_of_columns"]))
+    return found
+
+
+def test_dbt_yaml_key_tests_are_the_spec_s():
+    """A unique test over a key of several columns (the order lines') names the spec's key."""
+    key = list(SPECS["orders"].key)
+    stated = [(model, columns) for model, columns in _yaml_combinations() if key[0] in columns]
+    assert stated == [("fct_order_lines", key), ("stg_crm__orders", key)]
+
+
 def _spelled_keys(text: str) -> list[str]:
     """The list literals of a dbt file that are an extract's key, e.g. ['order_id', 'line_no']."""
     keys = [list(SPECS[entity].key) for entity in ENTITIES]
