@@ -60,10 +60,14 @@ Profit after service 2025 = contribution margin - value transfer:
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
+import jinja2
 import pytest
+import yaml
 
+from orchestration.settings import DBT_PROJECT_DIR
 from tests.dbt_engines import ENGINES, DuckDBWarehouse, open_warehouse, run_dbt
 from tests.dbt_fixture import build_raw_fixture
 from tests.seeds import seed_segments
@@ -487,3 +491,91 @@ def test_invalid_vars_fail_compilation(tmp_path, var_name, value, message):
     )
     assert not result.success
     assert f"var {var_name} {message}" in result.output
+
+
+# --- the dispatch rule (macros/cross_engine/dispatch.sql) -----------------------------------
+
+def _macros() -> dict[str, str]:
+    """Every macro of the project's macros/ folder: name -> body."""
+    found = {}
+    for path in sorted((DBT_PROJECT_DIR / "macros").rglob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        for name, body in re.findall(
+            r"\{%-?\s*macro\s+(\w+)\(.*?%\}(.*?)\{%-?\s*endmacro", text, re.DOTALL
+        ):
+            found[name] = body
+    return found
+
+
+def _dispatch_breaches(macros: dict[str, str]) -> list[str]:
+    """What breaks the rule: a dispatched macro without a `default__`; a `default__` that
+    raises (no portable implementation) beside a missing `duckdb__` or `spark__`; an engine's
+    version of a macro that is not dispatched."""
+    dispatched = {name for body in macros.values()
+                  for name in re.findall(r"adapter\.dispatch\('(\w+)'", body)}
+    breaches = [f"{name}: no default__" for name in sorted(dispatched)
+                if f"default__{name}" not in macros]
+    for name in sorted(dispatched):
+        if "unsupported_engine(" in macros.get(f"default__{name}", ""):
+            breaches += [f"{name}: no {engine}__" for engine in ("duckdb", "spark")
+                         if f"{engine}__{name}" not in macros]
+    # spark__load_csv_rows replaces dbt's own macro (dispatched by dbt, dbt_project.yml)
+    breaches += [f"{name}: not dispatched" for name in sorted(macros)
+                 if re.match(r"(default|duckdb|spark)__", name)
+                 and name.split("__", 1)[1] not in dispatched | {"load_csv_rows"}]
+    return breaches
+
+
+def test_every_dispatched_macro_follows_the_one_rule():
+    macros = _macros()
+    assert _dispatch_breaches(macros) == []
+    # engine_functions names both engines; its defaults raise
+    assert "unsupported_engine('raise_error')" in macros["default__raise_error"]
+    assert {"duckdb__raise_error", "spark__raise_error"} <= set(macros)
+    # a raising default without Spark's version, and DuckDB's spelling left as the default,
+    # are caught
+    broken = {name: body for name, body in macros.items() if name != "spark__integer_series"}
+    assert _dispatch_breaches(broken) == ["integer_series: no spark__"]
+    broken = dict(macros, duckdb__latest_delivery="select 1")
+    del broken["default__latest_delivery"]
+    assert _dispatch_breaches(broken) == ["latest_delivery: no default__"]
+
+
+def test_a_default_without_a_portable_implementation_names_the_macro_and_the_adapter():
+    """unsupported_engine, rendered with stand-ins for dbt's adapter and exceptions."""
+    class Raised(Exception):
+        pass
+
+    def raise_compiler_error(message):
+        raise Raised(message)
+
+    class Adapter:
+        @staticmethod
+        def type():
+            return "postgres"
+
+    text = (DBT_PROJECT_DIR / "macros" / "cross_engine" / "dispatch.sql").read_text()
+    environment = jinja2.Environment()
+    module = environment.from_string(text).make_module({
+        "adapter": Adapter,
+        "exceptions": {"raise_compiler_error": raise_compiler_error},
+    })
+    with pytest.raises(Raised) as raised:
+        module.unsupported_engine("integer_series")
+    assert str(raised.value) == (
+        "integer_series: no implementation for the adapter 'postgres'; add the macro "
+        "postgres__integer_series (rule: macros/cross_engine/dispatch.sql)"
+    )
+
+
+def test_every_mart_has_one_yaml_beside_its_sql():
+    """models/marts/<mart>.yml documents <mart> only; the folder's other YAML (exposures, unit
+    tests) start with an underscore and document no model."""
+    folder = DBT_PROJECT_DIR / "models" / "marts"
+    documented = {}
+    for path in sorted(folder.glob("*.yml")):
+        models = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", [])
+        documented[path.stem] = [model["name"] for model in models]
+    assert {stem: names for stem, names in documented.items() if not stem.startswith("_")} == {
+        path.stem: [path.stem] for path in folder.glob("*.sql")}
+    assert all(names == [] for stem, names in documented.items() if stem.startswith("_"))

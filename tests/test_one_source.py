@@ -1,12 +1,14 @@
 """Every copy of a rule agrees with its one source: the extracts' spec, and the seeds.
 
-The GX suites, the reference's column tables and reason codes, the README's reason codes and
-the dbt YAML's allowed values are held to `lib/ingest/spec.py`; the reference's segment table
-and the dbt YAML's segment values to the seed `segments`.
+The GX suites, the reference's column tables and reason codes, the README's reason codes, the
+dbt YAML's allowed values and the extracts' keys of the dbt macro entity_key are held to
+`lib/ingest/spec.py`; the reference's segment table and the dbt YAML's segment values to the
+seed `segments`.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import re
@@ -183,6 +185,71 @@ def test_dbt_segment_values_are_the_seed_s():
     checked = [values for _, column, values in _accepted_values()
                if column in ("segment", "previous_segment")]
     assert checked and all(set(values) == seed for values in checked)
+
+
+ENTITY_KEY_MACRO = DBT_PROJECT_DIR / "macros" / "entity_key.sql"
+
+
+def _macro_keys(text: str) -> dict[str, list[str]]:
+    """The keys the macro entity_key states: the dict literal of its `set keys = {...}`."""
+    found = re.search(r"set keys = (\{.*?\})\s*-?%\}", text, re.DOTALL)
+    assert found, f"{ENTITY_KEY_MACRO}: no `set keys = {{...}}`"
+    return ast.literal_eval(found.group(1))
+
+
+def test_dbt_entity_keys_are_the_spec_s():
+    keys = _macro_keys(ENTITY_KEY_MACRO.read_text(encoding="utf-8"))
+    assert keys == {entity: list(SPECS[entity].key) for entity in ENTITIES}
+    # stated by hand: orders are keyed by order and line
+    assert keys["orders"] == ["order_id", "line_no"]
+    # a key that drifts from the spec is caught
+    drifted = ENTITY_KEY_MACRO.read_text(encoding="utf-8").replace("'line_no'", "'line_id'")
+    assert _macro_keys(drifted)["orders"] != list(SPECS["orders"].key)
+
+
+def _yaml_combinations() -> list[tuple[str, list[str]]]:
+    """(model, columns) of every unique_combination_of_columns test in the dbt models' YAML."""
+    found = []
+    for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "unique_combination_of_columns" in test:
+                    arguments = test["unique_combination_of_columns"]["arguments"]
+                    found.append((model["name"], arguments["combination_of_columns"]))
+    return found
+
+
+def test_dbt_yaml_key_tests_are_the_spec_s():
+    """A unique test over a key of several columns (the order lines') names the spec's key."""
+    key = list(SPECS["orders"].key)
+    stated = [(model, columns) for model, columns in _yaml_combinations() if key[0] in columns]
+    assert stated == [("fct_order_lines", key), ("stg_crm__orders", key)]
+
+
+def _spelled_keys(text: str) -> list[str]:
+    """The list literals of a dbt file that are an extract's key, e.g. ['order_id', 'line_no']."""
+    keys = [list(SPECS[entity].key) for entity in ENTITIES]
+    return [literal for literal in re.findall(r"\[[^\[\]]*\]", text)
+            if _literal_list(literal) in keys]
+
+
+def _literal_list(literal: str):
+    try:
+        return list(ast.literal_eval(literal))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def test_dbt_sql_spells_no_key_but_in_entity_key():
+    spelled = {
+        str(path.relative_to(DBT_PROJECT_DIR)): _spelled_keys(path.read_text(encoding="utf-8"))
+        for folder in ("models", "macros", "tests", "analyses", "snapshots")
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*.sql"))
+        if path != ENTITY_KEY_MACRO
+    }
+    assert {path: found for path, found in spelled.items() if found} == {}
+    assert _spelled_keys("where {{ is_touched('orders', ['order_id', 'line_no'], 'x') }}") == [
+        "['order_id', 'line_no']"]
 
 
 # --- personal data -------------------------------------------------------------------------

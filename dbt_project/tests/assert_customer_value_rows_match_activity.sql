@@ -1,7 +1,7 @@
 -- customer_value holds exactly one row per customer and period with at least one order line
 -- or one non-cancelled activity in that period: no row missing, no row extra.
 
--- In a build over the delta, the touched customers and periods only (macros/incremental.sql):
+-- In a build over the delta, the touched customers and periods only (macros/incremental/):
 -- the rest was tested when it was written and has not changed since.
 
 {{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}

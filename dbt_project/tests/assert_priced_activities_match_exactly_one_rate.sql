@@ -1,7 +1,7 @@
 -- Every priced activity must be covered by exactly one rate version of its service type,
 -- and that version must be the rate_id kept on the fact row.
 
--- In a build over the delta, the touched activities only (macros/incremental.sql): the rest
+-- In a build over the delta, the touched activities only (macros/incremental/): the rest
 -- was tested when it was written and has not changed since (a changed rate is a changed rule,
 -- which rebuilds everything).
 
@@ -12,7 +12,7 @@ with
 activities as (
 
     select tested.* from {{ ref('fct_service_activities') }} as tested
-    where {{ in_delta_scope('service_activities', ['activity_id'], 'tested') }}
+    where {{ in_delta_scope('service_activities', entity_key('service_activities'), 'tested') }}
 
 ),
 

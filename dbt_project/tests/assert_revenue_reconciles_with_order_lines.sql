@@ -1,7 +1,7 @@
 -- Revenue and contribution margin in customer_value per period equal fct_order_lines.
 
 -- In a build over the delta, the periods of the touched customers and periods only
--- (macros/incremental.sql): the rest was tested when it was written and has not changed since.
+-- (macros/incremental/): the rest was tested when it was written and has not changed since.
 
 {{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
 {%- set touched = ref('int_touched_customer_periods') %}

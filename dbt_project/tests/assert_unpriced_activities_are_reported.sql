@@ -2,7 +2,7 @@
 -- in the facts (standard cost and value transfer null); this test warns and lists them so
 -- that controlling can add the missing rate.
 
--- In a build over the delta it lists the touched activities only (macros/incremental.sql);
+-- In a build over the delta it lists the touched activities only (macros/incremental/);
 -- the summary of `cvm load` counts them all.
 
 {{ config(severity='warn') }}
@@ -12,7 +12,7 @@ with
 activities as (
 
     select tested.* from {{ ref('fct_service_activities') }} as tested
-    where {{ in_delta_scope('service_activities', ['activity_id'], 'tested') }}
+    where {{ in_delta_scope('service_activities', entity_key('service_activities'), 'tested') }}
 
 ),
 

@@ -1,7 +1,7 @@
 -- The value-transfer ledger total per period equals the value transfer in customer_value.
 
 -- In a build over the delta, the periods of the touched customers and periods only
--- (macros/incremental.sql): the rest was tested when it was written and has not changed since.
+-- (macros/incremental/): the rest was tested when it was written and has not changed since.
 
 {{ config(meta={'dagster': {'ref': {'name': 'fct_value_transfers'}}}) }}
 {%- set touched = ref('int_touched_customer_periods') %}

@@ -11,7 +11,8 @@
     up to 4 decimals is exact; a tercile is rounded at the 6th decimal.
 
     The engines' own functions do not agree to the last decimal (DuckDB truncates to the
-    input's scale, Spark returns a DOUBLE), so this one definition serves every engine.
+    input's scale, Spark returns a DOUBLE), so this one definition serves every engine: the
+    portable `default__` (the rule: dispatch.sql).
 
     Renders a complete select with the columns `partition_column`, quantile_rank (k) and
     quantile_value (DECIMAL(18, 6)). value_column must not be null and have at most 6

@@ -1,8 +1,8 @@
 {#
     The few SQL functions that are spelled differently on the engines the project runs on
     (DuckDB, the embedded default, and Apache Spark). Models call these macros and never an
-    engine's own spelling. Each is dispatched: `default__` is the DuckDB spelling, `spark__`
-    Spark's; another engine adds its own `<adapter>__` version.
+    engine's own spelling. No spelling is portable: each macro names both engines
+    (`duckdb__`, `spark__`) and its `default__` raises (the rule: dispatch.sql).
 #}
 
 {#
@@ -14,12 +14,16 @@
     {{ return(adapter.dispatch('raise_error', 'customer_value_warehouse')(message)) }}
 {%- endmacro %}
 
-{% macro default__raise_error(message) -%}
+{% macro duckdb__raise_error(message) -%}
     error({{ message }})
 {%- endmacro %}
 
 {% macro spark__raise_error(message) -%}
     raise_error({{ message }})
+{%- endmacro %}
+
+{% macro default__raise_error(message) -%}
+    {{ unsupported_engine('raise_error') }}
 {%- endmacro %}
 
 {#
@@ -30,12 +34,16 @@
     {{ return(adapter.dispatch('integer_series', 'customer_value_warehouse')(upper_bound)) }}
 {%- endmacro %}
 
-{% macro default__integer_series(upper_bound) -%}
+{% macro duckdb__integer_series(upper_bound) -%}
     unnest(generate_series(0, {{ upper_bound }}))
 {%- endmacro %}
 
 {% macro spark__integer_series(upper_bound) -%}
     explode(sequence(0, {{ upper_bound }}))
+{%- endmacro %}
+
+{% macro default__integer_series(upper_bound) -%}
+    {{ unsupported_engine('integer_series') }}
 {%- endmacro %}
 
 {#
@@ -58,7 +66,7 @@
     )) }}
 {%- endmacro %}
 
-{% macro default__regexp_replace_all(text, pattern, replacement, keep_first_group=false) -%}
+{% macro duckdb__regexp_replace_all(text, pattern, replacement, keep_first_group=false) -%}
     regexp_replace(
         {{ text }},
         '{{ pattern }}',
@@ -73,4 +81,8 @@
         '{{ pattern }}',
         '{{ ("$1" if keep_first_group else "") ~ replacement }}'
     )
+{%- endmacro %}
+
+{% macro default__regexp_replace_all(text, pattern, replacement, keep_first_group=false) -%}
+    {{ unsupported_engine('regexp_replace_all') }}
 {%- endmacro %}

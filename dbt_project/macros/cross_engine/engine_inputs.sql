@@ -6,13 +6,14 @@
     writes the statements that create them (`raw.<entity>` over the catalog's raw files,
     `cvm_delta.<entity>_keys`) to a Parquet file named by the var `cvm_spark_inputs`
     (lib/warehouse/spark_engine.py); this hook (on-run-start) runs them in dbt's session.
-    Without the var (a hand-run dbt, the tests' fixtures) it does nothing.
+    Without the var (a hand-run dbt, the tests' fixtures) it does nothing. Neither is portable:
+    both engines are named, and `default__` raises (the rule: dispatch.sql).
 #}
 {% macro engine_inputs() -%}
     {{ return(adapter.dispatch('engine_inputs', 'customer_value_warehouse')()) }}
 {%- endmacro %}
 
-{% macro default__engine_inputs() -%}
+{% macro duckdb__engine_inputs() -%}
     {{ return('') }}
 {%- endmacro %}
 
@@ -29,11 +30,15 @@
     {{ return('') }}
 {%- endmacro %}
 
+{% macro default__engine_inputs() -%}
+    {{ unsupported_engine('engine_inputs') }}
+{%- endmacro %}
+
 {#
-    The materialization of a mart that is a filter or join of other marts: a view on DuckDB,
-    which the catalog creates again from its SQL (lib/warehouse/marts.py); a table on other
-    engines, whose SQL the catalog cannot run, so that it is published as files like the
-    other marts.
+    The materialization of a mart that is a filter or join of other marts: a table, the
+    portable default, whose rows are published as files like the other marts; a view on
+    DuckDB, which the catalog creates again from its SQL (lib/warehouse/marts.py), while it
+    cannot run another engine's SQL.
 #}
 {% macro derived_mart_materialization() -%}
     {{ return(adapter.dispatch('derived_mart_materialization', 'customer_value_warehouse')()) }}

@@ -13,7 +13,8 @@
     With n = |numerator| * 10^numerator_scale and d = divisor * 10^(numerator_scale - scale),
     the rounded quotient in units of 10^-scale is q = floor((2n + d) / (2d)). That floor is a
     long division in two steps of nine digits, so that every division divides an exact
-    multiple below 2^53: exact on any engine, whether it divides in DOUBLE or in DECIMAL.
+    multiple below 2^53: exact on any engine, whether it divides in DOUBLE or in DECIMAL (the
+    portable `default__`; the rule: dispatch.sql).
     That holds while 2d < 9 * 10^6 and the result fits DECIMAL(18, scale) (then 2n + d stays
     below 10^18 * 2d < 9 * 10^24). A larger result overflows the final cast: an error, or,
     on an engine that returns NULL on an overflow, a NULL that the marts' not_null tests

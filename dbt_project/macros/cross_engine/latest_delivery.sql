@@ -15,7 +15,8 @@
     and `delivery_rank`, which the caller leaves out by naming its columns.
 
     Written with row_number() in a subquery, which every engine runs (no QUALIFY, no
-    `* exclude`); dispatched so that an engine may bring a faster spelling.
+    `* exclude`): the portable `default__`, so that an engine may bring a faster spelling
+    (the rule: dispatch.sql).
 #}
 {% macro latest_delivery(relation, key_columns) -%}
     {{ return(adapter.dispatch('latest_delivery', 'customer_value_warehouse')(

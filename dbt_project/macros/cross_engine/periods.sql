@@ -2,7 +2,8 @@
     Period arithmetic, driven by the var `period_grain` (`year` or `quarter`).
     Every model that assigns a date to a period calls these macros, so the grain is
     defined in one place. Date arithmetic goes through dbt's cross-database macros; they
-    return timestamps on some engines, so every result is cast back to a date.
+    return timestamps on some engines, so every result is cast back to a date: the portable
+    `default__` of each dispatched macro (the rule: dispatch.sql).
 #}
 
 {% macro period_grain() -%}

@@ -1,8 +1,8 @@
 -- the history of dim_customers: after each customers snapshot, the attributes that the
 -- re-delivery rule picks from the snapshots delivered up to it; consecutive snapshots with
 -- the same tracked attributes make one version. Incremental: a build over the delta rebuilds
--- the whole history of the customers it touched (macros/incremental.sql).
-{{ config(**keyed_incremental_config('customers', ['customer_id'], none)) }}
+-- the whole history of the customers it touched (macros/incremental/).
+{{ config(**keyed_incremental_config('customers', entity_key('customers'), none)) }}
 {%- set tracked = ['industry', 'region', 'account_manager', 'country_code', 'status'] %}
 
 with
@@ -11,7 +11,7 @@ snapshots as (
 
     select current_rows.* from {{ ref('stg_crm__customer_snapshots') }} as current_rows
     -- in a delta build, every snapshot of the touched customers
-    where {{ is_touched('customers', ['customer_id'], 'current_rows') }}
+    where {{ is_touched('customers', entity_key('customers'), 'current_rows') }}
 
 ),
 

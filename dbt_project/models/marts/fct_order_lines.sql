@@ -1,4 +1,4 @@
-{{ config(**keyed_incremental_config('orders', ['order_id', 'line_no'], 'period_start')) }}
+{{ config(**keyed_incremental_config('orders', entity_key('orders'), 'period_start')) }}
 
 with
 
@@ -6,7 +6,7 @@ order_lines as (
 
     select current_rows.* from {{ ref('int_order_lines') }} as current_rows
     -- in a delta build, the touched keys' rows
-    where {{ is_touched('orders', ['order_id', 'line_no'], 'current_rows') }}
+    where {{ is_touched('orders', entity_key('orders'), 'current_rows') }}
 
 ),
 
@@ -28,4 +28,4 @@ final as (
 
 )
 
-{{ incremental_rows('final', 'orders', ['order_id', 'line_no'], 'period_start') }}
+{{ incremental_rows('final', 'orders', entity_key('orders'), 'period_start') }}

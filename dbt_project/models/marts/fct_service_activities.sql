@@ -1,4 +1,6 @@
-{{ config(**keyed_incremental_config('service_activities', ['activity_id'], 'period_start')) }}
+{{ config(**keyed_incremental_config(
+    'service_activities', entity_key('service_activities'), 'period_start'
+)) }}
 
 with
 
@@ -6,7 +8,7 @@ activities as (
 
     select current_rows.* from {{ ref('int_activities_value_transfer') }} as current_rows
     -- in a delta build, the touched keys' rows
-    where {{ is_touched('service_activities', ['activity_id'], 'current_rows') }}
+    where {{ is_touched('service_activities', entity_key('service_activities'), 'current_rows') }}
 
 ),
 
@@ -36,4 +38,6 @@ final as (
 
 )
 
-{{ incremental_rows('final', 'service_activities', ['activity_id'], 'period_start') }}
+{{ incremental_rows(
+    'final', 'service_activities', entity_key('service_activities'), 'period_start'
+) }}

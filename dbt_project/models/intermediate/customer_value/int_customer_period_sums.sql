@@ -1,6 +1,6 @@
 -- the one pass over the order lines and activities, read from the facts (costed once, when
 -- they were written); incremental: a delta build recomputes the touched customers and periods
--- only (macros/incremental.sql), so its cost follows the delta, not the history
+-- only (macros/incremental/), so its cost follows the delta, not the history
 {%- set touched = ref('int_touched_customer_periods') %}
 {#- in a delta build, the facts' rows of the touched customers and periods; else every row #}
 {%- set in_scope = in_touched_customer_periods(touched, 'current_rows')

@@ -1,5 +1,5 @@
 -- a table: computed once per build, read by the incremental customer-period sums and by the
--- tests that compare them with the facts (macros/incremental.sql)
+-- tests that compare them with the facts (macros/incremental/)
 {{ config(materialized='table') }}
 {%- set is_delta = cvm_build() == 'delta' %}
 
@@ -14,7 +14,7 @@ order_lines as (
     from {{ ref('fct_order_lines') }} as current_rows
     where
         {% if is_delta -%}
-            {{ is_touched_relation('orders', ['order_id', 'line_no'], 'current_rows') }}
+            {{ is_touched_relation('orders', entity_key('orders'), 'current_rows') }}
         {%- else -%}
             false
         {%- endif %}
@@ -29,7 +29,9 @@ activities as (
     from {{ ref('fct_service_activities') }} as current_rows
     where
         {% if is_delta -%}
-            {{ is_touched_relation('service_activities', ['activity_id'], 'current_rows') }}
+            {{ is_touched_relation(
+                'service_activities', entity_key('service_activities'), 'current_rows'
+            ) }}
         {%- else -%}
             false
         {%- endif %}

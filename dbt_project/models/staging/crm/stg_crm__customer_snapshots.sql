@@ -1,4 +1,4 @@
-{{ config(**keyed_incremental_config('customers', ['customer_id'], none)) }}
+{{ config(**keyed_incremental_config('customers', entity_key('customers'), none)) }}
 
 with
 
@@ -6,7 +6,7 @@ source as (
 
     select delivered.* from {{ source('crm', 'customers') }} as delivered
     -- in a delta build, every snapshot row of the touched customers
-    where {{ is_touched('customers', ['customer_id'], 'delivered') }}
+    where {{ is_touched('customers', entity_key('customers'), 'delivered') }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(**keyed_incremental_config('customers', ['customer_id'], none)) }}
+{{ config(**keyed_incremental_config('customers', entity_key('customers'), none)) }}
 
 with
 
@@ -6,13 +6,13 @@ source as (
 
     select delivered.* from {{ source('crm', 'customers') }} as delivered
     -- in a delta build, every version of the touched keys
-    where {{ is_touched('customers', ['customer_id'], 'delivered') }}
+    where {{ is_touched('customers', entity_key('customers'), 'delivered') }}
 
 ),
 
 latest as (
 
-    {{ latest_delivery('source', ['customer_id']) }}
+    {{ latest_delivery('source', entity_key('customers')) }}
 
 ),
 

@@ -1,4 +1,4 @@
-{{ config(**keyed_incremental_config('orders', ['order_id', 'line_no'], none)) }}
+{{ config(**keyed_incremental_config('orders', entity_key('orders'), none)) }}
 
 with
 
@@ -6,13 +6,13 @@ source as (
 
     select delivered.* from {{ source('crm', 'orders') }} as delivered
     -- in a delta build, every version of the touched keys
-    where {{ is_touched('orders', ['order_id', 'line_no'], 'delivered') }}
+    where {{ is_touched('orders', entity_key('orders'), 'delivered') }}
 
 ),
 
 latest as (
 
-    {{ latest_delivery('source', ['order_id', 'line_no']) }}
+    {{ latest_delivery('source', entity_key('orders')) }}
 
 ),
 

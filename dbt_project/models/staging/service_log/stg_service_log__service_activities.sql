@@ -1,4 +1,6 @@
-{{ config(**keyed_incremental_config('service_activities', ['activity_id'], none)) }}
+{{ config(**keyed_incremental_config(
+    'service_activities', entity_key('service_activities'), none
+)) }}
 
 with
 
@@ -6,13 +8,13 @@ source as (
 
     select delivered.* from {{ source('service_log', 'service_activities') }} as delivered
     -- in a delta build, every version of the touched keys
-    where {{ is_touched('service_activities', ['activity_id'], 'delivered') }}
+    where {{ is_touched('service_activities', entity_key('service_activities'), 'delivered') }}
 
 ),
 
 latest as (
 
-    {{ latest_delivery('source', ['activity_id']) }}
+    {{ latest_delivery('source', entity_key('service_activities')) }}
 
 ),
 

@@ -1,0 +1,42 @@
+{#
+    Data tests over the delta. Every data test of the project carries `where: __touched__`
+    (dbt_project.yml); dbt filters the tested relation through `get_where_subquery`. In a delta
+    build, a relation with the key columns of service_activities (else of orders; macro
+    entity_key) is tested on the touched keys' rows only: the others were tested when they were
+    written and have not changed since. Every other relation, and every relation outside a
+    delta build, is tested whole. Tests that did not ask for it keep dbt's own `where`.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where == '__touched__' -%}
+        {%- set scope = none -%}
+        {%- if execute and cvm_build() == 'delta' -%}
+            {%- set columns = adapter.get_columns_in_relation(relation)
+                | map(attribute='name') | map('lower') | list -%}
+            {%- set scopes = [] -%}
+            {%- for entity in ['service_activities', 'orders'] -%}
+                {%- if entity_key(entity) | reject('in', columns) | list | length == 0 -%}
+                    {%- do scopes.append(entity) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- set scope = scopes[0] if scopes else none -%}
+        {%- endif -%}
+        {%- if scope is none -%}
+            {{ return(relation) }}
+        {%- else -%}
+            {%- set filtered -%}
+                (select * from {{ relation }} as tested
+                 where {{ is_touched_relation(scope, entity_key(scope), 'tested') }})
+                as dbt_subquery
+            {%- endset -%}
+            {{ return(filtered) }}
+        {%- endif -%}
+    {%- elif where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) as dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
