@@ -10,7 +10,7 @@ import pytest
 from orchestration import settings
 from orchestration.lib.warehouse.build_state import BuildPlan
 from orchestration.lib.warehouse.catalog import RawFile
-from orchestration.lib.warehouse.dbt_build import describe
+from orchestration.lib.warehouse.dbt_build import DbtBuild, describe, prepare_build
 from orchestration.lib.warehouse.spark_engine import environment, input_statements
 from orchestration.lib.warehouse.store import Store
 
@@ -82,3 +82,48 @@ def test_spark_reads_exactly_the_catalogs_raw_files(tmp_path):
     assert "b.parquet" in keys and "old.parquet" in keys and "a.parquet" not in keys
     assert "`order_id`, `line_no`" in keys
     assert "where false" in statements["create or replace view cvm_delta.customers_keys"]
+
+
+def test_a_store_is_always_given_its_engine_kind(tmp_path):
+    with pytest.raises(TypeError):
+        Store(tmp_path / "w.duckdb")  # no engine kind: no quiet DuckDB
+    with pytest.raises(ValueError, match=r"'postgres'.*duckdb, spark"):
+        Store(tmp_path / "w.duckdb", "postgres")
+    store = Store(tmp_path / "w.duckdb", "duckdb")
+    assert (store.root, store.published) == (tmp_path / "w.store", tmp_path / "w.duckdb")
+    assert store.engine_database == tmp_path / "w.store" / "work" / "cvm_engine.duckdb"
+
+
+def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path):
+    """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes and the
+    kind of build (full or delta)."""
+    full = BuildPlan(True, "first build")
+    duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
+    assert duck.args == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    assert duck.environment == {
+        "CVM_WAREHOUSE": str(tmp_path / "w.store" / "work" / "cvm_engine.duckdb"),
+        "CVM_BUILD": "full"}
+    assert duck.describe() == "full build: first build"
+    delta = BuildPlan(False, "incremental", added={"orders": ["raw/orders/a.parquet"]},
+                      retired={"orders": ["raw/orders/b.parquet"], "customers": []})
+    spark = DbtBuild(Store(tmp_path / "w.duckdb", "spark"), delta, {"period_grain": "quarter"})
+    assert spark.args == ["build", "--exclude-resource-type", "unit_test", "--target", "spark",
+                          "--vars", '{"period_grain": "quarter"}']
+    assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
+                                 "PYSPARK_PIN_THREAD": "false",
+                                 "PYTHONWARNINGS": "ignore::FutureWarning",
+                                 "CVM_BUILD": "delta"}
+    assert spark.describe() == "incremental build: 1 raw files added, 1 retired"
+
+
+def test_a_first_build_on_duckdb_is_prepared_in_full(tmp_path):
+    """No published catalog, no engine database: the next catalog is opened, the build is a
+    full one, and dbt gets the vars as given (DuckDB adds none)."""
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    store = Store(tmp_path / "w.duckdb", "duckdb")
+    build = prepare_build(store, "s1", DBT_PROJECT_DIR, {"period_grain": "quarter"})
+    assert (build.plan.full, build.plan.reason) == (True, "first build")
+    assert build.dbt_vars == {"period_grain": "quarter"}
+    assert store.next_catalog.exists() and store.engine_database.exists()
+    assert not store.published.exists()
