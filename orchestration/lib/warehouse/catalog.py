@@ -33,7 +33,13 @@ import duckdb
 from orchestration.lib.ingest.spec import SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.sql import has_table, quote_ident, read_only, sql_literal
-from orchestration.lib.warehouse.store import Store, StoreFiles, fsync_dir, fsync_file
+from orchestration.lib.warehouse.store import (
+    Store,
+    StoreFiles,
+    fsync_dir,
+    fsync_file,
+    store_root,
+)
 
 META_DDL = (
     "create schema if not exists meta",
@@ -77,7 +83,7 @@ def store_of(con) -> StoreFiles:
     ).fetchone()[0]
     if not path:
         raise RuntimeError("an in-memory catalog names no store: catalog.ensure_meta(con, store)")
-    return StoreFiles(Store(Path(path), "duckdb").root)
+    return StoreFiles(store_root(Path(path)))
 
 
 @dataclass(frozen=True)

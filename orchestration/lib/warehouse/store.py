@@ -18,6 +18,10 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
 
 Files under raw/ and marts/ are never changed once written. A run writes new ones; the
 catalog decides which are current. Paths in the catalog are relative to the store.
+
+A load builds one `Store` (the published catalog's path and the engine's kind, both required)
+and hands it down: to the catalog, the writer's lock, the build and publishing. A catalog
+itself knows only the data files (`StoreFiles`: raw/ and marts/).
 """
 
 from __future__ import annotations
@@ -34,6 +38,13 @@ from orchestration.settings import ENGINE_KINDS
 # the engine's working database; a distinctive name, because dbt-duckdb qualifies relations
 # with it (views copied into the catalog lose that qualifier: catalog.py)
 ENGINE_DATABASE = "cvm_engine"
+
+
+def store_root(published: Path) -> Path:
+    """The store's folder beside the published catalog `<dir>/<stem>.duckdb`:
+    `<dir>/<stem>.store`."""
+    published = Path(published)
+    return published.parent / f"{published.stem}.store"
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ class Store(StoreFiles):
                              f"{', '.join(ENGINE_KINDS)}")
         published = Path(self.published)
         object.__setattr__(self, "published", published)
-        object.__setattr__(self, "root", published.parent / f"{published.stem}.store")
+        object.__setattr__(self, "root", store_root(published))
 
     @property
     def work_dir(self) -> Path:
