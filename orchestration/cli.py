@@ -34,38 +34,39 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from orchestration.lib.warehouse.spark_engine import describe
+    from orchestration.lib.warehouse.dbt_build import describe
 
     try:
-        engine = settings.engine(args.engine)
+        engine_kind = settings.engine_kind(args.engine)
     except ValueError as error:
         print(f"cvm load: FAILED: {error}", flush=True)
         return 2
     landing_dir = settings.landing_dir(args.landing)
     warehouse = settings.warehouse_path(args.warehouse)
-    print(f"engine: {describe(engine)}", flush=True)
+    print(f"engine: {describe(engine_kind)}", flush=True)
     print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}", flush=True)
     try:
-        return _run_load(args, landing_dir, warehouse, engine)
+        return _run_load(args, landing_dir, warehouse, engine_kind)
     except KeyboardInterrupt:  # before or after the load proper: nothing to undo
         print("cvm load: INTERRUPTED; nothing published", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one line here, the traceback in the log
         from orchestration.lib.warehouse.store import Store
 
-        log = _log_traceback(Store.beside(warehouse).log)
+        log = _log_traceback(Store(warehouse, engine_kind).log)
         print(f"cvm load: FAILED: {type(error).__name__}: {error}"
               + (f" (traceback in {log})" if log else ""), file=sys.stderr)
         return 1
 
 
-def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path, engine: str) -> int:
+def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path,
+              engine_kind: str) -> int:
     from orchestration.lib.reports.summary import print_summary
     from orchestration.runner import LoadError, run_load
 
     try:
         outcome = run_load(landing_dir, warehouse, full_refresh=args.full_refresh,
-                           dbt_vars=args.vars or "", engine=engine)
+                           dbt_vars=args.vars or "", engine_kind=engine_kind)
     except LoadError as error:
         print(f"cvm load: {error}", file=sys.stderr)
         return 2
@@ -250,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--vars", metavar="YAML",
                       help="dbt vars for this run, e.g. '{period_grain: quarter}' (over "
                       "dbt_project.yml and $CVM_DBT_VARS); changed vars rebuild everything")
-    load.add_argument("--engine", choices=settings.ENGINES,
+    load.add_argument("--engine", choices=settings.ENGINE_KINDS,
                       help="where dbt builds (default: $CVM_ENGINE, else duckdb): duckdb, "
                       "embedded, or spark, the same models on Apache Spark (profiles.yml "
                       "target `spark`); the published warehouse is the same DuckDB file")

@@ -83,9 +83,10 @@ def instance_for_cli() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def check_paths(landing_dir: Path, warehouse_path: Path) -> None:
+def check_paths(landing_dir: Path, store: Store) -> None:
     """Refuse to start, with one line, when the landing root is missing or the warehouse's
     path cannot hold the warehouse (a directory, a folder that cannot be written)."""
+    warehouse_path = store.published
     if not landing_dir.is_dir():
         raise LoadError(f"{landing_dir}: the landing root "
                         + ("is not a directory" if landing_dir.exists() else "does not exist")
@@ -93,7 +94,6 @@ def check_paths(landing_dir: Path, warehouse_path: Path) -> None:
     if warehouse_path.is_dir():
         raise LoadError(f"{warehouse_path}: the warehouse is a directory; give the path of its "
                         "DuckDB file, e.g. warehouse.duckdb (CVM_WAREHOUSE or --warehouse)")
-    store = Store.beside(warehouse_path)
     probe = store.root / f".write-test-{os.getpid()}"
     try:
         store.root.mkdir(parents=True, exist_ok=True)
@@ -249,30 +249,31 @@ def run_load(
     dbt_project_dir: Path | None = None,
     full_refresh: bool = False,
     dbt_vars: str = "",
-    engine: str | None = None,
+    engine_kind: str | None = None,
     writer_wait: float | None = None,
 ) -> LoadOutcome:
     """Load every pending delivery, build, check and publish; see the module docstring.
 
     `full_refresh` rebuilds every model from the raw zone; `dbt_vars` (YAML) override the dbt
     vars for this run. Changed rules (models, seeds, tests, vars) rebuild by themselves.
-    `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb).
+    `engine_kind` is the engine dbt builds on (default $CVM_ENGINE, else duckdb).
     """
-    check_paths(landing_dir, warehouse_path)
     try:  # settings first: a wrong one is refused before anything waits or runs
+        store = Store(warehouse_path, settings.engine_kind(engine_kind))
         wait = settings.writer_wait(writer_wait)
         vars_ = effective_vars(dbt_vars)
         check_ingest_settings()
     except (ValueError, BadVars) as error:
         echo(f"FAILED: {error}")
         return LoadOutcome(exit_code=2, error=str(error))
+    check_paths(landing_dir, store)
     with _sigterm_as_interrupt():
         try:
             # one writer for the whole load: the landing is looked at only once this load owns
             # the warehouse, so that what it loads is what is still new after another load
-            with write_lock(warehouse_path, wait, what="cvm load", on_wait=echo):
-                return _run_load(landing_dir, warehouse_path, echo, instance, dbt_project_dir,
-                                 full_refresh, dbt_vars, vars_, engine)
+            with write_lock(store, wait, what="cvm load", on_wait=echo):
+                return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
+                                 full_refresh, dbt_vars, vars_)
         except WarehouseBusy as error:
             echo(f"FAILED: {error}")
             return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
@@ -286,19 +287,19 @@ def run_load(
 
 def _run_load(
     landing_dir: Path,
-    warehouse_path: Path,
+    store: Store,
     echo: Callable[[str], None],
     instance: dg.DagsterInstance | None,
     dbt_project_dir: Path | None,
     full_refresh: bool,
     dbt_vars: str,
     vars_: dict,
-    engine: str | None,
 ) -> LoadOutcome:
     """The load itself, once it holds the writer's lock and its settings are checked."""
     from orchestration.defs.definitions import build_definitions
 
-    digests = landing.Digests(Store.beside(warehouse_path).landing_digests)
+    warehouse_path = store.published
+    digests = landing.Digests(store.landing_digests)
     deliveries = landing.scan(landing_dir, warn=echo, digests=digests)
     if not deliveries:
         echo(f"no deliveries in {landing_dir}")
@@ -321,7 +322,7 @@ def _run_load(
     else:
         echo("nothing new to load, but the rules changed (models, seeds, tests or dbt vars); "
              "rebuilding and publishing")
-    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir, engine)
+    defs = build_definitions(landing_dir, warehouse_path, dbt_project_dir, store.engine_kind)
     graph = defs.resolve_asset_graph()
     raw_keys = sorted(dg.AssetSelection.groups(INGEST_GROUP).resolve(graph))
     downstream = [key for key in graph.get_all_asset_keys() if key not in raw_keys]
@@ -330,7 +331,6 @@ def _run_load(
     instance = instance or instance_for_cli()
     fail_abandoned_runs(instance, echo)
     register_deliveries(instance, [d.partition_key for d in deliveries])
-    store = Store.beside(warehouse_path, settings.engine(engine))
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
     rotate_log(store.log)
@@ -369,7 +369,7 @@ def _run_load(
             )
             outcome.files += _collect_files(result)
             if not result.success:
-                catalog.abandon_next(warehouse_path)  # this load holds the writer's lock
+                catalog.abandon_next(store)  # this load holds the writer's lock
                 if _was_interrupted(result):
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"

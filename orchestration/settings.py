@@ -58,17 +58,17 @@ def warehouse_path(override: str | os.PathLike | None = None) -> Path:
     return Path(value).resolve()
 
 
-ENGINES = ("duckdb", "spark")
+ENGINE_KINDS = ("duckdb", "spark")
 
 
-def engine(override: str | None = None) -> str:
-    """The engine dbt builds on: option, else $CVM_ENGINE, else duckdb (embedded). `spark`
-    runs the same dbt project on Apache Spark (the `spark` target of dbt_project/profiles.yml).
-    An unknown name is an error that names the choices."""
+def engine_kind(override: str | None = None) -> str:
+    """The kind of engine dbt builds on: option (--engine), else $CVM_ENGINE, else duckdb
+    (embedded). `spark` runs the same dbt project on Apache Spark (the `spark` target of
+    dbt_project/profiles.yml). An unknown name is an error that names the choices."""
     name = (override or os.environ.get("CVM_ENGINE", "").strip() or "duckdb").lower()
-    if name not in ENGINES:
+    if name not in ENGINE_KINDS:
         raise ValueError(f"engine {name!r} (option --engine or CVM_ENGINE) is unknown; "
-                         f"choose one of {', '.join(ENGINES)}")
+                         f"choose one of {', '.join(ENGINE_KINDS)}")
     return name
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from orchestration.lib.warehouse.catalog import ensure_meta
 from orchestration.lib.warehouse.lock import write_lock
-from orchestration.lib.warehouse.store import Store
+from orchestration.lib.warehouse.store import Store, StoreFiles
 
 
 @pytest.fixture()
@@ -27,13 +27,13 @@ def con(tmp_path):
     """An in-memory catalog whose raw zone is a store under the test's tmp_path, closed after
     the test."""
     connection = duckdb.connect()
-    ensure_meta(connection, Store(tmp_path / "store"))
+    ensure_meta(connection, StoreFiles(tmp_path / "store"))
     yield connection
     connection.close()
 
 
 def _hold_lock(published, seconds, ready):
-    with write_lock(published):
+    with write_lock(Store(published, "duckdb")):
         ready.set()
         time.sleep(seconds)
 
@@ -89,7 +89,7 @@ def _load_e2e(root: Path, engine: str):
     for folder in (D1, D2, D3):
         write_delivery(landing, folder)
     warehouse = root / "warehouse.duckdb"
-    outcome = run_load(landing, warehouse, engine=engine)
+    outcome = run_load(landing, warehouse, engine_kind=engine)
     assert outcome.exit_code == 0, outcome.error
     assert outcome.loaded == [D1, D2, D3]
     return root, landing, warehouse

@@ -411,8 +411,8 @@ def test_keeps_working_while_cvm_load_publishes(page, fixture_root, tmp_path):
     shutil.copytree(fixture_root / "landing", landing)
     warehouse = tmp_path / "warehouse.duckdb"
     # the published catalog and its store of files
-    shutil.copytree(Store.beside(fixture_root / "warehouse.duckdb").root,
-                    Store.beside(warehouse).root)
+    shutil.copytree(Store(fixture_root / "warehouse.duckdb", "duckdb").root,
+                    Store(warehouse, "duckdb").root)
     shutil.copyfile(fixture_root / "warehouse.duckdb", warehouse)
     _fourth_delivery(landing)
     with CockpitServer(warehouse) as cockpit:

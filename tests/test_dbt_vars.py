@@ -15,10 +15,10 @@ import yaml
 
 from orchestration.cli import main
 from orchestration.defs.constants import DBT_OP, NIGHTLY_JOB, delivery_partitions
-from orchestration.defs.dbt.assets import build_args
 from orchestration.lib.warehouse import dbt_vars
+from orchestration.lib.warehouse.build_state import BuildPlan
+from orchestration.lib.warehouse.dbt_build import DbtBuild
 from orchestration.lib.warehouse.dbt_vars import BY_NAME, INTERNAL_VARS, VARS, BadVars
-from orchestration.lib.warehouse.engine import BuildPlan
 from orchestration.lib.warehouse.fingerprint import VARS_ENV, effective_vars
 from orchestration.lib.warehouse.store import Store
 from orchestration.runner import run_load
@@ -160,9 +160,10 @@ def test_the_deployment_s_vars_are_checked_and_named(monkeypatch):
                                   "(allowed: at most abc_b_cutoff, which is 0.6)")
 
 
-def test_valid_vars_reach_dbt():
+def test_valid_vars_reach_dbt(tmp_path):
     plan = BuildPlan(full=True, reason="test", added={}, retired={})
-    args = build_args(plan, effective_vars("{period_grain: quarter, mask_personal_data: false}"))
+    args = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), plan,
+                    effective_vars("{period_grain: quarter, mask_personal_data: false}")).args
     assert args[-2:] == ["--vars", '{"mask_personal_data": false, "period_grain": "quarter"}']
 
 
@@ -205,7 +206,7 @@ def test_run_load_refuses_before_scanning_the_landing(tmp_path):
     assert lines == ["FAILED: --vars: unknown var perod_grain (= \"quarter\"); "
                      "did you mean period_grain?"]
     assert instance.get_runs() == []
-    assert not Store.beside(warehouse).landing_digests.exists()
+    assert not Store(warehouse, "duckdb").landing_digests.exists()
 
 
 def test_run_load_with_valid_vars_goes_on(tmp_path):
@@ -246,5 +247,5 @@ def test_a_dagster_run_with_bad_vars_fails_at_its_first_step(tmp_path):
         assert event.step_failure_data.user_failure_data.description == line
     assert not [e for e in result.all_events if e.is_step_success]
     assert not warehouse.exists()
-    store = Store.beside(warehouse).root
+    store = Store(warehouse, "duckdb").root
     assert not store.exists() or _written(store) == []

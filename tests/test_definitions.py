@@ -6,6 +6,7 @@ tests/test_definitions.py, then review the diff of tests/snapshots/definitions.j
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from pathlib import Path
@@ -13,18 +14,38 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration.defs import definitions
 from orchestration.defs.constants import WAREHOUSE_POOL
-from orchestration.defs.definitions import defs
+from orchestration.defs.dbt import project
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 
 
 @pytest.fixture(scope="module")
-def graph():
+def defs() -> dg.Definitions:
+    return definitions.defs()  # the code location's factory, as Dagster loads it
+
+
+@pytest.fixture(scope="module")
+def graph(defs):
     return defs.resolve_asset_graph()
 
 
-def _describe(graph) -> dict:
+def test_importing_the_code_location_does_no_dbt_work(monkeypatch):
+    """The Definitions are made when Dagster asks for them, once per process: importing the
+    module prepares no manifest."""
+    def refuse(_project):
+        raise AssertionError("the dbt manifest was prepared on import")
+
+    monkeypatch.setattr(project, "prepared", refuse)
+    module = importlib.reload(definitions)
+    with pytest.raises(AssertionError, match="prepared on import"):
+        module.defs()  # the factory does the work, when called
+    monkeypatch.undo()
+    assert module.defs() is module.defs()  # and does it once
+
+
+def _describe(graph, defs) -> dict:
     return {
         "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
         "asset_checks": sorted(
@@ -37,8 +58,8 @@ def _describe(graph) -> dict:
     }
 
 
-def test_definitions_match_the_snapshot(graph):
-    current = _describe(graph)
+def test_definitions_match_the_snapshot(graph, defs):
+    current = _describe(graph, defs)
     if os.environ.get("CVM_UPDATE_SNAPSHOT"):
         SNAPSHOT.write_text(json.dumps(current, indent=2) + "\n")
     assert current == json.loads(SNAPSHOT.read_text())
@@ -65,7 +86,7 @@ def test_raw_assets_are_partitioned_by_delivery_and_carry_gx_checks(graph):
         assert {"great_expectations", "load_reconciles"} <= checks
 
 
-def test_every_writer_is_in_the_single_writer_pool():
+def test_every_writer_is_in_the_single_writer_pool(defs):
     pools = {}
     for assets_def in defs.assets:
         for key in assets_def.keys:
@@ -73,7 +94,7 @@ def test_every_writer_is_in_the_single_writer_pool():
     assert pools and all(pool == WAREHOUSE_POOL for pool in pools.values()), pools
 
 
-def test_error_severity_dbt_tests_are_blocking_checks(graph):
+def test_error_severity_dbt_tests_are_blocking_checks(graph, defs):
     specs = {}
     for assets_def in defs.assets:
         for spec in assets_def.check_specs:
@@ -89,7 +110,7 @@ def test_error_severity_dbt_tests_are_blocking_checks(graph):
     ] is False
 
 
-def test_schedule_and_sensor_target_the_nightly_job():
+def test_schedule_and_sensor_target_the_nightly_job(defs):
     schedule = defs.resolve_schedule_def("nightly_schedule")
     assert schedule.job_name == "nightly_job"
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Europe/Berlin")

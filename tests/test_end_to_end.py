@@ -332,7 +332,7 @@ def _copy_state(loaded, tmp_path):
     landing = tmp_path / "landing"
     shutil.copytree(landing_all, landing)
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copytree(Store.beside(full).root, Store.beside(warehouse).root)
+    shutil.copytree(Store(full, "duckdb").root, Store(warehouse, "duckdb").root)
     shutil.copyfile(full, warehouse)
     return landing, warehouse
 

@@ -59,7 +59,7 @@ def test_a_warehouse_folder_that_cannot_be_written_is_an_error(tmp_path, capsys)
     code, lines = _load(capsys, tmp_path / "landing", warehouse)
     assert code == 2
     (line,) = _said(lines)
-    store = Store.beside(warehouse).root
+    store = Store(warehouse, "duckdb").root
     assert line.startswith(f"cvm load: {store}") or line.startswith(f"cvm load: {store}/")
     assert "the warehouse's folder cannot be written (" in line
 
@@ -85,7 +85,7 @@ def test_a_refusal_is_one_line_and_its_traceback_goes_to_the_log(tmp_path, capsy
     # a first load: there is no published warehouse to be unchanged
     assert "(no warehouse is published yet; details in " in failed[0]
     assert not any("Traceback" in line or "Stack Trace" in line for line in lines), lines
-    log = Store.beside(warehouse).log.read_text(encoding="utf-8")
+    log = Store(warehouse, "duckdb").log.read_text(encoding="utf-8")
     assert "Stack Trace" in log or "Traceback" in log
     assert "net_revenue_eur" in log
     assert not warehouse.exists()
@@ -98,7 +98,7 @@ def test_another_failure_names_the_file_and_the_cause(tmp_path, capsys):
     landing_dir = tmp_path / "landing"
     write_delivery(landing_dir, D1)
     warehouse = tmp_path / "warehouse.duckdb"
-    store = Store.beside(warehouse)
+    store = Store(warehouse, "duckdb")
     store.root.mkdir()
     (store.root / "next").write_text("in the way\n", encoding="utf-8")
     code, lines = _load(capsys, landing_dir, warehouse)

@@ -33,7 +33,7 @@ import pytest
 
 from orchestration.lib.clv import build as clv
 from orchestration.lib.landing import sha256_of
-from orchestration.lib.warehouse import catalog, engine
+from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.store import Store
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
@@ -61,21 +61,21 @@ def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "")
         files = catalog.raw_files(con)
     finally:
         con.close()
-    reference = Store(tmp / "reference.store")
-    shutil.copytree(Store.beside(warehouse).raw_dir, reference.raw_dir)
-    engine.prepare(reference, engine.BuildPlan(True, "reference"), files, 0, "", "{}")
+    reference = Store(tmp / "reference.duckdb", "duckdb")  # its store: reference.store
+    shutil.copytree(Store(warehouse, "duckdb").raw_dir, reference.raw_dir)
+    build_state.prepare(reference, build_state.BuildPlan(True, "reference"), files, 0, "", "{}")
     command = [DBT, "build", "--full-refresh", "--exclude-resource-type", "unit_test",
                "--project-dir", str(project), "--profiles-dir", str(project),
                "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
     if dbt_vars:
         command += ["--vars", dbt_vars]
-    env = {**os.environ, "CVM_WAREHOUSE": str(reference.engine)}
+    env = {**os.environ, "CVM_WAREHOUSE": str(reference.engine_database)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     # the purchase model, fitted on the rebuilt marts; customer_equity's earlier as-of dates
     # are the published ones, its latest is recomputed
-    clv.run(reference.engine, warehouse)
-    return _marts_of(reference.engine)
+    clv.run(reference.engine_database, warehouse)
+    return _marts_of(reference.engine_database)
 
 
 def _marts_of(database: Path) -> dict:
@@ -100,7 +100,7 @@ def assert_same_marts(published: dict, rebuilt: dict) -> None:
 
 def _build_kind(warehouse: Path) -> bool:
     """Whether the engine's last build was a full one."""
-    return engine.read_state(Store.beside(warehouse).engine).is_full
+    return build_state.read_state(Store(warehouse, "duckdb").engine_database).is_full
 
 
 def _one(warehouse: Path, sql: str):

@@ -48,7 +48,7 @@ def published_state(warehouse: Path) -> dict[str, str]:
             "union select path from meta.retired_files").fetchall()]
     finally:
         con.close()
-    store = Store.beside(warehouse)
+    store = Store(warehouse, "duckdb")
     return {"catalog": sha256_of(warehouse)} | {
         path: sha256_of(store.path(path)) for path in sorted(named)}
 

@@ -33,26 +33,26 @@ CVM = str(Path(sys.executable).with_name("cvm"))
 
 # --- the lock -------------------------------------------------------------------------------
 
-def _hold(published, seconds, ready):
-    with write_lock(published, what="cvm load"):
+def _hold(store, seconds, ready):
+    with write_lock(store, what="cvm load"):
         ready.set()
         time.sleep(seconds)
 
 
-def _holder(published: Path, seconds: float) -> multiprocessing.Process:
+def _holder(store: Store, seconds: float) -> multiprocessing.Process:
     ready = multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold, args=(published, seconds, ready))
+    holder = multiprocessing.Process(target=_hold, args=(store, seconds, ready))
     holder.start()
     assert ready.wait(10), "the other process did not get the lock"
     return holder
 
 
 def test_a_second_writer_says_once_whom_it_waits_for_then_gives_up(tmp_path):
-    published = tmp_path / "warehouse.duckdb"
-    holder = _holder(published, 3)
+    store = Store(tmp_path / "warehouse.duckdb", "duckdb")
+    holder = _holder(store, 3)
     said: list[str] = []
     started = time.monotonic()
-    with pytest.raises(WarehouseBusy) as busy, write_lock(published, 0.6, on_wait=said.append):
+    with pytest.raises(WarehouseBusy) as busy, write_lock(store, 0.6, on_wait=said.append):
         pass
     assert 0.5 < time.monotonic() - started < 3
     # one line, naming the holder: what it is, its process and since when
@@ -63,31 +63,31 @@ def test_a_second_writer_says_once_whom_it_waits_for_then_gives_up(tmp_path):
     assert f"process {holder.pid}" in str(busy.value) and "gave up after" in str(busy.value)
     holder.join()
     # the holder is gone: the lock is free, and so is the record of its owner
-    assert read_owner(Store.beside(published).lock) is None
-    with write_lock(published, 1, on_wait=said.append):
-        assert read_owner(Store.beside(published).lock)["pid"] == os.getpid()
+    assert read_owner(store.lock) is None
+    with write_lock(store, 1, on_wait=said.append):
+        assert read_owner(store.lock)["pid"] == os.getpid()
     assert len(said) == 1
 
 
 def test_the_lock_is_the_process_s_nested_holds_are_free_and_the_outer_one_frees_it(tmp_path):
-    published = tmp_path / "warehouse.duckdb"
-    with write_lock(published, 1):
-        assert holds(published)
-        with write_lock(published, 0), write_lock(published, 0):  # a step of this load
+    store = Store(tmp_path / "warehouse.duckdb", "duckdb")
+    with write_lock(store, 1):
+        assert holds(store)
+        with write_lock(store, 0), write_lock(store, 0):  # a step of this load
             pass
-        assert holds(published)  # an inner hold frees nothing
-        other = multiprocessing.Process(target=_hold, args=(published, 0, multiprocessing.Event()))
-    assert not holds(published)
+        assert holds(store)  # an inner hold frees nothing
+        other = multiprocessing.Process(target=_hold, args=(store, 0, multiprocessing.Event()))
+    assert not holds(store)
     other.start()
     other.join(10)
     assert other.exitcode == 0
 
 
 def test_a_waiting_writer_gets_the_lock_as_soon_as_it_is_free(tmp_path):
-    published = tmp_path / "warehouse.duckdb"
-    holder = _holder(published, 1.5)
+    store = Store(tmp_path / "warehouse.duckdb", "duckdb")
+    holder = _holder(store, 1.5)
     said: list[str] = []
-    with write_lock(published, 30, on_wait=said.append):
+    with write_lock(store, 30, on_wait=said.append):
         assert holder.exitcode is not None or not holder.is_alive()
     assert len(said) == 1
     holder.join()
@@ -254,7 +254,7 @@ def test_a_load_during_a_launched_run_waits_for_it(tmp_path, clean_load):
     launched = subprocess.Popen([sys.executable, "-m", "tests.launched_run", D1], env=env,
                                 cwd=settings.PROJECT_DIR, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
-    owner = Store.beside(warehouse).lock.with_name("writer.owner")
+    owner = Store(warehouse, "duckdb").lock.with_name("writer.owner")
     deadline = time.monotonic() + 300
     while not owner.exists() and launched.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -290,7 +290,7 @@ def test_a_failed_load_leaves_no_file_that_no_version_names(tmp_path):
                        instance=dg.DagsterInstance.ephemeral())
     assert outcome.exit_code == 1, said
     assert any(f"{D1} customers: read 4, loaded 4" in line for line in said), said
-    store = Store.beside(warehouse)
+    store = Store(warehouse, "duckdb")
     assert store.data_files() == []  # nothing is published, so no file is named
     assert not store.next_catalog.exists()
     assert not warehouse.exists()
@@ -310,4 +310,4 @@ def test_a_wrong_setting_stops_the_load_before_it_starts(tmp_path, monkeypatch, 
     outcome = run_load(landing, warehouse, echo=said.append)
     assert outcome.exit_code == 2, said
     assert len(said) == 1 and said[0].startswith("FAILED: ") and name in said[0], said
-    assert not Store.beside(warehouse).raw_dir.exists()
+    assert not Store(warehouse, "duckdb").raw_dir.exists()

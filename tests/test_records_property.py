@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from orchestration.lib.ingest.loader import FileRefused, load_file
 from orchestration.lib.ingest.spec import MAX_RECORD_BYTES, REASONS, SPECS
 from orchestration.lib.warehouse.catalog import ensure_meta
-from orchestration.lib.warehouse.store import Store
+from orchestration.lib.warehouse.store import StoreFiles
 
 DATE = "2025-03-31"
 COLUMNS = SPECS["customers"].column_names  # 10 columns
@@ -203,7 +203,7 @@ def test_every_record_is_loaded_rejected_or_its_file_refused(case):
         (root / DATE).mkdir()
         (root / DATE / "customers.csv").write_bytes(data)
         con = duckdb.connect()
-        ensure_meta(con, Store(root / "store"))  # an in-memory catalog, its files under tmp
+        ensure_meta(con, StoreFiles(root / "store"))  # an in-memory catalog, its files under tmp
         try:
             if encoding is None or unclosed_line is not None:
                 with pytest.raises(FileRefused) as refused:

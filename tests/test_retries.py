@@ -118,7 +118,7 @@ def test_two_runs_at_once_write_one_after_the_other(tmp_path):
         run.join(120)
     outcomes = sorted(queue.get(timeout=5) for _ in runs)
     assert outcomes == [(D1, True, 0), (D2, True, 0)]
-    con = duckdb.connect(str(Store.beside(published).next_catalog), read_only=True)
+    con = duckdb.connect(str(Store(published, "duckdb").next_catalog), read_only=True)
     files = {r[0] for r in con.execute("select source_file from audit.load_log").fetchall()}
     con.close()
     assert files == {f"{D1}/customers.csv", f"{D1}/orders.csv",

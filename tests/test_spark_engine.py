@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from orchestration.lib.warehouse import catalog, engine
+from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.store import Store
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
 from tests.test_incremental import published_marts
@@ -89,7 +89,7 @@ def nights(tmp_path_factory):
     finally:
         os.chdir(cwd)
     return {"spark": spark, "first": first, "second": second, "cwd": work,
-            "state": engine.read_state(Store.beside(spark, "spark").engine)}
+            "state": build_state.read_state(Store(spark, "spark").engine_database)}
 
 
 def test_the_first_line_names_the_engine(nights):
@@ -123,7 +123,7 @@ def test_the_catalog_names_only_files_of_its_store(nights):
     """The published marts are files of the store, never Spark's own table files: a run that
     fails later can leave Spark's tables changed, the catalog is unchanged."""
     spark = nights["spark"]
-    store = Store.beside(spark)
+    store = Store(spark, "spark")
     con = duckdb.connect(str(spark), read_only=True)
     try:
         files = [p for paths in catalog.mart_files(con).values() for p in paths]
@@ -135,5 +135,5 @@ def test_the_catalog_names_only_files_of_its_store(nights):
 
 def test_spark_leaves_nothing_in_the_working_directory(nights):
     assert list(nights["cwd"].iterdir()) == []
-    spark_dir = Store.beside(nights["spark"], "spark").spark_dir
+    spark_dir = Store(nights["spark"], "spark").spark_dir
     assert (spark_dir / "metastore_db").is_dir() and (spark_dir / "derby.log").is_file()

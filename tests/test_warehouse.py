@@ -22,19 +22,20 @@ from orchestration.settings import PROJECT_DIR
 
 def test_second_writer_waits_then_fails_clearly(tmp_path, lock_holder):
     published = tmp_path / "warehouse.duckdb"
+    store = Store(published, "duckdb")
     lock_holder(published, 3)
     started = time.monotonic()
     with pytest.raises(WarehouseBusy, match="another run is writing"):
-        with write_lock(published, timeout_s=0.5):
+        with write_lock(store, timeout_s=0.5):
             pass
     assert time.monotonic() - started >= 0.5  # it waited before giving up
     # once the first writer is done, the lock is free again
-    with write_lock(published, timeout_s=5):
+    with write_lock(store, timeout_s=5):
         pass
 
 
 def _hold_and_wait(published, ready) -> None:
-    with write_lock(published):
+    with write_lock(Store(published, "duckdb")):
         ready.set()
         time.sleep(600)
 
@@ -43,15 +44,16 @@ def test_a_writer_killed_while_it_holds_the_lock_leaves_no_stale_lock(tmp_path):
     """The lock file stays behind when its writer is killed (SIGKILL), but the lock itself goes
     with the process: the next writer takes it at once."""
     published = tmp_path / "warehouse.duckdb"
+    store = Store(published, "duckdb")
     ready = multiprocessing.Event()
     writer = multiprocessing.Process(target=_hold_and_wait, args=(published, ready))
     writer.start()
     assert ready.wait(30)
     os.kill(writer.pid, signal.SIGKILL)
     writer.join(10)
-    assert Store.beside(published).lock.exists()
+    assert store.lock.exists()
     started = time.monotonic()
-    with write_lock(published, timeout_s=2):
+    with write_lock(store, timeout_s=2):
         pass
     assert time.monotonic() - started < 1
 
@@ -74,7 +76,7 @@ def test_a_process_token_names_a_living_process_and_never_a_dead_one():
 
 def _write_version(published, session: str, answer: int) -> None:
     """In the next catalog of `session`: a mart file holding `answer`, and a view over it."""
-    con = duckdb.connect(str(catalog.open_next(published, session)))
+    con = duckdb.connect(str(catalog.open_next(Store(published, "duckdb"), session)))
     try:
         store = catalog.store_of(con)
         relative = store.new_mart_file("answers")
@@ -97,40 +99,43 @@ def _answer(path) -> int:
 
 def test_publish_renames_the_next_catalog_into_place(tmp_path):
     published = tmp_path / "warehouse.duckdb"
+    store = Store(published, "duckdb")
     _write_version(published, "s1", 42)
     assert not published.exists()  # nothing is published before publish_next
-    publication = catalog.publish_next(published)
+    publication = catalog.publish_next(store)
     assert publication.digest == sha256_of(published)
-    assert not Store.beside(published).next_catalog.exists()
+    assert not store.next_catalog.exists()
     assert _answer(published) == 42
     assert catalog.read_state(published).version == 1
 
 
 def test_a_session_continues_its_next_catalog_and_another_starts_from_the_published(tmp_path):
     published = tmp_path / "warehouse.duckdb"
+    store = Store(published, "duckdb")
     _write_version(published, "s1", 1)
-    catalog.publish_next(published)
+    catalog.publish_next(store)
     _write_version(published, "s2", 2)
     # the same session finds its own next catalog again
-    assert _answer(catalog.open_next(published, "s2")) == 2
+    assert _answer(catalog.open_next(store, "s2")) == 2
     # another session (a run after a failed one) starts from exactly the published state
-    assert _answer(catalog.open_next(published, "s3")) == 1
-    assert catalog.next_session(published) == "s3"
+    assert _answer(catalog.open_next(store, "s3")) == 1
+    assert catalog.next_session(store) == "s3"
     assert catalog.read_state(published).version == 1
 
 
 def test_reader_keeps_its_catalog_and_files_while_a_new_one_is_published(tmp_path):
     published = tmp_path / "warehouse.duckdb"
+    store = Store(published, "duckdb")
     _write_version(published, "s1", 1)
-    catalog.publish_next(published)
+    catalog.publish_next(store)
     reader = duckdb.connect(str(published), read_only=True)  # an analyst's open connection
     try:
         _write_version(published, "s2", 2)
         before = sha256_of(published)
         # must not fail although a reader has the file open
-        publication = catalog.publish_next(published)
+        publication = catalog.publish_next(store)
         assert sha256_of(published) != before
-        assert catalog.collect_garbage(published, publication.named) == 0  # retired, kept
+        assert catalog.collect_garbage(store, publication.named) == 0  # retired, kept
         assert reader.execute("select answer from marts.answers").fetchone() == (1,)
     finally:
         reader.close()
@@ -139,19 +144,19 @@ def test_reader_keeps_its_catalog_and_files_while_a_new_one_is_published(tmp_pat
 
 def test_garbage_is_what_no_catalog_names_and_retired_files_go_versions_later(tmp_path):
     published = tmp_path / "warehouse.duckdb"
-    store = Store.beside(published)
+    store = Store(published, "duckdb")
     _write_version(published, "s1", 1)
-    publication = catalog.publish_next(published)
+    publication = catalog.publish_next(store)
     (first,) = publication.named
     # a failed run's file, named by no catalog: deleted at the next collection
     orphan = store.path(store.new_mart_file("answers"))
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"")
-    assert catalog.collect_garbage(published, publication.named) == 1
+    assert catalog.collect_garbage(store, publication.named) == 1
     assert not orphan.exists()
     # version 2 retires the first file; it stays while version 2 is the newest
     _write_version(published, "s2", 2)
-    catalog.publish_next(published)
+    catalog.publish_next(store)
     assert store.path(first).exists()
     # versions 3 and 4: the first file was retired by version 2, which is KEEP_VERSIONS (2)
     # versions before 4; it goes once it is also older than KEEP_RETIRED
@@ -161,7 +166,7 @@ def test_garbage_is_what_no_catalog_names_and_retired_files_go_versions_later(tm
         later = dt.datetime.now() + catalog.KEEP_RETIRED + dt.timedelta(seconds=1)
         expired = catalog.expire_retired(con, now=later)
         con.close()
-        catalog.collect_garbage(published, catalog.publish_next(published).named)
+        catalog.collect_garbage(store, catalog.publish_next(store).named)
         assert (first in expired) == (version == 4)
         assert store.path(first).exists() == (version == 3)
     assert _answer(published) == 4
@@ -198,10 +203,10 @@ def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_re
     from orchestration.lib.warehouse.store import ENGINE_DATABASE
 
     published = tmp_path / "warehouse.duckdb"
-    store = Store.beside(published)
-    catalog.open_next(published, "s1")
-    store.engine.parent.mkdir(parents=True)
-    con = duckdb.connect(str(store.engine))
+    store = Store(published, "duckdb")
+    catalog.open_next(store, "s1")
+    store.engine_database.parent.mkdir(parents=True)
+    con = duckdb.connect(str(store.engine_database))
     try:
         con.execute("create schema marts")
         con.execute("create schema cvm_delta")

@@ -4,10 +4,14 @@ ingest (raw assets and their checks), dbt (models, seeds, tests as checks), life
 (the purchase model fitted on the marts, and its check), publish (the published warehouse),
 automation (the nightly job, its schedule, the new-delivery sensor), the resources they
 share, and the executor of launched runs (one process, one writer).
+
+`defs` is a cached factory: importing this module does no dbt work; the Definitions (and the
+dbt manifest they read, defs/dbt/project.py) are made when Dagster first loads them.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -29,15 +33,19 @@ def build_definitions(
     landing_dir: str | Path | None = None,
     warehouse_path: str | Path | None = None,
     dbt_project_dir: str | Path | None = None,
-    engine: str | None = None,
+    engine_kind: str | None = None,
 ) -> dg.Definitions:
     """The deployment; the arguments override the environment (and, for tests, the dbt
-    project). `engine` is the one dbt builds on (default $CVM_ENGINE, else duckdb)."""
+    project). `engine_kind` is the engine dbt builds on (default $CVM_ENGINE, else duckdb)."""
     project = project_at(dbt_project_dir)
     dbt_models = build_dbt_assets(project)
     marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
     lifetime_value = build_lifetime_value_assets(marts)
-    published = settings.warehouse_path(warehouse_path)
+    warehouse = WarehouseResource(
+        landing_dir=str(settings.landing_dir(landing_dir)),
+        warehouse_path=str(settings.warehouse_path(warehouse_path)),
+        engine_kind=settings.engine_kind(engine_kind),
+    )
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, lifetime_value,
                 build_publish_asset([*marts, *lifetime_value.keys])],
@@ -46,16 +54,18 @@ def build_definitions(
         sensors=[new_delivery_sensor],
         # every launched run: its steps in one process, under the writer's lock from first to
         # last (defs/executor.py)
-        executor=writer_executor(published),
+        executor=writer_executor(warehouse.store),
         resources={
-            "warehouse": WarehouseResource(
-                landing_dir=str(settings.landing_dir(landing_dir)),
-                warehouse_path=str(published),
-                engine=settings.engine(engine),
-            ),
+            "warehouse": warehouse,
             "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_CHILD),
         },
     )
 
 
-defs = build_definitions()
+@dg.definitions
+@functools.cache
+def defs() -> dg.Definitions:
+    """The deployment of the environment's settings, built when Dagster (`dagster dev`,
+    `dagster definitions validate`) first asks for it and kept for the process: importing the
+    code location prepares no dbt manifest and builds nothing."""
+    return build_definitions()

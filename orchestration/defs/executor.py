@@ -12,7 +12,6 @@ brings its own executor) and holds the lock itself, around all of them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.executor_definition import (
@@ -23,19 +22,20 @@ from dagster._core.executor.in_process import InProcessExecutor
 
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.lock import write_lock
+from orchestration.lib.warehouse.store import Store
 
 
 class WriterExecutor(InProcessExecutor):
-    """Dagster's in-process executor, holding the writer's lock of `published` for the run."""
+    """Dagster's in-process executor, holding the writer's lock of `store` for the run."""
 
-    def __init__(self, published: Path, base: InProcessExecutor):
+    def __init__(self, store: Store, base: InProcessExecutor):
         super().__init__(retries=base.retries,
                          step_dependency_config=base.step_dependency_config)
-        self.published = Path(published)
+        self.store = store
 
     def execute(self, plan_context, execution_plan) -> Iterator[dg.DagsterEvent]:
         run_id = plan_context.dagster_run.run_id
-        with write_lock(self.published, what=f"Dagster run {run_id}",
+        with write_lock(self.store, what=f"Dagster run {run_id}",
                         on_wait=plan_context.log.info):
             failed = False
             try:
@@ -47,15 +47,15 @@ class WriterExecutor(InProcessExecutor):
                 raise
             finally:
                 if failed:  # nothing of a failed run stays: next catalog, new files
-                    catalog.abandon_next(self.published)
+                    catalog.abandon_next(self.store)
 
 
-def writer_executor(published: Path) -> dg.ExecutorDefinition:
-    """The executor for the Definitions of the warehouse `published`."""
+def writer_executor(store: Store) -> dg.ExecutorDefinition:
+    """The executor for the Definitions of the warehouse of `store`."""
 
     @dg.executor(name="cvm_writer", config_schema=in_process_executor.config_schema)
     def cvm_writer(init_context) -> WriterExecutor:
-        return WriterExecutor(published,
+        return WriterExecutor(store,
                               _core_in_process_executor_creation(init_context.executor_config))
 
     return cvm_writer

@@ -19,8 +19,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     landing_dir: str
     warehouse_path: str
-    # the engine dbt builds on: duckdb (embedded) or spark (settings.engine)
-    engine: str = "duckdb"
+    # the kind of engine dbt builds on: duckdb (embedded) or spark (settings.engine_kind)
+    engine_kind: str = "duckdb"
     # how long a run waits for another writer before it gives up (and is retried)
     lock_timeout_s: float = 600.0
     # retries of transient trouble (a busy warehouse file); a refused file is never retried
@@ -37,14 +37,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @property
     def store(self) -> Store:
-        return Store.beside(self.published, self.engine)
+        """The warehouse's store, as its engine builds it: what every step hands down."""
+        return Store(self.published, self.engine_kind)
 
     @contextlib.contextmanager
     def writer(self, session: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """The single writer's connection to the next catalog of `session` (waits for another
         writer)."""
-        with (write_lock(self.published, self.lock_timeout_s),
-              connect_next(self.published, session) as con):
+        store = self.store
+        with write_lock(store, self.lock_timeout_s), connect_next(store, session) as con:
             yield con
 
     @contextlib.contextmanager
@@ -60,5 +61,6 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[Store]:
         """The writer's lock without a connection, for dbt and publishing."""
-        with write_lock(self.published, self.lock_timeout_s):
-            yield self.store
+        store = self.store
+        with write_lock(store, self.lock_timeout_s):
+            yield store

@@ -2,7 +2,7 @@
     dbt's inputs on an engine that does not share the orchestration's DuckDB database.
 
     On DuckDB the orchestration creates the raw views and the touched keys in dbt's own
-    database before the build (lib/warehouse/engine.py): nothing to do here. On Spark it
+    database before the build (lib/warehouse/build_state.py): nothing to do here. On Spark it
     writes the statements that create them (`raw.<entity>` over the catalog's raw files,
     `cvm_delta.<entity>_keys`) to a Parquet file named by the var `cvm_spark_inputs`
     (lib/warehouse/spark_engine.py); this hook (on-run-start) runs them in dbt's session.

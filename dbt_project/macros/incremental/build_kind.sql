@@ -1,7 +1,7 @@
 {#
     Builds over the delta.
 
-    Before every build the orchestration (lib/warehouse/engine.py) creates, per extract,
+    Before every build the orchestration (lib/warehouse/build_state.py) creates, per extract,
     `cvm_delta.<entity>_keys`: the keys of the raw files added or retired since the last
     build, the touched keys. It sets the environment variable CVM_BUILD to `delta` for an
     incremental build (default `full`; a full build also runs with --full-refresh): an

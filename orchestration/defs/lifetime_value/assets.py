@@ -42,8 +42,8 @@ def build_lifetime_value_assets(upstream: list[dg.AssetKey]) -> dg.AssetsDefinit
     def customer_lifetime_value_fit(context: dg.AssetExecutionContext,
                                     warehouse: WarehouseResource):
         with warehouse.retry_transient(), warehouse.exclusive() as store:
-            next_catalog = catalog.open_next(warehouse.published, session_of(context))
-            outcome = build.run(store.engine, next_catalog)
+            next_catalog = catalog.open_next(store, session_of(context))
+            outcome = build.run(store.engine_database, next_catalog)
         fitted = {name: {**{k: round(v, 6) for k, v in fit.parameters.items()},
                          "log_likelihood": round(fit.log_likelihood, 3),
                          "customers": fit.customers, "converged": fit.converged}

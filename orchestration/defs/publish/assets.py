@@ -24,8 +24,8 @@ def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         "included, has passed.",
     )
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        with warehouse.retry_transient(), warehouse.exclusive():
-            done = publish.publish(warehouse.published, warehouse.engine)
+        with warehouse.retry_transient(), warehouse.exclusive() as store:
+            done = publish.publish(store)
         rewritten = ", ".join(
             f"{e.table} {len(e.partitions)} months" for e in done.exported
             if e.partitions is not None

@@ -33,7 +33,13 @@ import duckdb
 from orchestration.lib.ingest.spec import SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.sql import has_table, quote_ident, read_only, sql_literal
-from orchestration.lib.warehouse.store import Store, fsync_dir, fsync_file
+from orchestration.lib.warehouse.store import (
+    Store,
+    StoreFiles,
+    fsync_dir,
+    fsync_file,
+    store_root,
+)
 
 META_DDL = (
     "create schema if not exists meta",
@@ -56,7 +62,7 @@ KEEP_VERSIONS = 2
 KEEP_RETIRED = dt.timedelta(minutes=10)
 
 
-def ensure_meta(con, store: Store | None = None) -> None:
+def ensure_meta(con, store: StoreFiles | None = None) -> None:
     """Create schema meta and its tables when missing; `store` records where the files are."""
     for statement in META_DDL:
         con.execute(statement)
@@ -66,18 +72,18 @@ def ensure_meta(con, store: Store | None = None) -> None:
         con.execute("update meta.catalog set store_root = ?", [str(store.root)])
 
 
-def store_of(con) -> Store:
-    """The store whose files this catalog names: the one it records, else the one beside its
-    database file."""
+def store_of(con) -> StoreFiles:
+    """The files of the store this catalog names: the store it records, else the one beside
+    its database file."""
     row = con.execute("select store_root from meta.catalog").fetchone()
     if row and row[0]:
-        return Store(Path(row[0]))
+        return StoreFiles(Path(row[0]))
     path = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()[0]
     if not path:
         raise RuntimeError("an in-memory catalog names no store: catalog.ensure_meta(con, store)")
-    return Store.beside(Path(path))
+    return StoreFiles(store_root(Path(path)))
 
 
 @dataclass(frozen=True)
@@ -169,7 +175,7 @@ def refresh_raw_views(con, entities: tuple[str, ...] | None = None) -> None:
     create_raw_views(con, store_of(con), files, entities)
 
 
-def create_raw_views(con, store: Store, files: list[RawFile],
+def create_raw_views(con, store: StoreFiles, files: list[RawFile],
                      entities: tuple[str, ...] | None = None) -> None:
     """(Re)create the views raw.<entity> (every entity, or `entities`) over `files`, the raw
     files of `store`: in the catalog and in the engine's database alike."""
@@ -210,19 +216,18 @@ def replace_mart_files(con, table: str, partitions: list[str] | None,
 
 # --- the next catalog -----------------------------------------------------------------------
 
-def open_next(published: Path, session: str) -> Path:
+def open_next(store: Store, session: str) -> Path:
     """The next catalog of `session`: reused when this session began it, else a fresh copy of
     the published catalog (an empty one before the first publish). The caller holds the
     writer's lock."""
-    store = Store.beside(published)
     target = store.next_catalog
     found = read_state(target) if target.exists() else None
     if found is not None and found.session == session:
         return target
-    abandon_next(published)  # what a killed run left: its next catalog and its new files
+    abandon_next(store)  # what a killed run left: its next catalog and its new files
     target.parent.mkdir(parents=True, exist_ok=True)
-    if Path(published).exists():
-        shutil.copyfile(published, target)
+    if store.published.exists():
+        shutil.copyfile(store.published, target)
     con = duckdb.connect(str(target))
     try:
         ensure_meta(con, store)
@@ -233,34 +238,34 @@ def open_next(published: Path, session: str) -> Path:
     return target
 
 
-def next_session(published: Path) -> str | None:
+def next_session(store: Store) -> str | None:
     """The session of the next catalog in preparation, if any."""
-    target = Store.beside(published).next_catalog
+    target = store.next_catalog
     found = read_state(target) if target.exists() else None
     return found.session if found else None
 
 
-def discard_next(published: Path) -> None:
+def discard_next(store: Store) -> None:
     """Delete an unpublished next catalog (and its write-ahead log)."""
-    target = Store.beside(published).next_catalog
+    target = store.next_catalog
     for path in (target, target.with_name(target.name + ".wal")):
         path.unlink(missing_ok=True)
 
 
-def abandon_next(published: Path) -> int:
+def abandon_next(store: Store) -> int:
     """After a failed or stopped run: delete its next catalog and every raw and mart file that
     the published catalog names nowhere (the run's new files; the published catalog names the
     files of every version kept for readers, current and retired). The caller holds the
     writer's lock. Returns the number of files deleted."""
-    discard_next(published)
-    return collect_garbage(published, published_names(published))
+    discard_next(store)
+    return collect_garbage(store, published_names(store))
 
 
-def published_names(published: Path) -> frozenset[str]:
+def published_names(store: Store) -> frozenset[str]:
     """Every file the published catalog names (none before the first publish). Read-only."""
-    if read_state(published) is None:
+    if read_state(store.published) is None:
         return frozenset()
-    with read_only(published) as con:
+    with read_only(store.published) as con:
         return named_files(con)
 
 
@@ -277,9 +282,9 @@ def named_files(con) -> frozenset[str]:
         "union select path from meta.retired_files").fetchall())
 
 
-def publish_next(published: Path) -> Publication:
-    """Publish the next catalog: version + 1, fsync, atomic rename over `published`."""
-    store = Store.beside(published)
+def publish_next(store: Store) -> Publication:
+    """Publish the next catalog: version + 1, fsync, atomic rename over the published one."""
+    published = store.published
     source = store.next_catalog
     con = duckdb.connect(str(source))
     try:
@@ -315,11 +320,10 @@ def expire_retired(con, now: dt.datetime | None = None) -> list[str]:
     return paths
 
 
-def collect_garbage(published: Path, named: frozenset[str]) -> int:
+def collect_garbage(store: StoreFiles, named: frozenset[str]) -> int:
     """Delete every raw and mart file that the catalog just published names nowhere (`named`,
     neither current nor retired): files retired long enough ago and files of failed runs. The
     caller holds the writer's lock. Returns the number of files deleted."""
-    store = Store.beside(published)
     deleted = 0
     for relative in store.data_files():
         if relative not in named:

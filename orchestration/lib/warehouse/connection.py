@@ -5,21 +5,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 
 import duckdb
 
 from orchestration.lib.warehouse.catalog import open_next
+from orchestration.lib.warehouse.store import Store
 
 MEMORY_LIMIT_BYTES = 512 << 20  # DuckDB memory during a load of a file-backed database
 _UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
 @contextlib.contextmanager
-def connect_next(published: Path, session: str) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect_next(store: Store, session: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writing connection to the next catalog of `session` (catalog.open_next), closed (and
     so checkpointed) on exit. The caller holds the writer's lock."""
-    con = duckdb.connect(str(open_next(published, session)))
+    con = duckdb.connect(str(open_next(store, session)))
     try:
         yield con
     finally:

@@ -52,18 +52,14 @@ _held: dict[Path, _Held] = {}  # the locks this process holds, by lock file
 _guard = threading.Lock()
 
 
-def lock_path(published: Path) -> Path:
-    return Store.beside(published).lock
-
-
 def owner_path(lock: Path) -> Path:
     return lock.with_name("writer.owner")
 
 
-def holds(published: Path) -> bool:
-    """Whether this process holds the writer's lock of the warehouse `published`."""
+def holds(store: Store) -> bool:
+    """Whether this process holds the writer's lock of the warehouse of `store`."""
     with _guard:
-        return lock_path(published).resolve() in _held
+        return store.lock.resolve() in _held
 
 
 def read_owner(lock: Path) -> dict | None:
@@ -106,20 +102,20 @@ def _format_wait(seconds: float) -> str:
 
 @contextlib.contextmanager
 def write_lock(
-    published: Path,
+    store: Store,
     timeout_s: float | None = None,
     *,
     what: str = "a load",
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the one writer's lock on the warehouse `published`.
+    """Hold the one writer's lock on the warehouse of `store`.
 
     Within a process that holds it already, this holds it once more (and frees nothing on
     exit). Otherwise it waits for the holder up to `timeout_s` (default: the setting
     `settings.writer_wait()`); `on_wait` gets one line naming the holder when it has to wait.
     `what` names this holder for the others (e.g. 'cvm load', 'Dagster run 1a2b…').
     """
-    path = lock_path(published).resolve()
+    path = store.lock.resolve()
     with _guard:
         held = _held.get(path)
         if held is not None:

@@ -5,7 +5,7 @@ Runs after dbt built and checked everything, under the writer's lock:
    copy the seeds, recreate the raw views, record the rules fingerprint and the dbt vars,
    forget retired files old enough to go;
 2. publish the next catalog by fsync and atomic rename (catalog.publish_next);
-3. mark the engine's database as that published state (engine.mark_published);
+3. mark the engine's database as that published state (build_state.mark_published);
 4. delete the files no catalog names any more (catalog.collect_garbage).
 A failure before step 2 leaves the published catalog as it was, byte for byte; the engine's
 database stays marked unfinished, so the next run builds it again from the raw zone.
@@ -14,13 +14,12 @@ database stays marked unfinished, so the next run builds it again from the raw z
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
 from orchestration.lib.ingest import writing
 from orchestration.lib.sql import sql_literal
-from orchestration.lib.warehouse import catalog, engine, marts
+from orchestration.lib.warehouse import build_state, catalog, marts
 from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store
 
 NEXT = "cvm_next"
@@ -40,14 +39,14 @@ class Published:
     deleted_files: int
 
 
-def publish(published: Path, engine_kind: str = "duckdb") -> Published:
-    """Publish the last build of the engine `engine_kind` with the next catalog (see the
-    module docstring)."""
-    store = Store.beside(published, engine_kind)
-    built = engine.read_state(store.engine)
+def publish(store: Store) -> Published:
+    """Publish the last build of the store's engine with the next catalog (see the module
+    docstring)."""
+    built = build_state.read_state(store.engine_database)
     if built is None or built.is_finished:
-        raise NothingToPublish(f"{store.engine}: no unpublished build; build with dbt first")
-    con = duckdb.connect(str(store.engine), config={
+        raise NothingToPublish(f"{store.engine_database}: no unpublished build; build with dbt "
+                               "first")
+    con = duckdb.connect(str(store.engine_database), config={
         # the export sorts each month of the big facts: bounded memory, spilling if need be
         "memory_limit": EXPORT_MEMORY_LIMIT, "temp_directory": str(store.root / "tmp"),
         "preserve_insertion_order": False,
@@ -75,7 +74,7 @@ def publish(published: Path, engine_kind: str = "duckdb") -> Published:
         con.execute(f"detach {NEXT}")
     finally:
         con.close()
-    publication = catalog.publish_next(published)
-    engine.mark_published(store, version, files)
-    deleted = catalog.collect_garbage(published, publication.named)
+    publication = catalog.publish_next(store)
+    build_state.mark_published(store, version, files)
+    deleted = catalog.collect_garbage(store, publication.named)
     return Published(publication.digest, version, built.is_full, exported, deleted)

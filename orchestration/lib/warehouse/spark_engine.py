@@ -1,9 +1,9 @@
 """The engine `spark`: the same dbt project on Apache Spark, over the same raw zone, published
 the same way.
 
-What stays as it is: the ingest writes the raw zone with DuckDB; engine.py plans the build
+What stays as it is: the ingest writes the raw zone with DuckDB; build_state.py plans the build
 (full or the delta) and keeps its state, the touched keys and the partitions of the marts in
-a DuckDB database of the engine's own (`Store.engine`, under `work/spark/`); publish.py
+a DuckDB database of the engine's own (`Store.engine_database`, under `work/spark/`); publish.py
 writes the published mart files and the catalog. What Spark adds is the middle:
 
 1. before dbt runs, `write_inputs` writes the Spark SQL that makes dbt's inputs, as a small
@@ -13,7 +13,7 @@ writes the published mart files and the catalog. What Spark adds is the middle:
      DuckDB engine reads (never a folder: a retired file and its successor lie side by side);
    - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files;
    - `cvm_delta.customer_periods`: the customers and periods the touched keys occupied
-     before the build (engine.py), copied from the engine's database into a Parquet file.
+     before the build (build_state.py), copied from the engine's database into a Parquet file.
 2. dbt builds on the `spark` target (dbt_project/profiles.yml): Parquet tables in Spark's
    warehouse folder, the incremental facts overwritten by whole partitions (periods).
 3. after dbt, `mirror` makes the DuckDB database's `marts.*` and `reference.*` views over the
@@ -38,8 +38,8 @@ import yaml
 
 from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.sql import quote_ident, sql_literal
+from orchestration.lib.warehouse.build_state import CUSTOMER_PERIODS, DELTA, BuildPlan
 from orchestration.lib.warehouse.catalog import RawFile
-from orchestration.lib.warehouse.engine import CUSTOMER_PERIODS, DELTA, BuildPlan
 from orchestration.lib.warehouse.store import Store
 from orchestration.settings import DBT_PROJECT_DIR
 
@@ -84,11 +84,9 @@ def profile_parameters(spark_dir: Path | None = None,
     return {key: _render(value, values) for key, value in parameters.items()}
 
 
-def describe(engine_kind: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """The engine as the first line of `cvm load` names it: 'spark (local[2])' for the local
-    session, else the server the `spark` target reaches."""
-    if engine_kind != "spark":
-        return f"{engine_kind} (embedded)"
+def describe(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """Spark as the first line of `cvm load` names it: 'spark (local[2])' for the local
+    session, else the server the `spark` target reaches (dbt_build.describe)."""
     target = _target(project_dir)
     if target.get("method") == "session":
         return f"spark ({profile_parameters(project_dir=project_dir).get('spark.master', 'local')})"
@@ -136,7 +134,7 @@ def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> lis
         touched = [store.path(p) for p in plan.added.get(name, []) + plan.retired.get(name, [])]
         statements.append(f"create or replace view {DELTA}.{name}_keys as select distinct * "
                           f"from ({_select(keys, touched)})")
-    # the customers and periods the touched keys occupied before the build (engine.py)
+    # the customers and periods the touched keys occupied before the build (build_state.py)
     statements.append(f"create or replace view {CUSTOMER_PERIODS} as select customer_id, "
                       f"period_start from {_file(store.spark_dir / CUSTOMER_PERIODS_FILE)}")
     return statements
@@ -149,7 +147,7 @@ def write_inputs(store: Store, files: list[RawFile], plan: BuildPlan) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"attach {sql_literal(store.engine)} as engine (read_only)")
+        con.execute(f"attach {sql_literal(store.engine_database)} as engine (read_only)")
         con.execute(f"copy (select * from engine.{CUSTOMER_PERIODS}) to "
                     f"{sql_literal(store.spark_dir / CUSTOMER_PERIODS_FILE)} (format parquet)")
         con.execute("detach engine")
@@ -203,7 +201,7 @@ def _empty_sql(columns: list[tuple[str, str]]) -> str:
 def mirror(store: Store, manifest_path: Path) -> None:
     """(Re)create the views `marts.*` and `reference.*` of the engine's DuckDB database over
     the files of Spark's tables (see the module docstring)."""
-    con = duckdb.connect(str(store.engine))
+    con = duckdb.connect(str(store.engine_database))
     try:
         for schema in MIRRORED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")

@@ -18,34 +18,42 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
 
 Files under raw/ and marts/ are never changed once written. A run writes new ones; the
 catalog decides which are current. Paths in the catalog are relative to the store.
+
+A load builds one `Store` (the published catalog's path and the engine's kind, both required)
+and hands it down: to the catalog, the writer's lock, the build and publishing. A catalog
+itself knows only the data files (`StoreFiles`: raw/ and marts/).
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from orchestration.lib.sql import sql_literal
+from orchestration.settings import ENGINE_KINDS
 
 # the engine's working database; a distinctive name, because dbt-duckdb qualifies relations
 # with it (views copied into the catalog lose that qualifier: catalog.py)
 ENGINE_DATABASE = "cvm_engine"
 
 
-@dataclass(frozen=True)
-class Store:
-    root: Path
-    engine_kind: str = "duckdb"  # the engine dbt builds on: duckdb | spark
+def store_root(published: Path) -> Path:
+    """The store's folder beside the published catalog `<dir>/<stem>.duckdb`:
+    `<dir>/<stem>.store`."""
+    published = Path(published)
+    return published.parent / f"{published.stem}.store"
 
-    @classmethod
-    def beside(cls, published: Path, engine_kind: str = "duckdb") -> Store:
-        """The store of the published catalog `published`, as the engine `engine_kind` uses
-        it."""
-        published = Path(published)
-        return cls(published.parent / f"{published.stem}.store", engine_kind)
+
+@dataclass(frozen=True)
+class StoreFiles:
+    """The immutable data files of a store, under `root`: what a catalog names (relative to
+    the root). A catalog knows only these (catalog.store_of); the rest of the store is the
+    `Store`'s."""
+
+    root: Path
 
     @property
     def raw_dir(self) -> Path:
@@ -54,43 +62,6 @@ class Store:
     @property
     def marts_dir(self) -> Path:
         return self.root / "marts"
-
-    @property
-    def engine(self) -> Path:
-        """The engine's working database: dbt's own on DuckDB; on Spark, the DuckDB mirror of
-        Spark's output (spark_engine.py). Each engine has its own, so switching engines
-        rebuilds (its state is not the published one)."""
-        folder = self.spark_dir if self.engine_kind == "spark" else self.root / "work"
-        return folder / f"{ENGINE_DATABASE}.duckdb"
-
-    @property
-    def spark_dir(self) -> Path:
-        """Spark's warehouse, Hive metastore (Derby) and Derby log ($CVM_SPARK_DIR of dbt)."""
-        return self.root / "work" / "spark"
-
-    @property
-    def dbt_target(self) -> Path:
-        """dbt's target folder for the builds of this store (its partial parse is kept); one
-        per engine, as each engine's parse is its own."""
-        folder = self.spark_dir if self.engine_kind == "spark" else self.root / "work"
-        return folder / "dbt-target"
-
-    @property
-    def next_catalog(self) -> Path:
-        return self.root / "next" / "catalog.duckdb"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "writer.lock"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "cvm-load.log"
-
-    @property
-    def landing_digests(self) -> Path:
-        """The cache of the landing files' sha256 (landing.Digests)."""
-        return self.root / "landing-digests.json"
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file the catalog names (relative to the store)."""
@@ -112,6 +83,66 @@ class Store:
             if top.is_dir():
                 found += [str(p.relative_to(self.root)) for p in top.rglob("*.parquet")]
         return sorted(found)
+
+
+@dataclass(frozen=True)
+class Store(StoreFiles):
+    """The warehouse of the published catalog `published`, as the engine `engine_kind`
+    (duckdb | spark) builds it: its store folder beside it (`root`), the engine's working
+    files, the next catalog, the lock and the log. Built once per load (the runner, the
+    Dagster resource) and handed down; the engine kind is always given, never assumed."""
+
+    root: Path = field(init=False)
+    published: Path
+    engine_kind: str
+
+    def __post_init__(self) -> None:
+        if self.engine_kind not in ENGINE_KINDS:
+            raise ValueError(f"engine {self.engine_kind!r} is unknown; choose one of "
+                             f"{', '.join(ENGINE_KINDS)}")
+        published = Path(self.published)
+        object.__setattr__(self, "published", published)
+        object.__setattr__(self, "root", store_root(published))
+
+    @property
+    def work_dir(self) -> Path:
+        """The engine's own working folder: work/ on DuckDB, work/spark/ on Spark. Each engine
+        has its own, so switching engines rebuilds (its state is not the published one)."""
+        return self.spark_dir if self.engine_kind == "spark" else self.root / "work"
+
+    @property
+    def engine_database(self) -> Path:
+        """The engine's working database: dbt's own on DuckDB; on Spark, the DuckDB mirror of
+        Spark's output (spark_engine.py)."""
+        return self.work_dir / f"{ENGINE_DATABASE}.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse, Hive metastore (Derby) and Derby log ($CVM_SPARK_DIR of dbt)."""
+        return self.root / "work" / "spark"
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for the builds of this store (its partial parse is kept); one
+        per engine, as each engine's parse is its own."""
+        return self.work_dir / "dbt-target"
+
+    @property
+    def next_catalog(self) -> Path:
+        return self.root / "next" / "catalog.duckdb"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "writer.lock"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "cvm-load.log"
+
+    @property
+    def landing_digests(self) -> Path:
+        """The cache of the landing files' sha256 (landing.Digests)."""
+        return self.root / "landing-digests.json"
 
 
 def write_parquet(con, select_sql: str, target: Path, params: dict | None = None,

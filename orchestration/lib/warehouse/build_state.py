@@ -124,7 +124,7 @@ def prepare(store: Store, plan: BuildPlan, files: list[RawFile], catalog_version
             fingerprint: str, dbt_vars: str) -> None:
     """Make the engine's database ready for dbt (see the module docstring) and mark it
     unfinished."""
-    path = store.engine
+    path = store.engine_database
     path.parent.mkdir(parents=True, exist_ok=True)
     if plan.full:
         _delete(path)
@@ -186,7 +186,7 @@ def _delta(con, store: Store, plan: BuildPlan) -> None:
 
 def mark_published(store: Store, catalog_version: int, files: list[RawFile]) -> None:
     """After the catalog is published: the engine's database is that state."""
-    con = duckdb.connect(str(store.engine))
+    con = duckdb.connect(str(store.engine_database))
     try:
         con.execute("begin transaction")
         con.execute("delete from cvm_state.raw_files")

@@ -1,0 +1,147 @@
+"""A dbt build of the warehouse: the engine made ready, and what dbt runs with.
+
+`prepare_build` opens the run's next catalog, plans the build from the engine's state
+(build_state.py: full or the delta), makes the engine's database ready and returns a
+`DbtBuild`: dbt's arguments and environment, and what follows a build that passed.
+
+Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
+build, the dbt target it builds on, the environment dbt runs with, and what it does after a
+build that passed. The choice between DuckDB and Spark is made here, once; the rest of the
+package asks the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.lib.sql import read_only
+from orchestration.lib.warehouse import build_state, catalog, spark_engine
+from orchestration.lib.warehouse.build_state import BuildPlan
+from orchestration.lib.warehouse.catalog import RawFile
+from orchestration.lib.warehouse.fingerprint import rules_fingerprint
+from orchestration.lib.warehouse.store import Store
+
+
+class DuckDBEngine:
+    """dbt on DuckDB, embedded: dbt builds the engine's database itself."""
+
+    kind = "duckdb"
+    target_args: tuple[str, ...] = ()  # the profile's default target
+
+    def describe(self) -> str:
+        return "duckdb (embedded)"
+
+    def input_vars(self, store: Store, files: list[RawFile], plan: BuildPlan) -> dict:
+        """dbt reads its inputs from the engine's database (build_state.prepare): no vars."""
+        return {}
+
+    def environment(self, store: Store) -> dict[str, str]:
+        """The engine's database as dbt's warehouse."""
+        return {"CVM_WAREHOUSE": str(store.engine_database)}
+
+    def after_build(self, store: Store, manifest_path: Path) -> None:
+        """Nothing: the marts are in the engine's database already."""
+
+
+class SparkEngine:
+    """dbt on Apache Spark, its inputs and its DuckDB mirror (spark_engine.py)."""
+
+    kind = "spark"
+    target_args: tuple[str, ...] = ("--target", "spark")
+
+    def describe(self) -> str:
+        return spark_engine.describe()
+
+    def input_vars(self, store: Store, files: list[RawFile], plan: BuildPlan) -> dict:
+        """The var that names dbt's input statements (written here, run by dbt's hook)."""
+        return {"cvm_spark_inputs": str(spark_engine.write_inputs(store, files, plan))}
+
+    def environment(self, store: Store) -> dict[str, str]:
+        return spark_engine.environment(store)
+
+    def after_build(self, store: Store, manifest_path: Path) -> None:
+        """The DuckDB mirror of Spark's output, which publish.py exports."""
+        spark_engine.mirror(store, manifest_path)
+
+
+Engine = DuckDBEngine | SparkEngine
+ENGINES: dict[str, Engine] = {engine.kind: engine for engine in (DuckDBEngine(), SparkEngine())}
+
+
+def engine_for(kind: str) -> Engine:
+    """The engine of a kind (settings.engine_kind checks the name)."""
+    return ENGINES[kind]
+
+
+def describe(kind: str) -> str:
+    """The engine as the first line of `cvm load` names it: 'duckdb (embedded)', or
+    'spark (local[2])' for Spark's local session, else the server the `spark` target reaches."""
+    return engine_for(kind).describe()
+
+
+@dataclass(frozen=True)
+class DbtBuild:
+    """One dbt build on the store's engine: its plan and the vars in effect."""
+
+    store: Store
+    plan: BuildPlan
+    dbt_vars: dict
+
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.store.engine_kind)
+
+    @property
+    def args(self) -> list[str]:
+        """`dbt build` for the plan: no unit tests (they belong to `make test`); the engine's
+        target; a full build with --full-refresh; the vars in effect (none given: the
+        project's own, so that dbt's partial parsing holds). The seeds stay in (they are
+        small): leaving them out would leave out every test that reads them too, such as the
+        facts' rate ids. The build's kind goes to dbt as CVM_BUILD (`environment`)."""
+        args = ["build", "--exclude-resource-type", "unit_test", *self.engine.target_args]
+        if self.plan.full:
+            args.append("--full-refresh")
+        if self.dbt_vars:
+            args += ["--vars", json.dumps(self.dbt_vars, sort_keys=True)]
+        return args
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What dbt runs with besides its arguments: the engine's (its database as dbt's
+        warehouse; on Spark, Spark's settings), and the kind of build (`full` or `delta`,
+        macros/incremental.sql; it is no rule, so the rules fingerprint does not cover it)."""
+        return {**self.engine.environment(self.store),
+                "CVM_BUILD": "full" if self.plan.full else "delta"}
+
+    def describe(self) -> str:
+        """The build in words: 'full build: first build', 'incremental build: 3 raw files
+        added, 0 retired'."""
+        if self.plan.full:
+            return f"full build: {self.plan.reason}"
+        added = sum(len(v) for v in self.plan.added.values())
+        retired = sum(len(v) for v in self.plan.retired.values())
+        return f"incremental build: {added} raw files added, {retired} retired"
+
+    def after_build(self, manifest_path: Path) -> None:
+        """What the engine does once the build passed (on Spark, the DuckDB mirror)."""
+        self.engine.after_build(self.store, manifest_path)
+
+
+def prepare_build(store: Store, session: str, project_dir: Path, dbt_vars: dict,
+                  full_refresh: bool = False) -> DbtBuild:
+    """Open the next catalog of `session` and make the store's engine ready for a build with
+    `dbt_vars` (checked, in effect): full when `full_refresh`, the engine's state is not the
+    published one or the rules changed, else over the delta (build_state.py). The caller
+    holds the writer's lock."""
+    with read_only(catalog.open_next(store, session)) as con:
+        version = catalog.state(con).version
+        files = catalog.raw_files(con)
+    fingerprint = rules_fingerprint(project_dir, dbt_vars)
+    plan = build_state.plan_build(build_state.read_state(store.engine_database), version,
+                                  fingerprint, files, full_refresh)
+    build_state.prepare(store, plan, files, version, fingerprint,
+                        json.dumps(dbt_vars, sort_keys=True))
+    inputs = engine_for(store.engine_kind).input_vars(store, files, plan)
+    return DbtBuild(store, plan, {**dbt_vars, **inputs})
