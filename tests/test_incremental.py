@@ -54,6 +54,22 @@ def published_marts(warehouse: Path) -> dict[str, list[str]]:
     return _marts_of(warehouse)
 
 
+def end_state(warehouse: Path) -> dict[str, list[str]]:
+    """What a load leaves that does not depend on how many loads it took: every mart, but of
+    marts.customer_equity (one set of rows per load's as-of date: its history) only the rows
+    of the latest as-of date. Several loads leave more history than one load of the same
+    deliveries; their latest figures are the same."""
+    marts = _marts_of(warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        marts["customer_equity"] = _rows(
+            con, "(select * from marts.customer_equity where as_of_date = "
+                 "(select max(as_of_date) from marts.customer_equity))")
+    finally:
+        con.close()
+    return marts
+
+
 def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "") -> dict:
     """The marts dbt builds from scratch in a new database over the published raw files."""
     con = duckdb.connect(str(warehouse), read_only=True)

@@ -30,7 +30,7 @@ import pytest
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse.store import Store
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
-from tests.test_incremental import published_marts
+from tests.test_incremental import end_state
 
 pytestmark = [pytest.mark.slow, pytest.mark.kill]
 
@@ -162,7 +162,7 @@ def test_a_stopped_load_publishes_nothing_and_the_next_one_completes(tmp_path):
     assert last.returncode == 0, out
     clean_out, _ = clean.communicate(timeout=900)
     assert clean.returncode == 0, clean_out
-    assert published_marts(warehouse) == published_marts(clean_warehouse)
+    assert end_state(warehouse) == end_state(clean_warehouse)
 
 
 def _cmdline(pid: int) -> str:

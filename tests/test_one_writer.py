@@ -26,7 +26,7 @@ from orchestration.lib.warehouse.lock import WarehouseBusy, holds, read_owner, w
 from orchestration.lib.warehouse.store import Store
 from orchestration.runner import register_deliveries
 from tests.e2e_deliveries import D1, D2, D3, write_delivery
-from tests.test_incremental import published_marts
+from tests.test_incremental import end_state
 
 CVM = str(Path(sys.executable).with_name("cvm"))
 
@@ -198,7 +198,7 @@ def clean_load(tmp_path_factory):
     load = _start(root / "landing", root / "warehouse.duckdb", root / "home")
     out, _ = load.communicate(timeout=900)
     assert load.returncode == 0, out
-    return published_marts(root / "warehouse.duckdb")
+    return end_state(root / "warehouse.duckdb")
 
 
 @pytest.mark.slow
@@ -234,7 +234,7 @@ def test_three_loads_at_once_wait_for_each_other_and_report_only_what_they_publi
     assert _loaded(outs[0]) == [D1, D2], outs[0]
     assert sorted(_loaded(outs[1]) + _loaded(outs[2])) == [D3], outs[1:]
     assert _logged_deliveries(warehouse) == {D1, D2, D3}
-    assert published_marts(warehouse) == clean_load
+    assert end_state(warehouse) == clean_load
     assert reader.reads > 0 and not reader.errors, reader.errors
 
 
@@ -274,7 +274,7 @@ def test_a_load_during_a_launched_run_waits_for_it(tmp_path, clean_load):
     # the run published D1; the load found D2 and D3 still new, and only those
     assert _loaded(load_out) == [D2, D3], load_out
     assert _logged_deliveries(warehouse) == {D1, D2, D3}
-    assert published_marts(warehouse) == clean_load
+    assert end_state(warehouse) == clean_load
     assert reader.reads > 0 and not reader.errors, reader.errors
 
 
