@@ -192,6 +192,16 @@ def expected_outcome(record: Planned, encoding: str) -> str | None:
     return None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def load_files_without_a_final_line_break():
+    """The property is about records: a generated file need not end with a line break, and
+    such a file is loaded here (with a warning) instead of refused. The refusal itself is
+    tested in tests/test_file_checks.py."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CVM_MISSING_FINAL_LINE_BREAK", "warn")
+        yield
+
+
 @settings(max_examples=80, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(files())
