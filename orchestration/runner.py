@@ -415,7 +415,7 @@ def unpublished(warehouse_path: Path, loaded: list[landing.Delivery]) -> list[st
     """The files of the deliveries a load loaded that the published catalog's load log does
     not name with the same sha256: none, unless something other than this load wrote the
     warehouse. The check a load makes before it says that it loaded them."""
-    logged = {entry.source_file: entry.sha256 for entry in audit.read_load_log(warehouse_path)}
+    logged = audit.published_digests(warehouse_path)
     return [
         f"{delivery.partition_key}/{name}"
         for delivery in loaded

@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import duckdb
+
 from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER
-from orchestration.lib.sql import has_table, read_only
+from orchestration.lib.sql import has_table, read_only, sql_literal
 
 LOAD_LOG_DDL = """create table if not exists audit.load_log (
     extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
@@ -283,6 +285,26 @@ def read_load_log(path: Path) -> list[LoadLogEntry]:
             "from audit.load_log order by all"
         ).fetchall()
     return [LoadLogEntry(*row) for row in rows]
+
+
+def published_digests(path: Path) -> dict[str, str]:
+    """source_file -> sha256 of every file in the load log of the catalog file at `path` as it
+    is on disk now. Read through an attachment of its own: a connection this process opened
+    earlier (an analyst's, a report's) keeps the file it opened, even after a publish replaced
+    it, and DuckDB hands that one out again to a plain read-only connect of the same path."""
+    if not path.exists():
+        return {}
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach {sql_literal(path)} as published (read_only)")
+        if not con.execute(
+                "select count(*) from duckdb_tables() where database_name = 'published' "
+                "and schema_name = 'audit' and table_name = 'load_log'").fetchone()[0]:
+            return {}
+        return dict(con.execute(
+            "select source_file, sha256 from published.audit.load_log").fetchall())
+    finally:
+        con.close()
 
 
 def loaded_files(log: list[LoadLogEntry]) -> dict[str, str]:
