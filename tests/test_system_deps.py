@@ -9,6 +9,7 @@ it puts Chromium in place.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -151,8 +152,11 @@ def test_java_must_be_17_or_later_except_without_spark(machine):
 @pytest.mark.parametrize(("target", "first"), [("test", "scripts/system-deps"),
                                                ("test-fast", "scripts/system-deps --no-spark")])
 def test_make_test_checks_the_system_before_anything_else(target, first):
-    result = subprocess.run(["make", "-n", target], cwd=PROJECT_DIR, capture_output=True,
-                            text=True, timeout=60)
+    # as a newcomer types it: not inside another make (`make test` runs this test), whose
+    # MAKELEVEL and MAKEFLAGS would add "Entering directory" lines
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    result = subprocess.run(["make", "--no-print-directory", "-n", target], cwd=PROJECT_DIR,
+                            capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == first
 
