@@ -38,8 +38,8 @@ def _retries(result):
     return [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
-def _hold_until(published, release, ready):
-    with write_lock(published):
+def _hold_until(store, release, ready):
+    with write_lock(store):
         ready.set()
         deadline = time.monotonic() + 120
         while not release.exists() and time.monotonic() < deadline:
@@ -53,7 +53,7 @@ def test_a_busy_warehouse_is_retried_until_it_is_free(tmp_path):
     resource = _resource(tmp_path)
     release, ready = tmp_path / "release", multiprocessing.Event()
     holder = multiprocessing.Process(target=_hold_until,
-                                     args=(resource.published, release, ready))
+                                     args=(resource.store, release, ready))
     holder.start()
     assert ready.wait(30), "the other process did not get the lock"
     instance, results = _instance(D1), []
