@@ -23,18 +23,7 @@ with_profit as (
         -- given away (DB IV, the customer's profit after cost to serve)
         cast(contribution_margin_eur - value_transfer_eur as decimal(18, 4))
             as profit_after_service_eur,
-        industry,
-        region,
-        account_manager,
-        country_code,
-        status,
-        attributes_as_of,
-        attributes_valid_from,
-        industry_in_period,
-        region_in_period,
-        account_manager_in_period,
-        country_code_in_period,
-        status_in_period
+        {{ customer_period_attribute_columns() }}
     from customer_value
 
 ),
@@ -82,18 +71,7 @@ final as (
             when period_profit_eur > 0
                 then cast(cumulative_profit_eur as double) / cast(period_profit_eur as double)
         end as cumulative_profit_share,
-        industry,
-        region,
-        account_manager,
-        country_code,
-        status,
-        attributes_as_of,
-        attributes_valid_from,
-        industry_in_period,
-        region_in_period,
-        account_manager_in_period,
-        country_code_in_period,
-        status_in_period
+        {{ customer_period_attribute_columns() }}
     from ranked
 
 )

@@ -52,18 +52,7 @@ final as (
         segmented.strategy_de,
         segmented.classic_value_band,
         segmented.value_transfer_band,
-        attributes.industry,
-        attributes.region,
-        attributes.account_manager,
-        attributes.country_code,
-        attributes.status,
-        attributes.attributes_as_of,
-        attributes.attributes_valid_from,
-        attributes.industry_in_period,
-        attributes.region_in_period,
-        attributes.account_manager_in_period,
-        attributes.country_code_in_period,
-        attributes.status_in_period
+        {{ customer_period_attribute_columns('attributes') }}
     from segmented
     left join attributes
         on

@@ -23,18 +23,7 @@ final as (
         migration.previous_segment,
         migration.segment,
         migration.has_changed_segment,
-        attributes.industry,
-        attributes.region,
-        attributes.account_manager,
-        attributes.country_code,
-        attributes.status,
-        attributes.attributes_as_of,
-        attributes.attributes_valid_from,
-        attributes.industry_in_period,
-        attributes.region_in_period,
-        attributes.account_manager_in_period,
-        attributes.country_code_in_period,
-        attributes.status_in_period
+        {{ customer_period_attribute_columns('attributes') }}
     from migration
     left join attributes
         on
