@@ -339,12 +339,14 @@ def _write_and_record(con, out: Path, text: str, target: str, period: Period,
     try:
         columns = ["target", "customer_id", "record_id", "period_key",
                    *(LEDGER_COLUMNS[name] for name in FIELDS), "written_at", "file"]
-        con.executemany(
-            f"insert into audit.writeback_ledger ({', '.join(columns)}) values "
-            f"({', '.join('?' for _ in columns)})",
-            [[target, row.customer_id, row.record_id, period.key,
-              *((row.values[name] or None) if name in fields else None for name in FIELDS),
-              written_at, str(out.resolve())] for row in rows])
+        records = [[target, row.customer_id, row.record_id, period.key,
+                    *((row.values[name] or None) if name in fields else None
+                      for name in FIELDS),
+                    written_at, str(out.resolve())] for row in rows]
+        if records:  # a file of only the header records nothing
+            con.executemany(
+                f"insert into audit.writeback_ledger ({', '.join(columns)}) values "
+                f"({', '.join('?' for _ in columns)})", records)
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             with open(temporary, "w", encoding="utf-8", newline="") as handle:
