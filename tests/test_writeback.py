@@ -250,9 +250,10 @@ def test_file_that_cannot_be_written_records_nothing(warehouse, tmp_path, capsys
     assert code == 0 and "6 of 6 customers" in said
 
 
-def test_ledger_survives_a_load_and_a_change_appears(e2e_duckdb, tmp_path):
+def test_ledger_survives_a_load_and_a_change_appears(e2e_duckdb, tmp_path, monkeypatch):
     """On the end-to-end deliveries (tests/e2e_deliveries.py): a write-back, then a load of a
-    fourth delivery with a new 2026 order of C3, then a write-back of only the changed."""
+    fourth delivery with a new 2026 order of C3, then a write-back of only the changed. The
+    load runs the write-back asset for HubSpot after its publish."""
     from orchestration.runner import run_load
 
     fixture_root = e2e_duckdb[0]
@@ -285,6 +286,8 @@ def test_ledger_survives_a_load_and_a_change_appears(e2e_duckdb, tmp_path):
         "order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,"
         "cost_of_goods_eur,updated_at\n"
         "O12,1,C3,2026-11-22,pumps,7000.00,4000.00,2026-11-22T10:00:00\n", encoding="utf-8")
+    monkeypatch.setenv("CVM_WRITEBACK_TARGETS", "hubspot")
+    monkeypatch.setenv("CVM_WRITEBACK_DIR", str(tmp_path / "crm"))
     outcome = run_load(landing, warehouse, engine_kind="duckdb", echo=lambda line: None)
     assert outcome.exit_code == 0 and outcome.loaded == ["2026-11-23"], outcome.error
 
@@ -306,4 +309,12 @@ def test_ledger_survives_a_load_and_a_change_appears(e2e_duckdb, tmp_path):
                                "group by file order by 1").fetchall()
     finally:
         ledger.close()
-    assert files == [(str(first.path), 5), (str(second.path), len(moved))]
+    # the asset after the publish: HubSpot's first file, every customer of the new state
+    (asset_file,) = (tmp_path / "crm").iterdir()
+    assert asset_file.name.startswith("hubspot-2026-")
+    assert sorted(files) == sorted([(str(first.path), 5), (str(second.path), len(moved)),
+                                    (str(asset_file), 5)])
+    header, rows = _read(asset_file)
+    assert header[0] == "Record ID"
+    assert {row["Record ID"]: (row["cvm_classic_value"], row["cvm_data_through"])
+            for row in rows} == {c: (_cents(v[3]), "2026-11-23") for c, v in after.items()}
