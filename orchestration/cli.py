@@ -186,10 +186,17 @@ def _writeback(args: argparse.Namespace) -> int:
         print(f"cvm writeback: unknown target {args.target!r}; choose one of "
               f"{', '.join(TARGETS)}", file=sys.stderr)
         return 2
+    from orchestration.lib.warehouse.lock import WarehouseBusy
+    from orchestration.runner import EXIT_BUSY
+
     warehouse = settings.warehouse_path(args.warehouse)
-    done = write_back(warehouse, args.target, Path(args.out) if args.out else None,
-                      args.period, everyone=args.all,
-                      on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        done = write_back(warehouse, args.target, Path(args.out) if args.out else None,
+                          args.period, everyone=args.all,
+                          on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    except (WarehouseBusy, ValueError) as error:  # a load holds the lock; CVM_WRITER_WAIT
+        print(f"cvm writeback: {error}; nothing written", file=sys.stderr)
+        return EXIT_BUSY if isinstance(error, WarehouseBusy) else 2
     which = "every customer" if args.all else "changed since the last write-back"
     print(f"{args.target} write-back of {terminal_label(done.period)} written to {done.path}: "
           f"{done.customers} of {done.of} customers ({which})"

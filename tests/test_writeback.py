@@ -318,3 +318,18 @@ def test_ledger_survives_a_load_and_a_change_appears(e2e_duckdb, tmp_path, monke
     assert header[0] == "Record ID"
     assert {row["Record ID"]: (row["cvm_classic_value"], row["cvm_data_through"])
             for row in rows} == {c: (_cents(v[3]), "2026-11-23") for c, v in after.items()}
+
+
+def test_waits_for_a_load_and_gives_up_in_one_line(warehouse, tmp_path, capsys, monkeypatch,
+                                                  lock_holder):
+    lock_holder(warehouse, 4)  # another process holds the writer's lock, as a load does
+    monkeypatch.setenv("CVM_WRITER_WAIT", "1s")
+    out = tmp_path / "accounts.csv"
+    code, said, err = _run(capsys, "--target", "salesforce", "--warehouse", str(warehouse),
+                           "--out", str(out))
+    assert code == 75 and said == ""
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("waiting for the warehouse's writer:")
+    assert len(lines) == 2 and lines[1].startswith("cvm writeback: ")
+    assert lines[1].endswith("gave up after 1 s (CVM_WRITER_WAIT); nothing written")
+    assert not out.exists() and not writeback.ledger_path(warehouse).exists()
