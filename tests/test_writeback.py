@@ -333,3 +333,30 @@ def test_waits_for_a_load_and_gives_up_in_one_line(warehouse, tmp_path, capsys, 
     assert len(lines) == 2 and lines[1].startswith("cvm writeback: ")
     assert lines[1].endswith("gave up after 1 s (CVM_WRITER_WAIT); nothing written")
     assert not out.exists() and not writeback.ledger_path(warehouse).exists()
+
+
+def test_a_change_is_a_key_or_a_value_not_the_date_alone():
+    values = {"segment": "invest", "strategy": "s", "classic_value": "10.00",
+              "value_transfer": "1.00", "profit_after_service": "9.00",
+              "data_through": "2026-11-22", "clv": ""}
+    before = writeback.Row("C1", "001A", values)
+    fields = list(writeback.FIELDS)
+    later = writeback.Row("C1", "001A", values | {"data_through": "2026-11-23"})
+    assert not writeback.changed(later, before, fields)
+    assert writeback.changed(writeback.Row("C1", "001B", values), before, fields)
+    assert writeback.changed(writeback.Row("C1", "001A", values | {"clv": "5.00"}), before,
+                             fields)
+    # a field the file does not hold is no change either
+    assert not writeback.changed(writeback.Row("C1", "001A", values | {"clv": "5.00"}),
+                                 before, [f for f in fields if f != "clv"])
+    assert writeback.changed(later, None, fields)
+
+
+def test_no_warehouse_is_one_line_and_leaves_no_store(tmp_path, capsys):
+    missing = tmp_path / "typo.duckdb"
+    code, said, err = _run(capsys, "--target", "zendesk", "--warehouse", str(missing),
+                           "--out", str(tmp_path / "orgs.csv"))
+    assert code == 2 and said == ""
+    assert err.strip() == (f"cvm writeback: {missing}: no published warehouse (run `cvm load` "
+                           "first)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

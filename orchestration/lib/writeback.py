@@ -293,17 +293,22 @@ def write_back(published: Path, target: str, out: Path | None = None,
     `published` to `out` (default: `default_out`, in `folder` when given), and record it in
     the ledger. `everyone` writes every customer of the period, changed or not."""
     config = target_config(target, config_file)
-    with Warehouse(published).reader() as con:
-        chosen = choose_period(con, period)
-        rows, has_clv = read_rows(con, chosen, target, config.language)
-    fields = [name for name in FIELDS if name in config.columns and (has_clv or name != "clv")]
-    if out is None:
-        out = default_out(target, chosen)
-        if folder is not None:
-            out = Path(folder) / out.name
-    out = Path(out)
+    warehouse = Warehouse(published)
+    with warehouse.reader() as con:  # a missing warehouse or period: refused before the lock
+        choose_period(con, period)
     ledger = ledger_path(published)
     with write_lock(Store(published, "duckdb"), what=what, on_wait=on_wait):
+        # read under the lock: what a load that held it has just published
+        with warehouse.reader() as con:
+            chosen = choose_period(con, period)
+            rows, has_clv = read_rows(con, chosen, target, config.language)
+        fields = [name for name in FIELDS
+                  if name in config.columns and (has_clv or name != "clv")]
+        if out is None:
+            out = default_out(target, chosen)
+            if folder is not None:
+                out = Path(folder) / out.name
+        out = Path(out)
         con = _open_ledger(ledger)
         try:
             before = last_written(con, target)
