@@ -20,8 +20,9 @@ The key is the system's own id of the customer: the one `reference.source_custom
 for that system, else the warehouse's `customer_id`.
 
 The ledger (`audit.writeback_ledger`) lives in its own DuckDB file in the store,
-`<store>/writeback.duckdb`: publishing replaces the published catalog, never this file. It is
-written under the writer's lock. A customer goes into the next file when its key or any value
+`<store>/writeback.duckdb`: publishing replaces the published catalog, never this file. The
+marts are read and the ledger written under the writer's lock, so a write-back never runs
+beside a load. A customer goes into the next file when its key or any value
 but `data_through` differs from what was last written to that target (the date alone moves with
 every load and is not a change). The file is written first (a temporary file, then renamed into
 place) inside the ledger's transaction: a file that could not be written records nothing; a
