@@ -1,6 +1,6 @@
 """A small published warehouse for the cockpit and statement tests, and a cockpit server.
 
-The warehouse is the end-to-end fixture's three deliveries (tests/e2e_deliveries.py), loaded
+The warehouse is the end-to-end fixture's three deliveries (tests/e2e_fixtures.py), loaded
 once per test session by `cvm load`'s job. Its 2026 holds one customer in every segment:
 C1 develop, C2 and C5 opportunistic, C3 renegotiate, C4 invest.
 """
@@ -14,7 +14,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from orchestration.cockpit.app import create_app
 from orchestration.runner import run_load
-from tests.e2e_deliveries import D1, D2, D3, write_delivery
+from tests.e2e_fixtures import D1, D2, D3, write_delivery
 
 CHROMIUM = Path("/usr/bin/chromium")
 _lock = threading.Lock()
