@@ -2,6 +2,8 @@
 parts of the dbt build (lib/clv/build.py), and the value of the customer base after the
 second. The fit's check that every model converged blocks the rest of the load."""
 
+import time
+
 import dagster as dg
 
 from orchestration.defs.constants import WAREHOUSE_POOL, session_of
@@ -51,12 +53,15 @@ def _spec(key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetSpec:
 def customer_lifetime_value_fit(context: dg.AssetExecutionContext,
                                 warehouse: WarehouseResource):
     with warehouse.retry_transient(), warehouse.exclusive() as store:
+        started = time.perf_counter()
         outcome = build.run(store)
+        seconds = time.perf_counter() - started
     fitted = {name: {**{k: round(v, 6) for k, v in fit.parameters.items()},
                      "log_likelihood": round(fit.log_likelihood, 3),
                      "customers": fit.customers, "converged": fit.converged}
               for name, fit in outcome.fits.items()}
-    report("  purchase model: " + ("; ".join(
+    report(f"  purchase model fitted on {outcome.customers:,} customers in {seconds:.2f} s: "
+           + ("; ".join(
         f"{name} " + ", ".join(f"{k} {v:.4g}" for k, v in fit.parameters.items())
         for name, fit in outcome.fits.items()) or "not fitted (too few customers)"),
         context)
