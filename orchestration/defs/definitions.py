@@ -1,7 +1,8 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
-(the purchase model fitted on the marts, and its check), publish (the published warehouse),
+(the purchase model fitted on the marts, the return on value transfer, and their checks),
+publish (the published warehouse),
 automation (the nightly job, its schedule, the new-delivery sensor), the resources they
 share, and the executor of launched runs (one process, one writer).
 
@@ -25,6 +26,7 @@ from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project
 from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.lifetime_value.assets import build_lifetime_value_assets
+from orchestration.defs.lifetime_value.payback import build_payback_asset
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
 
@@ -41,14 +43,15 @@ def build_definitions(
     dbt_models = build_dbt_assets(project)
     marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
     lifetime_value = build_lifetime_value_assets(marts)
+    payback = build_payback_asset(marts)
     warehouse = WarehouseResource(
         landing_dir=str(settings.landing_dir(landing_dir)),
         warehouse_path=str(settings.warehouse_path(warehouse_path)),
         engine_kind=settings.engine_kind(engine_kind),
     )
     return dg.Definitions(
-        assets=[*raw_assets, dbt_models, lifetime_value,
-                build_publish_asset([*marts, *lifetime_value.keys])],
+        assets=[*raw_assets, dbt_models, lifetime_value, payback,
+                build_publish_asset([*marts, *lifetime_value.keys, payback.key])],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],
