@@ -2,9 +2,9 @@
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
 (the purchase model fitted on the marts, the return on value transfer, and their checks),
-publish (the published warehouse),
-automation (the nightly job, its schedule, the new-delivery sensor), the resources they
-share, and the executor of launched runs (one process, one writer).
+publish (the published warehouse), automation (the nightly job, its schedule, the
+new-delivery sensor), the resources they share, and the executor of launched runs (one
+process, one writer).
 
 `defs` is a cached factory: importing this module does no dbt work; the Definitions (and the
 dbt manifest they read, defs/dbt/project.py) are made when Dagster first loads them.
