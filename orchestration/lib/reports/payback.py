@@ -105,8 +105,10 @@ def payback_figure(warehouse: Path, period: str | None = None, lang: str = "de")
     """The payback figure of period t and t's label."""
     with Warehouse(warehouse).reader() as con:
         chosen, after = choose_payback_period(con, period)
-        points = [PaybackPoint(*row) for row in con.execute(_POINTS_SQL, [chosen.start]).fetchall()]
-        summary = [SegmentPayback(*row) for row in con.execute(_SUMMARY_SQL, [chosen.start]).fetchall()]
+        points = [PaybackPoint(*row)
+                  for row in con.execute(_POINTS_SQL, [chosen.start]).fetchall()]
+        summary = [SegmentPayback(*row)
+                   for row in con.execute(_SUMMARY_SQL, [chosen.start]).fetchall()]
         seed = segments(con)
     label = period_label(chosen, lang)
     return draw_payback(points, summary, seed, label, period_label(after, lang), lang), label
