@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -48,8 +49,7 @@ MIN_GROUP = 2  # customers per group for an interval
 CHUNK = 250  # resamples drawn at once (bounded memory at 20,000 customers)
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """High minus low value transfer within one classic-value band of one period."""
 
     high_customers: int
