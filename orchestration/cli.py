@@ -275,8 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers; payback: value "
                        "transfer in the period against the margin change to the next one")
-    chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest; payback: "
-                       "the latest with a following period)")
+    chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest); payback: "
+                       "the period of the value transfer, by default the latest with a "
+                       "following period")
     chart.add_argument("--lang", choices=["de", "en"], default="de",
                        help="language of the labels and the number formats")
     chart.add_argument("--grid", action="store_true",
