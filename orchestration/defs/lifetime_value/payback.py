@@ -36,8 +36,9 @@ def build_payback_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def segment_payback(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             outcome = payback.run(store.engine_database)
-        report(f"  return on value transfer: {outcome.rows} segment rows over "
-               f"{outcome.periods} periods", context)
+        periods = f"{outcome.periods} period" + ("" if outcome.periods == 1 else "s")
+        report(f"  return on value transfer: {outcome.rows} rows of period and segment "
+               f"({periods} with a following period)", context)
         yield dg.MaterializeResult(metadata={"periods": outcome.periods,
                                              "rows": outcome.rows})
         yield dg.AssetCheckResult(
