@@ -91,25 +91,31 @@ def _log_traceback(log: Path) -> Path | None:
 
 def _chart(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.chart import portfolio_chart
+    from orchestration.lib.reports.payback import payback_chart
     from orchestration.lib.reports.whale import whale_chart
 
     warehouse = settings.warehouse_path(args.warehouse)
     out = Path(args.out or f"reports/{args.kind}.png")
-    draw = portfolio_chart if args.kind == "portfolio" else whale_chart
+    draw = {"portfolio": portfolio_chart, "whale": whale_chart,
+            "payback": payback_chart}[args.kind]
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
-    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
-          f"{drawn.path}")
+    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period, args.kind)} "
+          f"written to {drawn.path}")
     return 0
 
 
-def _terminal_period(warehouse: Path, wanted: str | None) -> str:
+def _terminal_period(warehouse: Path, wanted: str | None, kind: str = "") -> str:
     """The period a report was made of, as the terminal names it (English, ISO dates), whatever
-    the report's language."""
+    the report's language; of the payback chart, its period t and t + 1."""
+    from orchestration.lib.reports.payback import choose_payback_period
     from orchestration.lib.reports.periods import choose_period, terminal_label
     from orchestration.lib.reports.warehouse import Warehouse
 
     with Warehouse(warehouse).reader() as con:
+        if kind == "payback":
+            period, after = choose_payback_period(con, wanted)
+            return f"{terminal_label(period)} to {terminal_label(after)}"
         return terminal_label(choose_period(con, wanted))
 
 
@@ -224,10 +230,11 @@ COMMANDS = {
         "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
         "2: refused before anything ran; 130: interrupted, nothing published."),
     "chart": (
-        "portfolio or whale chart of a period as PNG",
-        "Draw a period's portfolio (classic value against value transfer, per customer) or "
-        "its whale curve (cumulative profit after service) from the published warehouse, "
-        "read-only."),
+        "portfolio, whale or payback chart of a period as PNG",
+        "Draw a period's portfolio (classic value against value transfer, per customer), "
+        "its whale curve (cumulative profit after service) or its payback (value transfer "
+        "against the margin change to the next period, per segment: an association, not "
+        "proof of cause) from the published warehouse, read-only."),
     "export": (
         "controllers' export of a period (xlsx or CSV)",
         "Write the controllers' export of a period from the published warehouse, read-only: "
@@ -336,10 +343,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     chart = command("chart", _chart)
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
+    chart.add_argument("--kind", choices=["portfolio", "whale", "payback"],
+                       default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
-                       "cumulative profit after service over the customers")
-    chart.add_argument("--period", help=PERIOD_HELP)
+                       "cumulative profit after service over the customers; payback: value "
+                       "transfer in the period against the margin change to the next one")
+    chart.add_argument("--period", help=PERIOD_HELP + "; payback: the period of the value "
+                       "transfer, by default the latest with a following period")
     language_option(chart, "language of the labels and the number formats")
     chart.add_argument("--grid", action="store_true",
                        help="portfolio: draw the finer grid of the value bands")
