@@ -45,7 +45,7 @@ from orchestration.cockpit.users import UsersFile
 log = logging.getLogger(__name__)
 
 # what needs no session: the sign-in itself and the look of its page
-OPEN_PATHS = ("/login", "/login/callback", "/assets/cockpit.css", "/favicon.ico")
+OPEN_PATHS = ("/login", "/login/callback", "/assets/cockpit.css")
 CSRF_FIELD = "csrf_token"
 FAILURE_WINDOW_S = 15 * 60
 FREE_FAILURES = 3          # failures of a name or an address before answers slow down
