@@ -209,3 +209,35 @@ def test_without_sign_in_the_cockpit_stays_on_this_machine(tmp_path, capsys):
     assert main(["serve", "--auth", "users", "--users", str(tmp_path / "none.json"),
                  "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert "no users yet" in capsys.readouterr().err
+
+
+def test_the_server_answers_what_is_under_way_then_stops():
+    """A stop (SIGTERM) while a request runs: the request gets its whole answer, and the server
+    accepts no new connection."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from orchestration.cockpit.server import Server
+
+    def slow(environ, start_response):
+        time.sleep(1.5)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"all of it"]
+
+    server = Server(slow, "127.0.0.1", 0)
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(urllib.request.urlopen(
+        f"http://127.0.0.1:{server.port}/", timeout=30).read()))
+    client.start()
+    time.sleep(0.5)  # the request is under way
+    server.stop()
+    client.join(timeout=30)
+    runner.join(timeout=30)
+    assert answers == [b"all of it"]
+    assert not runner.is_alive()
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), 2):
+        pass

@@ -69,9 +69,6 @@ class Production:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory) -> Path:
-    import os  # TODO-REVERT
-    if os.environ.get("AUTH_FX"):
-        return Path(os.environ["AUTH_FX"])
     return published_warehouse(tmp_path_factory) / "warehouse.duckdb"
 
 
@@ -245,7 +242,11 @@ def test_a_sales_lead_sees_their_region_and_a_controller_everyone(page, cockpit,
     assert portfolio_customers(page) == north
     assert search(page, "GmbH") == {"C1", "C5"}
     assert page.goto(f"{cockpit.url}/customer/C3?period=2026").status == 404
-    page.context.clear_cookies()
+    page.wait_for_selector("#error-page")
+    # the header's button signs out (a POST with the form's token): the session is gone
+    page.click("#logout")
+    page.wait_for_selector("#login-form")
+    assert page.goto(f"{cockpit.url}/portfolio").url.startswith(f"{cockpit.url}/login")
     sign_in(page, cockpit.url, "carl")
     assert portfolio_customers(page) == customers_where(warehouse, "true")
     assert page.locator("#scope-note").count() == 0

@@ -254,6 +254,7 @@ def install(server: Flask, mode: str, *, users_path=None, audit: AuditTrail) -> 
             if request.method == "GET":
                 return _login_form(lang, request.args.get("next"))
             _check_csrf()
+            lang = "en" if request.form.get("lang") == "en" else "de"
             name = request.form.get("username", "").strip()
             user = users.verify(name, request.form.get("password", ""))
             if user is None:
@@ -346,6 +347,7 @@ def _login_form(lang: str, target: str | None, failed: bool = False) -> Response
 <form method="post" action="/login" class="login-form" id="login-form">
 <input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token())}">
 <input type="hidden" name="next" value="{escape(_safe_next(target))}">
+<input type="hidden" name="lang" value="{lang}">
 <label class="control-label" for="username">{escape(_t('username', lang))}</label>
 <input class="text-input" id="username" name="username" autocomplete="username" required>
 <label class="control-label" for="password">{escape(_t('password', lang))}</label>
