@@ -23,7 +23,9 @@ DEFAULTS = {
     "export": ["one CSV file per table (default: xlsx)", "the standard one (default: de)",
                "(default: the latest)"],
     "docs": ["folder of the site (default: data/docs)", "port of --serve (default: 8080)"],
-    "serve": ["port to listen on (default: 8050)", "(default: 127.0.0.1)"],
+    "serve": ["port to listen on (default: 8050)", "(default: 127.0.0.1)",
+              "(default: $CVM_AUTH, else users)",
+              "(default: $CVM_USERS_FILE, else data/cockpit-users.json)"],
     "statement": ["language of the statement (default: de)", "(default: the latest)"],
 }
 
