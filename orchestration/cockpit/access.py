@@ -35,6 +35,7 @@ ROLES = ("sales", "sales_lead", "controller", "admin")
 SEE_ALL = ("controller", "admin")
 # relations of the marts without customer_id that hold no customer's figures
 UNSCOPED_RELATIONS = frozenset({"dim_service_types", "clv_model"})
+SCOPE_TABLE = "cvm_viewer_customers"  # a restricted viewer's customer ids, per cursor
 
 
 class AccessError(ValueError):
@@ -107,16 +108,22 @@ def _relations(warehouse: Warehouse, con) -> dict[str, bool]:
 
 
 def scope_views(con, relations: dict[str, bool], viewer: Viewer) -> None:
-    """The temporary views of the marts as ``viewer`` may see them, on cursor ``con``."""
+    """The temporary views of the marts as ``viewer`` may see them, on cursor ``con``. A
+    restricted viewer's customer ids are read once, into a temporary table of the cursor, and
+    every view keeps the rows of those customers."""
     predicate = viewer.customer_predicate()
     statements = []
+    if predicate is not None:
+        statements.append(
+            f"create or replace temp table {SCOPE_TABLE} as select customer_id "
+            f"from marts.dim_customers where {predicate};")
     for name, has_customer in sorted(relations.items()):
         source = f"marts.{name}"
         if predicate is None or name in UNSCOPED_RELATIONS:
             body = f"select * from {source}"
         elif has_customer:
             body = (f"select * from {source} where customer_id in "
-                    f"(select customer_id from marts.dim_customers where {predicate})")
+                    f"(select customer_id from {SCOPE_TABLE})")
         else:
             continue
         statements.append(f"create or replace temp view {name} as {body};")
