@@ -1,11 +1,12 @@
 """Who may see which customers: the viewer of a request and the warehouse as that viewer sees it.
 
 Row-level access is enforced in one place, :func:`reader`. It hands out a cursor on the
-published warehouse in which every relation of the marts is a temporary view of the same name:
-for a viewer who sees everything a view of the whole relation, for a restricted viewer a view of
-only the rows of the customers in their scope (``customer_id in (their customers)``). The
+published warehouse on which the plain name of every relation of the marts (``customer_value``)
+is what the viewer may see: for a viewer who sees everything the mart itself (the cursor's
+search path is the schema ``marts``), for a restricted viewer a temporary view of the same name
+with only the rows of the customers in their scope (``customer_id in (their customers)``). The
 cockpit's queries (queries.py) name the marts without the schema (``from customer_value``), so
-they read these views and nothing else; a query of the cockpit that names ``marts.`` is a
+they read these and nothing else; a query of the cockpit that names ``marts.`` is a
 mistake, and tests/test_cockpit_access.py fails on it. A relation of the marts without a
 ``customer_id`` column is left out for a restricted viewer unless it holds no customer's figures
 (UNSCOPED_RELATIONS): a query of it then fails instead of showing company totals.
@@ -108,18 +109,19 @@ def _relations(warehouse: Warehouse, con) -> dict[str, bool]:
 
 
 def scope_views(con, relations: dict[str, bool], viewer: Viewer) -> None:
-    """The temporary views of the marts as ``viewer`` may see them, on cursor ``con``. A
+    """The marts as ``viewer`` may see them, under their plain names, on cursor ``con``. A
     restricted viewer's customer ids are read once, into a temporary table of the cursor, and
-    every view keeps the rows of those customers."""
+    a temporary view of each relation keeps the rows of those customers."""
     predicate = viewer.customer_predicate()
-    statements = []
-    if predicate is not None:
-        statements.append(
-            f"create or replace temp table {SCOPE_TABLE} as select customer_id "
-            f"from marts.dim_customers where {predicate};")
+    if predicate is None:
+        # every row: the plain names are the marts themselves, found on the search path
+        con.execute("set search_path = 'marts'")
+        return
+    statements = [f"create or replace temp table {SCOPE_TABLE} as select customer_id "
+                  f"from marts.dim_customers where {predicate};"]
     for name, has_customer in sorted(relations.items()):
         source = f"marts.{name}"
-        if predicate is None or name in UNSCOPED_RELATIONS:
+        if name in UNSCOPED_RELATIONS:
             body = f"select * from {source}"
         elif has_customer:
             body = (f"select * from {source} where customer_id in "
