@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import escape
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
@@ -33,7 +34,7 @@ from orchestration.cockpit.components import (
     href,
     unknown_period,
 )
-from orchestration.cockpit.signin import client_address, current_viewer
+from orchestration.cockpit.signin import client_address, current_viewer, plain_page
 from orchestration.lib.reports.periods import (
     PeriodNotFound,
     data_through,
@@ -93,7 +94,7 @@ def render(warehouse: Warehouse, pathname: str | None, search: str | None,
             if through is None:
                 content = error_page(text("error_no_periods", lang))
             else:
-                content = _page(con, pathname, query, lang)
+                content = _page(con, pathname, query, lang, viewer)
     except WarehouseMissing as exc:
         # the visitor learns what to do; the server's path goes to the server's log only
         log.warning("%s", exc)
@@ -107,7 +108,7 @@ def render(warehouse: Warehouse, pathname: str | None, search: str | None,
                  viewer=viewer)
 
 
-def _page(con, pathname: str, query: dict, lang: str):
+def _page(con, pathname: str, query: dict, lang: str, viewer: access.Viewer):
     """The page's content; for a period the warehouse does not hold, the periods it does."""
     if pathname in ("/", "/portfolio"):
         page, layout = "/portfolio", lambda: portfolio.layout(con, query, lang)
@@ -115,8 +116,10 @@ def _page(con, pathname: str, query: dict, lang: str):
         page, layout = "/migration", lambda: migration.layout(con, query, lang)
     elif match := CUSTOMER_PATH.match(pathname):
         customer_id = unquote(match.group(1))
-        if not access.can_see(con, customer_id):  # unknown, or not theirs: the same page
-            denied(customer_id, "page")
+        if not access.can_see(con, customer_id):  # unknown, or not theirs: the same answer
+            if not viewer.sees_all:  # a restricted viewer's callback: 404, nothing else
+                denied(customer_id, "page")
+                abort(404)
             return error_page(text("error_unknown_customer", lang, customer_id=customer_id))
         audit("view_customer", customer_id, query.get("period"))
         page, layout = (customer_path(customer_id),
@@ -170,9 +173,35 @@ class Cockpit(Dash):
         self.warehouse = warehouse
 
     def index(self, *args, **kwargs):
+        refused = self._refused_customer()
+        if refused is not None:
+            return refused
         page = super().index(*args, **kwargs)
         status = page_status(self.warehouse, request.path, request.query_string.decode())
         return page, status
+
+    def _refused_customer(self) -> Response | None:
+        """For a viewer who sees only some customers, the address of any other customer (or
+        of one that does not exist: the answer is the same) is a plain 404 page, not the
+        cockpit's page: nothing of it reaches the browser, no callback asks for it."""
+        match = CUSTOMER_PATH.match(request.path)
+        viewer = current_viewer()
+        if not match or viewer.sees_all:
+            return None
+        customer_id = unquote(match.group(1))
+        try:
+            with access.reader(self.warehouse, viewer) as con:
+                if access.can_see(con, customer_id):
+                    return None
+        except (WarehouseMissing, WarehouseUnreadable):
+            return None  # page_status answers 503
+        denied(customer_id, "page")
+        lang = language(request.args.get("lang"))
+        body = (f"<div id='error-page' class='error-page'><h1 class='error-title'>"
+                f"{escape(text('error_unknown_customer', lang, customer_id=customer_id))}"
+                f"</h1><p><a href='{escape(href('/portfolio', lang))}'>"
+                f"{escape(text('nav_portfolio', lang))}</a></p></div>")
+        return plain_page(text("app_title", lang), body, lang, status=404)
 
 
 def search_results(warehouse: Warehouse, term: str | None, query: dict) -> list:

@@ -155,6 +155,11 @@ class Throttle:
         return 0.0 if over <= 0 else min(0.5 * 2 ** (over - 1), MAX_DELAY_S)
 
 
+def plain_page(title: str, body: str, lang: str, status: int = 200) -> Response:
+    """A page of the server's own, outside the Dash app: the sign-in, a refusal."""
+    return _page(title, body, lang, status)
+
+
 def _page(title: str, body: str, lang: str, status: int = 200) -> Response:
     html_text = f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <title>{escape(title)}</title><link rel="stylesheet" href="/assets/cockpit.css"></head>
