@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from orchestration import settings
+from orchestration.commands import COMMANDS
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -272,58 +273,6 @@ LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample
                 "data/demo/landing)")
 
 
-# each command: its line in `cvm --help`, and its description in `cvm COMMAND --help`
-COMMANDS = {
-    "generate-sample": (
-        "write realistic sample landing folders",
-        "Write sample landing folders: an initial history delivery of customers, orders and "
-        "service activities, then nightly deltas, in the layout <out>/<YYYY-MM-DD>/*.csv "
-        "that `cvm load` reads. The same seed gives the same files."),
-    "load": (
-        "load new deliveries, build, check and publish",
-        "Load the deliveries of the landing root that are not loaded yet, build the dbt "
-        "project, run its checks and tests, and publish the warehouse only when every blocking "
-        "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
-        "2: refused before anything ran; 130: interrupted, nothing published."),
-    "chart": (
-        "portfolio, whale or payback chart of a period as PNG",
-        "Draw a period's portfolio (classic value against value transfer, per customer), "
-        "its whale curve (cumulative profit after service) or its payback (value transfer "
-        "against the margin change to the next period, per segment: an association, not "
-        "proof of cause) from the published warehouse, read-only."),
-    "export": (
-        "controllers' export of a period (xlsx or CSV)",
-        "Write the controllers' export of a period from the published warehouse, read-only: "
-        "one workbook (xlsx) or one CSV file per table."),
-    "docs": (
-        "dbt docs site of the published warehouse",
-        "Build the dbt docs site (models, columns, tests, catalog) of the published "
-        "warehouse from a read-only snapshot of it, and serve it locally with --serve."),
-    "serve": (
-        "the sales cockpit in the browser (read-only)",
-        "Serve the sales cockpit (portfolio, customer, migration pages) on the published "
-        "warehouse, read-only, on a production server (Waitress): a load may publish at any "
-        "time, the next request shows it. People sign in (users file or OpenID Connect) and "
-        "see their own customers; views and downloads go to the audit trail."),
-    "statement": (
-        "a customer's value statement as PDF and HTML",
-        "Write a customer's value statement (the services given free or discounted, at "
-        "standard cost) for a period or a range, as PDF and HTML, from the published "
-        "warehouse, read-only."),
-    "users": (
-        "the cockpit's users file: add, remove, list",
-        "Keep the users file of `cvm serve --auth users`: names, roles, accounts and argon2 "
-        "hashes of the passwords (never a password)."),
-    "writeback": (
-        "a CRM's import file of the segments and values that changed",
-        "Write the import file that a CRM's own bulk tool takes (salesforce: Bulk API 2.0 / "
-        "Data Loader upsert on Account; hubspot: company import; dynamics: account import; "
-        "zendesk: organization import): per customer of the period its segment, strategy, "
-        "classic value, value transfer, profit after service, data through and CLV, only for "
-        "the customers whose values changed since the last write-back to that system. The "
-        "ledger of what was written is audit.writeback_ledger in <store>/writeback.duckdb. "
-        "Column names: $CVM_WRITEBACK_CONFIG (docs/reference.md)."),
-}
 
 
 PERIOD_HELP = "e.g. 2026 or 2026-Q4 (default: the latest)"

@@ -41,6 +41,7 @@ from orchestration import settings
 from orchestration.cockpit.access import NOBODY, ROLES, AccessError, Viewer, may_read_audit
 from orchestration.cockpit.audit import AuditTrail
 from orchestration.cockpit.users import UsersFile
+from orchestration.lib.reports import translations
 
 log = logging.getLogger(__name__)
 
@@ -51,36 +52,11 @@ FAILURE_WINDOW_S = 15 * 60
 FREE_FAILURES = 3          # failures of a name or an address before answers slow down
 MAX_DELAY_S = 8.0
 
-TEXTS = {
-    "title": {"de": "Anmelden", "en": "Sign in"},
-    "username": {"de": "Benutzername", "en": "User name"},
-    "password": {"de": "Passwort", "en": "Password"},
-    "submit": {"de": "Anmelden", "en": "Sign in"},
-    "failed": {"de": "Anmeldung fehlgeschlagen: Name oder Passwort ist falsch.",
-               "en": "Sign-in failed: the name or the password is wrong."},
-    "oidc": {"de": "Mit dem Firmenkonto anmelden", "en": "Sign in with the company account"},
-    "signed_out": {"de": "Abgemeldet.", "en": "Signed out."},
-    "logout": {"de": "Abmelden", "en": "Sign out"},
-    "nobody": {"de": "Niemand angemeldet: alle Kunden sichtbar (nur auf diesem Rechner)",
-               "en": "Nobody is signed in: every customer is shown (this machine only)"},
-    "signed_in_as": {"de": "Angemeldet: {name} ({role})", "en": "Signed in: {name} ({role})"},
-    "scope_managers": {
-        "de": "Sie sehen nur die Kunden von {what}; alle Anzahlen und Summen gelten nur für "
-              "diese Kunden.",
-        "en": "You see only the customers of {what}; every count and total covers these "
-              "customers only."},
-    "scope_region": {"de": "Region {region}", "en": "region {region}"},
-    "scope_manager": {"de": "Kundenbetreuer {managers}", "en": "account manager {managers}"},
-}
 
 
 def label(key: str, lang: str, **values) -> str:
-    """A text of the sign-in and the header in the reader's language."""
-    return _t(key, lang).format(**values)
-
-
-def _t(key: str, lang: str) -> str:
-    return TEXTS[key]["en" if lang == "en" else "de"]
+    """A text of the sign-in and the header in the reader's language (translations.py)."""
+    return translations.text(f"signin_{key}", lang, **values)
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -290,8 +266,8 @@ def install(server: Flask, mode: str, *, users_path=None, audit: AuditTrail) -> 
                 audit.record("sign_in_failed", "", "", address=client_address(),
                              detail=f"oidc: {exc}"[:200])
                 log.warning("OpenID Connect sign-in refused: %s", exc)
-                return _page(_t("title", "de"), "<h1>403</h1><p>"
-                             + escape(_t("failed", "de")) + "</p>", "de", status=403)
+                return _page(label("title", "de"), "<h1>403</h1><p>"
+                             + escape(label("failed", "de")) + "</p>", "de", status=403)
             signed_in(viewer)
             return redirect(_safe_next(target))
 
@@ -299,7 +275,7 @@ def install(server: Flask, mode: str, *, users_path=None, audit: AuditTrail) -> 
     def logout():
         lang = "en" if request.args.get("lang") == "en" else "de"
         if request.method == "GET":  # a form: signing out changes state, so it is a POST
-            return _page(_t("logout", lang), _logout_form(lang), lang)
+            return _page(label("logout", lang), _logout_form(lang), lang)
         _check_csrf()
         if current_user.is_authenticated:
             viewer = current_user.viewer
@@ -346,27 +322,27 @@ def _check_csrf() -> None:
 
 
 def _login_form(lang: str, target: str | None, failed: bool = False) -> Response:
-    message = f"<p class='note warn' id='login-error'>{escape(_t('failed', lang))}</p>" \
+    message = f"<p class='note warn' id='login-error'>{escape(label('failed', lang))}</p>" \
         if failed else ""
-    body = f"""<h1>{escape(_t('title', lang))}</h1>{message}
+    body = f"""<h1>{escape(label('title', lang))}</h1>{message}
 <form method="post" action="/login" class="login-form" id="login-form">
 <input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token())}">
 <input type="hidden" name="next" value="{escape(_safe_next(target))}">
 <input type="hidden" name="lang" value="{lang}">
-<label class="control-label" for="username">{escape(_t('username', lang))}</label>
+<label class="control-label" for="username">{escape(label('username', lang))}</label>
 <input class="text-input" id="username" name="username" autocomplete="username" required>
-<label class="control-label" for="password">{escape(_t('password', lang))}</label>
+<label class="control-label" for="password">{escape(label('password', lang))}</label>
 <input class="text-input" id="password" name="password" type="password"
  autocomplete="current-password" required>
-<button class="button" type="submit" id="login-submit">{escape(_t('submit', lang))}</button>
+<button class="button" type="submit" id="login-submit">{escape(label('submit', lang))}</button>
 </form>"""
-    return _page(_t("title", lang), body, lang, status=401 if failed else 200)
+    return _page(label("title", lang), body, lang, status=401 if failed else 200)
 
 
 def _logout_form(lang: str) -> str:
     return f"""<form method="post" action="/logout" id="logout-form">
 <input type="hidden" name="{CSRF_FIELD}" value="{escape(csrf_token())}">
-<button class="button" type="submit">{escape(_t('logout', lang))}</button></form>"""
+<button class="button" type="submit">{escape(label('logout', lang))}</button></form>"""
 
 
 # ---------------------------------------------------------------------------- OpenID Connect

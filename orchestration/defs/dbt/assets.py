@@ -75,17 +75,14 @@ class BuildConfig(dg.Config):
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     """The dbt project's models, seeds and tests as assets and checks, in the build's two
     parts; `project` has a manifest (project.py)."""
-    (facts_select, facts_exclude), (value_select, _) = PARTS["facts"], PARTS["customer_value"]
+    def part(name: str, op_name: str):
+        """dagster-dbt's decorator for one part of the build (its dbt selection)."""
+        select, exclude = PARTS[name]
+        return dbt_assets(manifest=project.manifest_path, dagster_dbt_translator=translator,
+                          project=project, pool=WAREHOUSE_POOL, select=select,
+                          exclude=exclude, name=op_name)
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        dagster_dbt_translator=translator,
-        project=project,
-        pool=WAREHOUSE_POOL,
-        select=facts_select,
-        exclude=facts_exclude,
-        name=DBT_OP,
-    )
+    @part("facts", DBT_OP)
     def cvm_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
         config: BuildConfig,
@@ -96,14 +93,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
                                   config.full_refresh)
             yield from _build_part(context, dbt, build, "facts")
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        dagster_dbt_translator=translator,
-        project=project,
-        pool=WAREHOUSE_POOL,
-        select=value_select,
-        name="cvm_dbt_customer_value",
-    )
+    @part("customer_value", "cvm_dbt_customer_value")
     def cvm_dbt_customer_value(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
     ):

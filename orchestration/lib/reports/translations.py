@@ -22,6 +22,29 @@ _LOCALES = {"de": "de_DE", "en": "en_GB"}
 _DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
 
 TEXTS: dict[str, dict[str, str]] = {
+    # ---- the cockpit: sign-in, and who is signed in
+    "signin_title": {"de": "Anmelden", "en": "Sign in"},
+    "signin_username": {"de": "Benutzername", "en": "User name"},
+    "signin_password": {"de": "Passwort", "en": "Password"},
+    "signin_submit": {"de": "Anmelden", "en": "Sign in"},
+    "signin_failed": {"de": "Anmeldung fehlgeschlagen: Name oder Passwort ist falsch.",
+                      "en": "Sign-in failed: the name or the password is wrong."},
+    "signin_oidc": {"de": "Mit dem Firmenkonto anmelden",
+                    "en": "Sign in with the company account"},
+    "signin_signed_out": {"de": "Abgemeldet.", "en": "Signed out."},
+    "signin_logout": {"de": "Abmelden", "en": "Sign out"},
+    "signin_nobody": {"de": "Niemand angemeldet: alle Kunden sichtbar (nur auf diesem Rechner)",
+                      "en": "Nobody is signed in: every customer is shown (this machine only)"},
+    "signin_signed_in_as": {"de": "Angemeldet: {name} ({role})",
+                            "en": "Signed in: {name} ({role})"},
+    "signin_scope_managers": {
+        "de": "Sie sehen nur die Kunden von {what}; alle Anzahlen und Summen gelten nur für "
+              "diese Kunden.",
+        "en": "You see only the customers of {what}; every count and total covers these "
+              "customers only."},
+    "signin_scope_region": {"de": "Region {region}", "en": "region {region}"},
+    "signin_scope_manager": {"de": "Kundenbetreuer {managers}",
+                             "en": "account manager {managers}"},
     # ---- the cockpit: frame and navigation
     "app_title": {"de": "Kundenwert-Cockpit", "en": "Customer-value cockpit"},
     "nav_portfolio": {"de": "Portfolio", "en": "Portfolio"},
