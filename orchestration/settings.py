@@ -175,3 +175,9 @@ def missing_final_line_break() -> str:
         raise ValueError(f"CVM_MISSING_FINAL_LINE_BREAK={value!r} is unknown; give "
                          f"{' or '.join(LINE_BREAK_CHOICES)}")
     return value
+
+
+def mappings_dir() -> Path:
+    """Where the source adapters' mappings lie (`<system>.yml`): $CVM_MAPPINGS_DIR, else the
+    project's folder mappings/."""
+    return Path(os.environ.get("CVM_MAPPINGS_DIR") or PROJECT_DIR / "mappings").resolve()

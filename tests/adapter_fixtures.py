@@ -1,0 +1,206 @@
+"""Native files of Salesforce and SAP billing, written by hand with the vendors' field names,
+and the same facts as the three extracts, also written by hand (tests/test_adapters.py).
+
+Two deliveries, D1 and D2. What each record is meant to test stands next to it.
+
+Salesforce (`salesforce/`):
+- Account: 001A1 and 001A2 customers; 001A3 deleted (inactive).
+- Task: T1 a call of 1800 seconds (30 minutes), re-delivered in D2 with 2400 seconds (40
+  minutes) and a later LastModifiedDate; T2 research, related by WhatId only, deleted in D2
+  (cancelled); T3 an e-mail no rule maps (unmapped_service_type); T4 a call for an account
+  nobody delivered (unknown_customer, held); T5 deleted at once (cancelled).
+- Event: E1 a meeting of DurationInMinutes 180; E2 a meeting without DurationInMinutes,
+  09:00 to 10:30 UTC (90 minutes).
+- Order / OrderItem: O1 activated in EUR, its lines I1 (TotalPrice 1000) and I2 (2 x 250, no
+  TotalPrice; deleted in D2, whose OrderItem.csv comes without Order.csv); O2 in USD (I3,
+  1000 USD at 0.88 = 880 EUR); O3 a draft (I4 counts 0); O4 in JPY, no rate
+  (unknown_currency_rate); I6 of an order nobody delivered (missing_required_field).
+
+SAP (`sap/`):
+- KNA1: 0000100001, 0000100002; 0000100003 flagged for deletion (LOEVM X: inactive).
+- VBRK / VBRP: 90000001 in EUR (lines 10: 1000 / cost 600, 20: 500 / 200); 90000002 in USD
+  (1000 / 500 USD = 880 / 440 EUR), re-delivered in D2 with AEDAT 20261120 and 1100 USD =
+  968 EUR; 90000003 cancelled (FKSTO X) and 90000004 its cancellation document (SFAKN): line
+  10 of 90000003 counts 0; 90000005 a credit memo (VBTYP O): -100 / -60; 90000006 in JPY, no
+  rate; 90000007 for a customer nobody delivered (held); 90000008 an item without header.
+
+Hand-worked values (2026, data through D2), value transfer at the 2026 rates of
+standard_cost_rates.csv (time driven: minutes / 60 x hourly rate):
+- 001A1: revenue 1000 (I1; I2 deleted, I4 a draft); HOTLINE 40 min x 85.97 / 60 = 57.31,
+  TECH_INFO 180 min x 93.14 / 60 = 279.42: value transfer 336.73.
+- 001A2: revenue 880; RESEARCH cancelled; TECH_INFO 90 min: 139.71.
+- 0000100001: revenue 1500, cost 800; no service.
+- 0000100002: revenue 968 - 100 = 868, cost 440 - 60 = 380; no service.
+Medians: revenue (880 + 1000) / 2 = 940, value transfer (0 + 139.71) / 2 = 69.855. So:
+001A1 high/high invest; 001A2 low/high renegotiate; 0000100001 high/low develop;
+0000100002 low/low opportunistic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+D1, D2 = "2026-11-20", "2026-11-27"
+U1, U2 = "005000000000001AAA", "005000000000002AAA"  # owners named in mappings/salesforce.yml
+
+NATIVE = {
+    D1: {
+        "salesforce/Account.csv": f"""\
+Id,Name,Type,Industry,BillingCountryCode,BillingState,OwnerId,CreatedDate,IsDeleted,LastModifiedDate,SystemModstamp
+001A1,Acme GmbH,Customer - Direct,Machinery,DE,BY,{U1},2019-03-01T08:00:00.000+0000,false,2026-11-01T10:00:00.000+0000,2026-11-01T10:00:00.000+0000
+001A2,Beta AG,Customer - Channel,Chemicals,DE,NW,{U2},2021-05-10T12:00:00.000+0000,false,2026-11-02T10:00:00.000+0000,2026-11-02T10:00:00.000+0000
+001A3,Gamma Ltd,Prospect,Food,GB,,{U1},2020-01-15T09:00:00.000+0000,true,2026-11-03T10:00:00.000+0000,2026-11-03T10:00:00.000+0000
+""",
+        "salesforce/Task.csv": f"""\
+Id,AccountId,WhatId,Subject,Type,ActivityDate,CallDurationInSeconds,OwnerId,IsDeleted,LastModifiedDate,SystemModstamp
+00T1,001A1,,Hotline: pump noise,Call,2026-11-02,1800,{U1},false,2026-11-02T09:00:00.000+0000,2026-11-02T09:00:00.000+0000
+00T2,,001A2,Spare part research,Research,2026-11-03,2700,{U1},false,2026-11-03T09:00:00.000+0000,2026-11-03T09:00:00.000+0000
+00T3,001A1,,Newsletter,Email,2026-11-04,0,{U1},false,2026-11-04T09:00:00.000+0000,2026-11-04T09:00:00.000+0000
+00T4,001ZZ,,Hotline: valve,Call,2026-11-05,600,{U1},false,2026-11-05T09:00:00.000+0000,2026-11-05T09:00:00.000+0000
+00T5,001A1,,Hotline: wrong number,Call,2026-11-06,1200,{U1},true,2026-11-06T09:00:00.000+0000,2026-11-06T09:00:00.000+0000
+""",
+        "salesforce/Event.csv": f"""\
+Id,AccountId,WhatId,Subject,Type,ActivityDate,StartDateTime,EndDateTime,DurationInMinutes,OwnerId,IsDeleted,LastModifiedDate,SystemModstamp
+00U1,001A1,,Technical workshop,Meeting,2026-11-05,2026-11-05T08:00:00.000+0000,2026-11-05T11:00:00.000+0000,180,{U2},false,2026-11-05T12:00:00.000+0000,2026-11-05T12:00:00.000+0000
+00U2,001A2,,Site visit,Meeting,,2026-11-06T09:00:00.000+0000,2026-11-06T10:30:00.000+0000,,{U2},false,2026-11-06T12:00:00.000+0000,2026-11-06T12:00:00.000+0000
+""",
+        "salesforce/Order.csv": """\
+Id,AccountId,OrderNumber,EffectiveDate,Status,CurrencyIsoCode,IsDeleted,LastModifiedDate,SystemModstamp
+801O1,001A1,00000101,2026-11-04,Activated,EUR,false,2026-11-04T10:00:00.000+0000,2026-11-04T10:00:00.000+0000
+801O2,001A2,00000102,2026-11-06,Activated,USD,false,2026-11-06T10:00:00.000+0000,2026-11-06T10:00:00.000+0000
+801O3,001A1,00000103,2026-11-07,Draft,EUR,false,2026-11-07T10:00:00.000+0000,2026-11-07T10:00:00.000+0000
+801O4,001A2,00000104,2026-11-08,Activated,JPY,false,2026-11-08T10:00:00.000+0000,2026-11-08T10:00:00.000+0000
+""",
+        "salesforce/OrderItem.csv": """\
+Id,OrderId,OrderItemNumber,Product2Id,Quantity,UnitPrice,TotalPrice,IsDeleted,LastModifiedDate,SystemModstamp
+802I1,801O1,0000000001,01tP1,10,100,1000.00,false,2026-11-04T10:00:00.000+0000,2026-11-04T10:00:00.000+0000
+802I2,801O1,0000000002,01tP2,2,250,,false,2026-11-04T10:00:00.000+0000,2026-11-04T10:00:00.000+0000
+802I3,801O2,0000000003,01tP1,5,200,1000.00,false,2026-11-06T10:00:00.000+0000,2026-11-06T10:00:00.000+0000
+802I4,801O3,0000000004,01tP1,3,100,300.00,false,2026-11-07T10:00:00.000+0000,2026-11-07T10:00:00.000+0000
+802I5,801O4,0000000005,01tP1,1,10000,10000,false,2026-11-08T10:00:00.000+0000,2026-11-08T10:00:00.000+0000
+802I6,801O9,0000000006,01tP1,1,50,50.00,false,2026-11-09T10:00:00.000+0000,2026-11-09T10:00:00.000+0000
+""",
+        "sap/KNA1.csv": """\
+MANDT;KUNNR;NAME1;NAME2;LAND1;REGIO;BRSCH;ERDAT;LOEVM
+800;0000100001;Delta Maschinenbau;GmbH;DE;09;MASC;20180312;
+800;0000100002;Epsilon Foods;;AT;;FOOD;20200115;
+800;0000100003;Zeta alt;;DE;;;20150101;X
+""",
+        "sap/VBRK.csv": """\
+MANDT;VBELN;FKART;VBTYP;WAERK;FKDAT;KUNAG;NETWR;FKSTO;SFAKN;ERDAT;ERZET;AEDAT
+800;90000001;F2;M;EUR;20261103;0000100001;1500.00;;;20261103;101500;00000000
+800;90000002;F2;M;USD;20261105;0000100002;1000.00;;;20261105;101500;00000000
+800;90000003;F2;M;EUR;20261106;0000100001;400.00;X;;20261106;101500;20261110
+800;90000004;S1;N;EUR;20261110;0000100001;400.00;;90000003;20261110;093000;00000000
+800;90000005;G2;O;EUR;20261112;0000100002;100.00;;;20261112;101500;00000000
+800;90000006;F2;M;JPY;20261113;0000100002;50000;;;20261113;101500;00000000
+800;90000007;F2;M;EUR;20261114;0000999999;300.00;;;20261114;101500;00000000
+""",
+        "sap/VBRP.csv": """\
+MANDT;VBELN;POSNR;MATNR;MATKL;FKIMG;NETWR;WAVWR
+800;90000001;000010;M-1;PUMPS;10;1000.00;600.00
+800;90000001;000020;M-2;VALVES;5;500.00;200.00
+800;90000002;000010;M-1;PUMPS;4;1000.00;500.00
+800;90000003;000010;M-3;PUMPS;1;400.00;250.00
+800;90000004;000010;M-3;PUMPS;1;400.00;250.00
+800;90000005;000010;M-1;PUMPS;1;100.00;60.00
+800;90000006;000010;M-1;PUMPS;1;50000;30000
+800;90000007;000010;M-1;PUMPS;1;300.00;100.00
+800;90000008;000010;M-1;PUMPS;1;70.00;10.00
+""",
+    },
+    D2: {
+        "salesforce/Task.csv": f"""\
+Id,AccountId,WhatId,Subject,Type,ActivityDate,CallDurationInSeconds,OwnerId,IsDeleted,LastModifiedDate,SystemModstamp
+00T1,001A1,,Hotline: pump noise,Call,2026-11-02,2400,{U1},false,2026-11-21T09:00:00.000+0000,2026-11-21T09:00:00.000+0000
+00T2,,001A2,Spare part research,Research,2026-11-03,2700,{U1},true,2026-11-22T09:00:00.000+0000,2026-11-22T09:00:00.000+0000
+""",
+        "salesforce/OrderItem.csv": """\
+Id,OrderId,OrderItemNumber,Product2Id,Quantity,UnitPrice,TotalPrice,IsDeleted,LastModifiedDate,SystemModstamp
+802I2,801O1,0000000002,01tP2,2,250,,true,2026-11-23T10:00:00.000+0000,2026-11-23T10:00:00.000+0000
+""",
+        "sap/VBRK.csv": """\
+MANDT;VBELN;FKART;VBTYP;WAERK;FKDAT;KUNAG;NETWR;FKSTO;SFAKN;ERDAT;ERZET;AEDAT
+800;90000002;F2;M;USD;20261105;0000100002;1100.00;;;20261105;101500;20261120
+""",
+        "sap/VBRP.csv": """\
+MANDT;VBELN;POSNR;MATNR;MATKL;FKIMG;NETWR;WAVWR
+800;90000002;000010;M-1;PUMPS;4;1100.00;500.00
+""",
+    },
+}
+
+# The same facts as the extracts, worked out by hand from the records above (not by the
+# adapters): what a team would write to the extracts' columns themselves.
+GENERIC = {
+    D1: {
+        "customers": """\
+customer_id,customer_name,industry,region,account_manager,country_code,customer_since,status
+001A1,Acme GmbH,Machinery,BY,E-INSIDE-1,DE,2019-03-01,active
+001A2,Beta AG,Chemicals,NW,E-FIELD-1,DE,2021-05-10,active
+001A3,Gamma Ltd,Food,,E-INSIDE-1,GB,2020-01-15,inactive
+0000100001,Delta Maschinenbau GmbH,MASC,09,,DE,2018-03-12,active
+0000100002,Epsilon Foods,FOOD,,,AT,2020-01-15,active
+0000100003,Zeta alt,,,,DE,2015-01-01,inactive
+""",
+        "orders": """\
+order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,cost_of_goods_eur,updated_at
+00000101,1,001A1,2026-11-04,,1000.00,,2026-11-04T10:00:00+00:00
+00000101,2,001A1,2026-11-04,,500.00,,2026-11-04T10:00:00+00:00
+00000102,3,001A2,2026-11-06,,880.00,,2026-11-06T10:00:00+00:00
+00000103,4,001A1,2026-11-07,,0.00,0.00,2026-11-07T10:00:00+00:00
+90000001,10,0000100001,2026-11-03,PUMPS,1000.00,600.00,2026-11-03T10:15:00
+90000001,20,0000100001,2026-11-03,VALVES,500.00,200.00,2026-11-03T10:15:00
+90000002,10,0000100002,2026-11-05,PUMPS,880.00,440.00,2026-11-05T10:15:00
+90000003,10,0000100001,2026-11-06,PUMPS,0.00,0.00,2026-11-10T00:00:00
+90000003,10,0000100001,2026-11-06,PUMPS,0.00,0.00,2026-11-10T09:30:00
+90000005,10,0000100002,2026-11-12,PUMPS,-100.00,-60.00,2026-11-12T10:15:00
+""",
+        "service_activities": """\
+activity_id,customer_id,service_type_code,activity_date,duration_minutes,employee_id,department,status,updated_at
+00T1,001A1,HOTLINE,2026-11-02,30,E-INSIDE-1,inside_sales,done,2026-11-02T09:00:00+00:00
+00T2,001A2,RESEARCH,2026-11-03,45,E-INSIDE-1,inside_sales,done,2026-11-03T09:00:00+00:00
+00T5,001A1,HOTLINE,2026-11-06,20,E-INSIDE-1,inside_sales,cancelled,2026-11-06T09:00:00+00:00
+00U1,001A1,TECH_INFO,2026-11-05,180,E-FIELD-1,field_service,done,2026-11-05T12:00:00+00:00
+00U2,001A2,TECH_INFO,2026-11-06,90,E-FIELD-1,field_service,done,2026-11-06T12:00:00+00:00
+""",
+    },
+    D2: {
+        "orders": """\
+order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,cost_of_goods_eur,updated_at
+00000101,2,001A1,2026-11-04,,0.00,0.00,2026-11-23T10:00:00+00:00
+90000002,10,0000100002,2026-11-05,PUMPS,968.00,440.00,2026-11-20T00:00:00
+""",
+        "service_activities": """\
+activity_id,customer_id,service_type_code,activity_date,duration_minutes,employee_id,department,status,updated_at
+00T1,001A1,HOTLINE,2026-11-02,40,E-INSIDE-1,inside_sales,done,2026-11-21T09:00:00+00:00
+00T2,001A2,RESEARCH,2026-11-03,45,E-INSIDE-1,inside_sales,cancelled,2026-11-22T09:00:00+00:00
+""",
+    },
+}
+
+# value transfer per customer and segment, worked out by hand (the module docstring)
+EXPECTED = {
+    "001A1": (1000.00, 336.73, "invest"),
+    "001A2": (880.00, 139.71, "renegotiate"),
+    "0000100001": (1500.00, 0.00, "develop"),
+    "0000100002": (868.00, 0.00, "opportunistic"),
+}
+
+
+def write_native(landing: Path, dates=(D1, D2)) -> Path:
+    for date in dates:
+        for name, text in NATIVE[date].items():
+            path = landing / date / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return landing
+
+
+def write_generic(landing: Path, dates=(D1, D2)) -> Path:
+    for date in dates:
+        for entity, text in GENERIC[date].items():
+            path = landing / date / f"{entity}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    return landing
