@@ -245,3 +245,30 @@ def test_native_marts_are_the_hand_worked_ones_and_the_extracts(two_warehouses):
         assert got[1] == pytest.approx(transfer, abs=0.01), customer
         assert got[2] == segment, customer
     assert native == _customer_value(two_warehouses["generic"])
+
+
+def test_the_samples_native_files_load_next_to_its_extracts(con, tmp_path):
+    from orchestration.lib.ingest.loader import load_file
+    from orchestration.lib.sample.native import write_native
+
+    landing = tmp_path / "landing"
+    day = dt.date(2026, 11, 20)
+    (landing / D1).mkdir(parents=True)
+    (landing / D1 / "customers.csv").write_text(
+        "customer_id,customer_name,customer_since\nK000001,A,2020-01-01\nK000002,B,2020-01-01\n")
+    assert write_native(landing, day, 2) == {"sap/VBRK.csv": 6, "sap/VBRP.csv": 7,
+                                             "salesforce/Task.csv": 4,
+                                             "salesforce/Event.csv": 2}
+    load_file(con, landing, day, "customers", run_expectations=False)
+    results = _load(con, landing, day, entities=("orders", "service_activities"))
+    found = {name.split("/", 1)[1]: (r.rows_loaded, r.rejected_by_reason)
+             for name, r in results.items()}
+    assert found == {
+        "sap/VBRP.csv": (6, {"unknown_currency_rate": 1}),
+        "salesforce/Task.csv": (3, {"unmapped_service_type": 1}),
+        "salesforce/Event.csv": (2, {}),
+    }
+    # 91000001: 2400 + 850; 91000002: 1300 USD at 0.88 = 1144; 91000003 cancelled (0, twice);
+    # 91000005 a credit memo: -600
+    total = con.execute("select sum(net_revenue_eur) from raw.orders").fetchone()[0]
+    assert total == Decimal("3794.00")
