@@ -205,3 +205,102 @@ def write_generic(landing: Path, dates=(D1, D2)) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     return landing
+
+# HubSpot (`hubspot/`, the tables a connector lands), delivery D1:
+# - company: 501; 502 created at 1577872800000 ms (2020-01-01 10:00 UTC), a lead (prospect),
+#   its country free text (not taken); 503 deleted (inactive).
+# - engagement: 7001 a call of 1,800,000 ms (30 minutes); 7002 a meeting stamped in ms, 09:00
+#   to 10:15 UTC (75 minutes); 7003 an e-mail no rule maps (unmapped_service_type); 7004 a
+#   task "Order change" (ORDER_CHANGE, 0 minutes by fixed_minutes); 7005 a call no longer
+#   active (cancelled); 7006 a call of a company nobody delivered (unknown_customer).
+# - line_item: 8001 of closed-won deal 9001, 1000 EUR, cost 2 x 300; 8002 of deal 9002 in
+#   CHF, 10 x 20 = 200 CHF at 1.07 = 214 EUR; 8003 of a deal not won (0); 8004 of no deal
+#   (missing_required_field).
+HUBSPOT = {
+    "hubspot/company.csv": """\
+id,property_name,property_industry,property_country,property_state,property_createdate,property_lifecyclestage,is_deleted,property_hs_lastmodifieddate
+501,Theta AG,MACHINERY,DE,BY,2019-04-01T08:00:00Z,customer,false,2026-11-01T10:00:00Z
+502,Iota GmbH,FOOD,Germany,,1577872800000,lead,false,2026-11-02T10:00:00Z
+503,Kappa SA,,FR,,2018-01-01T00:00:00Z,customer,true,2026-11-03T10:00:00Z
+""",
+    "hubspot/engagement.csv": """\
+id,type,timestamp,owner_id,active,last_updated
+7001,CALL,2026-11-02T09:00:00Z,,true,2026-11-02T09:30:00Z
+7002,MEETING,1793869200000,,true,2026-11-05T11:00:00Z
+7003,EMAIL,2026-11-04T09:00:00Z,,true,2026-11-04T09:30:00Z
+7004,TASK,2026-11-05T09:00:00Z,,true,2026-11-05T09:30:00Z
+7005,CALL,2026-11-06T09:00:00Z,,false,2026-11-06T09:30:00Z
+7006,CALL,2026-11-06T10:00:00Z,,true,2026-11-06T10:30:00Z
+""",
+    "hubspot/engagement_company.csv": """\
+engagement_id,company_id
+7001,501
+7002,502
+7003,501
+7004,501
+7005,501
+7006,599
+""",
+    "hubspot/engagement_call.csv": """\
+engagement_id,property_hs_call_duration,property_hs_call_title
+7001,1800000,Pump noise
+7005,600000,Wrong number
+7006,300000,Valve
+""",
+    "hubspot/engagement_meeting.csv": """\
+engagement_id,property_hs_meeting_title,property_hs_meeting_start_time,property_hs_meeting_end_time
+7002,Site visit,2026-11-05T09:00:00Z,2026-11-05T10:15:00Z
+""",
+    "hubspot/engagement_task.csv": """\
+engagement_id,property_hs_task_subject
+7004,Order change PO 4711
+""",
+    "hubspot/deal.csv": """\
+deal_id,property_dealname,deal_pipeline_stage_id,property_closedate,property_deal_currency_code,is_deleted,property_hs_lastmodifieddate
+9001,Pumps,closedwon,2026-11-03,EUR,false,2026-11-03T12:00:00Z
+9002,Spares,closedwon,2026-11-04,CHF,false,2026-11-04T12:00:00Z
+9003,Consulting,appointmentscheduled,2026-11-10,EUR,false,2026-11-10T12:00:00Z
+""",
+    "hubspot/deal_company.csv": """\
+deal_id,company_id
+9001,501
+9002,502
+9003,501
+""",
+    "hubspot/line_item.csv": """\
+id,property_name,property_hs_product_id,property_quantity,property_price,property_amount,property_hs_cost_of_goods_sold,is_deleted,property_hs_lastmodifieddate
+8001,Pump,P1,2,500,1000.00,300,false,2026-11-03T12:00:00Z
+8002,Spare,P2,10,20,,,false,2026-11-04T12:00:00Z
+8003,Consulting,P3,1,400,400.00,,false,2026-11-10T12:00:00Z
+8004,Orphan,P1,1,10,10.00,,false,2026-11-11T12:00:00Z
+""",
+    "hubspot/line_item_deal.csv": """\
+line_item_id,deal_id
+8001,9001
+8002,9002
+8003,9003
+""",
+}
+
+# the same facts as extracts, by hand
+HUBSPOT_GENERIC = {
+    "customers": """\
+customer_id,customer_name,industry,region,country_code,customer_since,status,updated_at
+501,Theta AG,MACHINERY,BY,DE,2019-04-01,active,2026-11-01T10:00:00+00:00
+502,Iota GmbH,FOOD,,,2020-01-01,prospect,2026-11-02T10:00:00+00:00
+503,Kappa SA,,,FR,2018-01-01,inactive,2026-11-03T10:00:00+00:00
+""",
+    "orders": """\
+order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,cost_of_goods_eur,updated_at
+9001-8001,1,501,2026-11-03,P1,1000.00,600.00,2026-11-03T12:00:00+00:00
+9002-8002,1,502,2026-11-04,P2,214.00,,2026-11-04T12:00:00+00:00
+9003-8003,1,501,2026-11-10,P3,0.00,0.00,2026-11-10T12:00:00+00:00
+""",
+    "service_activities": """\
+activity_id,customer_id,service_type_code,activity_date,duration_minutes,channel,description,status,updated_at
+7001,501,HOTLINE,2026-11-02,30,call,Pump noise,done,2026-11-02T09:30:00+00:00
+7002,502,TECH_INFO,2026-11-05,75,meeting,Site visit,done,2026-11-05T11:00:00+00:00
+7004,501,ORDER_CHANGE,2026-11-05,0,task,Order change PO 4711,done,2026-11-05T09:30:00+00:00
+7005,501,HOTLINE,2026-11-06,10,call,Wrong number,cancelled,2026-11-06T09:30:00+00:00
+""",
+}

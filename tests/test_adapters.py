@@ -272,3 +272,53 @@ def test_the_samples_native_files_load_next_to_its_extracts(con, tmp_path):
     # 91000005 a credit memo: -600
     total = con.execute("select sum(net_revenue_eur) from raw.orders").fetchone()[0]
     assert total == Decimal("3794.00")
+
+
+# --- HubSpot --------------------------------------------------------------------------------
+
+def _facts(con, entity):
+    from orchestration.lib.ingest.spec import get_spec
+
+    columns = ", ".join(f'"{c}"' for c in get_spec(entity).column_names)
+    return sorted(con.execute(f"select {columns} from raw.{entity}").fetchall(),
+                  key=lambda row: [str(v) for v in row])
+
+
+def test_hubspot_native_files_give_the_rows_of_the_extracts(con, tmp_path):
+    import duckdb as db
+
+    from orchestration.lib.ingest.loader import load_file
+    from orchestration.lib.warehouse.catalog import ensure_meta
+    from orchestration.lib.warehouse.store import StoreFiles
+    from tests.adapter_fixtures import HUBSPOT, HUBSPOT_GENERIC
+
+    landing = tmp_path / "landing"
+    for name, text in HUBSPOT.items():
+        path = landing / D1 / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    results = _load(con, landing, D1)
+    counts = {name.split("/", 1)[1]: (r.rows_read, r.rows_loaded, r.rejected_by_reason)
+              for name, r in results.items()}
+    assert counts == {
+        "hubspot/company.csv": (3, 3, {}),
+        "hubspot/line_item.csv": (4, 3, {"missing_required_field": 1}),
+        "hubspot/engagement.csv": (6, 4, {"unmapped_service_type": 1, "unknown_customer": 1}),
+    }
+    assert _rejections(con) == [
+        (f"{D1}/hubspot/engagement.csv", 4, "unmapped_service_type"),
+        (f"{D1}/hubspot/engagement.csv", 7, "unknown_customer"),
+        (f"{D1}/hubspot/line_item.csv", 5, "missing_required_field"),
+    ]
+    generic_landing = tmp_path / "generic"
+    (generic_landing / D1).mkdir(parents=True)
+    other = db.connect()
+    ensure_meta(other, StoreFiles(tmp_path / "generic_store"))
+    try:
+        for entity, text in HUBSPOT_GENERIC.items():
+            (generic_landing / D1 / f"{entity}.csv").write_text(text, encoding="utf-8")
+            load_file(other, generic_landing, D1, entity, run_expectations=False)
+        for entity in HUBSPOT_GENERIC:
+            assert _facts(con, entity) == _facts(other, entity), entity
+    finally:
+        other.close()
