@@ -322,3 +322,25 @@ def test_hubspot_native_files_give_the_rows_of_the_extracts(con, tmp_path):
             assert _facts(con, entity) == _facts(other, entity), entity
     finally:
         other.close()
+
+
+def test_the_reconciliation_check_covers_the_native_files(con, landing):
+    import dagster as dg
+
+    from orchestration.defs.ingest import checks
+    from orchestration.lib.audit import Recount, recount
+
+    key = dg.AssetKey(["raw", "orders"])
+    results = list(_load(con, landing, D1, entities=("customers", "orders")).values())
+    natives = [(r, recount(con, "orders", r.source_file))
+               for r in results if "VBRP" in r.source_file or "OrderItem" in r.source_file]
+    assert all(c.reconciles for _, c in natives)
+
+    def passed(pairs):
+        found = checks.check_results(key, None, 0, natives=pairs)
+        return next(c.passed for c in found if c.check_name == checks.RECONCILIATION_CHECK)
+
+    assert passed(natives)
+    first, counted = natives[0]
+    assert not passed([(first, Recount(counted.rows_read, counted.in_raw - 1,
+                                       counted.rejected))])

@@ -49,6 +49,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         natives = _load_native(context, warehouse, con, extract_date, entity)
         open_rejections = audit.open_rejections(con, extract_date, entity)
         counted = audit.recount(con, entity, result.source_file) if result else None
+        recounted = [(r, audit.recount(con, entity, r.source_file)) for r in natives]
     data_docs = _data_docs(warehouse, extract_date, result)
 
     metadata: dict = {"extract_date": context.partition_key}
@@ -100,7 +101,8 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
     yield dg.MaterializeResult(
         asset_key=key,
         metadata=metadata,
-        check_results=checks.check_results(key, result, open_rejections, counted, data_docs),
+        check_results=checks.check_results(key, result, open_rejections, counted, data_docs,
+                                           recounted),
     )
 
 
