@@ -344,3 +344,16 @@ def test_the_reconciliation_check_covers_the_native_files(con, landing):
     first, counted = natives[0]
     assert not passed([(first, Recount(counted.rows_read, counted.in_raw - 1,
                                        counted.rejected))])
+
+
+def test_a_native_record_with_a_wrong_field_count_is_rejected(con, landing):
+    task = landing / D1 / "salesforce" / "Task.csv"
+    lines = task.read_text().splitlines()
+    lines[1] += ",surplus"
+    task.write_text("\n".join(lines) + "\n")
+    results = _load(con, landing, D1, entities=("customers", "service_activities"))
+    assert results[f"{D1}/salesforce/Task.csv"].rejected_by_reason == {
+        "invalid_value": 1, "unmapped_service_type": 1, "unknown_customer": 1}
+    assert con.execute("select line_number, detail from audit.rejected_rows "
+                       "where reason = 'invalid_value'").fetchall() == [
+        (2, "record has 12 fields, the header 11")]
