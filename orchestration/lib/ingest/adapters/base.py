@@ -30,7 +30,6 @@ import yaml
 
 from orchestration import settings
 from orchestration.lib.ingest import dialect as dl
-from orchestration.lib.ingest import reading
 from orchestration.lib.ingest.spec import (
     UNKNOWN_CURRENCY_RATE,
     UNMAPPED_SERVICE_TYPE,
@@ -74,6 +73,8 @@ def read_native(path: Path) -> list[NativeRow]:
     """The records of a native file with their physical lines, read as the loader reads an
     extract (encoding and delimiter detected, quoted line breaks, over-long records and
     undecodable bytes named). Field names are matched as written in the header."""
+    from orchestration.lib.ingest import reading  # not on import: it sets the csv module's limit
+
     scan = dl.scan_file(path)
     dialect = dl.detect_dialect(path, scan.encoding)
     temp = path.with_name(f".{path.name}.cvm-read")
@@ -115,7 +116,9 @@ class Translated:
         """`write_records` for loader.load_records."""
         columns = get_spec(self.entity).column_names
 
-        def write(path: Path) -> reading.Records:
+        def write(path: Path):
+            from orchestration.lib.ingest import reading
+
             header = [*columns, NATIVE_RECORD]
             with open(path, "w", encoding="utf-8", newline="") as handle:
                 out = csv.writer(handle, lineterminator="\r\n")
