@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -77,8 +78,8 @@ def read_native(path: Path) -> list[NativeRow]:
 
     scan = dl.scan_file(path)
     dialect = dl.detect_dialect(path, scan.encoding)
-    temp = path.with_name(f".{path.name}.cvm-read")
-    try:
+    with tempfile.TemporaryDirectory(prefix="cvm_native_") as tmp:
+        temp = Path(tmp) / "records.csv"
         records = reading.normalise(path, dialect, temp)
         header = [h.strip() for h in records.header]
         rows = []
@@ -92,8 +93,6 @@ def read_native(path: Path) -> list[NativeRow]:
                         f"record has {n_fields} fields, the header {width}")
                 rows.append(NativeRow(fields, int(line), problem, detail))
         return rows
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 # --- the translated records ----------------------------------------------------------------
