@@ -357,3 +357,18 @@ def test_a_native_record_with_a_wrong_field_count_is_rejected(con, landing):
     assert con.execute("select line_number, detail from audit.rejected_rows "
                        "where reason = 'invalid_value'").fetchall() == [
         (2, "record has 12 fields, the header 11")]
+
+
+def test_a_native_file_without_a_field_its_adapter_needs_is_refused(con, landing):
+    from orchestration.lib.ingest.loader import FileRefused
+
+    vbrk = landing / D1 / "sap" / "VBRK.csv"
+    vbrk.write_text(vbrk.read_text().replace(";KUNAG;", ";KUNNR;", 1))
+    with pytest.raises(FileRefused) as refused:
+        _load(con, landing, D1, entities=("orders",))
+    assert str(refused.value) == (
+        f"{D1}/sap/VBRK.csv: required field KUNAG missing (header: MANDT, VBELN, FKART, VBTYP, "
+        "WAERK, FKDAT, KUNNR, NETWR, FKSTO, SFAKN, ERDAT, ERZET, AEDAT)")
+    # nothing of the items is written
+    assert con.execute("select count(*) from raw.orders where source_file like '%VBRP%'"
+                       ).fetchone()[0] == 0

@@ -98,16 +98,19 @@ def load_native(con, landing_root, extract_date, entity: str, *, force: bool = F
     for native in native_files(delivery, entity):
         module = ADAPTERS[native.system]
         mapping = base.Mapping(native.system, mappings)
-        ctx = base.Context(Path(landing_root), date, native.system, mapping, seed_data)
+        ctx = base.Context(Path(landing_root), date, native.system, mapping, seed_data,
+                           module.REQUIRED)
         sha = load_digest(native, sha256_of, mappings, seeds)
         source_file = f"{date.isoformat()}/{native.relative}"
 
         def write(path, native=native, module=module, ctx=ctx, source_file=source_file):
             try:
-                rows = base.read_native(native.path)
+                rows = base.read_native(native.path, module.REQUIRED.get(native.name, ()))
+                return module.translate(native.name, rows, ctx).writer()(path)
+            except base.NativeRefused as error:
+                raise FileRefused(str(error)) from None
             except (UnreadableFile, UndecodableFile) as error:
                 raise FileRefused(f"{source_file}: {error}") from None
-            return module.translate(native.name, rows, ctx).writer()(path)
 
         results.append(load_records(con, date, entity, source_file, sha, write, force=force,
                                     catalogue=catalogue))

@@ -70,10 +70,16 @@ class NativeRow:
         return json.dumps(self.fields, ensure_ascii=False)
 
 
-def read_native(path: Path) -> list[NativeRow]:
+class NativeRefused(ValueError):
+    """A native file that cannot be translated as a whole (a field its adapter needs is not in
+    its header); the message names the file and the field."""
+
+
+def read_native(path: Path, required: tuple[str, ...] = ()) -> list[NativeRow]:
     """The records of a native file with their physical lines, read as the loader reads an
     extract (encoding and delimiter detected, quoted line breaks, over-long records and
-    undecodable bytes named). Field names are matched as written in the header."""
+    undecodable bytes named). Field names are matched as written in the header; one of
+    `required` missing from it refuses the file (NativeRefused)."""
     from orchestration.lib.ingest import reading  # not on import: it sets the csv module's limit
 
     scan = dl.scan_file(path)
@@ -82,6 +88,11 @@ def read_native(path: Path) -> list[NativeRow]:
         temp = Path(tmp) / "records.csv"
         records = reading.normalise(path, dialect, temp)
         header = [h.strip() for h in records.header]
+        missing = [name for name in required if name not in header]
+        if missing:
+            raise NativeRefused(
+                f"{path.parent.parent.name}/{path.parent.name}/{path.name}: required field "
+                f"{', '.join(missing)} missing (header: {', '.join(header)})")
         rows = []
         with open(temp, encoding="utf-8", newline="") as handle:
             for values in csv.reader(handle):
@@ -386,6 +397,7 @@ class Context:
     system: str
     mapping: Mapping
     seeds: Seeds
+    required: dict[str, tuple[str, ...]] = field(default_factory=dict)  # by file name
     _headers: dict[str, dict[str, NativeRow]] = field(default_factory=dict)
 
     @property
@@ -394,14 +406,15 @@ class Context:
 
     def headers(self, name: str, key: str) -> dict[str, NativeRow]:
         """The records of header file `name` by their `key` field: this delivery's, and for a
-        key it does not hold, the latest earlier delivery's that does."""
+        key it does not hold, the latest earlier delivery's that does. A header file without
+        a field its adapter needs (`REQUIRED` of the system's module) is refused."""
         if name not in self._headers:
             found: dict[str, NativeRow] = {}
             for folder in [self.folder, *earlier_folders(self.landing_root, self.extract_date,
                                                           self.system)]:
                 path = folder / name
                 if path.is_file():
-                    for row in read_native(path):
+                    for row in read_native(path, self.required.get(name, (key,))):
                         if not row.problem and row.get(key):
                             found.setdefault(row.get(key), row)
             self._headers[name] = found

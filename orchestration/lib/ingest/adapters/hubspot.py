@@ -42,6 +42,15 @@ HEADER_FILES = {
     "engagement.csv": ("engagement_company.csv", *DETAILS.values()),
     "line_item.csv": ("line_item_deal.csv", "deal.csv", "deal_company.csv"),
 }
+REQUIRED = {  # the fields without which a file cannot be translated
+    "company.csv": ("id", "property_name"),
+    "engagement.csv": ("id", "type"),
+    "line_item.csv": ("id",),
+    "engagement_company.csv": ("engagement_id", "company_id"),
+    "line_item_deal.csv": ("line_item_id", "deal_id"),
+    "deal.csv": ("deal_id", "deal_pipeline_stage_id", "property_closedate"),
+    "deal_company.csv": ("deal_id", "company_id"),
+}
 
 
 def hubspot_stamp(text: str) -> str:

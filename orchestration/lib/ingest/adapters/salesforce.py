@@ -33,6 +33,13 @@ FACT_FILES = {
 }
 HEADER_FILES = {"OrderItem.csv": ("Order.csv",)}
 ACCOUNT_PREFIX = "001"  # the key prefix of Account ids (a WhatId that names an account)
+REQUIRED = {  # the fields without which a file cannot be translated
+    "Account.csv": ("Id", "Name"),
+    "Task.csv": ("Id",),
+    "Event.csv": ("Id",),
+    "OrderItem.csv": ("Id", "OrderId", "OrderItemNumber"),
+    "Order.csv": ("Id", "AccountId", "EffectiveDate", "Status"),
+}
 
 
 def changed(row: NativeRow) -> str:

@@ -28,6 +28,11 @@ from orchestration.lib.ingest.spec import MISSING_REQUIRED_FIELD
 SYSTEM = "sap"
 FACT_FILES = {"KNA1.csv": "customers", "VBRP.csv": "orders"}
 HEADER_FILES = {"VBRP.csv": ("VBRK.csv",)}
+REQUIRED = {  # the fields without which a file cannot be translated
+    "KNA1.csv": ("KUNNR", "NAME1"),
+    "VBRP.csv": ("VBELN", "POSNR", "NETWR"),
+    "VBRK.csv": ("VBELN", "KUNAG", "FKDAT", "WAERK"),
+}
 
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _DOTTED = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4})$")
