@@ -98,9 +98,9 @@ def test_facts_name_the_native_file_and_line(con, landing):
          dt.datetime(2026, 11, 3, 9, 15), sap, 2),
         ("90000001", 20, "0000100001", dt.date(2026, 11, 3), Decimal("500"), Decimal("200"),
          dt.datetime(2026, 11, 3, 9, 15), sap, 3),
-        # 1000 USD at 0.88
+        # 1000 USD at 0.88; its header in its latest version, D2's (AEDAT 20261120)
         ("90000002", 10, "0000100002", dt.date(2026, 11, 5), Decimal("880"), Decimal("440"),
-         dt.datetime(2026, 11, 5, 9, 15), sap, 4),
+         dt.datetime(2026, 11, 19, 23, 0), sap, 4),
         # cancelled (FKSTO), and its cancellation document's line: the same line at 0
         ("90000003", 10, "0000100001", dt.date(2026, 11, 6), Decimal("0"), Decimal("0"),
          dt.datetime(2026, 11, 9, 23, 0), sap, 5),
@@ -124,7 +124,7 @@ def test_a_redelivery_replaces_by_the_systems_change_stamp(con, landing):
         qualify row_number() over (partition by activity_id order by updated_at desc) = 1
         order by 1""").fetchall()
     assert latest[:2] == [("00T1", Decimal("40"), "done"), ("00T2", Decimal("45"), "cancelled")]
-    # D2's OrderItem.csv comes without Order.csv: its order is read from D1
+    # D2's OrderItem.csv comes without Order.csv: its order is D1's
     item = con.execute(
         "select order_id, line_no, net_revenue_eur, updated_at from raw.orders "
         f"where source_file = '{D2}/salesforce/OrderItem.csv'").fetchall()
@@ -372,3 +372,32 @@ def test_a_native_file_without_a_field_its_adapter_needs_is_refused(con, landing
     # nothing of the items is written
     assert con.execute("select count(*) from raw.orders where source_file like '%VBRP%'"
                        ).fetchone()[0] == 0
+
+
+def test_a_header_changed_later_reaches_the_items_delivered_before(con, tmp_path):
+    """HubSpot: line item 8003 of deal 9003, not won in D1 (0); D2 brings the deal won and no
+    line item. D1's line_item.csv becomes pending, and loaded again it counts 400."""
+    from orchestration.lib.landing import Delivery, sha256_of
+    from tests.adapter_fixtures import HUBSPOT
+
+    landing = tmp_path / "landing"
+    for name, text in HUBSPOT.items():
+        path = landing / D1 / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    _load(con, landing, D1)
+    before = Delivery(dt.date.fromisoformat(D1), landing / D1).fingerprint()
+    (landing / D2 / "hubspot").mkdir(parents=True)
+    (landing / D2 / "hubspot" / "deal.csv").write_text(
+        "deal_id,property_dealname,deal_pipeline_stage_id,property_closedate,"
+        "property_deal_currency_code,is_deleted,property_hs_lastmodifieddate\n"
+        "9003,Consulting,closedwon,2026-11-10,EUR,false,2026-11-25T12:00:00Z\n")
+    after = Delivery(dt.date.fromisoformat(D1), landing / D1).fingerprint()
+    assert {k for k in before if before[k] != after[k]} == {"hubspot/line_item.csv"}
+    assert sha256_of(landing / D1 / "hubspot" / "line_item.csv")  # the file itself unchanged
+    again = _load(con, landing, D1, entities=("orders",))[f"{D1}/hubspot/line_item.csv"]
+    assert not again.skipped_unchanged
+    assert con.execute(
+        "select net_revenue_eur, updated_at, source_file, line_number from raw.orders "
+        "where order_id = '9003-8003'").fetchall() == [
+        (Decimal("400"), dt.datetime(2026, 11, 25, 12, 0), f"{D1}/hubspot/line_item.csv", 4)]

@@ -646,9 +646,9 @@ REJECT_DETAILS: tuple[tuple[str, str], ...] = (
      "{subject}: keine Regel unter service_types in {file} ordnet es zu"),
     (r"currency '(?P<currency>.*)': no rate of currency_rates.csv is valid on (?P<day>\S+)",
      "Währung '{currency}': kein Kurs in currency_rates.csv gilt am {day}"),
-    (r"(?P<field>\w+) '(?P<value>.*)': no (?P<header>\w+) of this or an earlier delivery "
-     r"(?:has that Id|holds that billing document)",
-     "{field} '{value}': kein {header} dieser oder einer früheren Lieferung"),
+    (r"(?P<field>[\w ]+) '(?P<value>.*)': no (?P<header>\w+) of any delivery "
+     r"(?:has that Id|holds that billing document|has it)",
+     "{field} '{value}': kein {header} einer Lieferung"),
     (_SUBJECT + r" is in no customers snapshot loaded so far",
      "{subject} ist in keinem bisher geladenen Kundenstand"),
     (r"record of (?P<size>[\d,]+) bytes \(lines? (?P<first>\d+)(?: to (?P<last>\d+))?\) is "

@@ -35,9 +35,12 @@ class NativeFile:
 
     @property
     def headers(self) -> list[Path]:
-        """The header files of this delivery that its rows are read with."""
+        """The header files that its rows are read with: of every delivery of the landing
+        root (the latest version of a header counts, base.Context.headers)."""
         names = ADAPTERS[self.system].HEADER_FILES.get(self.name, ())
-        return [self.path.with_name(n) for n in names if self.path.with_name(n).is_file()]
+        root = self.path.parent.parent.parent
+        return [folder / n for folder in base.system_folders(root, self.system)
+                for n in names if (folder / n).is_file()]
 
 
 def native_files(delivery: Path, entity: str | None = None) -> list[NativeFile]:
@@ -74,8 +77,9 @@ def fingerprints(delivery: Path, digest_of: Callable[[Path], str],
 def load_digest(native: NativeFile, digest_of: Callable[[Path], str],
                 mappings: Path | None = None, seeds: Path | None = None) -> str:
     mapping = base.Mapping(native.system, mappings)
-    parts = [digest_of(native.path).encode(), *(f"{h.name}={digest_of(h)}".encode()
-                                                  for h in native.headers),
+    parts = [digest_of(native.path).encode(),
+             *(f"{h.parent.parent.name}/{h.name}={digest_of(h)}".encode()
+               for h in native.headers),
              mapping.text(), base.Seeds(seeds).text()]
     return base.digest(*parts)
 

@@ -373,16 +373,16 @@ def digest(*parts: bytes) -> str:
 
 # --- deliveries -----------------------------------------------------------------------------
 
-def earlier_folders(landing_root: Path, date: dt.date, system: str) -> list[Path]:
-    """The system's folders of the deliveries before `date`, latest first (where a header
-    whose items come later is looked up)."""
+def system_folders(landing_root: Path, system: str) -> list[Path]:
+    """The system's folders of every delivery of the landing root, latest first: where the
+    header of an item is looked up (its latest version, whichever delivery brought it)."""
     found = []
     for child in Path(landing_root).iterdir() if Path(landing_root).is_dir() else []:
         try:
             day = dt.date.fromisoformat(child.name)
         except ValueError:
             continue
-        if day < date and child.name == day.isoformat() and (child / system).is_dir():
+        if child.name == day.isoformat() and (child / system).is_dir():
             found.append((day, child / system))
     return [folder for _, folder in sorted(found, reverse=True)]
 
@@ -390,7 +390,7 @@ def earlier_folders(landing_root: Path, date: dt.date, system: str) -> list[Path
 @dataclass
 class Context:
     """What a translation may look at besides its native file: the delivery, the mapping,
-    the seeds, and header records (of this delivery, else of the latest earlier one)."""
+    the seeds, and header records (their latest version in any delivery)."""
 
     landing_root: Path
     extract_date: dt.date
@@ -405,13 +405,15 @@ class Context:
         return Path(self.landing_root) / self.extract_date.isoformat() / self.system
 
     def headers(self, name: str, key: str) -> dict[str, NativeRow]:
-        """The records of header file `name` by their `key` field: this delivery's, and for a
-        key it does not hold, the latest earlier delivery's that does. A header file without
-        a field its adapter needs (`REQUIRED` of the system's module) is refused."""
+        """The records of header file `name` by their `key` field, each in its latest
+        version: of the latest delivery (this one, an earlier or a later one) that holds the
+        key. A header that changes later reaches the items delivered before it: their file's
+        digest covers every delivery's header files (adapters.load_digest), so it is loaded
+        again. A header file without a field its adapter needs (`REQUIRED` of the system's
+        module) is refused."""
         if name not in self._headers:
             found: dict[str, NativeRow] = {}
-            for folder in [self.folder, *earlier_folders(self.landing_root, self.extract_date,
-                                                          self.system)]:
+            for folder in system_folders(self.landing_root, self.system):
                 path = folder / name
                 if path.is_file():
                     for row in read_native(path, self.required.get(name, (key,))):

@@ -169,8 +169,7 @@ def _line_items(rows: list[NativeRow], ctx: Context) -> Translated:
                 out.add(row, {})
             else:
                 out.reject(row, MISSING_REQUIRED_FIELD,
-                           f"line item '{row.get('id')}': no deal of this or an earlier "
-                           "delivery has it")
+                           f"line item '{row.get('id')}': no deal of any delivery has it")
             continue
         company = companies.get(deal.get("deal_id"))
         values = {

@@ -163,8 +163,8 @@ def _order_items(rows: list[NativeRow], ctx: Context) -> Translated:
                 out.add(row, {})
             else:
                 out.reject(row, MISSING_REQUIRED_FIELD,
-                           f"OrderId '{row.get('OrderId')}': no Order of this or an earlier "
-                           "delivery has that Id")
+                           f"OrderId '{row.get('OrderId')}': no Order of any delivery has "
+                           "that Id")
             continue
         values = {
             "order_id": order.get("OrderNumber") or order.get("Id"),

@@ -107,8 +107,8 @@ def _items(rows: list[NativeRow], ctx: Context) -> Translated:
                 out.add(row, {})
             else:
                 out.reject(row, MISSING_REQUIRED_FIELD,
-                           f"VBELN '{row.get('VBELN')}': no VBRK of this or an earlier "
-                           "delivery holds that billing document")
+                           f"VBELN '{row.get('VBELN')}': no VBRK of any delivery holds that "
+                           "billing document")
             continue
         cancelled_doc = header.get("SFAKN")
         billed = sap_date(header.get("FKDAT"))
