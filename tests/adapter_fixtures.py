@@ -304,3 +304,63 @@ activity_id,customer_id,service_type_code,activity_date,duration_minutes,channel
 7005,501,HOTLINE,2026-11-06,10,call,Wrong number,cancelled,2026-11-06T09:30:00+00:00
 """,
 }
+
+# Dynamics 365 (`dynamics/`), delivery D1:
+# - account: A-1; A-2 inactive (statecode 1).
+# - activitypointer: P1 a phone call of 25 minutes; P2 a billed appointment (isbilled true ->
+#   FIELD_SERVICE) of 90 minutes; P3 an e-mail no rule maps; P4 a canceled phone call
+#   (statecode 2); P5 a phone call regarding a contact, not an account (missing customer).
+# - invoicedetail: L1 of invoice INV-1 in EUR, 3 x 100; L2 of INV-2 in USD, baseamount 500 less
+#   a discount of 50 = 450 USD at 0.88 = 396 EUR; L3 of canceled INV-3 (0).
+DYNAMICS = {
+    "dynamics/account.csv": """\
+accountid,name,industrycode,address1_country,address1_stateorprovince,createdon,statecode,modifiedon
+A-1,Lambda AG,7,DE,HE,2019-02-01T08:00:00Z,0,2026-11-01T10:00:00Z
+A-2,My GmbH,3,DE,,2020-06-01T08:00:00Z,1,2026-11-02T10:00:00Z
+""",
+    "dynamics/activitypointer.csv": """\
+activityid,activitytypecode,regardingobjectid,regardingobjecttypecode,subject,actualstart,actualend,actualdurationminutes,isbilled,statecode,ownerid,modifiedon
+P1,phonecall,A-1,account,Pump noise,2026-11-02T09:00:00Z,2026-11-02T09:25:00Z,25,false,1,,2026-11-02T09:30:00Z
+P2,appointment,A-1,account,Repair on site,2026-11-03T08:00:00Z,2026-11-03T09:30:00Z,90,true,1,,2026-11-03T10:00:00Z
+P3,email,A-1,account,Newsletter,2026-11-04T08:00:00Z,2026-11-04T08:00:00Z,0,false,1,,2026-11-04T10:00:00Z
+P4,phonecall,A-2,account,Wrong number,2026-11-05T08:00:00Z,2026-11-05T08:05:00Z,5,false,2,,2026-11-05T10:00:00Z
+P5,phonecall,C-9,contact,Private call,2026-11-06T08:00:00Z,2026-11-06T08:10:00Z,10,false,1,,2026-11-06T10:00:00Z
+""",
+    "dynamics/transactioncurrency.csv": """\
+transactioncurrencyid,isocurrencycode
+T-EUR,EUR
+T-USD,USD
+""",
+    "dynamics/invoice.csv": """\
+invoiceid,invoicenumber,customerid,transactioncurrencyid,datedelivered,createdon,statecode,modifiedon
+I-1,INV-1,A-1,T-EUR,2026-11-03,2026-11-03T08:00:00Z,2,2026-11-03T12:00:00Z
+I-2,INV-2,A-2,T-USD,2026-11-04,2026-11-04T08:00:00Z,0,2026-11-04T12:00:00Z
+I-3,INV-3,A-1,T-EUR,2026-11-05,2026-11-05T08:00:00Z,3,2026-11-06T12:00:00Z
+""",
+    "dynamics/invoicedetail.csv": """\
+invoicedetailid,invoiceid,lineitemnumber,productid,quantity,priceperunit,baseamount,manualdiscountamount,modifiedon
+L1,I-1,1,PR-1,3,100,,,2026-11-03T12:00:00Z
+L2,I-2,1,PR-2,5,100,500,50,2026-11-04T12:00:00Z
+L3,I-3,1,PR-1,1,80,80,,2026-11-05T12:00:00Z
+""",
+}
+
+DYNAMICS_GENERIC = {
+    "customers": """\
+customer_id,customer_name,industry,region,country_code,customer_since,status,updated_at
+A-1,Lambda AG,7,HE,DE,2019-02-01,active,2026-11-01T10:00:00+00:00
+A-2,My GmbH,3,,DE,2020-06-01,inactive,2026-11-02T10:00:00+00:00
+""",
+    "orders": """\
+order_id,line_no,customer_id,order_date,product_group,net_revenue_eur,cost_of_goods_eur,updated_at
+INV-1,1,A-1,2026-11-03,PR-1,300.00,,2026-11-03T12:00:00+00:00
+INV-2,1,A-2,2026-11-04,PR-2,396.00,,2026-11-04T12:00:00+00:00
+INV-3,1,A-1,2026-11-05,PR-1,0.00,0.00,2026-11-06T12:00:00+00:00
+""",
+    "service_activities": """\
+activity_id,customer_id,service_type_code,activity_date,duration_minutes,channel,description,status,updated_at
+P1,A-1,HOTLINE,2026-11-02,25,phonecall,Pump noise,done,2026-11-02T09:30:00+00:00
+P2,A-1,FIELD_SERVICE,2026-11-03,90,appointment,Repair on site,done,2026-11-03T10:00:00+00:00
+P4,A-2,HOTLINE,2026-11-05,5,phonecall,Wrong number,cancelled,2026-11-05T10:00:00+00:00
+""",
+}

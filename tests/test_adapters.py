@@ -284,19 +284,40 @@ def _facts(con, entity):
                   key=lambda row: [str(v) for v in row])
 
 
-def test_hubspot_native_files_give_the_rows_of_the_extracts(con, tmp_path):
+def _same_as_extracts(con, tmp_path, generic: dict[str, str]) -> None:
+    """The raw rows of the native load in `con` are those of `generic` loaded as extracts."""
     import duckdb as db
 
     from orchestration.lib.ingest.loader import load_file
     from orchestration.lib.warehouse.catalog import ensure_meta
     from orchestration.lib.warehouse.store import StoreFiles
-    from tests.adapter_fixtures import HUBSPOT, HUBSPOT_GENERIC
 
-    landing = tmp_path / "landing"
-    for name, text in HUBSPOT.items():
+    generic_landing = tmp_path / "generic"
+    (generic_landing / D1).mkdir(parents=True)
+    other = db.connect()
+    ensure_meta(other, StoreFiles(tmp_path / "generic_store"))
+    try:
+        for entity, text in generic.items():
+            (generic_landing / D1 / f"{entity}.csv").write_text(text, encoding="utf-8")
+            load_file(other, generic_landing, D1, entity, run_expectations=False)
+        for entity in generic:
+            assert _facts(con, entity) == _facts(other, entity), entity
+    finally:
+        other.close()
+
+
+def _write(landing, files: dict[str, str]) -> None:
+    for name, text in files.items():
         path = landing / D1 / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+def test_hubspot_native_files_give_the_rows_of_the_extracts(con, tmp_path):
+    from tests.adapter_fixtures import HUBSPOT, HUBSPOT_GENERIC
+
+    landing = tmp_path / "landing"
+    _write(landing, HUBSPOT)
     results = _load(con, landing, D1)
     counts = {name.split("/", 1)[1]: (r.rows_read, r.rows_loaded, r.rejected_by_reason)
               for name, r in results.items()}
@@ -310,18 +331,28 @@ def test_hubspot_native_files_give_the_rows_of_the_extracts(con, tmp_path):
         (f"{D1}/hubspot/engagement.csv", 7, "unknown_customer"),
         (f"{D1}/hubspot/line_item.csv", 5, "missing_required_field"),
     ]
-    generic_landing = tmp_path / "generic"
-    (generic_landing / D1).mkdir(parents=True)
-    other = db.connect()
-    ensure_meta(other, StoreFiles(tmp_path / "generic_store"))
-    try:
-        for entity, text in HUBSPOT_GENERIC.items():
-            (generic_landing / D1 / f"{entity}.csv").write_text(text, encoding="utf-8")
-            load_file(other, generic_landing, D1, entity, run_expectations=False)
-        for entity in HUBSPOT_GENERIC:
-            assert _facts(con, entity) == _facts(other, entity), entity
-    finally:
-        other.close()
+    _same_as_extracts(con, tmp_path, HUBSPOT_GENERIC)
+
+
+def test_dynamics_native_files_give_the_rows_of_the_extracts(con, tmp_path):
+    from tests.adapter_fixtures import DYNAMICS, DYNAMICS_GENERIC
+
+    landing = tmp_path / "landing"
+    _write(landing, DYNAMICS)
+    results = _load(con, landing, D1)
+    counts = {name.split("/", 1)[1]: (r.rows_read, r.rows_loaded, r.rejected_by_reason)
+              for name, r in results.items()}
+    assert counts == {
+        "dynamics/account.csv": (2, 2, {}),
+        "dynamics/invoicedetail.csv": (3, 3, {}),
+        "dynamics/activitypointer.csv": (5, 3, {"unmapped_service_type": 1,
+                                               "missing_required_field": 1}),
+    }
+    assert _rejections(con) == [
+        (f"{D1}/dynamics/activitypointer.csv", 4, "unmapped_service_type"),
+        (f"{D1}/dynamics/activitypointer.csv", 6, "missing_required_field"),
+    ]
+    _same_as_extracts(con, tmp_path, DYNAMICS_GENERIC)
 
 
 def test_the_reconciliation_check_covers_the_native_files(con, landing):
@@ -381,10 +412,7 @@ def test_a_header_changed_later_reaches_the_items_delivered_before(con, tmp_path
     from tests.adapter_fixtures import HUBSPOT
 
     landing = tmp_path / "landing"
-    for name, text in HUBSPOT.items():
-        path = landing / D1 / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    _write(landing, HUBSPOT)
     _load(con, landing, D1)
     before = Delivery(dt.date.fromisoformat(D1), landing / D1).fingerprint()
     (landing / D2 / "hubspot").mkdir(parents=True)

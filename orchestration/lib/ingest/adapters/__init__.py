@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.ingest.adapters import base, hubspot, salesforce, sap
+from orchestration.lib.ingest.adapters import base, dynamics, hubspot, salesforce, sap
 from orchestration.lib.ingest.spec import ENTITIES
 
-ADAPTERS = {module.SYSTEM: module for module in (hubspot, salesforce, sap)}
+ADAPTERS = {module.SYSTEM: module for module in (dynamics, hubspot, salesforce, sap)}
 
 
 @dataclass(frozen=True)
