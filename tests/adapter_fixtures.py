@@ -364,3 +364,44 @@ P2,A-1,FIELD_SERVICE,2026-11-03,90,appointment,Repair on site,done,2026-11-03T10
 P4,A-2,HOTLINE,2026-11-05,5,phonecall,Wrong number,cancelled,2026-11-05T10:00:00+00:00
 """,
 }
+
+# Zendesk (`zendesk/`), delivery D1, time spent in field 360000000001 (mappings/zendesk.yml):
+# - organization: 61; 62 deleted (inactive).
+# - ticket: 1001 hotline form, time spent 600 s, then 900 s (latest: 15 minutes); 1002 a
+#   question (TECH_INFO) without time spent (0 minutes); 1003 a form no rule maps; 1004 deleted
+#   (cancelled), 120 s (2 minutes).
+ZENDESK = {
+    "zendesk/organization.csv": """\
+id,name,created_at,updated_at,deleted_at
+61,Nu AG,2019-05-01T08:00:00Z,2026-11-01T10:00:00Z,
+62,Xi GmbH,2020-05-01T08:00:00Z,2026-11-02T10:00:00Z,2026-11-02T10:00:00Z
+""",
+    "zendesk/ticket.csv": """\
+id,organization_id,subject,type,ticket_form_id,via_channel,status,assignee_id,created_at,updated_at
+1001,61,Pump noise,incident,360000000101,phone,solved,,2026-11-02T09:00:00Z,2026-11-02T11:00:00Z
+1002,61,How to calibrate,question,360000000100,email,solved,,2026-11-03T09:00:00Z,2026-11-03T11:00:00Z
+1003,61,Spam,incident,360000000999,email,closed,,2026-11-04T09:00:00Z,2026-11-04T11:00:00Z
+1004,62,Duplicate,incident,360000000101,web,deleted,,2026-11-05T09:00:00Z,2026-11-05T11:00:00Z
+""",
+    "zendesk/ticket_field_history.csv": """\
+ticket_id,field_name,updated,value,user_id
+1001,360000000001,2026-11-02T09:30:00Z,600,7
+1001,360000000001,2026-11-02T10:30:00Z,900,7
+1001,status,2026-11-02T11:00:00Z,solved,7
+1004,360000000001,2026-11-05T09:30:00Z,120,7
+""",
+}
+
+ZENDESK_GENERIC = {
+    "customers": """\
+customer_id,customer_name,customer_since,status,updated_at
+61,Nu AG,2019-05-01,active,2026-11-01T10:00:00+00:00
+62,Xi GmbH,2020-05-01,inactive,2026-11-02T10:00:00+00:00
+""",
+    "service_activities": """\
+activity_id,customer_id,service_type_code,activity_date,duration_minutes,channel,description,status,updated_at
+1001,61,HOTLINE,2026-11-02,15,phone,Pump noise,done,2026-11-02T11:00:00+00:00
+1002,61,TECH_INFO,2026-11-03,0,email,How to calibrate,done,2026-11-03T11:00:00+00:00
+1004,62,HOTLINE,2026-11-05,2,web,Duplicate,cancelled,2026-11-05T11:00:00+00:00
+""",
+}

@@ -429,3 +429,19 @@ def test_a_header_changed_later_reaches_the_items_delivered_before(con, tmp_path
         "select net_revenue_eur, updated_at, source_file, line_number from raw.orders "
         "where order_id = '9003-8003'").fetchall() == [
         (Decimal("400"), dt.datetime(2026, 11, 25, 12, 0), f"{D1}/hubspot/line_item.csv", 4)]
+
+
+def test_zendesk_native_files_give_the_rows_of_the_extracts(con, tmp_path):
+    from tests.adapter_fixtures import ZENDESK, ZENDESK_GENERIC
+
+    landing = tmp_path / "landing"
+    _write(landing, ZENDESK)
+    results = _load(con, landing, D1)
+    counts = {name.split("/", 1)[1]: (r.rows_read, r.rows_loaded, r.rejected_by_reason)
+              for name, r in results.items()}
+    assert counts == {
+        "zendesk/organization.csv": (2, 2, {}),
+        "zendesk/ticket.csv": (4, 3, {"unmapped_service_type": 1}),
+    }
+    assert _rejections(con) == [(f"{D1}/zendesk/ticket.csv", 4, "unmapped_service_type")]
+    _same_as_extracts(con, tmp_path, ZENDESK_GENERIC)

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.ingest.adapters import base, dynamics, hubspot, salesforce, sap
+from orchestration.lib.ingest.adapters import base, dynamics, hubspot, salesforce, sap, zendesk
 from orchestration.lib.ingest.spec import ENTITIES
 
-ADAPTERS = {module.SYSTEM: module for module in (dynamics, hubspot, salesforce, sap)}
+ADAPTERS = {module.SYSTEM: module
+            for module in (dynamics, hubspot, salesforce, sap, zendesk)}
 
 
 @dataclass(frozen=True)
