@@ -31,6 +31,13 @@ def _generate(args: argparse.Namespace) -> int:
     folders = len(summary["folders"])
     print(f"sample written to {args.out}: {folders:,} deliver{'y' if folders == 1 else 'ies'}; "
           f"rows: {totals}")
+    if args.native:
+        from orchestration.lib.sample.native import write_native
+
+        latest = max(date.fromisoformat(Path(f).name) for f in summary["folders"])
+        written = write_native(Path(args.out), latest, args.customers)
+        print(f"native files in {latest.isoformat()}: "
+              + ", ".join(f"{name} {rows:,}" for name, rows in written.items()))
     return 0
 
 
@@ -337,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
+    gen.add_argument("--native", action="store_true",
+                     help="also write a few SAP billing documents (sap/VBRK.csv, VBRP.csv) and "
+                     "Salesforce tasks and events (salesforce/Task.csv, Event.csv) of the "
+                     "sample's customers into the latest delivery")
 
     load = command("load", _load)
     load.add_argument("--landing", help=LANDING_HELP)

@@ -215,6 +215,13 @@ def _collect_files(result: dg.ExecuteInProcessResult) -> list[dict]:
         files.append({key: getattr(metadata[key], "value", metadata[key]) for key in (
             "source_file", "skipped_unchanged", "rows_read", "rows_loaded", "rows_rejected")
             if key in metadata})
+    for event in result.get_asset_materialization_events():
+        # the native files of source systems that the raw asset loaded after its extract
+        natives = event.materialization.metadata.get("native_files")
+        for source_file, counts in getattr(natives, "value", natives or {}).items():
+            files.append({"source_file": source_file} | {
+                key: counts[key] for key in ("skipped_unchanged", "rows_read", "rows_loaded",
+                                             "rows_rejected")})
     return files
 
 

@@ -253,3 +253,8 @@ def audit_dir(warehouse: Path) -> Path:
     warehouse file (outside the published warehouse and its store: a publish never touches it)."""
     value = os.environ.get("CVM_AUDIT_DIR", "").strip()
     return Path(value).resolve() if value else warehouse.parent / "cockpit-audit"
+
+def mappings_dir() -> Path:
+    """Where the source adapters' mappings lie (`<system>.yml`): $CVM_MAPPINGS_DIR, else the
+    project's folder mappings/."""
+    return Path(os.environ.get("CVM_MAPPINGS_DIR") or PROJECT_DIR / "mappings").resolve()

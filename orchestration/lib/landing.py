@@ -82,16 +82,30 @@ class Delivery:
 
     def strays(self) -> list[Path]:
         """What else the folder holds: files and folders that are none of the extracts (a
-        misspelt name, `Orders.csv`, `orders.csv.bak`, a note, a folder named `orders.csv`).
-        They are not loaded."""
+        misspelt name, `Orders.csv`, `orders.csv.bak`, a note, a folder named `orders.csv`),
+        nor a source system's folder or a native file in it that its adapter reads
+        (ingest/adapters/). They are not loaded."""
+        from orchestration.lib.ingest.adapters import ADAPTERS, known_names
+
         expected = {f"{entity}.csv" for entity in ENTITIES}
-        return sorted(p for p in self.path.iterdir()
-                      if p.name not in expected or not p.is_file())
+        found = []
+        for p in self.path.iterdir():
+            if p.name in ADAPTERS and p.is_dir():
+                names = known_names(p.name)
+                found += [q for q in p.iterdir() if q.name not in names or not q.is_file()]
+            elif p.name not in expected or not p.is_file():
+                found.append(p)
+        return sorted(found)
 
     def fingerprint(self) -> dict[str, str]:
-        """sha256 of each file, by file name (from `digests` for a file unchanged since)."""
+        """sha256 of each file, by file name (from `digests` for a file unchanged since); a
+        native file of a source system by its name in the delivery (`sap/VBRP.csv`), with a
+        digest that also covers its header files and its mapping (adapters.fingerprints)."""
+        from orchestration.lib.ingest.adapters import fingerprints
+
         digest = self.digests.of if self.digests is not None else sha256_of
-        return {path.name: digest(path) for path in self.files().values()}
+        found = {path.name: digest(path) for path in self.files().values()}
+        return found | fingerprints(self.path, digest)
 
     def run_key(self) -> str:
         """Stable for identical bytes, different for a corrected re-delivery."""

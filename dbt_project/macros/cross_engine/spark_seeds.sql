@@ -4,7 +4,8 @@
     empty cell becomes the text 'None'. This version renders each value as a proper Spark
     literal: null for an empty cell, numbers as they are, text quoted with its backslashes
     and quotes escaped. The project's dispatch order (dbt_project.yml) puts it before
-    dbt-spark's.
+    dbt-spark's. A seed without rows (source_customer_ids.csv where no system's ids differ)
+    inserts nothing.
 #}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set column_override = model['config'].get('column_types', {}) -%}
@@ -37,5 +38,5 @@
             {%- do statements.append(sql) -%}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(statements[0]) }}
+    {{ return(statements[0] if statements else '') }}
 {% endmacro %}

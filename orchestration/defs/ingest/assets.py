@@ -46,8 +46,10 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 # the reason once, on the load's FAILED line (the run's failure below)
                 report(f"  {context.partition_key} {entity}: REFUSED", context)
                 raise dg.Failure(description=str(refused), allow_retries=False) from refused
+        natives = _load_native(context, warehouse, con, extract_date, entity)
         open_rejections = audit.open_rejections(con, extract_date, entity)
         counted = audit.recount(con, entity, result.source_file) if result else None
+        recounted = [(r, audit.recount(con, entity, r.source_file)) for r in natives]
     data_docs = _data_docs(warehouse, extract_date, result)
 
     metadata: dict = {"extract_date": context.partition_key}
@@ -88,11 +90,45 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
                 "ends_with_line_break": result.ends_with_line_break,
             }
         )
+    if natives:
+        metadata["native_files"] = dg.MetadataValue.json({
+            r.source_file: {"rows_read": r.rows_read, "rows_loaded": r.rows_loaded,
+                            "rows_rejected": r.rows_rejected,
+                            "rejected_by_reason": dict(r.rejected_by_reason),
+                            "skipped_unchanged": r.skipped_unchanged}
+            for r in natives
+        })
     yield dg.MaterializeResult(
         asset_key=key,
         metadata=metadata,
-        check_results=checks.check_results(key, result, open_rejections, counted, data_docs),
+        check_results=checks.check_results(key, result, open_rejections, counted, data_docs,
+                                           recounted),
     )
+
+
+def _load_native(context, warehouse: WarehouseResource, con, extract_date: date,
+                 entity: str) -> list:
+    """Load the delivery's native files of source systems that yield `entity`
+    (ingest/adapters/), after its extract; one progress line each."""
+    from orchestration.lib.ingest.adapters import load_native
+    from orchestration.lib.ingest.adapters.base import MappingError
+    from orchestration.lib.ingest.loader import FileRefused
+
+    try:
+        results = load_native(con, warehouse.landing, extract_date, entity)
+    except (FileRefused, MappingError) as refused:
+        report(f"  {context.partition_key} {entity}: native file REFUSED", context)
+        raise dg.Failure(description=str(refused), allow_retries=False) from refused
+    for result in results:
+        name = result.source_file.split("/", 1)[1]
+        if result.skipped_unchanged:
+            report(f"  {context.partition_key} {name} -> {entity}: unchanged, skipped", context)
+            continue
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(result.rejected_by_reason.items()))
+        report(f"  {context.partition_key} {name} -> {entity}: read {result.rows_read:,}, "
+               f"loaded {result.rows_loaded:,}, rejected {result.rows_rejected:,}"
+               + (f" ({reasons})" if reasons else ""), context)
+    return results
 
 
 def _data_docs(warehouse: WarehouseResource, extract_date: date, result) -> str | None:

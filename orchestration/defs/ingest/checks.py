@@ -37,15 +37,28 @@ def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
 
 def check_results(
     asset_key: dg.AssetKey, result, open_rejections: int, counted: Recount | None = None,
-    data_docs: str | None = None,
+    data_docs: str | None = None, natives: list[tuple] | tuple = (),
 ) -> list[dg.AssetCheckResult]:
     """Turn one file's LoadResult (or None when the delivery had no such file), its recount
-    and the address of its Great Expectations Data Docs page into check results."""
+    and the address of its Great Expectations Data Docs page into check results. `natives`:
+    (LoadResult, Recount) of each native file of a source system loaded into the same table;
+    the reconciliation holds only when it holds for each of them too."""
+    natives_reconcile = all(
+        r.rows_read == r.rows_loaded + r.rows_rejected and c is not None and c.reconciles
+        for r, c in natives)
+    native_meta = {"native_files": dg.MetadataValue.json({
+        r.source_file: {"rows_read": r.rows_read, "rows_loaded": r.rows_loaded,
+                        "rows_rejected": r.rows_rejected,
+                        "recounted_in_raw": c.in_raw if c else -1,
+                        "recounted_rejected": c.rejected if c else -1}
+        for r, c in natives})} if natives else {}
     if result is None:
         return [
-            dg.AssetCheckResult(check_name=name, asset_key=asset_key, passed=True,
-                                metadata={"note": "no file in this delivery"})
-            for name in (EXPECTATIONS_CHECK, RECONCILIATION_CHECK)
+            dg.AssetCheckResult(check_name=EXPECTATIONS_CHECK, asset_key=asset_key, passed=True,
+                                metadata={"note": "no file in this delivery"}),
+            dg.AssetCheckResult(check_name=RECONCILIATION_CHECK, asset_key=asset_key,
+                                passed=natives_reconcile,
+                                metadata={"note": "no file in this delivery"} | native_meta),
         ] + [_open_rejections(asset_key, open_rejections)]
 
     # expectation_results maps the suite's entity to its summary (one suite per extract); a
@@ -73,7 +86,7 @@ def check_results(
                            "file's suite passed")
     reconciles = result.rows_read == result.rows_loaded + result.rows_rejected and (
         counted is not None and counted.reconciles
-    )
+    ) and natives_reconcile
     return [
         dg.AssetCheckResult(
             check_name=EXPECTATIONS_CHECK, asset_key=asset_key, passed=gx_passed, metadata=gx_meta,
@@ -87,7 +100,7 @@ def check_results(
                 "rows_rejected": result.rows_rejected,
                 "recounted_in_raw": counted.in_raw if counted else -1,
                 "recounted_rejected": counted.rejected if counted else -1,
-            },
+            } | native_meta,
         ),
         _open_rejections(asset_key, open_rejections),
     ]

@@ -149,6 +149,45 @@ def load_file(
     return result
 
 
+def load_records(
+    con,
+    extract_date,
+    entity: str,
+    source_file: str,
+    sha256: str,
+    write_records,
+    *,
+    force: bool = False,
+    catalogue: frozenset[str] | None = None,
+) -> LoadResult:
+    """Load rows that a source adapter translated from a system's native file (adapters/)
+    into raw.<entity>, as `load_file` loads an extract: the same rules, rejections, held rows
+    and load log, under the native file's name (`source_file`, '<date>/<system>/<name>').
+
+    `sha256` stands for everything the rows were made from (the native files and the
+    mapping); unchanged, the load is skipped. `write_records(path)` writes the records in the
+    layout of `reading.normalise` (the extract's columns as text with a '.' decimal point,
+    then the native line, the field count, and a reason and detail for a record the adapter
+    rejected) and returns them as `reading.Records`. The Great Expectations suites of the
+    extracts are not run on them.
+    """
+    spec = get_spec(entity)
+    date = _as_date(extract_date)
+    scan = dl.FileScan(sha256=sha256, encoding="utf-8")
+    ensure_schemas(con)
+    previous = audit.logged_load(con, date, source_file)
+    if _unchanged(previous, scan, force):
+        return _skipped(con, date, source_file, entity, scan, previous)
+    policy = dataclasses.replace(_Policy.read(entity), number_format="point")
+    with tempfile.TemporaryDirectory(prefix="cvm_adapter_") as tmp:
+        records = write_records(Path(tmp) / "records.csv")
+        positions, _ = _check_header(source_file, spec, records.header)
+        return _write(
+            con, spec, date, source_file, scan, dl.Dialect("utf-8", ","), records, positions,
+            [], catalogue if catalogue is not None else read_catalogue(), policy, True,
+        )
+
+
 @dataclass(frozen=True)
 class _Policy:
     """The settings a load follows, read (and checked) before anything is done."""
@@ -240,7 +279,7 @@ def _skipped_identical(con, date, source_file, entity, scan, holder) -> LoadResu
     other, passed = holder
     now = dt.datetime.now()
     with transaction(con):
-        writing.retire_delivery(con, entity, date)
+        writing.retire_delivery(con, entity, date, source_file)
         audit.forget_file(con, date, source_file, entity)
         released = writing.release_pending(con, date, entity, now)
         audit.log_load(
@@ -263,7 +302,7 @@ def _write(
     """Step 4 of the module docstring: everything the file changes, in one transaction."""
     now = dt.datetime.now()
     with memory_budget(con), writing.joins_as_written(con), transaction(con):
-        writing.retire_delivery(con, spec.name, date)
+        writing.retire_delivery(con, spec.name, date, source_file)
         audit.forget_file(con, date, source_file, spec.name)
         released = writing.release_pending(con, date, spec.name, now)
         con.execute("create or replace temp view _src as " + reading.records_sql(records))

@@ -23,8 +23,10 @@ from orchestration.lib.ingest.spec import (
     NEGATIVE_VALUE,
     REASONS,
     RECORD_TOO_LONG,
+    UNKNOWN_CURRENCY_RATE,
     UNKNOWN_CUSTOMER,
     UNKNOWN_SERVICE_TYPE,
+    UNMAPPED_SERVICE_TYPE,
     Column,
     EntitySpec,
 )
@@ -155,8 +157,10 @@ def _values(spec: EntitySpec, facts: FileFacts) -> list[Check]:
     value that does not match its pattern."""
     width = facts.width
     checks = [
+        # a native record of a source system with a wrong field count (adapters/)
+        (f"problem = {quote_literal(INVALID_VALUE)}", INVALID_VALUE, "problem_detail"),
         (f"n_fields <> {width}", INVALID_VALUE,
-         f"'record has ' || n_fields || ' fields, the header {width}'")
+         f"'record has ' || n_fields || ' fields, the header {width}'"),
     ]
     for c in spec.columns:
         if c.allowed:
@@ -199,6 +203,9 @@ def _service_type(spec: EntitySpec, facts: FileFacts) -> list[Check]:
 ROW_CHECKS = {
     RECORD_TOO_LONG: _unread(RECORD_TOO_LONG),
     INVALID_ENCODING: _unread(INVALID_ENCODING),
+    # judged by a source adapter (adapters/), which writes them as the record's problem
+    UNMAPPED_SERVICE_TYPE: _unread(UNMAPPED_SERVICE_TYPE),
+    UNKNOWN_CURRENCY_RATE: _unread(UNKNOWN_CURRENCY_RATE),
     MISSING_REQUIRED_FIELD: _missing,
     INVALID_NUMBER: _numbers,
     INVALID_DATE: _dates,

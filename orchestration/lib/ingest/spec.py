@@ -51,9 +51,15 @@ NEGATIVE_VALUE = "negative_value"
 UNKNOWN_SERVICE_TYPE = "unknown_service_type"
 DUPLICATE_KEY = "duplicate_key"
 UNKNOWN_CUSTOMER = "unknown_customer"
+# the reasons only a source adapter gives (adapters/): a native record whose activity type
+# no rule of the source's mapping names, an amount in a currency without a rate on its date
+UNMAPPED_SERVICE_TYPE = "unmapped_service_type"
+UNKNOWN_CURRENCY_RATE = "unknown_currency_rate"
 REASONS = (
     RECORD_TOO_LONG,
     INVALID_ENCODING,
+    UNMAPPED_SERVICE_TYPE,
+    UNKNOWN_CURRENCY_RATE,
     MISSING_REQUIRED_FIELD,
     INVALID_NUMBER,
     INVALID_DATE,

@@ -46,10 +46,12 @@ def ensure_raw_views(con) -> None:
         refresh_raw_views(con, missing)
 
 
-def retire_delivery(con, entity: str, extract_date: dt.date) -> None:
-    """Take the raw files of one delivery's extract out of the catalog (before it is loaded
-    again); raw.<entity> no longer shows their rows."""
-    if catalog.retire_raw_files(con, entity, extract_date):
+def retire_delivery(con, entity: str, extract_date: dt.date, source_file: str) -> None:
+    """Take the raw files of one delivery's file out of the catalog (before it is loaded
+    again); raw.<entity> no longer shows their rows. A delivery may hold several files of an
+    entity (the extract and native files of source systems, adapters/): each is replaced on
+    its own."""
+    if catalog.retire_raw_files(con, entity, extract_date, source_file):
         refresh_raw_views(con, (entity,))
 
 

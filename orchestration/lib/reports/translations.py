@@ -677,6 +677,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "ex_none": {"de": "keine Einträge", "en": "none"},
     "reason_record_too_long": {"de": "Datensatz zu lang", "en": "record too long"},
     "reason_invalid_encoding": {"de": "ungültige Kodierung", "en": "invalid encoding"},
+    "reason_unmapped_service_type": {"de": "Aktivitätsart nicht zugeordnet",
+                                     "en": "activity type not mapped"},
+    "reason_unknown_currency_rate": {"de": "kein Wechselkurs", "en": "no currency rate"},
     "reason_missing_required_field": {"de": "Pflichtfeld leer",
                                       "en": "required field missing"},
     "reason_invalid_number": {"de": "ungültige Zahl", "en": "invalid number"},
@@ -716,6 +719,13 @@ REJECT_DETAILS: tuple[tuple[str, str], ...] = (
     (_SUBJECT + r" is not in the service catalogue", "{subject} steht nicht im Leistungskatalog"),
     (r"key (?P<key>.*) appears with the same updated_at and different content",
      "Schlüssel {key} kommt mit gleichem updated_at und anderem Inhalt mehrfach vor"),
+    (r"(?P<subject>.*): no rule of service_types in (?P<file>\S+) maps it",
+     "{subject}: keine Regel unter service_types in {file} ordnet es zu"),
+    (r"currency '(?P<currency>.*)': no rate of currency_rates.csv is valid on (?P<day>\S+)",
+     "Währung '{currency}': kein Kurs in currency_rates.csv gilt am {day}"),
+    (r"(?P<field>[\w ]+) '(?P<value>.*)': no (?P<header>\w+) of any delivery "
+     r"(?:has that Id|holds that billing document|has it)",
+     "{field} '{value}': kein {header} einer Lieferung"),
     (_SUBJECT + r" is in no customers snapshot loaded so far",
      "{subject} ist in keinem bisher geladenen Kundenstand"),
     (r"record of (?P<size>[\d,]+) bytes \(lines? (?P<first>\d+)(?: to (?P<last>\d+))?\) is "

@@ -138,11 +138,13 @@ def register_raw_file(con, entity: str, extract_date: dt.date, source_file: str,
     )
 
 
-def retire_raw_files(con, entity: str, extract_date: dt.date) -> int:
-    """Take every raw file of one delivery and entity out of the current list (a delivery
-    loaded again replaces them all); returns how many."""
-    return _retire(con, "meta.raw_files", "entity = $e and extract_date = $d",
-                   {"e": entity, "d": extract_date})
+def retire_raw_files(con, entity: str, extract_date: dt.date, source_file: str) -> int:
+    """Take every raw file of one delivery, entity and landing file out of the current list
+    (a file loaded again replaces them all, its released held rows included); returns how
+    many."""
+    return _retire(con, "meta.raw_files",
+                   "entity = $e and extract_date = $d and source_file = $f",
+                   {"e": entity, "d": extract_date, "f": source_file})
 
 
 def _retire(con, table: str, where: str, params) -> int:
