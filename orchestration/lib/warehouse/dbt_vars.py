@@ -163,6 +163,14 @@ VARS: tuple[Var, ...] = (
         "the yearly rate at which `clv_eur` discounts each month's expected margin (monthly "
         "(1 + rate)^(1/12) - 1)",
         places=9),
+    Var("practical_capacity_share", "share", 0.8,
+        "time-driven costing: the share of a department's theoretical capacity that is "
+        "practical, where its capacity version (seed `capacity_inputs`) gives none",
+        places=4),
+    Var("costed_minutes", "choice", "logged",
+        "the minutes an activity is costed at: its logged duration, or the standard minutes "
+        "of its service type's time equation (seed `time_equations`) where it has one",
+        choices=("logged", "time_equation")),
 )
 BY_NAME: dict[str, Var] = {v.name: v for v in VARS}
 
