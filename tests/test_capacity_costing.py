@@ -51,13 +51,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from orchestration.lib.reports.export import build_export
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
 from tests.e2e_deliveries import D1, write_delivery
 
 pytestmark = pytest.mark.slow
 
-CAPACITY = """capacity_id,department,valid_from,valid_to,capacity_cost_eur,theoretical_minutes,people,working_days,minutes_per_day,practical_share
+CAPACITY = """\
+capacity_id,department,valid_from,valid_to,capacity_cost_eur,theoretical_minutes,\
+people,working_days,minutes_per_day,practical_share
 SVC-2025,service,2025-01-01,2026-01-01,100000.00,125000,,,,0.80
 SVC-2026H1,service,2026-01-01,2026-07-01,45000.00,,1,110,450,
 SVC-2026H2,service,2026-07-01,2027-01-01,48000.00,60000,,,,0.8
@@ -69,7 +72,7 @@ def D(text: str) -> Decimal:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
+def loaded(tmp_path_factory):
     work = tmp_path_factory.mktemp("capacity")
     project = work / "dbt_project"
     shutil.copytree(PROJECT_DIR / "dbt_project", project,
@@ -80,9 +83,32 @@ def warehouse(tmp_path_factory):
     lines: list[str] = []
     outcome = run_load(landing, path, echo=lines.append, dbt_project_dir=project)
     assert outcome.exit_code == 0, (outcome.error, lines)
-    con = duckdb.connect(str(path), read_only=True)
-    yield con
-    con.close()
+    return path
+
+
+class _Reader:
+    def __init__(self, path):
+        self.path = path
+
+    def execute(self, sql: str):
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            return _Rows(con.execute(sql).fetchall())
+        finally:
+            con.close()
+
+
+class _Rows(list):
+    def fetchall(self):
+        return list(self)
+
+    def fetchone(self):
+        return self[0]
+
+
+@pytest.fixture(scope="module")
+def warehouse(loaded):
+    return _Reader(loaded)
 
 
 def test_activities_priced_at_their_departments_derived_rate(warehouse):
@@ -138,3 +164,18 @@ def test_unused_capacity_and_the_reconciliation_to_the_cent(warehouse):
     assert warehouse.execute(
         "select count(*) from marts.department_capacity where department <> 'service'"
     ).fetchone() == (0,)
+
+
+def test_export_marks_derived_rates_and_shows_the_capacity_sheet(loaded):
+    export = build_export(loaded, "2026", lang="en")
+    rates = {row[0]: row[1] for row in export.table("rates").rows}
+    assert rates["REPAIR-2026@SVC-2026H1"] == "derived from capacity"
+    assert rates["TRAINING-2026"] == "typed"
+    assert export.table("capacity").rows == [
+        ("service", D("93000.00"), 87600, D("915"), D("86685"), D("974.31"), D("906.13"),
+         D("92024.50"), D("1.19"), D("18600.00")),
+    ]
+    checks = {row[0]: row[2:5] for row in export.table("reconciliation").rows}
+    assert checks["Capacity cost: assigned + unused + rounding"] == (
+        D("93000.00"), D("93000.00"), D("0"))
+    assert all(difference == 0 for _, _, difference in checks.values())
