@@ -42,7 +42,9 @@ facts as (
 
 hourly as (
 
-    select department, max(hourly_rate_eur) as max_hourly_rate_eur
+    select
+        department,
+        max(hourly_rate_eur) as max_hourly_rate_eur
     from rates
     where rate_source = 'derived'
     group by department

@@ -30,14 +30,15 @@ matching_rates as (
         activities.rate_id,
         count(rates.rate_id) filter (where rates.rate_source = 'derived') as matching_derived,
         count(rates.rate_id) filter (where rates.rate_source = 'typed') as matching_typed,
-        count(rates.rate_id) filter (where rates.rate_id = activities.rate_id) as matching_kept_rate,
+        count(rates.rate_id) filter (where rates.rate_id = activities.rate_id)
+            as matching_kept_rate,
         max(case when rates.rate_id = activities.rate_id then rates.rate_source end)
             as kept_rate_source
     from activities
     left join rates
         on
             activities.service_type_code = rates.service_type_code
-            and (rates.department is null or rates.department = activities.department)
+            and (rates.department is null or activities.department = rates.department)
             and activities.activity_date >= rates.valid_from
             and (rates.valid_to is null or activities.activity_date < rates.valid_to)
     where activities.is_priced

@@ -12,19 +12,31 @@ activities as (
 
 ),
 
+steps as (
+
+    select 0 as step
+    union all
+    select 1 as step
+    union all
+    select 2 as step
+    union all
+    select 3 as step
+    union all
+    select 4 as step
+
+),
+
 periods as (
 
     -- every period a capacity version touches: a version lasts a year at most (a data test
     -- of the seed), so at most five quarters from the period of its first day
     select
         capacity.capacity_id,
-        {{ add_months(period_start_of('capacity.valid_from'), 'steps.step * ' ~ months_in_period()) }}
-            as period_start
+        {{ add_months(
+            period_start_of('capacity.valid_from'), 'steps.step * ' ~ months_in_period()
+        ) }} as period_start
     from capacity
-    cross join (
-        select 0 as step union all select 1 union all select 2
-        union all select 3 union all select 4
-    ) as steps
+    cross join steps
 
 ),
 
@@ -100,9 +112,9 @@ used as (
     from parts
     inner join activities
         on
-            activities.department = parts.department
-            and activities.activity_date >= parts.part_from
-            and activities.activity_date < parts.part_to
+            parts.department = activities.department
+            and parts.part_from <= activities.activity_date
+            and parts.part_to > activities.activity_date
     group by parts.capacity_id, parts.period_start
 
 ),

@@ -44,8 +44,6 @@ current_activities as (
 
 ),
 
-{%- if costed_minutes() == 'time_equation' %}
-
 standard_minutes as (
 
     -- the time equation of the activity's service type: the sum of minutes * X over its
@@ -69,32 +67,26 @@ standard_minutes as (
 
 activities_with_minutes as (
 
+    -- the var costed_minutes: the logged duration, or the time equation's minutes where
+    -- the service type has one
     select
         current_activities.*,
+        {{ 'true' if costed_minutes() == 'time_equation' else 'false' }}
+        and standard_minutes.activity_id is not null as is_time_equation,
         cast(
-            coalesce(standard_minutes.standard_minutes, current_activities.duration_minutes)
-            as decimal(18, 4)
-        ) as costed_minutes,
-        standard_minutes.activity_id is not null as is_time_equation
+            case
+                when
+                    {{ 'true' if costed_minutes() == 'time_equation' else 'false' }}
+                    and standard_minutes.activity_id is not null
+                    then standard_minutes.standard_minutes
+                else current_activities.duration_minutes
+            end as decimal(18, 4)
+        ) as costed_minutes
     from current_activities
     left join standard_minutes
         on current_activities.activity_id = standard_minutes.activity_id
 
 ),
-
-{%- else %}
-
-activities_with_minutes as (
-
-    select
-        *,
-        duration_minutes as costed_minutes,
-        false as is_time_equation
-    from current_activities
-
-),
-
-{%- endif %}
 
 activities_with_rate as (
 

@@ -59,7 +59,7 @@ derived_rates as (
     inner join capacity
         on
             typed.valid_from < capacity.valid_to
-            and (typed.valid_to is null or capacity.valid_from < typed.valid_to)
+            and (typed.valid_to is null or typed.valid_to > capacity.valid_from)
 
 ),
 
