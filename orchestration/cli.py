@@ -25,6 +25,7 @@ def _generate(args: argparse.Namespace) -> int:
             end_date=date.fromisoformat(args.end_date),
             deltas=args.deltas,
             progress=progress,
+            capacity_out=Path(args.capacity_out) if args.capacity_out else None,
         )
     totals = ", ".join(f"{entity}.csv {rows:,}" for entity, rows in summary["rows"].items())
     folders = len(summary["folders"])
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
+    gen.add_argument("--capacity-out", metavar="CSV",
+                     help="also write capacity data of the sample's departments there, in the "
+                          "form of the seed capacity_inputs (default: none)")
     gen.set_defaults(func=_generate)
 
     load = command(
