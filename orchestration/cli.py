@@ -91,12 +91,14 @@ def _log_traceback(log: Path) -> Path | None:
 
 
 def _chart(args: argparse.Namespace) -> int:
+    from orchestration.lib.reports.capacity import capacity_chart
     from orchestration.lib.reports.chart import portfolio_chart
     from orchestration.lib.reports.whale import whale_chart
 
     warehouse = settings.warehouse_path(args.warehouse)
     out = Path(args.out or f"reports/{args.kind}.png")
-    draw = portfolio_chart if args.kind == "portfolio" else whale_chart
+    draw = {"portfolio": portfolio_chart, "whale": whale_chart,
+            "capacity": capacity_chart}[args.kind]
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
     print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
@@ -262,14 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_load)
 
     chart = command(
-        "chart", "portfolio or whale chart of a period as PNG",
-        "Draw a period's portfolio (classic value against value transfer, per customer) or "
-        "its whale curve (cumulative profit after service) from the published warehouse, "
-        "read-only.")
+        "chart", "portfolio, whale or capacity chart of a period as PNG",
+        "Draw a period's portfolio (classic value against value transfer, per customer), "
+        "its whale curve (cumulative profit after service) or its capacity (used against "
+        "unused, per department) from the published warehouse, read-only.")
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
+    chart.add_argument("--kind", choices=["portfolio", "whale", "capacity"],
+                       default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
-                       "cumulative profit after service over the customers")
+                       "cumulative profit after service over the customers; capacity: used "
+                       "(by transfer kind) against unused capacity per department")
     chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
     chart.add_argument("--lang", choices=["de", "en"], default="de",
                        help="language of the labels and the number formats")

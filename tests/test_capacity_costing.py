@@ -46,12 +46,15 @@ department_capacity, service:
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pytest
 
+from orchestration.lib.reports.capacity import CapacityRow, capacity_chart, capacity_rows
 from orchestration.lib.reports.export import build_export
+from orchestration.lib.reports.warehouse import Warehouse
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
 from tests.e2e_deliveries import D1, write_delivery
@@ -179,3 +182,13 @@ def test_export_marks_derived_rates_and_shows_the_capacity_sheet(loaded):
     assert checks["Capacity cost: assigned + unused + rounding"] == (
         D("93000.00"), D("93000.00"), D("0"))
     assert all(difference == 0 for _, _, difference in checks.values())
+
+
+def test_capacity_chart_draws_used_against_unused(loaded, tmp_path):
+    with Warehouse(loaded).reader() as con:
+        rows = capacity_rows(con, date(2026, 1, 1))
+    # used 915 minutes: free 240 + 45 + 90 + 480 = 855, billed 60; unused 86,685
+    assert rows == [CapacityRow("service", D("855"), D("0"), D("60"), D("0"), D("86685"),
+                                D("92024.50"))]
+    drawn = capacity_chart(loaded, tmp_path / "capacity.png", period="2026", lang="en")
+    assert drawn.path.stat().st_size > 0 and drawn.label.startswith("2026")
