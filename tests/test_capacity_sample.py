@@ -55,3 +55,12 @@ def test_the_sample_writes_capacity_for_its_departments(tmp_path):
     # the seed's own columns, so that the file can stand in for the seed
     assert write_capacity(tmp_path / "empty.csv", []).read_text(encoding="utf-8") == (
         SEEDS_DIR / "capacity_inputs.csv").read_text(encoding="utf-8")
+
+
+def test_the_cockpit_names_a_derived_rate_as_such():
+    from orchestration.cockpit.customer import rate_label
+
+    assert rate_label("HOTLINE-2026@SVC-2026H1", "derived", "de") == (
+        "HOTLINE-2026@SVC-2026H1 (aus Kapazität)")
+    assert rate_label("HOTLINE-2026", "typed", "en") == "HOTLINE-2026"
+    assert rate_label(None, None, "de") == ""

@@ -183,6 +183,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "col_standard_cost": {"de": "Standardkosten", "en": "Standard cost"},
     "col_billed": {"de": "Berechnet", "en": "Billed"},
     "col_kind": {"de": "Art", "en": "Kind"},
+    "col_rate": {"de": "Kostensatz", "en": "Rate version"},
+    "rate_derived": {"de": "aus Kapazität", "en": "from capacity"},
     "col_count": {"de": "Anzahl", "en": "Count"},
     "col_total": {"de": "Summe", "en": "Total"},
     "col_period": {"de": "Zeitraum", "en": "Period"},
