@@ -1,7 +1,8 @@
 """The sample's capacity data (orchestration/lib/sample/capacity.py), worked out by hand.
 
 One person: 220 days * 450 minutes = 99,000 theoretical minutes, 0.80 of them = 79,200
-practical, used to 0.75 = 59,400 minutes, at 78,000.00 EUR a year.
+practical, used to 0.75 = 59,400 minutes, at 84,000.00 EUR a year in Anwendungstechnik and
+66,000.00 EUR in Innendienst.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ def test_people_cover_the_used_minutes_at_three_quarters_use():
     })
     assert [(r["capacity_id"], r["department"], r["valid_from"], r["valid_to"], r["people"],
              r["capacity_cost_eur"], r["practical_share"]) for r in rows] == [
-        ("ANW-2025", "Anwendungstechnik", "2025-01-01", "2026-01-01", "1.00", "78000.00", "0.80"),
-        ("ANW-2026", "Anwendungstechnik", "2026-01-01", "2027-01-01", "1.01", "78780.00", "0.80"),
-        ("INN-2025", "Innendienst", "2025-01-01", "2026-01-01", "0.01", "780.00", "0.80"),
+        ("ANW-2025", "Anwendungstechnik", "2025-01-01", "2026-01-01", "1.00", "84000.00", "0.80"),
+        ("ANW-2026", "Anwendungstechnik", "2026-01-01", "2027-01-01", "1.01", "84840.00", "0.80"),
+        ("INN-2025", "Innendienst", "2025-01-01", "2026-01-01", "0.01", "660.00", "0.80"),
     ]
-    # the rate the warehouse derives from the first: 78,000.00 * 60 / 79,200 = 59.09 per hour
+    # the rates the warehouse derives: 84,000.00 * 60 / 79,200 = 63.64 and 66,000.00 * 60 /
+    # 79,200 = 50.00 per hour
 
 
 def test_used_minutes_per_department_and_year():

@@ -4,7 +4,7 @@ supply, in the form of the seed `capacity_inputs` (dbt_project/seeds/).
 Consistent with the sample's activities: per department and year, the people are those that
 give the minutes the department's generated activities took a practical capacity used to
 TARGET_USE (rounded up to hundredths of a person), so that the demo shows some unused
-capacity; the cost is COST_PER_PERSON_YEAR_EUR per person. The rates the warehouse derives
+capacity; the cost is the department's COST_PER_PERSON_YEAR_EUR per person. The rates the warehouse derives
 from it (cost * 60 / practical minutes) lie near the typed rates of the sample's services.
 """
 
@@ -21,8 +21,10 @@ import numpy as np
 
 from orchestration.lib.sample.reference import EPOCH
 
-CAPACITY_DEPARTMENTS = ("Anwendungstechnik", "Innendienst")
-COST_PER_PERSON_YEAR_EUR = Decimal("78000.00")
+# what a person of the department costs a year: personnel, space, equipment, IT
+COST_PER_PERSON_YEAR_EUR = {"Anwendungstechnik": Decimal("84000.00"),
+                            "Innendienst": Decimal("66000.00")}
+CAPACITY_DEPARTMENTS = tuple(COST_PER_PERSON_YEAR_EUR)
 WORKING_DAYS = 220
 MINUTES_PER_DAY = 450
 PRACTICAL_SHARE = Decimal("0.80")
@@ -59,7 +61,7 @@ def capacity_rows(used: dict[tuple[str, int], int],
             "department": department,
             "valid_from": date(year, 1, 1).isoformat(),
             "valid_to": date(year + 1, 1, 1).isoformat(),
-            "capacity_cost_eur": f"{COST_PER_PERSON_YEAR_EUR * people:.2f}",
+            "capacity_cost_eur": f"{COST_PER_PERSON_YEAR_EUR[department] * people:.2f}",
             "theoretical_minutes": "",
             "people": f"{people:.2f}",
             "working_days": str(WORKING_DAYS),
