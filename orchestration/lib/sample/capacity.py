@@ -4,8 +4,9 @@ supply, in the form of the seed `capacity_inputs` (dbt_project/seeds/).
 Consistent with the sample's activities: per department and year, the people are those that
 give the minutes the department's generated activities took a practical capacity used to
 TARGET_USE (rounded up to hundredths of a person), so that the demo shows some unused
-capacity; the cost is the department's COST_PER_PERSON_YEAR_EUR per person. The rates the warehouse derives
-from it (cost * 60 / practical minutes) lie near the typed rates of the sample's services.
+capacity; the cost is the department's COST_PER_PERSON_YEAR_EUR per person. The rates the
+warehouse derives from it (cost * 60 / practical minutes) lie near the typed rates of the
+sample's services.
 """
 
 from __future__ import annotations
