@@ -41,7 +41,8 @@ $(STAMP):
 
 demo: $(MANIFEST)
 	@rm -rf $(CURDIR)/data/demo
-	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors --native
+	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors --native \
+		--capacity-out $(CURDIR)/data/demo/capacity_inputs.csv
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 	$(BIN)/cvm chart --kind whale --warehouse $(DEMO_WAREHOUSE) --out reports/whale.png

@@ -26,6 +26,7 @@ def _generate(args: argparse.Namespace) -> int:
             end_date=date.fromisoformat(args.end_date),
             deltas=args.deltas,
             progress=progress,
+            capacity_out=Path(args.capacity_out) if args.capacity_out else None,
         )
     totals = ", ".join(f"{entity}.csv {rows:,}" for entity, rows in summary["rows"].items())
     folders = len(summary["folders"])
@@ -98,6 +99,7 @@ def _log_traceback(log: Path) -> Path | None:
 
 
 def _chart(args: argparse.Namespace) -> int:
+    from orchestration.lib.reports.capacity import capacity_chart
     from orchestration.lib.reports.chart import portfolio_chart
     from orchestration.lib.reports.payback import payback_chart
     from orchestration.lib.reports.whale import whale_chart
@@ -105,7 +107,7 @@ def _chart(args: argparse.Namespace) -> int:
     warehouse = settings.warehouse_path(args.warehouse)
     out = Path(args.out or f"reports/{args.kind}.png")
     draw = {"portfolio": portfolio_chart, "whale": whale_chart,
-            "payback": payback_chart}[args.kind]
+            "payback": payback_chart, "capacity": capacity_chart}[args.kind]
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
     print(f"{args.kind} chart of {_terminal_period(warehouse, args.period, args.kind)} "
@@ -348,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also write a few SAP billing documents (sap/VBRK.csv, VBRP.csv) and "
                      "Salesforce tasks and events (salesforce/Task.csv, Event.csv) of the "
                      "sample's customers into the latest delivery")
+    gen.add_argument("--capacity-out", metavar="CSV",
+                     help="also write capacity data of the sample's departments there, in the "
+                          "form of the seed capacity_inputs (default: none)")
 
     load = command("load", _load)
     load.add_argument("--landing", help=LANDING_HELP)
@@ -364,11 +369,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     chart = command("chart", _chart)
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    chart.add_argument("--kind", choices=["portfolio", "whale", "payback"],
+    chart.add_argument("--kind", choices=["portfolio", "whale", "payback", "capacity"],
                        default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers; payback: value "
-                       "transfer in the period against the margin change to the next one")
+                       "transfer in the period against the margin change to the next one; "
+                       "capacity: used (by transfer kind) against unused capacity per "
+                       "department")
     chart.add_argument("--period", help=PERIOD_HELP + "; payback: the period of the value "
                        "transfer, by default the latest with a following period")
     language_option(chart, "language of the labels and the number formats")

@@ -14,11 +14,12 @@ COMMANDS = {
         "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
         "2: refused before anything ran; 130: interrupted, nothing published."),
     "chart": (
-        "portfolio, whale or payback chart of a period as PNG",
+        "portfolio, whale, payback or capacity chart of a period as PNG",
         "Draw a period's portfolio (classic value against value transfer, per customer), "
-        "its whale curve (cumulative profit after service) or its payback (value transfer "
+        "its whale curve (cumulative profit after service), its payback (value transfer "
         "against the margin change to the next period, per segment: an association, not "
-        "proof of cause) from the published warehouse, read-only."),
+        "proof of cause) or its capacity (used against unused, per department) from the "
+        "published warehouse, read-only."),
     "export": (
         "controllers' export of a period (xlsx or CSV)",
         "Write the controllers' export of a period from the published warehouse, read-only: "

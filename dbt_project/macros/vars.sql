@@ -46,3 +46,36 @@
     {%- endif -%}
     {{ return(basis) }}
 {%- endmacro %}
+
+{#
+    The var `practical_capacity_share` as an exact DECIMAL(5, 4) literal: a plain decimal
+    between 0 and 1 with at most 4 decimal places (practical minutes are whole minutes of
+    theoretical minutes * share, rounded exactly; macro divide_rounded_half_away).
+#}
+{% macro practical_share_var() -%}
+    {%- set text = var('practical_capacity_share') | string | trim -%}
+    {%- set parts = text.split('.') -%}
+    {%- set is_plain_decimal = (
+        parts | length <= 2
+        and parts[0].isdigit()
+        and (parts | length == 1 or (parts[1].isdigit() and parts[1] | length <= 4))
+    ) -%}
+    {%- if not is_plain_decimal or text | float > 1 or text | float <= 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "var practical_capacity_share must be a decimal number above 0 and at most 1 "
+            ~ "with at most 4 decimal places, got '" ~ text ~ "'"
+        ) }}
+    {%- endif -%}
+    cast({{ text }} as decimal(5, 4))
+{%- endmacro %}
+
+{# The var `costed_minutes`: `logged` or `time_equation`. #}
+{% macro costed_minutes() -%}
+    {%- set source = var('costed_minutes') | string | lower | trim -%}
+    {%- if source not in ['logged', 'time_equation'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var costed_minutes must be 'logged' or 'time_equation', got '" ~ source ~ "'"
+        ) }}
+    {%- endif -%}
+    {{ return(source) }}
+{%- endmacro %}

@@ -46,6 +46,7 @@ SERVICE_COLUMNS = (
     ("participants", "col_participants", True),
     ("employee", "col_employee", False),
     ("standard_cost", "col_standard_cost", True),
+    ("rate", "col_rate", False),
     ("billed", "col_billed", True),
     ("kind", "col_kind", False),
     ("value_transfer", "col_value_transfer", True),
@@ -54,6 +55,13 @@ SERVICE_COLUMNS = (
 
 def kind_label(kind: str | None, lang: str) -> str:
     return text(f"kind_{kind or 'unpriced'}", lang)
+
+
+def rate_label(rate_id: str | None, source: str | None, lang: str) -> str:
+    """The rate version that priced a service, and whether it is derived from capacity."""
+    if rate_id is None:
+        return ""
+    return rate_id if source != "derived" else f"{rate_id} ({text('rate_derived', lang)})"
 
 
 def service_rows(page: queries.ServicePage, lang: str) -> list[dict]:
@@ -68,6 +76,7 @@ def service_rows(page: queries.ServicePage, lang: str) -> list[dict]:
             "participants": number(row["participants"], lang),
             "employee": row["employee_id"] or "",
             "standard_cost": money(row["standard_cost_eur"], lang),
+            "rate": rate_label(row["rate_id"], row["rate_source"], lang),
             "billed": money(row["billed_amount_eur"], lang),
             "kind": kind_label(row["transfer_kind"], lang),
             "value_transfer": money(row["value_transfer_eur"], lang),

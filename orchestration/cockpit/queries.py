@@ -255,6 +255,7 @@ SERVICE_SORT_COLUMNS = {
     "participants": "participants",
     "employee": "employee_id",
     "standard_cost": "standard_cost_eur",
+    "rate": "rate_id",
     "billed": "billed_amount_eur",
     "kind": "transfer_kind",
     "value_transfer": "value_transfer_eur",
@@ -308,8 +309,8 @@ def service_page(
         f"""
         select activity_id, activity_date, service_type_code, service_name_de,
                service_name_en, description, duration_minutes, participants, employee_id,
-               standard_cost_eur, billed_amount_eur, transfer_kind, value_transfer_eur,
-               count(*) over () as total_rows
+               standard_cost_eur, rate_id, rate_source, billed_amount_eur, transfer_kind,
+               value_transfer_eur, count(*) over () as total_rows
         from customer_cockpit
         where {' and '.join(clauses)}
         order by {', '.join(order)}

@@ -175,10 +175,11 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
         ["Reparaturservice", "1", "1,5", "–", "218,51 €", "0,00 €", "218,51 €"],
         ["Summe", "2", "5,5", "3", "1.012,53 €", "200,00 €", "812,53 €"],
     ]
+    # each service with the rate version that priced it
     a8 = ["05.05.2026", "Schulungen und Seminare", "Refresher course", "240", "3", "E02",
-          "794,02 €", "200,00 €", "vergünstigt", "594,02 €"]
+          "794,02 €", "TRAINING-2026", "200,00 €", "vergünstigt", "594,02 €"]
     a7 = ["02.04.2026", "Reparaturservice", "Goodwill repair", "90", "1", "E03", "218,51 €",
-          "0,00 €", "kostenlos", "218,51 €"]
+          "REPAIR-2026", "0,00 €", "kostenlos", "218,51 €"]
     assert [[clean(c) for c in r] for r in service_rows(page)] == [a8, a7]  # newest first
     assert clean(page.inner_text("#services-count")) == "2 von 2 Leistungen"
     history = [[clean(c) for c in r] for r in table_rows(page, "#history-table")]

@@ -74,6 +74,8 @@ from tests.seed_fixtures import seed_segments
 
 # the marts of docs/reference.md that dbt builds, and customer_profitability
 MARTS = {
+    "capacity_cost_rates",
+    "department_capacity",
     "customer_purchase_summary",
     "dim_customers",
     "dim_customers_history",

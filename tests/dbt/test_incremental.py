@@ -13,7 +13,9 @@ compared, table by table and row by row, with marts that dbt builds from scratch
    a cancellation, a snapshot that changes customer_since and annual_potential_eur;
 5. D4 delivered again, corrected: its earlier raw files are retired, keys only they held
    go, keys they changed fall back to their earlier versions;
-6. a changed standard cost rate (a seed): the rules changed, so a full build, by itself;
+6. a changed standard cost rate and new capacity data of a department (seeds): the rules
+   changed, so a full build, by itself; every fact is costed again, as a derived rate may
+   price any activity of the department;
 7. a delivery from 1998: the partitions are the deliveries, whatever their date;
 8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself; and
    back without the var.
@@ -206,10 +208,20 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     text = rates.read_text(encoding="utf-8")
     assert text.count("85.97") == 1
     rates.write_text(text.replace("85.97", "90.00"), encoding="utf-8")
+    # and capacity data for the academy in 2026: 60,000.00 EUR for 75,000 * 0.80 = 60,000
+    # practical minutes, 60.00 EUR per hour, derived for its activities of 2026
+    capacity = project / "seeds" / "capacity_inputs.csv"
+    capacity.write_text(capacity.read_text(encoding="utf-8")
+                        + "ACAD-2026,academy,2026-01-01,2027-01-01,60000.00,75000,,,,0.80\n",
+                        encoding="utf-8")
     night(6, expect_full=True)
     assert any("rules changed" in line for line in lines)
     assert _one(warehouse, "select standard_cost_eur from marts.fct_service_activities "
                            "where activity_id = 'A6'") == [(Decimal("90.00"),)]
+    assert _one(warehouse, "select rate_id, rate_source from marts.fct_service_activities "
+                           "where activity_id = 'A8'") == [("TRAINING-2026@ACAD-2026", "derived")]
+    assert _one(warehouse, "select practical_minutes from marts.department_capacity "
+                           "where department = 'academy'") == [(60000,)]
 
     # 7: a delivery from the 1990s loads (an incremental night under the new rate)
     write_1998(landing)

@@ -37,6 +37,8 @@ final as (
         activities.duration_minutes,
         activities.participants,
         activities.standard_cost_eur,
+        activities.rate_id,
+        activities.rate_source,
         activities.billed_amount_eur,
         activities.transfer_kind,
         activities.value_transfer_eur,

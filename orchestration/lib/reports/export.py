@@ -9,7 +9,10 @@ Tables (each one sheet of the workbook, or one CSV file):
   participants, standard cost, billed, value transfer;
 - `ledger`: the value-transfer ledger of the period, every row with its rate and the file and
   line it was delivered in;
-- `rates`: the rate versions used in the period, their validity, what each one priced;
+- `rates`: the rate versions used in the period, typed or derived from a department's
+  capacity, their validity, what each one priced;
+- `capacity`: per department with capacity data, the capacity supplied, used and unused, and
+  the reconciliation of its cost (assigned + unused + the rate's rounding);
 - `unpriced`: activities without a valid rate on their date, with the reason;
 - `load_log` and `rejected_rows`: every file loaded, and every rejected row, open or resolved.
 
@@ -112,7 +115,9 @@ LEDGER = (
 )
 
 RATES = (
-    C("rate_id", TEXT, "ex_col_rate_version"), *SERVICE,
+    C("rate_id", TEXT, "ex_col_rate_version"),
+    C("rate_source", TEXT, "ex_col_rate_source"),
+    C("department", TEXT, "ex_col_department"), *SERVICE,
     C("valid_from", DATE, "ex_col_valid_from"),
     C("valid_to", DATE, "ex_col_valid_to_exclusive"),
     C("hourly_rate_eur", EUR, "ex_col_hourly_rate"),
@@ -122,6 +127,19 @@ RATES = (
     C("hours", HOURS, "ex_col_hours"),
     C("standard_cost_eur", EUR, "ex_col_standard_cost"),
     C("value_transfer_eur", EUR, "ex_col_value_transfer"),
+)
+
+CAPACITY = (
+    C("department", TEXT, "ex_col_department"),
+    C("capacity_cost_eur", EUR, "ex_col_capacity_cost"),
+    C("practical_minutes", NUMBER, "ex_col_practical_minutes"),
+    C("used_minutes", NUMBER, "ex_col_used_minutes"),
+    C("unused_minutes", NUMBER, "ex_col_unused_minutes"),
+    C("assigned_cost_eur", EUR, "ex_col_assigned_cost"),
+    C("value_transfer_cost_eur", EUR, "ex_col_assigned_value_transfer"),
+    C("unused_capacity_cost_eur", EUR, "ex_col_unused_capacity_cost"),
+    C("rate_rounding_eur", EUR, "ex_col_rate_rounding"),
+    C("non_practical_cost_eur", EUR, "ex_col_non_practical_cost"),
 )
 
 UNPRICED = (
@@ -227,19 +245,35 @@ def _with_kind(row: tuple, index: int, lang: str) -> tuple:
 
 
 def _rates(con, period: Period, lang: str) -> list[tuple]:
-    return con.execute(
+    rows = con.execute(
         f"""
-        select r.rate_id, r.service_type_code, {_service_name(lang)}, r.valid_from,
+        select r.rate_id, r.rate_source, r.department, r.service_type_code,
+               {_service_name(lang)}, r.valid_from,
                r.valid_to, r.hourly_rate_eur, r.cost_per_event_eur,
                r.cost_per_participant_eur, count(*),
-               cast(sum(a.duration_minutes) / 60 as decimal(18, 4)),
+               cast(sum(a.costed_minutes) / 60 as decimal(18, 4)),
                sum(a.standard_cost_eur), sum(a.value_transfer_eur)
         from marts.fct_service_activities as a
-        inner join reference.standard_cost_rates as r on a.rate_id = r.rate_id
+        inner join marts.capacity_cost_rates as r on a.rate_id = r.rate_id
         inner join marts.dim_service_types as s on r.service_type_code = s.service_type_code
         where a.period_start = ?
         group by all
-        order by r.service_type_code, r.valid_from
+        order by r.service_type_code, r.valid_from, r.department nulls first
+        """,
+        [period.start],
+    ).fetchall()
+    return [(row[0], text(f"ex_rate_{row[1]}", lang), *row[2:]) for row in rows]
+
+
+def _capacity(con, period: Period, lang: str) -> list[tuple]:
+    return con.execute(
+        """
+        select department, capacity_cost_eur, practical_minutes, used_minutes,
+               unused_minutes, assigned_cost_eur, value_transfer_cost_eur,
+               unused_capacity_cost_eur, rate_rounding_eur, non_practical_cost_eur
+        from marts.department_capacity
+        where period_start = ?
+        order by department
         """,
         [period.start],
     ).fetchall()
@@ -326,6 +360,10 @@ def _marts_totals(con, period: Period) -> dict[str, Decimal]:
         "from marts.fct_service_activities where period_start = ?",
         [period.start],
     ).fetchone()
+    capacity = con.execute(
+        "select sum(capacity_cost_eur) from marts.department_capacity where period_start = ?",
+        [period.start],
+    ).fetchone()
     audit = con.execute(
         "select (select sum(rows_rejected) from audit.load_log), "
         "(select count(*) from audit.rejected_rows where is_open)"
@@ -334,6 +372,7 @@ def _marts_totals(con, period: Period) -> dict[str, Decimal]:
         "value_transfer": value[0], "activities": value[1], "minutes": value[2],
         "unpriced": value[3], "segment_value_transfer": summary[0], "standard_cost": facts[0],
         "billed": facts[1], "rejected": audit[0], "open": audit[1],
+        "capacity_cost": capacity[0],
     }
     return {key: Decimal(figure or 0) for key, figure in figures.items()}
 
@@ -371,6 +410,11 @@ _CHECKS = (
     ("ex_check_unpriced_activities",
      "count", lambda t: len(t["unpriced"].rows), "unpriced",
      "marts.customer_value.unpriced_activities"),
+    ("ex_check_capacity_cost",
+     "eur", lambda t: (t["capacity"].total("assigned_cost_eur")
+                       + t["capacity"].total("unused_capacity_cost_eur")
+                       + t["capacity"].total("rate_rounding_eur")), "capacity_cost",
+     "marts.department_capacity.capacity_cost_eur"),
     ("ex_check_rejected_rows",
      "count", lambda t: len(t["rejected_rows"].rows), "rejected",
      "audit.load_log.rows_rejected"),
@@ -410,7 +454,9 @@ TABLES = (
     ("ledger", "ex_table_value_transfer_ledger",
      "marts.fct_value_transfers", LEDGER, _ledger),
     ("rates", "ex_table_rate_versions",
-     "reference.standard_cost_rates, marts.fct_service_activities", RATES, _rates),
+     "marts.capacity_cost_rates, marts.fct_service_activities", RATES, _rates),
+    ("capacity", "ex_table_capacity",
+     "marts.department_capacity", CAPACITY, _capacity),
     ("unpriced", "ex_table_unpriced_activities",
      "marts.fct_service_activities (is_priced = false)", UNPRICED, _unpriced),
     ("load_log", "ex_table_load_log", "audit.load_log", LOAD_LOG, _load_log),

@@ -17,6 +17,7 @@ import pandas as pd
 from orchestration.lib.ingest.spec import ENTITIES, SPECS
 from orchestration.lib.progress import Progress
 from orchestration.lib.sample import events, faults
+from orchestration.lib.sample.capacity import UsedMinutes, capacity_rows, write_capacity
 from orchestration.lib.sample.csvout import (
     CsvFile,
     Dialect,
@@ -134,6 +135,7 @@ class _Sample:
         self.next_fault_customer = customers + FAULT_OFFSET + 1
         self.pending: dict[str, list[dict]] = {"orders": [], "service_activities": []}
         self.summary: dict = {"folders": [], "files": {}}
+        self.used = UsedMinutes()
         self.con = duckdb.connect()
         self.con.execute("SET enable_progress_bar = false")
         self.params = {
@@ -173,9 +175,13 @@ class _Sample:
         file.write_chunk(self.con, frame, orders_columns(self.dialect),
                          self._params("prefixes", "groups"))
 
-    def _write_activities(self, file: CsvFile, cols: dict) -> None:
+    def _write_activities(self, file: CsvFile, cols: dict, new: bool = True) -> None:
+        """Write activities; the minutes of `new` ones (not corrections) count as used."""
         if not cols:
             return
+        if new:
+                self.used.add(self.shapes.departments, cols["department"],
+                          cols["activity_date"], cols["minutes"])
         params = self._params("codes", "departments", "channels", "descriptions")
         params["statuses"] = self.params["act_statuses"]
         file.write_chunk(self.con, pd.DataFrame(cols), activities_columns(self.dialect), params)
@@ -314,7 +320,7 @@ class _Sample:
                                               deadline, workdays=False), "service_activities")
         self._stash(rng, cols, "service_activities", "activity_date", k)
         self._write_activities(act_file, cols)
-        self._write_activities(act_file, self._corrected_activities(rng, k, day))
+        self._write_activities(act_file, self._corrected_activities(rng, k, day), new=False)
 
         if self.with_errors:
             ctx = self._fault_context(day, _customer_id(self.n + NEVER_OFFSET + k))
@@ -434,8 +440,10 @@ def events_per_customer_year() -> int:
 def generate_sample(out: Path, customers: int = 120, years: int = 3, seed: int = 42,
                     dialect: str = "utf8", with_errors: bool = False,
                     end_date: date = date(2026, 11, 20), deltas: int = 3,
-                    progress: Progress | None = None) -> dict:
+                    progress: Progress | None = None, capacity_out: Path | None = None) -> dict:
     """Write the sample landing folders under `out`; return folders, files and row counts.
+    With `capacity_out`, also the demo's capacity data there, as the seed `capacity_inputs`
+    (lib/sample/capacity.py).
 
     `progress` hears of every file written and counts the steps (blocks of customers, then
     deltas)."""
@@ -450,6 +458,8 @@ def generate_sample(out: Path, customers: int = 120, years: int = 3, seed: int =
         sample.delta(k)
     sample.con.close()
     summary = sample.summary
+    if capacity_out is not None:
+        summary["capacity"] = write_capacity(Path(capacity_out), capacity_rows(sample.used.minutes))
     summary["rows"] = {
         entity: sum(v for name, v in summary["files"].items() if name.endswith(f"/{entity}.csv"))
         for entity in ENTITIES

@@ -47,7 +47,8 @@ class Var:
     """One dbt var. `kind`: `choice` (one of `choices`), `share` (a decimal from 0 to 1 of at
     most 9 decimal places), `whole` (an integer from `low` to `high`), `eur` (an amount of at
     most 6 decimal places and below 10^12 in size) or `flag` (true or false). `nullable`: null
-    is allowed too. `at_most`: the name of a var this one may not exceed."""
+    is allowed too. `at_most`: the name of a var this one may not exceed. `max_places`: fewer
+    decimal places than its kind allows, where the rule computes with fewer."""
 
     name: str
     kind: str
@@ -58,11 +59,12 @@ class Var:
     high: int | None = None
     nullable: bool = False
     at_most: str | None = None
+    max_places: int | None = None
 
     @property
     def places(self) -> int:
-        """The decimal places a value may have: those of its kind."""
-        return _PLACES.get(self.kind, 0)
+        """The decimal places a value may have: those of its kind, or `max_places`."""
+        return self.max_places if self.max_places is not None else _PLACES.get(self.kind, 0)
 
     @property
     def type_name(self) -> str:
@@ -169,6 +171,14 @@ VARS: tuple[Var, ...] = (
     Var("clv_discount_rate_annual", "share", 0.08,
         "the yearly rate at which `clv_eur` discounts each month's expected margin (monthly "
         "(1 + rate)^(1/12) - 1)"),
+    Var("practical_capacity_share", "share", 0.8,
+        "time-driven costing: the share of a department's theoretical capacity that is "
+        "practical, where its capacity version (seed `capacity_inputs`) gives none",
+        max_places=4),
+    Var("costed_minutes", "choice", "logged",
+        "the minutes an activity is costed at: its logged duration, or the standard minutes "
+        "of its service type's time equation (seed `time_equations`) where it has one",
+        choices=("logged", "time_equation")),
 )
 BY_NAME: dict[str, Var] = {v.name: v for v in VARS}
 

@@ -84,7 +84,7 @@ def test_the_marts_hold_the_figures_worked_out_by_hand(reports_warehouse):
 def test_workbook_totals_reconcile_with_the_marts(workbook, reports_warehouse):
     assert workbook.sheetnames == [
         "Zeitraum", "Abstimmung", "Leistungskosten je Kunde", "Wertetransfer-Journal",
-        "Kostensätze", "Nicht bewertet", "Ladeprotokoll", "Abgelehnte Zeilen",
+        "Kostensätze", "Kapazität", "Nicht bewertet", "Ladeprotokoll", "Abgelehnte Zeilen",
     ]
     cost = _sheet(workbook, "Leistungskosten je Kunde")
     # K1 HOTLINE free (A01, A09), REPAIR billed, TRAINING discounted; K2 HOTLINE; K3
@@ -124,13 +124,17 @@ def test_workbook_totals_reconcile_with_the_marts(workbook, reports_warehouse):
     assert hotline["Gültig ab"].value == dt.datetime(2026, 1, 1)
     assert hotline["Gültig bis (ausschließlich)"].value is None  # open
     assert hotline["Stundensatz"].value == pytest.approx(85.97)
+    # no department has capacity data: every rate is typed, and the capacity sheet is empty
+    assert {r["Herkunft des Satzes"].value for r in rates} == {"erfasst"}
+    assert [[c.value for c in row] for row in _sheet_rows(workbook, "Kapazität")] == [
+        ["keine Einträge"]]
     # every 2026 activity has a rate: the sheet says so in a row of its own
     assert [[c.value for c in row] for row in _sheet_rows(workbook, "Nicht bewertet")] == [
         ["keine Einträge"]]
 
     # the reconciliation sheet: the same totals beside the marts', no difference
     checks = _sheet(workbook, "Abstimmung")
-    assert len(checks) == 12
+    assert len(checks) == 13
     for row in checks:
         assert row["Differenz"].value == 0, row["Position"].value
     assert next(r for r in checks if r["Position"].value == "Wertetransfer: Journal")[
