@@ -1,4 +1,5 @@
-"""Page `/customer/<id>?period=…`: one customer's values, every service, and its history."""
+"""Page `/customer/<id>?period=…`: one customer's values, what it will be worth, every
+service, and its history."""
 
 from __future__ import annotations
 
@@ -146,6 +147,39 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
     return notes
 
 
+def lifetime_block(forecast: queries.LifetimeValue | None, through, lang: str) -> html.Div:
+    """What the purchase model expects of the customer (`marts.customer_lifetime_value`), as
+    of the data's end; a plain sentence where there is no forecast: no purchase (no row), or
+    the model not fitted (no p_alive)."""
+    if forecast is None or forecast.p_alive is None:
+        key = "clv_no_purchase" if forecast is None else "clv_not_fitted"
+        date = day(forecast.as_of_date if forecast else through, lang)
+        return html.Div(html.P(text(key, lang, date=date), className="empty",
+                               id="clv-none"), id="clv")
+    months = forecast.horizon_months
+    no_value = text("kpi_no_value_model", lang)
+    so_far = ("kpi_purchases_so_far_one" if forecast.purchases == 1
+              else "kpi_purchases_so_far")
+    return html.Div([
+        html.P(text("clv_subtitle", lang, date=day(forecast.as_of_date, lang), months=months),
+               className="subtitle", id="clv-subtitle"),
+        html.Div([
+            kpi(text("kpi_clv", lang), money(forecast.clv_eur, lang),
+                no_value if forecast.clv_eur is None else None, kpi_id="kpi-clv"),
+            kpi(text("kpi_p_alive", lang), percent(forecast.p_alive, lang),
+                kpi_id="kpi-p-alive"),
+            kpi(text("kpi_expected_purchases", lang, months=months),
+                number(forecast.expected_purchases, lang, digits=2),
+                text(so_far, lang, count=number(forecast.purchases, lang)),
+                kpi_id="kpi-expected-purchases"),
+            kpi(text("kpi_expected_margin", lang, months=months),
+                money(forecast.expected_margin_eur, lang),
+                no_value if forecast.expected_margin_eur is None else None,
+                kpi_id="kpi-expected-margin"),
+        ], className="kpis clv"),
+    ], id="clv")
+
+
 def layout(con, customer_id: str, query: dict, lang: str):
     customer = queries.customer(con, customer_id)
     if customer is None:
@@ -162,6 +196,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
     totals = queries.service_totals(con, customer_id, period)
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
+    forecast = queries.lifetime_value(con, customer_id)
     through = data_through(con)
 
     statement = customer_path(customer_id, "/statement")
@@ -317,6 +352,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
     return html.Div([
         head,
         kpis,
+        html.H2(text("clv_heading", lang)),
+        lifetime_block(forecast, through, lang),
         html.H2(text("totals_heading", lang, period=period.key)),
         totals_table,
         *_totals_notes(grand, lang),

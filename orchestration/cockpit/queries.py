@@ -1,5 +1,5 @@
-"""The cockpit's read-only queries of the published warehouse: the portfolio, one customer,
-the segment migration.
+"""The cockpit's read-only queries of the published warehouse: the portfolio and the value of
+the customer base, one customer and its forecast, the segment migration.
 
 Every function takes a cursor from `Warehouse.reader` and reads `marts.*` with plain SQL, so
 it works the same whether the marts are tables or views. Aggregates are computed in DuckDB;
@@ -128,6 +128,30 @@ def portfolio_by_segment(con, period: Period, filters: dict[str, str | None]) ->
     return {row[0]: row[1:] for row in rows}
 
 
+@dataclass(frozen=True)
+class EquityRow:
+    """One as-of date and segment of `marts.customer_equity`: the value of the base."""
+
+    as_of_date: date
+    segment: str
+    customers: int
+    clv_eur: float | None
+    expected_margin_eur: float | None
+    mean_p_alive: float | None
+
+
+def customer_equity(con) -> list[EquityRow]:
+    """The value of the customer base per as-of date and segment, oldest first."""
+    rows = con.execute(
+        """
+        select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
+        from marts.customer_equity
+        order by as_of_date, segment
+        """
+    ).fetchall()
+    return [EquityRow(*row) for row in rows]
+
+
 def find_customers(con, term: str, limit: int = 20) -> list[tuple[str, str]]:
     """Customers whose id or name contains ``term`` (case-insensitive): (id, name)."""
     pattern = like_pattern(term)
@@ -200,6 +224,36 @@ def customer_value(con, customer_id: str, period: Period) -> CustomerValue | Non
         [customer_id, period.start],
     ).fetchone()
     return CustomerValue(*row) if row else None
+
+
+@dataclass(frozen=True)
+class LifetimeValue:
+    """A customer's row of `marts.customer_lifetime_value`: what the purchase model expects
+    of it over the horizon, as of the data's end. The figures are None where the model was
+    not fitted (p_alive and expected_purchases: BG/NBD; the margin and clv_eur: also
+    Gamma-Gamma on margin)."""
+
+    as_of_date: date
+    horizon_months: int
+    purchases: int
+    p_alive: float | None
+    expected_purchases: float | None
+    expected_margin_eur: float | None
+    clv_eur: float | None
+
+
+def lifetime_value(con, customer_id: str) -> LifetimeValue | None:
+    """The customer's purchase-model forecast, or None when it has no row (no purchase)."""
+    row = con.execute(
+        """
+        select as_of_date, horizon_months, purchases, p_alive, expected_purchases,
+               expected_margin_eur, clv_eur
+        from marts.customer_lifetime_value
+        where customer_id = ?
+        """,
+        [customer_id],
+    ).fetchone()
+    return LifetimeValue(*row) if row else None
 
 
 @dataclass(frozen=True)

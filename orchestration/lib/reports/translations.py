@@ -193,6 +193,77 @@ TEXTS: dict[str, dict[str, str]] = {
     "history_heading": {"de": "Verlauf über alle Zeiträume", "en": "History over all periods"},
     "history_path": {"de": "Segmentpfad", "en": "Segment path"},
     "history_not_active": {"de": "nicht aktiv", "en": "not active"},
+    # ---- the cockpit: what a customer will be worth (the purchase model), the base's value
+    "clv_heading": {"de": "Was der Kunde wert sein wird", "en": "What the customer will be worth"},
+    "clv_subtitle": {
+        "de": "Prognose des Kaufmodells zum {date} für die nächsten {months} Monate; der CLV "
+              "ist der erwartete Deckungsbeitrag dieser Monate, Monat für Monat abgezinst. "
+              "Sie gilt für den Kunden, nicht für den gewählten Zeitraum.",
+        "en": "The purchase model's forecast as of {date} for the next {months} months; the "
+              "CLV is the expected contribution margin of these months, discounted month by "
+              "month. It belongs to the customer, not to the period chosen.",
+    },
+    "kpi_clv": {"de": "Kundenlebenswert (CLV)", "en": "Customer lifetime value (CLV)"},
+    "kpi_p_alive": {"de": "Noch aktiv (Wahrscheinlichkeit)", "en": "Still active (probability)"},
+    "kpi_expected_purchases": {
+        "de": "Erwartete Kauftage ({months} Monate)",
+        "en": "Expected purchase days ({months} months)",
+    },
+    "kpi_expected_margin": {
+        "de": "Erwarteter Deckungsbeitrag ({months} Monate)",
+        "en": "Expected contribution margin ({months} months)",
+    },
+    "kpi_purchases_so_far": {
+        "de": "bisher {count} Kauftage",
+        "en": "{count} purchase days so far",
+    },
+    "kpi_purchases_so_far_one": {"de": "bisher ein Kauftag", "en": "one purchase day so far"},
+    "kpi_no_value_model": {
+        "de": "kein Wertmodell geschätzt",
+        "en": "no value model fitted",
+    },
+    "clv_no_purchase": {
+        "de": "Für diesen Kunden gibt es keine Prognose: bis zum {date} hat er nichts gekauft.",
+        "en": "There is no forecast for this customer: it bought nothing up to {date}.",
+    },
+    "clv_not_fitted": {
+        "de": "Für diesen Kunden gibt es keine Prognose: das Kaufmodell wurde zum {date} nicht "
+              "geschätzt (zu wenige Kunden mit Käufen, oder die Schätzung kam zu keinem "
+              "Ergebnis).",
+        "en": "There is no forecast for this customer: the purchase model was not fitted as "
+              "of {date} (too few customers with purchases, or the fit found no result).",
+    },
+    "equity_heading": {"de": "Wert des Kundenstamms", "en": "Value of the customer base"},
+    "equity_subtitle": {
+        "de": "Summe der Kundenlebenswerte (CLV) je Segment zu jedem Stichtag der Ladungen; "
+              "ein Kunde zählt im Segment des Zeitraums, in dem der Stichtag liegt. Gilt für "
+              "alle Kunden, unabhängig von Zeitraum und Filtern oben.",
+        "en": "The sum of the customer lifetime values (CLV) per segment at each as-of date "
+              "of the loads; a customer counts in its segment of the period holding that "
+              "date. It covers every customer, whatever the period and filters above.",
+    },
+    "equity_axis": {"de": "CLV (Summe)", "en": "CLV (sum)"},
+    "equity_latest": {"de": "Stand {date}", "en": "As of {date}"},
+    "equity_none": {
+        "de": "Noch kein Wert des Kundenstamms: das Kaufmodell wurde noch zu keinem Stichtag "
+              "geschätzt.",
+        "en": "No value of the customer base yet: the purchase model has not been fitted at "
+              "any as-of date.",
+    },
+    "equity_not_fitted": {
+        "de": "Zum {date} wurde das Kaufmodell nicht geschätzt (zu wenige Kunden mit Käufen, "
+              "oder die Schätzung kam zu keinem Ergebnis): die Kunden sind gezählt, ihr Wert "
+              "nicht.",
+        "en": "The purchase model was not fitted as of {date} (too few customers with "
+              "purchases, or the fit found no result): the customers are counted, their value "
+              "is not.",
+    },
+    "segment_none": {"de": "ohne Segment", "en": "no segment"},
+    "col_as_of": {"de": "Stichtag", "en": "As of"},
+    "col_clv": {"de": "CLV", "en": "CLV"},
+    "col_expected_margin": {"de": "Erwarteter Deckungsbeitrag",
+                            "en": "Expected contribution margin"},
+    "col_mean_p_alive": {"de": "Ø noch aktiv", "en": "Mean still active"},
     # ---- migration
     "migration_title": {
         "de": "Segmentwanderung {start} → {end}",
