@@ -247,7 +247,8 @@ def equity_section(rows: list[queries.EquityRow], segments: list[reference.Segme
     current = {row.segment: row for row in rows if row.as_of_date == latest}
     order = _equity_segments(list(current.values()), segments, lang)
     shown = [current[code] for code, _, _ in order]
-    parts.append(html.H3(text("equity_latest", lang, date=day(latest, lang))))
+    parts.append(html.H3(text("equity_latest", lang, date=day(latest, lang)),
+                         id="equity-latest"))
     if all(row.clv_eur is None for row in shown):
         parts.append(html.P(text("equity_not_fitted", lang, date=day(latest, lang)),
                             className="note warn", id="equity-not-fitted"))
