@@ -246,7 +246,10 @@ def lifetime_value(con, customer_id: str) -> LifetimeValue | None:
     """The customer's purchase-model forecast, or None when it has no row (no purchase)."""
     row = con.execute(
         """
-        select as_of_date, horizon_months, purchases, p_alive, expected_purchases,
+        select as_of_date, horizon_months, purchases,
+               -- a double the fit left NaN counts as no value
+               case when not isnan(p_alive) then p_alive end,
+               case when not isnan(expected_purchases) then expected_purchases end,
                expected_margin_eur, clv_eur
         from marts.customer_lifetime_value
         where customer_id = ?
