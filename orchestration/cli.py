@@ -178,6 +178,32 @@ def _statement(args: argparse.Namespace) -> int:
     return 0
 
 
+def _writeback(args: argparse.Namespace) -> int:
+    from orchestration.lib.reports.periods import terminal_label
+    from orchestration.lib.writeback import TARGETS, write_back
+
+    if args.target not in TARGETS:  # one line, as every other refusal (not argparse's two)
+        print(f"cvm writeback: unknown target {args.target!r}; choose one of "
+              f"{', '.join(TARGETS)}", file=sys.stderr)
+        return 2
+    from orchestration.lib.warehouse.lock import WarehouseBusy
+    from orchestration.runner import EXIT_BUSY
+
+    warehouse = settings.warehouse_path(args.warehouse)
+    try:
+        done = write_back(warehouse, args.target, Path(args.out) if args.out else None,
+                          args.period, everyone=args.all,
+                          on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+    except (WarehouseBusy, ValueError) as error:  # a load holds the lock; CVM_WRITER_WAIT
+        print(f"cvm writeback: {error}; nothing written", file=sys.stderr)
+        return EXIT_BUSY if isinstance(error, WarehouseBusy) else 2
+    which = "every customer" if args.all else "changed since the last write-back"
+    print(f"{args.target} write-back of {terminal_label(done.period)} written to {done.path}: "
+          f"{done.customers} of {done.of} customers ({which})"
+          + ("" if done.customers else "; the file holds only the header"))
+    return 0
+
+
 WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else the demo's "
                   "data/demo/warehouse.duckdb); its files are in <name>.store/ beside it")
 LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample folder "
@@ -207,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
         description="Customer-value warehouse: generate, load, chart, export, docs, serve, "
-        "statement. `cvm COMMAND --help` describes a command and its defaults.",
+        "statement, writeback. `cvm COMMAND --help` describes a command and its defaults.",
     )
     parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", required=True)
@@ -327,6 +353,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="PDF to write; the HTML goes beside it "
                       "(default: reports/statements/<customer>_<period>_<lang>.pdf)")
     statement.set_defaults(func=_statement)
+
+    writeback = command(
+        "writeback", "a CRM's import file of the segments and values that changed",
+        "Write the import file that a CRM's own bulk tool takes (salesforce: Bulk API 2.0 / "
+        "Data Loader upsert on Account; hubspot: company import; dynamics: account import; "
+        "zendesk: organization import): per customer of the period its segment, strategy, "
+        "classic value, value transfer, profit after service, data through and CLV, only for "
+        "the customers whose values changed since the last write-back to that system. The "
+        "ledger of what was written is audit.writeback_ledger in <store>/writeback.duckdb. "
+        "Column names: $CVM_WRITEBACK_CONFIG (docs/reference.md).")
+    writeback.add_argument("--target", required=True,
+                           help="salesforce, hubspot, dynamics or zendesk")
+    writeback.add_argument("--warehouse", help=WAREHOUSE_HELP)
+    writeback.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
+    writeback.add_argument("--out", help="CSV file to write (default: "
+                           "reports/writeback/<target>-<period>-<date-time>.csv)")
+    writeback.add_argument("--all", action="store_true",
+                           help="every customer of the period, changed or not (e.g. after "
+                           "the CRM was restored)")
+    writeback.set_defaults(func=_writeback)
     return parser
 
 

@@ -263,6 +263,7 @@ def run_load(
         wait = settings.writer_wait(writer_wait)
         vars_ = effective_vars(dbt_vars)
         check_ingest_settings()
+        settings.writeback_targets()  # the write-back after publishing, when one is named
     except (ValueError, BadVars) as error:
         echo(f"FAILED: {error}")
         return LoadOutcome(exit_code=2, error=str(error))

@@ -175,3 +175,34 @@ def missing_final_line_break() -> str:
         raise ValueError(f"CVM_MISSING_FINAL_LINE_BREAK={value!r} is unknown; give "
                          f"{' or '.join(LINE_BREAK_CHOICES)}")
     return value
+
+
+def writeback_config() -> Path | None:
+    """$CVM_WRITEBACK_CONFIG: a YAML file with the write-back's column names per target (see
+    lib/writeback.py); unset: the documented defaults."""
+    value = os.environ.get("CVM_WRITEBACK_CONFIG", "").strip()
+    return Path(value) if value else None
+
+
+def writeback_targets() -> tuple[str, ...]:
+    """$CVM_WRITEBACK_TARGETS: the systems (comma-separated: salesforce, hubspot, dynamics,
+    zendesk) whose import files the Dagster asset `crm_writeback` writes after each publish;
+    unset or empty: the asset is off (not defined)."""
+    from orchestration.lib.writeback import TARGETS
+
+    names = [n.strip().lower() for n in os.environ.get("CVM_WRITEBACK_TARGETS", "").split(",")]
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in TARGETS]
+    if unknown:
+        raise ValueError(f"CVM_WRITEBACK_TARGETS: {unknown[0]!r} is no target; give some of "
+                         f"{', '.join(TARGETS)}, comma-separated")
+    return tuple(dict.fromkeys(names))
+
+
+def writeback_dir(published: Path) -> Path:
+    """$CVM_WRITEBACK_DIR: the folder of the files the Dagster asset writes; unset: the folder
+    `writeback/` in the store of the warehouse `published`."""
+    value = os.environ.get("CVM_WRITEBACK_DIR", "").strip()
+    if value:
+        return Path(value)
+    return Path(published).parent / f"{Path(published).stem}.store" / "writeback"

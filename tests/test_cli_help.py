@@ -25,6 +25,8 @@ DEFAULTS = {
     "docs": ["folder of the site (default: data/docs)", "port of --serve (default: 8080)"],
     "serve": ["port to listen on (default: 8050)", "(default: 127.0.0.1)"],
     "statement": ["language of the statement (default: de)", "(default: the latest)"],
+    "writeback": ["(default: the latest)",
+                  "(default: reports/writeback/<target>-<period>-<date-time>.csv)"],
 }
 
 

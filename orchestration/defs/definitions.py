@@ -1,7 +1,8 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
-(the purchase model fitted on the marts, and its check), publish (the published warehouse),
+(the purchase model fitted on the marts, and its check), publish (the published warehouse, and
+the CRMs' write-back after it when $CVM_WRITEBACK_TARGETS is set),
 automation (the nightly job, its schedule, the new-delivery sensor), the resources they
 share, and the executor of launched runs (one process, one writer).
 
@@ -27,6 +28,7 @@ from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.lifetime_value.assets import build_lifetime_value_assets
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
+from orchestration.defs.writeback.assets import build_writeback_asset
 
 
 def build_definitions(
@@ -46,9 +48,12 @@ def build_definitions(
         warehouse_path=str(settings.warehouse_path(warehouse_path)),
         engine_kind=settings.engine_kind(engine_kind),
     )
+    # the CRMs' write-back after publishing: only when $CVM_WRITEBACK_TARGETS names one
+    targets = settings.writeback_targets()
+    writeback = [build_writeback_asset(targets)] if targets else []
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, lifetime_value,
-                build_publish_asset([*marts, *lifetime_value.keys])],
+                build_publish_asset([*marts, *lifetime_value.keys]), *writeback],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],
