@@ -210,6 +210,64 @@ LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample
                 "data/demo/landing)")
 
 
+# each command: its line in `cvm --help`, and its description in `cvm COMMAND --help`
+COMMANDS = {
+    "generate-sample": (
+        "write realistic sample landing folders",
+        "Write sample landing folders: an initial history delivery of customers, orders and "
+        "service activities, then nightly deltas, in the layout <out>/<YYYY-MM-DD>/*.csv "
+        "that `cvm load` reads. The same seed gives the same files."),
+    "load": (
+        "load new deliveries, build, check and publish",
+        "Load the deliveries of the landing root that are not loaded yet, build the dbt "
+        "project, run its checks and tests, and publish the warehouse only when every blocking "
+        "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
+        "2: refused before anything ran; 130: interrupted, nothing published."),
+    "chart": (
+        "portfolio or whale chart of a period as PNG",
+        "Draw a period's portfolio (classic value against value transfer, per customer) or "
+        "its whale curve (cumulative profit after service) from the published warehouse, "
+        "read-only."),
+    "export": (
+        "controllers' export of a period (xlsx or CSV)",
+        "Write the controllers' export of a period from the published warehouse, read-only: "
+        "one workbook (xlsx) or one CSV file per table."),
+    "docs": (
+        "dbt docs site of the published warehouse",
+        "Build the dbt docs site (models, columns, tests, catalog) of the published "
+        "warehouse from a read-only snapshot of it, and serve it locally with --serve."),
+    "serve": (
+        "the sales cockpit in the browser (read-only)",
+        "Serve the sales cockpit (portfolio, customer, migration pages) on the published "
+        "warehouse, read-only: a load may publish at any time, the next request shows it. "
+        "The server is for one machine and a few users (Flask's own)."),
+    "statement": (
+        "a customer's value statement as PDF and HTML",
+        "Write a customer's value statement (the services given free or discounted, at "
+        "standard cost) for a period or a range, as PDF and HTML, from the published "
+        "warehouse, read-only."),
+    "writeback": (
+        "a CRM's import file of the segments and values that changed",
+        "Write the import file that a CRM's own bulk tool takes (salesforce: Bulk API 2.0 / "
+        "Data Loader upsert on Account; hubspot: company import; dynamics: account import; "
+        "zendesk: organization import): per customer of the period its segment, strategy, "
+        "classic value, value transfer, profit after service, data through and CLV, only for "
+        "the customers whose values changed since the last write-back to that system. The "
+        "ledger of what was written is audit.writeback_ledger in <store>/writeback.duckdb. "
+        "Column names: $CVM_WRITEBACK_CONFIG (docs/reference.md)."),
+}
+
+
+PERIOD_HELP = "e.g. 2026 or 2026-Q4 (default: the latest)"
+
+
+def language_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """`--lang`: one of the reports' languages, German unless given."""
+    from orchestration.lib.reports.translations import DEFAULT_LANGUAGE, LANGUAGES
+
+    parser.add_argument("--lang", choices=LANGUAGES, default=DEFAULT_LANGUAGE, help=help_text)
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Each option's default at the end of its help, unless the help names it already or there
     is none to name (a flag, or a default that the help explains)."""
@@ -238,15 +296,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=summary, description=description,
-                              formatter_class=_HelpFormatter)
+    def command(name: str, run) -> argparse.ArgumentParser:
+        """The command `name` (its words in COMMANDS), run by `run(args)`."""
+        summary, description = COMMANDS[name]
+        parser = sub.add_parser(name, help=summary, description=description,
+                                formatter_class=_HelpFormatter)
+        parser.set_defaults(func=run)
+        return parser
 
-    gen = command(
-        "generate-sample", "write realistic sample landing folders",
-        "Write sample landing folders: an initial history delivery of customers, orders and "
-        "service activities, then nightly deltas, in the layout <out>/<YYYY-MM-DD>/*.csv "
-        "that `cvm load` reads. The same seed gives the same files.")
+    gen = command("generate-sample", _generate)
     gen.add_argument("--out", required=True, help="landing root to write into")
     gen.add_argument("--customers", type=int, default=120,
                      help="customers in the history (default: %(default)s)")
@@ -262,14 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end-date", default="2026-11-20",
                      help="extract date of the initial history delivery")
     gen.add_argument("--deltas", type=int, default=3, help="nightly deltas after it")
-    gen.set_defaults(func=_generate)
 
-    load = command(
-        "load", "load new deliveries, build, check and publish",
-        "Load the deliveries of the landing root that are not loaded yet, build the dbt "
-        "project, run its checks and tests, and publish the warehouse only when every blocking "
-        "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
-        "2: refused before anything ran; 130: interrupted, nothing published.")
+    load = command("load", _load)
     load.add_argument("--landing", help=LANDING_HELP)
     load.add_argument("--warehouse", help=WAREHOUSE_HELP)
     load.add_argument("--full-refresh", action="store_true",
@@ -281,98 +333,62 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where dbt builds (default: $CVM_ENGINE, else duckdb): duckdb, "
                       "embedded, or spark, the same models on Apache Spark (profiles.yml "
                       "target `spark`); the published warehouse is the same DuckDB file")
-    load.set_defaults(func=_load)
 
-    chart = command(
-        "chart", "portfolio or whale chart of a period as PNG",
-        "Draw a period's portfolio (classic value against value transfer, per customer) or "
-        "its whale curve (cumulative profit after service) from the published warehouse, "
-        "read-only.")
+    chart = command("chart", _chart)
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
     chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
                        "cumulative profit after service over the customers")
-    chart.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
-    chart.add_argument("--lang", choices=["de", "en"], default="de",
-                       help="language of the labels and the number formats")
+    chart.add_argument("--period", help=PERIOD_HELP)
+    language_option(chart, "language of the labels and the number formats")
     chart.add_argument("--grid", action="store_true",
                        help="portfolio: draw the finer grid of the value bands")
     chart.add_argument("--out", help="PNG file (default: reports/<kind>.png)")
-    chart.set_defaults(func=_chart)
 
-    export = command(
-        "export", "controllers' export of a period (xlsx or CSV)",
-        "Write the controllers' export of a period from the published warehouse, read-only: "
-        "one workbook (xlsx) or one CSV file per table.")
+    export = command("export", _export)
     export.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    export.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
+    export.add_argument("--period", help=PERIOD_HELP)
     export.add_argument("--format", choices=["xlsx", "csv"], default="xlsx",
                         help="one workbook, or one CSV file per table")
-    export.add_argument("--lang", choices=["de", "en"], default="de",
-                        help="headings and formats; CSV: de = the German Excel dialect "
-                        "(';', decimal comma, UTF-8 with BOM), en = the standard one")
+    language_option(export, "headings and formats; CSV: de = the German Excel dialect "
+                    "(';', decimal comma, UTF-8 with BOM), en = the standard one")
     export.add_argument("--out", help="xlsx file, or the folder of the CSV files "
                         "(default: reports/export-<period>.xlsx or reports/export-<period>/)")
-    export.set_defaults(func=_export)
 
-    docs = command(
-        "docs", "dbt docs site of the published warehouse",
-        "Build the dbt docs site (models, columns, tests, catalog) of the published "
-        "warehouse from a read-only snapshot of it, and serve it locally with --serve.")
+    docs = command("docs", _docs)
     docs.add_argument("--warehouse", help=WAREHOUSE_HELP)
     docs.add_argument("--out", default="data/docs", help="folder of the site")
     docs.add_argument("--serve", action="store_true",
                       help="serve the site on http://127.0.0.1:PORT/ until Ctrl-C")
     docs.add_argument("--port", type=int, default=8080, help="port of --serve")
-    docs.set_defaults(func=_docs)
 
-    serve = command(
-        "serve", "the sales cockpit in the browser (read-only)",
-        "Serve the sales cockpit (portfolio, customer, migration pages) on the published "
-        "warehouse, read-only: a load may publish at any time, the next request shows it. "
-        "The server is for one machine and a few users (Flask's own).")
+    serve = command("serve", _serve)
     serve.add_argument("--warehouse", help=WAREHOUSE_HELP)
     serve.add_argument("--port", type=int, default=8050, help="port to listen on")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for the whole network)")
-    serve.set_defaults(func=_serve)
 
-    statement = command(
-        "statement", "a customer's value statement as PDF and HTML",
-        "Write a customer's value statement (the services given free or discounted, at "
-        "standard cost) for a period or a range, as PDF and HTML, from the published "
-        "warehouse, read-only.")
+    statement = command("statement", _statement)
     statement.add_argument("customer_id", help="e.g. K000060")
     statement.add_argument("--warehouse", help=WAREHOUSE_HELP)
     statement.add_argument("--period", help="a period, e.g. 2026 (default: the latest)")
     statement.add_argument("--from", dest="start", help="first period or date (YYYY-MM-DD)")
     statement.add_argument("--to", dest="end", help="last period or date (YYYY-MM-DD)")
-    statement.add_argument("--lang", choices=["de", "en"], default="de",
-                           help="language of the statement")
+    language_option(statement, "language of the statement")
     statement.add_argument(
         "--out", help="PDF to write; the HTML goes beside it "
                       "(default: reports/statements/<customer>_<period>_<lang>.pdf)")
-    statement.set_defaults(func=_statement)
 
-    writeback = command(
-        "writeback", "a CRM's import file of the segments and values that changed",
-        "Write the import file that a CRM's own bulk tool takes (salesforce: Bulk API 2.0 / "
-        "Data Loader upsert on Account; hubspot: company import; dynamics: account import; "
-        "zendesk: organization import): per customer of the period its segment, strategy, "
-        "classic value, value transfer, profit after service, data through and CLV, only for "
-        "the customers whose values changed since the last write-back to that system. The "
-        "ledger of what was written is audit.writeback_ledger in <store>/writeback.duckdb. "
-        "Column names: $CVM_WRITEBACK_CONFIG (docs/reference.md).")
+    writeback = command("writeback", _writeback)
     writeback.add_argument("--target", required=True,
                            help="salesforce, hubspot, dynamics or zendesk")
     writeback.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    writeback.add_argument("--period", help="e.g. 2026 or 2026-Q4 (default: the latest)")
+    writeback.add_argument("--period", help=PERIOD_HELP)
     writeback.add_argument("--out", help="CSV file to write (default: "
                            "reports/writeback/<target>-<period>-<date-time>.csv)")
     writeback.add_argument("--all", action="store_true",
                            help="every customer of the period, changed or not (e.g. after "
                            "the CRM was restored)")
-    writeback.set_defaults(func=_writeback)
     return parser
 
 

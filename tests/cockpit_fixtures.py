@@ -1,10 +1,10 @@
 """A small published warehouse for the cockpit and statement tests, and a cockpit server.
 
-The warehouse is the end-to-end fixture's three deliveries (tests/e2e_deliveries.py), loaded
+The warehouse is the end-to-end fixture's three deliveries (tests/e2e_fixtures.py), loaded
 once per test session by `cvm load`'s job. Its 2026 holds one customer in every segment:
 C1 develop, C2 and C5 opportunistic, C3 renegotiate, C4 invest. Its five customers are too
 few to fit the purchase model: `forecast_warehouse` is a copy of its catalog whose CLV marts
-are those the build writes when the fit gives fixed parameters (tests/clv_fixture.py).
+are those the build writes when the fit gives fixed parameters (tests/clv_fixtures.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from orchestration.cockpit.app import create_app
 from orchestration.runner import run_load
-from tests.clv_fixture import write_forecast
-from tests.e2e_deliveries import D1, D2, D3, write_delivery
+from tests.clv_fixtures import write_forecast
+from tests.e2e_fixtures import D1, D2, D3, write_delivery
 
 CHROMIUM = Path("/usr/bin/chromium")
 _lock = threading.Lock()
@@ -41,7 +41,7 @@ def published_warehouse(tmp_path_factory) -> Path:
 
 def forecast_warehouse(root: Path, out: Path) -> Path:
     """A copy at `out` of the published catalog under `root` (its views still read the
-    store's files under `root`), whose CLV marts are rewritten by tests/clv_fixture.py: the
+    store's files under `root`), whose CLV marts are rewritten by tests/clv_fixtures.py: the
     fit gives FORECAST_FITS, and FORECAST_HISTORY holds the earlier as-of dates."""
     shutil.copyfile(root / "warehouse.duckdb", out)
     con = duckdb.connect(str(out))

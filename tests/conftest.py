@@ -1,7 +1,7 @@
 """Fixtures shared by the tests: a catalog connection, a process holding the writer's lock, and
 the engines the dbt project runs on.
 
-The dbt tests run on both engines (`tests.dbt_engines.ENGINES`); the Spark case carries the
+The dbt tests run on both engines (`tests.dbt_engine_fixtures.ENGINES`); the Spark case carries the
 `spark` marker (`make test-fast` leaves it out). One local Spark session serves the whole run.
 
 Helpers are imported one way, as the package `tests`: `from tests.ingest_fixtures import ...`.
@@ -58,14 +58,14 @@ def lock_holder():
 
 @pytest.fixture(scope="session")
 def reports_warehouse(tmp_path_factory):
-    """The hand-made warehouse of tests/reports_fixture.py, its seeds and models built by dbt:
+    """The hand-made warehouse of tests/reports_fixtures.py, its seeds and models built by dbt:
     what the reports read (`cvm export`, `cvm chart`, `cvm docs`, the load summary)."""
     import os
     import subprocess
     import sys
 
     from orchestration.settings import DBT_PROJECT_DIR
-    from tests.reports_fixture import build_reports_raw
+    from tests.reports_fixtures import build_reports_raw
 
     work = tmp_path_factory.mktemp("reports")
     warehouse = build_reports_raw(work / "warehouse.duckdb")
@@ -87,7 +87,7 @@ def reports_warehouse(tmp_path_factory):
 
 def _load_e2e(root: Path, engine: str):
     from orchestration.runner import run_load
-    from tests.e2e_deliveries import D1, D2, D3, write_delivery
+    from tests.e2e_fixtures import D1, D2, D3, write_delivery
 
     landing = root / "landing"
     for folder in (D1, D2, D3):
@@ -101,7 +101,7 @@ def _load_e2e(root: Path, engine: str):
 
 @pytest.fixture(scope="session")
 def e2e_duckdb(tmp_path_factory):
-    """(root, landing, published file): the three deliveries of tests/e2e_deliveries.py,
+    """(root, landing, published file): the three deliveries of tests/e2e_fixtures.py,
     loaded by one `cvm load` on DuckDB."""
     return _load_e2e(tmp_path_factory.mktemp("e2e"), "duckdb")
 
@@ -122,7 +122,7 @@ def spark_folder(tmp_path_factory) -> Path:
 def spark(spark_folder):
     if shutil.which("java") is None:
         pytest.fail("the Spark tests need Java 17 (Debian: openjdk-17-jre-headless)")
-    from tests.dbt_engines import spark_session
+    from tests.dbt_engine_fixtures import spark_session
 
     session = spark_session(spark_folder)
     yield session

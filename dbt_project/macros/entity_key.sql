@@ -2,7 +2,7 @@
     The key of an extract (`customers`, `orders`, `service_activities`): the list of columns
     that name one delivered row, stated once for every model, hook and test that needs it.
     The extracts' spec (orchestration/lib/ingest/spec.py, `key`) is the one source; a test
-    (tests/test_one_source.py) holds these lists to it.
+    (tests/lib/ingest/test_one_source.py) holds these lists to it.
 #}
 {% macro entity_key(entity) -%}
     {%- set keys = {

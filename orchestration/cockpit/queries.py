@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from orchestration.lib.reports.periods import PERIOD_COLUMNS, Period
-from orchestration.lib.sql import like_pattern
+from orchestration.lib.sql import like_pattern, records
 
 # A new customer whose classic value is its potential: the marts lift it to the potential
 # only when that is greater than its revenue (or margin) basis.
@@ -280,7 +280,8 @@ class ServiceTotals:
 
 def service_totals(con, customer_id: str, period: Period) -> list[ServiceTotals]:
     """Per service type, then the grand total last: one scan of the cockpit mart."""
-    rows = con.execute(
+    return records(
+        con, ServiceTotals,
         """
         select service_type_code, count(*), sum(duration_minutes), sum(participants),
                sum(standard_cost_eur), sum(billed_amount_eur), sum(value_transfer_eur),
@@ -296,8 +297,7 @@ def service_totals(con, customer_id: str, period: Period) -> list[ServiceTotals]
                  service_type_code
         """,
         [customer_id, period.start],
-    ).fetchall()
-    return [ServiceTotals(*row) for row in rows]
+    )
 
 
 # The service list's sortable columns and their SQL; nothing else reaches ORDER BY.

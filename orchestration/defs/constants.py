@@ -38,6 +38,7 @@ def raw_asset_key(entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity])
 
 
+PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])  # the publish asset
 DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
 VARS_ORIGIN = "vars"  # how an error names the BuildConfig's vars
 

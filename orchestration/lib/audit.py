@@ -22,7 +22,7 @@ from typing import NamedTuple
 import duckdb
 
 from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER
-from orchestration.lib.sql import has_table, read_only, sql_literal
+from orchestration.lib.sql import has_table, read_only, records, sql_literal
 
 LOAD_LOG_DDL = """create table if not exists audit.load_log (
     extract_date DATE, source_file VARCHAR, entity VARCHAR, sha256 VARCHAR,
@@ -280,11 +280,9 @@ def read_load_log(path: Path) -> list[LoadLogEntry]:
     with read_only(path) as con:
         if not has_table(con, "audit", "load_log"):
             return []
-        rows = con.execute(
-            "select source_file, sha256, loaded_at, expectations_passed "
-            "from audit.load_log order by all"
-        ).fetchall()
-    return [LoadLogEntry(*row) for row in rows]
+        return records(con, LoadLogEntry,
+                       "select source_file, sha256, loaded_at, expectations_passed "
+                       "from audit.load_log order by all")
 
 
 def published_digests(path: Path) -> dict[str, str]:
@@ -326,34 +324,34 @@ class ReasonCount(NamedTuple):
     still_open: int
 
 
-_DELIVERIES = "where extract_date in (select unnest(?::date[]))"
-
-
-_FILES = "and (?::varchar[] is null or source_file in (select unnest(?::varchar[])))"
+def _over_deliveries(con, record, select_from: str, key: str, extract_dates: list[str],
+                     source_files: list[str] | None) -> list:
+    """`select_from` (a select over an audit table) over the deliveries `extract_dates`, and
+    only their files `source_files` when given, grouped and ordered by `key`, as `record`s."""
+    return records(
+        con, record,
+        f"{select_from} where extract_date in (select unnest(?::date[])) "
+        "and (?::varchar[] is null or source_file in (select unnest(?::varchar[]))) "
+        f"group by {key} order by {key}",
+        [extract_dates, source_files, source_files])
 
 
 def totals_by_entity(con, extract_dates: list[str],
                      source_files: list[str] | None = None) -> list[EntityTotals]:
     """Rows read, loaded and rejected per entity over the given deliveries; only the files
     `source_files` among them, when given (the files a run loaded, not those it skipped)."""
-    rows = con.execute(
-        "select entity, sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
-        f"from audit.load_log {_DELIVERIES} {_FILES} group by entity order by entity",
-        [extract_dates, source_files, source_files],
-    ).fetchall()
-    return [EntityTotals(*row) for row in rows]
+    return _over_deliveries(
+        con, EntityTotals, "select entity, sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
+        "from audit.load_log", "entity", extract_dates, source_files)
 
 
 def rejections_by_reason(con, extract_dates: list[str],
                          source_files: list[str] | None = None) -> list[ReasonCount]:
     """Rejected rows per reason over the given deliveries (and `source_files`, when given),
     and how many are still open."""
-    rows = con.execute(
-        "select reason, count(*), count(*) filter (where is_open) from audit.rejected_rows "
-        f"{_DELIVERIES} {_FILES} group by reason order by reason",
-        [extract_dates, source_files, source_files],
-    ).fetchall()
-    return [ReasonCount(*row) for row in rows]
+    return _over_deliveries(
+        con, ReasonCount, "select reason, count(*), count(*) filter (where is_open) "
+        "from audit.rejected_rows", "reason", extract_dates, source_files)
 
 
 class FileState(NamedTuple):

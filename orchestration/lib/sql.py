@@ -1,4 +1,5 @@
-"""SQL helpers every layer uses: quoting, LIKE patterns, and reading a DuckDB file read-only.
+"""SQL helpers every layer uses: quoting, LIKE patterns, reading a DuckDB file read-only, and
+the rows of a query as records.
 
 Identifiers and literals that come from data or paths are always quoted with these; nothing
 else in the package builds quotes of its own.
@@ -8,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 
 def quote_ident(name: str) -> str:
@@ -47,3 +51,10 @@ def has_table(con, schema: str, table: str) -> bool:
     return con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = ? and table_name = ?", [schema, table]).fetchone()[0] > 0
+
+
+def records(con, record: Callable[..., T], sql: str,
+            params: Sequence[Any] | None = None) -> list[T]:
+    """The rows of the query `sql` (with `params`), each as `record(*row)`: a named tuple or a
+    dataclass whose fields are the query's columns in their order."""
+    return [record(*row) for row in con.execute(sql, params).fetchall()]

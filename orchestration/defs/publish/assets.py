@@ -3,12 +3,10 @@
 
 import dagster as dg
 
-from orchestration.defs.constants import WAREHOUSE_POOL
+from orchestration.defs.constants import PUBLISHED_KEY, WAREHOUSE_POOL
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse import publish
-
-PUBLISHED_KEY = dg.AssetKey(["published_warehouse"])
 
 
 def build_publish_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:

@@ -5,8 +5,7 @@ part of every load, after the publish."""
 import dagster as dg
 
 from orchestration import settings
-from orchestration.defs.constants import WAREHOUSE_POOL
-from orchestration.defs.publish.assets import PUBLISHED_KEY
+from orchestration.defs.constants import PUBLISHED_KEY, WAREHOUSE_POOL
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.progress import report
 from orchestration.lib.writeback import write_back

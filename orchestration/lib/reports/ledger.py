@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from orchestration.lib.reports.periods import PERIOD_COLUMNS, Period
+from orchestration.lib.sql import records
 
 
 def customer_name(con, customer_id: str) -> str | None:
@@ -35,7 +36,8 @@ class GivenTotals:
 
 def given_by_service_type(con, customer_id: str, start: date, end: date) -> list[GivenTotals]:
     """Per service type, largest value first, then the grand total last."""
-    rows = con.execute(
+    return records(
+        con, GivenTotals,
         """
         select service_type_code, count(*), sum(duration_minutes), sum(participants),
                sum(standard_cost_eur), sum(billed_amount_eur), sum(value_transfer_eur)
@@ -45,8 +47,7 @@ def given_by_service_type(con, customer_id: str, start: date, end: date) -> list
         order by service_type_code is null, sum(value_transfer_eur) desc, service_type_code
         """,
         [customer_id, start, end],
-    ).fetchall()
-    return [GivenTotals(*row) for row in rows]
+    )
 
 @dataclass(frozen=True)
 class GivenService:
@@ -63,7 +64,8 @@ def most_significant_given(
     con, customer_id: str, start: date, end: date, limit: int = 10
 ) -> list[GivenService]:
     """The free and discounted services of the range with the largest value given."""
-    rows = con.execute(
+    return records(
+        con, GivenService,
         """
         select activity_date, service_type_code, description, duration_minutes, participants,
                standard_cost_eur, billed_amount_eur, value_transfer_eur
@@ -73,8 +75,7 @@ def most_significant_given(
         limit ?
         """,
         [customer_id, start, end, limit],
-    ).fetchall()
-    return [GivenService(*row) for row in rows]
+    )
 
 def given_by_period(con, customer_id: str, up_to: date) -> list[tuple[Period, int, float, float]]:
     """For every period of the marts that ends by ``up_to`` and after the customer's start:

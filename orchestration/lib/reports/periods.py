@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from orchestration.lib.reports.errors import ReportError
 from orchestration.lib.reports.translations import day, text
+from orchestration.lib.sql import records
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,10 @@ PERIOD_COLUMNS = "cv.period_start, cv.period_end, cv.data_through, cv.is_period_
 
 def read_periods(con) -> list[Period]:
     """Every period of `marts.customer_value`, oldest first."""
-    rows = con.execute(
-        f"select distinct {PERIOD_COLUMNS} from marts.customer_value as cv order by 1"
-    ).fetchall()
-    return [Period(*row) for row in rows]
+    return records(
+        con, Period,
+        f"select distinct {PERIOD_COLUMNS} from marts.customer_value as cv order by 1",
+    )
 
 
 def find_period(available: list[Period], key: str | None) -> Period:

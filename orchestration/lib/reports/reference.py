@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.lib.reports.translations import in_language
+from orchestration.lib.sql import records
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,15 @@ class Segment:
 
 def segments(con) -> list[Segment]:
     """The portfolio's segments in display order, with labels and strategies."""
-    rows = con.execute(
+    return records(
+        con, Segment,
         """
         select segment, display_order, classic_value_level, value_transfer_level,
                segment_label_de, segment_label_en, strategy, strategy_de
         from reference.segments
         order by display_order
-        """
-    ).fetchall()
-    return [Segment(*row) for row in rows]
+        """,
+    )
 
 
 @dataclass(frozen=True)

@@ -104,28 +104,28 @@ def _warnings(con, echo: Callable[[str], None], extract_dates: list[str],
     rejecting = [s for s in states
                  if s.rows_read and s.rejected * 100 > WARNED_REJECTED_SHARE * s.rows_read]
     unended = [s.source_file for s in states if not s.ends_with_line_break]
-    if not (unpriced or waiting or emails or rejecting or unended):
+    # (the rows found, what they are, how many, the list)
+    found = (
+        (unended, "files that do not end with a line break (their last record may be cut "
+         "short; check it)", f"{len(unended)}", ", ".join(unended)),
+        (rejecting, f"files with more than {WARNED_REJECTED_SHARE:g} % of their rows rejected",
+         f"{len(rejecting)}",
+         ", ".join(f"{s.source_file}: {s.rejected:,} of {s.rows_read:,}" for s in rejecting)),
+        (unpriced, "unpriced activities (no valid standard cost rate on their date, so no "
+         "value transfer)", f"{sum(row[2] for row in unpriced):,}",
+         ", ".join(f"{code} {year}: {count:,}" for code, year, count in unpriced)),
+        (waiting, "open rejections (rows waiting for a customer snapshot that brings their "
+         "customer)", f"{sum(waiting.values()):,}",
+         ", ".join(f"{entity}: {count:,}" for entity, count in waiting.items())),
+        (emails, "e-mail addresses in codes (masked in the marts, kept in raw; a key column "
+         "stays as delivered)", f"{sum(row[2] for row in emails):,}",
+         ", ".join(f"{entity}.{column}: {count:,}" for entity, column, count in emails)),
+    )
+    if not any(rows for rows, *_ in found):
         echo("  warnings: none (every activity priced, no rejected row waiting, no file cut "
              "short or mostly rejected)")
         return
     echo("  warnings:")
-    if unended:
-        echo(f"    files that do not end with a line break (their last record may be cut "
-             f"short; check it): {len(unended)} ({', '.join(unended)})")
-    if rejecting:
-        detail = ", ".join(f"{s.source_file}: {s.rejected:,} of {s.rows_read:,}"
-                           for s in rejecting)
-        echo(f"    files with more than {WARNED_REJECTED_SHARE:g} % of their rows rejected: "
-             f"{len(rejecting)} ({detail})")
-    if unpriced:
-        detail = ", ".join(f"{code} {year}: {count:,}" for code, year, count in unpriced)
-        echo(f"    unpriced activities (no valid standard cost rate on their date, so no "
-             f"value transfer): {sum(row[2] for row in unpriced):,} ({detail})")
-    if waiting:
-        detail = ", ".join(f"{entity}: {count:,}" for entity, count in waiting.items())
-        echo(f"    open rejections (rows waiting for a customer snapshot that brings their "
-             f"customer): {sum(waiting.values()):,} ({detail})")
-    if emails:
-        detail = ", ".join(f"{entity}.{column}: {count:,}" for entity, column, count in emails)
-        echo(f"    e-mail addresses in codes (masked in the marts, kept in raw; a key column "
-             f"stays as delivered): {sum(row[2] for row in emails):,} ({detail})")
+    for rows, what, count, listed in found:
+        if rows:
+            echo(f"    {what}: {count} ({listed})")

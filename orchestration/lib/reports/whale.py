@@ -25,6 +25,7 @@ from orchestration.lib.reports.plotting import (
 from orchestration.lib.reports.reference import Segment, segments
 from orchestration.lib.reports.translations import money, percent, text
 from orchestration.lib.reports.warehouse import Warehouse
+from orchestration.lib.sql import records
 
 
 class WhaleRow(NamedTuple):
@@ -75,7 +76,7 @@ def whale_figure(warehouse: Path, period: str | None = None, lang: str = "de"):
     """The whale-curve figure of `period` and the period's label."""
     with Warehouse(warehouse).reader() as con:
         chosen = choose_period(con, period)
-        rows = [WhaleRow(*row) for row in con.execute(_ROWS_SQL, [chosen.start]).fetchall()]
+        rows = records(con, WhaleRow, _ROWS_SQL, [chosen.start])
         seed = segments(con)
     label = period_label(chosen, lang)
     return draw_whale(rows, seed, label, lang), label

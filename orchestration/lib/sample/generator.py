@@ -53,28 +53,39 @@ def _customer_id(number: int) -> str:
 
 # ---- SQL expressions per column, over the integer columns of a chunk --------------------
 
+def _word(words: str, index: str) -> str:
+    """The word of the list parameter `$words` at the chunk's 0-based column `index` (DuckDB's
+    lists count from 1)."""
+    return f"${words}[{index} + 1]"
+
+
+def _customer_sql(number: str) -> str:
+    """The customer id of the column `number`, as _customer_id writes it."""
+    return f"format('K{{:06d}}', {number})"
+
+
 def customers_columns(d: Dialect) -> dict[str, str]:
     return {
-        "customer_id": "format('K{:06d}', cid)",
-        "customer_name": "$stems[stem + 1] || ' ' || $forms[form + 1]",
-        "industry": "$industries[industry + 1]",
-        "region": "$regions[region + 1]",
-        "account_manager": "$managers[manager + 1]",
-        "country_code": "$countries[country + 1]",
+        "customer_id": _customer_sql("cid"),
+        "customer_name": _word("stems", "stem") + " || ' ' || " + _word("forms", "form"),
+        "industry": _word("industries", "industry"),
+        "region": _word("regions", "region"),
+        "account_manager": _word("managers", "manager"),
+        "country_code": _word("countries", "country"),
         "customer_since": sql_date("since", d),
         "annual_potential_eur": sql_money("potential", d, nullable=True),
-        "status": "$statuses[status + 1]",
+        "status": _word("statuses", "status"),
         "updated_at": sql_timestamp("updated_at", d),
     }
 
 
 def orders_columns(d: Dialect) -> dict[str, str]:
     return {
-        "order_id": "$prefixes[prefix + 1] || format('{:08d}', order_no)",
+        "order_id": _word("prefixes", "prefix") + " || format('{:08d}', order_no)",
         "line_no": "line_no::VARCHAR",
-        "customer_id": "format('K{:06d}', customer)",
+        "customer_id": _customer_sql("customer"),
         "order_date": sql_date("order_date", d),
-        "product_group": "$groups[product_group + 1]",
+        "product_group": _word("groups", "product_group"),
         "net_revenue_eur": sql_money("revenue", d),
         "cost_of_goods_eur": sql_money("cogs", d),
         "updated_at": sql_timestamp("updated_at", d),
@@ -84,17 +95,17 @@ def orders_columns(d: Dialect) -> dict[str, str]:
 def activities_columns(d: Dialect) -> dict[str, str]:
     return {
         "activity_id": "format('SA{:09d}', activity_no)",
-        "customer_id": "format('K{:06d}', customer)",
-        "service_type_code": "$codes[service_type + 1]",
+        "customer_id": _customer_sql("customer"),
+        "service_type_code": _word("codes", "service_type"),
         "activity_date": sql_date("activity_date", d),
         "duration_minutes": sql_integer("minutes", d),
         "participants": "CASE WHEN participants > 0 THEN participants::VARCHAR END",
         "employee_id": "format('E{:04d}', employee)",
-        "department": "$departments[department + 1]",
-        "channel": "$channels[channel + 1]",
+        "department": _word("departments", "department"),
+        "channel": _word("channels", "channel"),
         "billed_amount_eur": sql_money("billed", d),
-        "description": "$descriptions[description + 1]",
-        "status": "$statuses[status + 1]",
+        "description": _word("descriptions", "description"),
+        "status": _word("statuses", "status"),
         "updated_at": sql_timestamp("updated_at", d),
     }
 

@@ -32,7 +32,7 @@ import duckdb
 
 from orchestration.lib.ingest.spec import SPECS, EntitySpec
 from orchestration.lib.landing import sha256_of
-from orchestration.lib.sql import has_table, quote_ident, read_only, sql_literal
+from orchestration.lib.sql import has_table, quote_ident, read_only, records, sql_literal
 from orchestration.lib.warehouse.store import (
     Store,
     StoreFiles,
@@ -126,7 +126,7 @@ def raw_files(con, entity: str | None = None) -> list[RawFile]:
     """The current raw files (of one entity), in delivery order."""
     sql = ("select entity, extract_date, source_file, path, rows, kind from meta.raw_files"
            + (" where entity = ?" if entity else "") + " order by extract_date, entity, path")
-    return [RawFile(*row) for row in con.execute(sql, [entity] if entity else []).fetchall()]
+    return records(con, RawFile, sql, [entity] if entity else [])
 
 
 def register_raw_file(con, entity: str, extract_date: dt.date, source_file: str, path: str,

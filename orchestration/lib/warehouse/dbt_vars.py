@@ -19,7 +19,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -30,6 +30,7 @@ INTERNAL_VARS = ("cvm_spark_inputs",)
 TABLE_HEADING = "### dbt vars"
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _SHOWN_VALUE = 60  # characters of a refused value shown at most
+_PLACES = {"share": 9, "eur": 6}  # the decimal places of a share and of an amount in EUR
 
 
 class BadVars(ValueError):
@@ -43,10 +44,10 @@ def _quoted(text: str) -> str:
 
 @dataclass(frozen=True)
 class Var:
-    """One dbt var. `kind`: `choice` (one of `choices`), `share` (a decimal from 0 to 1),
-    `whole` (an integer from `low` to `high`), `eur` (an amount of at most 6 decimal places
-    and below 10^12 in size) or `flag` (true or false). `nullable`: null is allowed too.
-    `at_most`: the name of a var this one may not exceed."""
+    """One dbt var. `kind`: `choice` (one of `choices`), `share` (a decimal from 0 to 1 of at
+    most 9 decimal places), `whole` (an integer from `low` to `high`), `eur` (an amount of at
+    most 6 decimal places and below 10^12 in size) or `flag` (true or false). `nullable`: null
+    is allowed too. `at_most`: the name of a var this one may not exceed."""
 
     name: str
     kind: str
@@ -57,7 +58,11 @@ class Var:
     high: int | None = None
     nullable: bool = False
     at_most: str | None = None
-    places: int = field(default=0)
+
+    @property
+    def places(self) -> int:
+        """The decimal places a value may have: those of its kind."""
+        return _PLACES.get(self.kind, 0)
 
     @property
     def type_name(self) -> str:
@@ -107,6 +112,20 @@ class Var:
         return abs(value) < 10**12
 
 
+def _threshold(axis: str) -> Var:
+    """The portfolio's fixed threshold on `axis` (classic_value, value_transfer)."""
+    return Var(f"{axis}_threshold_eur", "eur", None,
+               f"the 2×2 portfolio's fixed threshold of {axis.replace('_', ' ')}; null: the "
+               "continuous median of the period's rows", nullable=True)
+
+
+def _bands(axis: str, more: str) -> Var:
+    """How many bands of `axis` the finer portfolio grid has."""
+    return Var(f"grid_{axis}_bands", "whole", 2,
+               f"bands of {axis.replace('_', ' ')} in the finer portfolio grid{more}",
+               low=2, high=10)
+
+
 VARS: tuple[Var, ...] = (
     Var("period_grain", "choice", "year",
         "the marts' periods: calendar years, or quarters for the quarterly sales review",
@@ -114,43 +133,31 @@ VARS: tuple[Var, ...] = (
     Var("abc_a_cutoff", "share", 0.8,
         "revenue ABC: a row is A while the revenue ranked above it is below this share of "
         "the period's positive revenue (the 80/15/5 Pareto split); used exactly",
-        places=9, at_most="abc_b_cutoff"),
+        at_most="abc_b_cutoff"),
     Var("abc_b_cutoff", "share", 0.95,
-        "revenue ABC: else B while the revenue ranked above it is below this share, else C",
-        places=9),
+        "revenue ABC: else B while the revenue ranked above it is below this share, else C"),
     Var("new_customer_months", "whole", 12,
         "a customer whose relationship started less than this many months before the "
         "period's end is new, judged by its potential (12: one full buying cycle)",
         low=0, high=120),
     Var("target_share_of_wallet", "share", 0.25,
         "the share of a customer's annual potential aimed at, for its potential value: a "
-        "modest first-year target; set it to the sales plan's figure",
-        places=9),
+        "modest first-year target; set it to the sales plan's figure"),
     Var("classic_value_basis", "choice", "revenue",
         "what the classic value ranks by: revenue, or the contribution margin (revenue "
         "minus cost of goods)",
         choices=("revenue", "contribution_margin")),
-    Var("classic_value_threshold_eur", "eur", None,
-        "the 2×2 portfolio's fixed threshold of classic value; null: the continuous median "
-        "of the period's rows",
-        nullable=True, places=6),
-    Var("value_transfer_threshold_eur", "eur", None,
-        "the 2×2 portfolio's fixed threshold of value transfer; null: the continuous median "
-        "of the period's rows",
-        nullable=True, places=6),
+    _threshold("classic_value"),
+    _threshold("value_transfer"),
     Var("running_period_basis", "choice", "full",
         "the running period: valued like a complete one (`full`), or with its potential and "
         "share of wallet pro rata for the days covered (`to_date`: days_covered / "
         "days_in_period, period_start to data_through and to period_end, both ends "
         "included); complete periods are never prorated",
         choices=("full", "to_date")),
-    Var("grid_classic_value_bands", "whole", 2,
-        "bands of classic value in the finer portfolio grid: the cut-offs are the period's "
-        "quantiles (2: the median split, 3: terciles)",
-        low=2, high=10),
-    Var("grid_value_transfer_bands", "whole", 2,
-        "bands of value transfer in the finer portfolio grid, likewise",
-        low=2, high=10),
+    _bands("classic_value", ": the cut-offs are the period's quantiles (2: the median split, "
+           "3: terciles)"),
+    _bands("value_transfer", ", likewise"),
     Var("mask_personal_data", "flag", True,
         "mask e-mail addresses (written-out forms such as `(at)` too) and phone numbers in "
         "descriptions and customer names, and e-mail addresses in codes, in every model; "
@@ -161,8 +168,7 @@ VARS: tuple[Var, ...] = (
         low=1, high=120),
     Var("clv_discount_rate_annual", "share", 0.08,
         "the yearly rate at which `clv_eur` discounts each month's expected margin (monthly "
-        "(1 + rate)^(1/12) - 1)",
-        places=9),
+        "(1 + rate)^(1/12) - 1)"),
 )
 BY_NAME: dict[str, Var] = {v.name: v for v in VARS}
 

@@ -47,6 +47,11 @@ def store_root(published: Path) -> Path:
     return published.parent / f"{published.stem}.store"
 
 
+def _in_store(*parts: str, doc: str | None = None) -> property:
+    """A path in the store: `parts` under its root."""
+    return property(lambda self: self.root.joinpath(*parts), doc=doc)
+
+
 @dataclass(frozen=True)
 class StoreFiles:
     """The immutable data files of a store, under `root`: what a catalog names (relative to
@@ -55,13 +60,8 @@ class StoreFiles:
 
     root: Path
 
-    @property
-    def raw_dir(self) -> Path:
-        return self.root / "raw"
-
-    @property
-    def marts_dir(self) -> Path:
-        return self.root / "marts"
+    raw_dir = _in_store("raw")
+    marts_dir = _in_store("marts")
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file the catalog names (relative to the store)."""
@@ -116,10 +116,9 @@ class Store(StoreFiles):
         Spark's output (spark_engine.py)."""
         return self.work_dir / f"{ENGINE_DATABASE}.duckdb"
 
-    @property
-    def spark_dir(self) -> Path:
-        """Spark's warehouse, Hive metastore (Derby) and Derby log ($CVM_SPARK_DIR of dbt)."""
-        return self.root / "work" / "spark"
+    spark_dir = _in_store(
+        "work", "spark", doc="Spark's warehouse, Hive metastore (Derby) and Derby log "
+        "($CVM_SPARK_DIR of dbt).")
 
     @property
     def dbt_target(self) -> Path:
@@ -127,22 +126,11 @@ class Store(StoreFiles):
         per engine, as each engine's parse is its own."""
         return self.work_dir / "dbt-target"
 
-    @property
-    def next_catalog(self) -> Path:
-        return self.root / "next" / "catalog.duckdb"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "writer.lock"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "cvm-load.log"
-
-    @property
-    def landing_digests(self) -> Path:
-        """The cache of the landing files' sha256 (landing.Digests)."""
-        return self.root / "landing-digests.json"
+    next_catalog = _in_store("next", "catalog.duckdb")
+    lock = _in_store("writer.lock")
+    log = _in_store("cvm-load.log")
+    landing_digests = _in_store(
+        "landing-digests.json", doc="The cache of the landing files' sha256 (landing.Digests).")
 
 
 def write_parquet(con, select_sql: str, target: Path, params: dict | None = None,

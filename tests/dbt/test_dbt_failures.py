@@ -1,0 +1,101 @@
+"""Builds that must fail, on both engines: overlapping rate versions and a money overflow.
+
+Each test lays its own raw fixture (on Spark: drops every schema first), so it runs before
+or after tests/dbt/test_dbt_project.py without touching that module's build.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from orchestration.defs.dbt.assets import headline
+from tests.dbt_engine_fixtures import ENGINES, PROJECT, open_warehouse, run_dbt
+from tests.dbt_fixtures import build_raw_fixture
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_overlapping_rates_fail_the_build_naming_type_and_ids(request, tmp_path, engine):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
+    rates = project / "seeds" / "standard_cost_rates.csv"
+    with rates.open("a", encoding="utf-8") as handle:
+        # overlaps HOTLINE-2025 (2025-01-01 .. 2026-01-01) and nothing else
+        handle.write("HOTLINE-2025-MID,HOTLINE,2025-06-01,2025-09-01,90.00,0.00,0.00\n")
+    warehouse = open_warehouse(
+        request, engine, tmp_path, build_raw_fixture(tmp_path / "warehouse.duckdb")
+    )
+    # the unit tests have their own run in tests/dbt/test_dbt_project.py
+    result = run_dbt(
+        ["build", "--exclude", "resource_type:unit_test"],
+        engine=engine,
+        work=tmp_path,
+        env=warehouse.dbt_env,
+        project=project,
+    )
+    assert not result.success
+    assert "standard_cost_rates_do_not_overlap" in result.output
+    # the error raised by the test names the type and both rate ids
+    assert "overlapping validity in standard_cost_rates for service_type_code HOTLINE" in (
+        result.output
+    )
+    assert "rate_id HOTLINE-2025 and HOTLINE-2025-MID" in result.output
+    # the marts are not built on overlapping rates
+    assert "customer_value" not in warehouse.tables("marts")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_money_overflow_fails_the_build_instead_of_turning_null(request, tmp_path, engine):
+    """Revenue beyond DECIMAL(18, 4) must stop the build on every engine.
+
+    C001's 2025 orders O-1 and O-2 are set to 60,000,000,000,000 EUR each: their sum,
+    120,000,000,000,000, does not fit DECIMAL(18, 4) (at most 99,999,999,999,999.9999).
+    DuckDB refuses the cast. Spark, which dbt-spark runs with ANSI mode off, returns
+    NULL instead, so the not_null tests on the marts' money columns must fail the build.
+    """
+    raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(raw))
+    try:
+        con.execute(
+            "update raw.orders set net_revenue_eur = 60000000000000, cost_of_goods_eur = 0 "
+            "where order_id in ('O-1', 'O-2')"
+        )
+    finally:
+        con.close()
+    warehouse = open_warehouse(request, engine, tmp_path, raw)
+    result = run_dbt(
+        [
+            "build", "--select", "+customer_value", "--exclude", "resource_type:unit_test",
+            "--indirect-selection", "cautious",
+        ],
+        engine=engine,
+        work=tmp_path,
+        env=warehouse.dbt_env,
+    )
+    assert not result.success
+    if engine == "spark":
+        assert "not_null_customer_value_revenue_eur" in result.output
+    else:
+        assert 'Casting value "120000000000000.0000" to type DECIMAL(18,4) failed' in (
+            result.output
+        )
+        # the load's one line names the database's message, not the caret under the SQL
+        results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+        said = [headline(r["message"] or "") for r in results if r["status"] == "error"]
+        assert any(line.startswith("Conversion Error: Casting value \"120000000000000.0000\"")
+                   for line in said), said
+        assert not any("^" in line or line.startswith("LINE") for line in said), said
+
+
+def test_the_headline_of_a_failure_is_the_database_s_error_line():
+    con = duckdb.connect()
+    with pytest.raises(duckdb.Error) as failed:
+        con.execute("select cast('12.345,00' as integer) from range(3)")
+    message = f"Runtime Error in model fct_order_lines (models/x.sql)\n  {failed.value}"
+    assert "^^^" in message.splitlines()[-1]  # what the terminal showed before
+    assert headline(message) == "Conversion Error: Could not convert string '12.345,00' to INT32"
+    assert headline("Database Error\n  something broke\n") == "Database Error"
+    assert headline("") == ""

@@ -1,0 +1,223 @@
+"""An incremental night gives exactly what a full rebuild gives.
+
+Night after night, `cvm load` builds only what the delta touches and rewrites only the touched
+months of the partitioned marts. After every incremental night the published marts are
+compared, table by table and row by row, with marts that dbt builds from scratch
+(`--full-refresh`, a new database) over the same raw files. The nights
+(tests/e2e_fixtures.py, tests/nightly_fixtures.py):
+
+1. D1: the first build (full);
+2. D2 (German export): corrections of an order line and an activity, a cancellation;
+3. D3: a customers snapshot that releases two held unknown_customer rows;
+4. D4: late records for 2025, a correction, an activity moved to another month and period,
+   a cancellation, a snapshot that changes customer_since and annual_potential_eur;
+5. D4 delivered again, corrected: its earlier raw files are retired, keys only they held
+   go, keys they changed fall back to their earlier versions;
+6. a changed standard cost rate (a seed): the rules changed, so a full build, by itself;
+7. a delivery from 1998: the partitions are the deliveries, whatever their date;
+8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself; and
+   back without the var.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.clv import build as clv
+from orchestration.lib.landing import sha256_of
+from orchestration.lib.warehouse import build_state, catalog
+from orchestration.lib.warehouse.store import Store
+from orchestration.runner import run_load
+from orchestration.settings import PROJECT_DIR
+from tests.e2e_fixtures import D1, D2, D3, write_delivery
+from tests.nightly_fixtures import D4, D1998, write_1998, write_d4
+
+pytestmark = pytest.mark.slow
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def _rows(con, relation: str) -> list[str]:
+    return sorted(repr(row) for row in con.execute(f"select * from {relation}").fetchall())
+
+
+def published_marts(warehouse: Path) -> dict[str, list[str]]:
+    """Every mart of the published catalog: its rows, sorted."""
+    return _marts_of(warehouse)
+
+
+def end_state(warehouse: Path) -> dict[str, list[str]]:
+    """What a load leaves that does not depend on how many loads it took: every mart, but of
+    marts.customer_equity (one set of rows per load's as-of date: its history) only the rows
+    of the latest as-of date. Several loads leave more history than one load of the same
+    deliveries; their latest figures are the same."""
+    marts = _marts_of(warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        marts["customer_equity"] = _rows(
+            con, "(select * from marts.customer_equity where as_of_date = "
+                 "(select max(as_of_date) from marts.customer_equity))")
+    finally:
+        con.close()
+    return marts
+
+
+def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "") -> dict:
+    """The marts dbt builds from scratch in a new database over the published raw files."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        files = catalog.raw_files(con)
+    finally:
+        con.close()
+    reference = Store(tmp / "reference.duckdb", "duckdb")  # its store: reference.store
+    shutil.copytree(Store(warehouse, "duckdb").raw_dir, reference.raw_dir)
+    build_state.prepare(reference, build_state.BuildPlan(True, "reference"), files, 0, "", "{}")
+    command = [DBT, "build", "--full-refresh", "--exclude-resource-type", "unit_test",
+               "--project-dir", str(project), "--profiles-dir", str(project),
+               "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    if dbt_vars:
+        command += ["--vars", dbt_vars]
+    env = {**os.environ, "CVM_WAREHOUSE": str(reference.engine_database)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:]
+    # the purchase model, fitted on the rebuilt marts; customer_equity's earlier as-of dates
+    # are the published ones, its latest is recomputed
+    clv.run(reference.engine_database, warehouse)
+    return _marts_of(reference.engine_database)
+
+
+def _marts_of(database: Path) -> dict:
+    """Every relation of schema marts in `database`: its rows, sorted."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        names = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by 1").fetchall()]
+        return {name: _rows(con, f"marts.{name}") for name in names}
+    finally:
+        con.close()
+
+
+def assert_same_marts(published: dict, rebuilt: dict) -> None:
+    assert sorted(published) == sorted(rebuilt)
+    for name in rebuilt:
+        missing = sorted(set(rebuilt[name]) - set(published[name]))[:5]
+        extra = sorted(set(published[name]) - set(rebuilt[name]))[:5]
+        assert published[name] == rebuilt[name], (name, "missing:", missing, "extra:", extra)
+
+
+def _build_kind(warehouse: Path) -> bool:
+    """Whether the engine's last build was a full one."""
+    return build_state.read_state(Store(warehouse, "duckdb").engine_database).is_full
+
+
+def _one(warehouse: Path, sql: str):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse.duckdb"
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+    lines: list[str] = []
+
+    def night(number: int, dbt_vars: str = "", expect_full: bool = False) -> None:
+        lines.clear()
+        outcome = run_load(landing, warehouse, echo=lines.append, dbt_project_dir=project,
+                           dbt_vars=dbt_vars)
+        assert outcome.exit_code == 0, (number, outcome.error)
+        assert _build_kind(warehouse) is expect_full, number
+        if not expect_full:
+            reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}", dbt_vars)
+            assert_same_marts(published_marts(warehouse), reference)
+
+    # 1-3: the end-to-end deliveries, one night each
+    write_delivery(landing, D1)
+    night(1, expect_full=True)
+    write_delivery(landing, D2)
+    night(2)
+    write_delivery(landing, D3)
+    night(3)
+    assert _one(warehouse, "select count(*) from marts.fct_order_lines "
+                           "where order_id = 'O8'") == [(1,)]  # released by D3
+    # C2's region: South (D1), Süd (D2, updated 2026-11-20); D3 repeats South with the older
+    # updated_at of D1, a stale snapshot: no new version. 2025 ended before the first
+    # snapshot (its first version stands in); 2026 runs, as of data_through (D3): Süd.
+    assert _one(warehouse, "select version_number, valid_from::varchar, valid_to::varchar, "
+                           "region from marts.dim_customers_history where customer_id = 'C2' "
+                           "order by 1") == [(1, D1, D2, "South"), (2, D2, None, "Süd")]
+    assert _one(warehouse, "select count(*) from marts.dim_customers_history") == [(6,)]
+    assert _one(warehouse, "select period_start::varchar, region_in_period, region "
+                           "from marts.customer_value where customer_id = 'C2' order by 1") == [
+        ("2025-01-01", "South", "Süd"), ("2026-01-01", "Süd", "Süd")]
+
+    # 4: late records, a correction, a move to another month and period, a cancellation,
+    # new customer attributes
+    write_d4(landing)
+    night(4)
+    activity = dict(_one(warehouse, "select activity_id, period_start::varchar "
+                                    "from marts.fct_service_activities"))
+    assert activity["A7"] == "2025-01-01" and activity["A12"] == "2025-01-01"
+    assert "A9" not in activity
+    # C3 since 2025-06-01 is new in 2025: classic value = max(revenue 10,000, potential
+    # 80,000 * 0.25 = 20,000) = 20,000
+    assert _one(warehouse, "select is_new_customer, classic_value_eur from "
+                           "marts.customer_value where customer_id = 'C3' "
+                           "and period_start = '2025-01-01'") == [(True, Decimal("20000.0000"))]
+
+    # 5: D4 again, corrected: O12 at 7,500; O4 back to its D1 version (120,000); A12 gone
+    write_d4(landing, again=True)
+    night(5)
+    orders = dict(_one(warehouse, "select order_id, net_revenue_eur from marts.fct_order_lines"))
+    # C3's new customer_since and potential (D4, twice) are not tracked: no new version
+    assert _one(warehouse, "select count(*) from marts.dim_customers_history") == [(6,)]
+    assert orders["O12"] == Decimal("7500.0000") and orders["O4"] == Decimal("120000.0000")
+    assert _one(warehouse, "select count(*) from marts.fct_service_activities "
+                           "where activity_id = 'A12'") == [(0,)]
+
+    # 6: a new hourly rate for the hotline in 2026 (85.97 -> 90.00): nothing delivered, the
+    # rules changed, so `cvm load` rebuilds everything by itself. A6: 60 min -> 90.00.
+    rates = project / "seeds" / "standard_cost_rates.csv"
+    text = rates.read_text(encoding="utf-8")
+    assert text.count("85.97") == 1
+    rates.write_text(text.replace("85.97", "90.00"), encoding="utf-8")
+    night(6, expect_full=True)
+    assert any("rules changed" in line for line in lines)
+    assert _one(warehouse, "select standard_cost_eur from marts.fct_service_activities "
+                           "where activity_id = 'A6'") == [(Decimal("90.00"),)]
+
+    # 7: a delivery from the 1990s loads (an incremental night under the new rate)
+    write_1998(landing)
+    night(7)
+    assert _one(warehouse, "select count(*) from marts.customer_value "
+                           "where period_start = '1998-01-01'") == [(1,)]
+
+    # 8: quarters for one run (a full build, by itself), then years again
+    night(8, dbt_vars="{period_grain: quarter}", expect_full=True)
+    assert _one(warehouse, "select count(distinct period_start) from marts.customer_value "
+                           "where year(period_start) = 2026") == [(4,)]
+    before = sha256_of(warehouse)
+    night(9, expect_full=True)
+    assert sha256_of(warehouse) != before
+    assert _one(warehouse, "select count(distinct period_start) from marts.customer_value "
+                           "where year(period_start) = 2026") == [(1,)]
+    # and then nothing is new
+    outcome = run_load(landing, warehouse, echo=lines.append, dbt_project_dir=project)
+    assert outcome.exit_code == 0 and "nothing new" in lines[-1]
+    assert catalog.read_state(warehouse).version == 9
+    assert {D1, D2, D3, D4, D1998} <= {row[0] for row in _one(
+        warehouse, "select distinct extract_date::varchar from audit.load_log")}

@@ -1,0 +1,157 @@
+"""What a customer will be worth: the purchase model (lib/clv), checked by hand-worked values
+and against the published fits on the CDNOW sample, loaded through the real path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration.lib.clv import build, model
+from tests import cdnow_fixtures as cdnow
+
+
+def _fit(**parameters) -> model.Fit:
+    return model.Fit(parameters, 0.0, 0, True, "")
+
+
+def test_p_alive_is_one_without_a_repeat_purchase_and_hand_worked_with_one():
+    fit = _fit(r=1.0, alpha=1.0, a=1.0, b=2.0)
+    # x = 0: BG/NBD lets a customer drop out only after a purchase: P(alive) = 1
+    # x = 1, t_x = 1, T = 3: 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x))
+    #   = 1 / (1 + 1/2 * (4/2)^2) = 1 / 3
+    alive = model.p_alive(fit, [0, 1], [0, 1], [3, 3])
+    assert alive[0] == 1.0
+    assert alive[1] == pytest.approx(1 / 3, abs=1e-12)
+
+
+def test_value_per_purchase_population_estimate_shrinkage_and_non_positive_means():
+    fit = _fit(p=2.0, q=3.0, gamma=10.0)
+    # x = 0: the population mean p gamma / (q - 1) = 2 * 10 / 2 = 10, not 0 and not null
+    # x = 2, mean 40: p (gamma + x m) / (p x + q - 1) = 2 * (10 + 80) / (4 + 2) = 30
+    # x = 1, mean 0 and x = 3, mean -5: outside Gamma-Gamma, their own mean
+    values = build.value_per_purchase(fit, [0, 2, 1, 3], [np.nan, 40.0, 0.0, -5.0])
+    assert values.tolist() == pytest.approx([10.0, 30.0, 0.0, -5.0])
+    assert build.value_per_purchase(None, [1], [5.0]).tolist() == [pytest.approx(np.nan,
+                                                                                 nan_ok=True)]
+
+
+def test_clv_discounts_each_month_at_the_equivalent_monthly_rate(monkeypatch):
+    # one purchase a month, 100 EUR of margin each, 12 months at 8 % a year: month m is
+    # worth 100 / 1.08^(m/12); v = 1.08^(-1/12) = e^(-0.0769610 / 12) = 0.9936071,
+    # sum v^m = v (1 - v^12) / (1 - v) = 0.9936071 * (1 - 0.9259259) / 0.0063929
+    # = 0.9936071 * 11.58693 = 11.51286 -> 1,151.29 (undiscounted 1,200)
+    monkeypatch.setattr(model, "expected_purchases",
+                        lambda fit, weeks, x, t_x, T: np.full(len(x), weeks * 7
+                                                              / model.DAYS_PER_MONTH))
+    clv = build.discounted_margin(None, [100.0], 12, 0.08, [0], [0], [1])
+    assert clv[0] == pytest.approx(1151.29, abs=0.01)
+    assert build.monthly_rate(0.08) == pytest.approx(1.08 ** (1 / 12) - 1)
+    # no discount: the undiscounted margin
+    assert build.discounted_margin(None, [100.0], 12, 0.0, [0], [0], [1])[0] == \
+        pytest.approx(1200.0)
+
+
+def _inputs(customers: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": [f"C{i:03d}" for i in range(customers)],
+        "as_of_date": [dt.date(2026, 1, 31)] * customers,
+        "purchases": [1 + i % 4 for i in range(customers)],
+        "frequency": [i % 4 for i in range(customers)],
+        "recency_days": [(i % 4) * 20 for i in range(customers)],
+        "t_days": [100 + i for i in range(customers)],
+        "avg_repeat_revenue_eur": [None if i % 4 == 0 else 100.0 + i for i in range(customers)],
+        "avg_repeat_margin_eur": [None if i % 4 == 0 else 10.0 + i for i in range(customers)],
+        "horizon_months": [12] * customers,
+        "discount_rate_annual": [0.08] * customers,
+        "segment": ["invest" if i % 2 else "develop" for i in range(customers)],
+    })
+
+
+def test_too_few_customers_fit_no_model_and_leave_the_forecast_null():
+    outcome, frame = build.fit(_inputs(build.MIN_CUSTOMERS - 1))
+    assert outcome.fits == {} and set(outcome.not_fitted) == set(build.MODELS)
+    assert outcome.failures == []
+    assert frame["clv_eur"].isna().all() and frame["p_alive"].isna().all()
+
+
+def test_customer_equity_carries_earlier_dates_and_replaces_its_own(tmp_path):
+    con = duckdb.connect(str(tmp_path / "engine.duckdb"))
+    con.execute("create table history (as_of_date DATE, segment VARCHAR, customers BIGINT, "
+                "clv_eur DECIMAL(18, 4), expected_margin_eur DECIMAL(18, 4), "
+                "mean_p_alive DOUBLE)")
+    con.execute("insert into history values ('2026-01-30', 'invest', 7, 1, 1, 0.5), "
+                "('2026-01-31', 'invest', 99, 1, 1, 0.5)")
+    outcome, frame = build.fit(_inputs(40))
+    assert outcome.failures == [] and set(outcome.fits) == set(build.MODELS)
+    build.write(con, outcome, frame, "history")
+    rows = con.execute("select as_of_date::varchar, segment, customers "
+                       "from marts.customer_equity").fetchall()
+    # 2026-01-30 kept; 2026-01-31 recomputed: 20 customers in each of the two segments
+    assert rows == [("2026-01-30", "invest", 7), ("2026-01-31", "develop", 20),
+                    ("2026-01-31", "invest", 20)]
+    columns = [r[0] for r in con.execute("describe marts.customer_lifetime_value").fetchall()]
+    assert columns == ["customer_id", "as_of_date", "purchases", "frequency", "recency_days",
+                       "t_days", "avg_margin_per_purchase_eur", "p_alive",
+                       "expected_purchases", "expected_revenue_eur", "expected_margin_eur",
+                       "clv_eur", "horizon_months"]
+    con.close()
+
+
+PUBLISHED_BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+PUBLISHED_GAMMA_GAMMA = {"p": 6.25, "q": 3.744, "gamma": 15.444}
+
+
+@pytest.mark.slow
+def test_a_cdnow_load_reproduces_the_published_fits(tmp_path, request):
+    """The 1/10 CDNOW sample as a delivery dated 1997-09-30, loaded by `cvm load` with a
+    horizon of 9 months (to the end of the holdout, 1998-06-30): marts.clv_model holds
+    Fader, Hardie & Lee's BG/NBD and Gamma-Gamma (spend) parameters within 1 %."""
+    from orchestration.runner import run_load
+
+    lines = cdnow.sample_lines(request.config.cache.mkdir("lifetimes_wheel"))
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    cdnow.write_delivery(landing, lines)
+    outcome = run_load(landing, warehouse, echo=lambda _: None,
+                       dbt_vars="{clv_horizon_months: 9}")
+    assert outcome.exit_code == 0, outcome.error
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute("select model, parameter, value, log_likelihood, customers, "
+                           "time_unit, as_of_date::varchar from marts.clv_model").fetchall()
+        fits = {(m, p): v for m, p, v, *_ in rows}
+        for name, value in PUBLISHED_BG_NBD.items():
+            assert fits[("bg_nbd", name)] == pytest.approx(value, rel=0.01), name
+        for model_name in ("gamma_gamma_margin", "gamma_gamma_revenue"):  # no cost of goods
+            for name, value in PUBLISHED_GAMMA_GAMMA.items():
+                assert fits[(model_name, name)] == pytest.approx(value, rel=0.01), name
+        summary = {(m, unit, day): (round(ll, 1), n) for m, _, _, ll, n, unit, day in rows}
+        assert summary[("bg_nbd", "week", "1997-09-30")] == (-9582.4, 2357)
+        assert summary[("gamma_gamma_margin", None, "1997-09-30")][1] == 946
+        # customer 0001 bought on 1997-01-01, 01-18 and 08-02 (and 12-12, after the
+        # calibration): 3 purchase days, x = 2, recency 1997-01-01 -> 08-02 = 213 days,
+        # T = 1997-01-01 -> 09-30 = 272 days = 38.86 weeks; its repeat days' mean spend is
+        # (29.73 + 14.96) / 2 = 22.345
+        assert con.execute(
+            "select purchases, frequency, recency_days, t_days, avg_repeat_margin_eur "
+            "from marts.customer_purchase_summary where customer_id = '0001'"
+        ).fetchone() == (3, 2, 213, 272, pytest.approx(22.345))
+        assert round(272 / 7, 2) == 38.86
+        # customer 0003 bought once, on 1997-01-01: no repeat purchase, so alive for sure and
+        # worth the population's mean spend p gamma / (q - 1), not 0 and not null
+        only = con.execute(
+            "select purchases, frequency, recency_days, t_days, p_alive, "
+            "avg_margin_per_purchase_eur, horizon_months, expected_purchases "
+            "from marts.customer_lifetime_value where customer_id = '0003'").fetchone()
+        assert only[:4] == (1, 0, 0, 272)
+        p, q, gamma = (fits[("gamma_gamma_margin", n)] for n in ("p", "q", "gamma"))
+        assert only[4] == 1.0
+        assert float(only[5]) == pytest.approx(p * gamma / (q - 1), abs=1e-4)
+        assert only[6] == 9 and only[7] > 0
+        equity = con.execute("select sum(customers) from marts.customer_equity").fetchone()
+        assert equity == (2357,)
+    finally:
+        con.close()

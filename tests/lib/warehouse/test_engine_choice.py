@@ -1,0 +1,129 @@
+"""The engine switch of `cvm load` and what the Spark engine hands dbt, without starting Spark
+(tests/lib/warehouse/test_spark_engine.py runs it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from orchestration import settings
+from orchestration.lib.warehouse.build_state import BuildPlan
+from orchestration.lib.warehouse.catalog import RawFile
+from orchestration.lib.warehouse.dbt_build import DbtBuild, describe, prepare_build
+from orchestration.lib.warehouse.spark_engine import environment, input_statements
+from orchestration.lib.warehouse.store import Store
+
+
+def test_the_engine_is_duckdb_unless_asked(monkeypatch):
+    monkeypatch.delenv("CVM_ENGINE", raising=False)
+    assert settings.engine_kind() == "duckdb"
+    monkeypatch.setenv("CVM_ENGINE", "Spark")
+    assert settings.engine_kind() == "spark"
+    assert settings.engine_kind("duckdb") == "duckdb"  # the option wins over the environment
+
+
+def test_an_unknown_engine_names_the_setting_and_the_choices(monkeypatch):
+    monkeypatch.setenv("CVM_ENGINE", "postgres")
+    with pytest.raises(ValueError, match=r"'postgres'.*CVM_ENGINE.*duckdb, spark"):
+        settings.engine_kind()
+
+
+def test_cvm_load_refuses_an_unknown_engine_before_loading(monkeypatch, tmp_path, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("CVM_ENGINE", "postgres")
+    assert main(["load", "--landing", str(tmp_path), "--warehouse",
+                 str(tmp_path / "w.duckdb")]) == 2
+    assert "FAILED: engine 'postgres'" in capsys.readouterr().out
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_the_engine_is_named_with_its_cores(monkeypatch):
+    monkeypatch.delenv("CVM_SPARK_MASTER", raising=False)
+    assert describe("duckdb") == "duckdb (embedded)"
+    assert describe("spark") == "spark (local[2])"  # the profile's default
+    monkeypatch.setenv("CVM_SPARK_MASTER", "local[4]")
+    assert describe("spark") == "spark (local[4])"
+
+
+def test_each_engine_has_its_working_database_and_spark_stays_in_the_store(tmp_path):
+    duck, spark = Store(tmp_path / "w.duckdb", "duckdb"), Store(tmp_path / "w.duckdb", "spark")
+    assert duck.engine_database != spark.engine_database
+    assert spark.engine_database.parent == spark.spark_dir
+    assert spark.spark_dir == tmp_path / "w.store" / "work" / "spark"
+    assert environment(spark) == {"CVM_SPARK_DIR": str(spark.spark_dir),
+                                  "PYSPARK_PIN_THREAD": "false",
+                                  "PYTHONWARNINGS": "ignore::FutureWarning"}
+
+
+def _file(entity: str, day: int, name: str) -> RawFile:
+    date = dt.date(2026, 11, day)
+    return RawFile(entity, date, f"{date}/{entity}.csv",
+                   f"raw/{entity}/extract_date={date}/{name}.parquet", 1, "delivered")
+
+
+def test_spark_reads_exactly_the_catalogs_raw_files(tmp_path):
+    """raw.<entity> names each current file (never the folder, where a retired file may still
+    lie); an entity without files is an empty, typed view; the touched keys come from the
+    added and retired files only."""
+    store = Store(tmp_path / "w.duckdb", "spark")
+    root = tmp_path / "w.store"
+    files = [_file("orders", 20, "a"), _file("orders", 21, "b"), _file("customers", 20, "c")]
+    plan = BuildPlan(False, "incremental", added={"orders": [files[1].path]},
+                     retired={"orders": ["raw/orders/extract_date=2026-11-21/old.parquet"]})
+    statements = {s.split(" as ", 1)[0]: s for s in input_statements(store, files, plan)}
+    orders = statements["create or replace view raw.orders"]
+    assert orders.count("from parquet.`") == 2
+    assert f"parquet.`{root}/raw/orders/extract_date=2026-11-20/a.parquet`" in orders
+    assert f"parquet.`{root}/raw/orders/extract_date=2026-11-21/b.parquet`" in orders
+    assert "where false" in statements["create or replace view raw.service_activities"]
+    keys = statements["create or replace view cvm_delta.orders_keys"]
+    assert "b.parquet" in keys and "old.parquet" in keys and "a.parquet" not in keys
+    assert "`order_id`, `line_no`" in keys
+    assert "where false" in statements["create or replace view cvm_delta.customers_keys"]
+
+
+def test_a_store_is_always_given_its_engine_kind(tmp_path):
+    with pytest.raises(TypeError):
+        Store(tmp_path / "w.duckdb")  # no engine kind: no quiet DuckDB
+    with pytest.raises(ValueError, match=r"'postgres'.*duckdb, spark"):
+        Store(tmp_path / "w.duckdb", "postgres")
+    store = Store(tmp_path / "w.duckdb", "duckdb")
+    assert (store.root, store.published) == (tmp_path / "w.store", tmp_path / "w.duckdb")
+    assert store.engine_database == tmp_path / "w.store" / "work" / "cvm_engine.duckdb"
+
+
+def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path):
+    """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes and the
+    kind of build (full or delta)."""
+    full = BuildPlan(True, "first build")
+    duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
+    assert duck.args == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    assert duck.environment == {
+        "CVM_WAREHOUSE": str(tmp_path / "w.store" / "work" / "cvm_engine.duckdb"),
+        "CVM_BUILD": "full"}
+    assert duck.describe() == "full build: first build"
+    delta = BuildPlan(False, "incremental", added={"orders": ["raw/orders/a.parquet"]},
+                      retired={"orders": ["raw/orders/b.parquet"], "customers": []})
+    spark = DbtBuild(Store(tmp_path / "w.duckdb", "spark"), delta, {"period_grain": "quarter"})
+    assert spark.args == ["build", "--exclude-resource-type", "unit_test", "--target", "spark",
+                          "--vars", '{"period_grain": "quarter"}']
+    assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
+                                 "PYSPARK_PIN_THREAD": "false",
+                                 "PYTHONWARNINGS": "ignore::FutureWarning",
+                                 "CVM_BUILD": "delta"}
+    assert spark.describe() == "incremental build: 1 raw files added, 1 retired"
+
+
+def test_a_first_build_on_duckdb_is_prepared_in_full(tmp_path):
+    """No published catalog, no engine database: the next catalog is opened, the build is a
+    full one, and dbt gets the vars as given (DuckDB adds none)."""
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    store = Store(tmp_path / "w.duckdb", "duckdb")
+    build = prepare_build(store, "s1", DBT_PROJECT_DIR, {"period_grain": "quarter"})
+    assert (build.plan.full, build.plan.reason) == (True, "first build")
+    assert build.dbt_vars == {"period_grain": "quarter"}
+    assert store.next_catalog.exists() and store.engine_database.exists()
+    assert not store.published.exists()

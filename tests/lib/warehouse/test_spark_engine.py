@@ -1,0 +1,147 @@
+"""`cvm load --engine spark`: the same job on Apache Spark gives the same published marts.
+
+The three deliveries of tests/e2e_fixtures.py (half-cent ties, a potential of 40 million,
+a German export, a correction, a cancellation, held rows released by a later snapshot) are
+loaded
+- on DuckDB, in one load (tests/conftest.py: e2e_duckdb);
+- on Spark, in one load (e2e_spark: a full build; tests/system/test_end_to_end.py asserts its
+  values, worked out by hand, on both engines);
+- on Spark night by night: the first two deliveries (`cvm load --engine spark`, a full
+  build), then the third (`CVM_ENGINE=spark cvm load`, an incremental night over the delta).
+
+Then, for every mart table of the catalog:
+- Spark's marts equal DuckDB's, checksum-equal with money rounded to cents (decimals to 2
+  places; doubles, the shares, to 6) and with the same column names and types;
+- Spark's incremental night equals Spark's full build, row for row, exactly.
+The analyst's catalog is one DuckDB file either way, and Spark leaves no file in the working
+directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.lib.clv import build as clv_build
+from orchestration.lib.warehouse import build_state, catalog
+from orchestration.lib.warehouse.store import Store
+from tests.dbt.test_incremental import end_state
+from tests.dbt_engine_fixtures import PROJECT
+from tests.e2e_fixtures import D1, D2, D3, write_delivery
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def marts_checksums(warehouse) -> dict[str, tuple]:
+    """table -> (columns and types, rows, checksum of the rows with money rounded to cents)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by 1").fetchall()]
+        found = {}
+        for table in tables:
+            columns = [(r[0], r[1]) for r in con.execute(
+                f"describe select * from marts.{table}").fetchall()]
+            values = [f"round({name}, 2)" if kind.startswith("DECIMAL")
+                      else f"round({name}, 6)" if kind == "DOUBLE" else name
+                      for name, kind in columns]
+            # customer_equity: its latest as-of date (several loads leave more history)
+            where = (" where as_of_date = (select max(as_of_date) from marts.customer_equity)"
+                     if table == "customer_equity" else "")
+            rows, checksum = con.execute(
+                f"select count(*), sum(hash({', '.join(values)})::hugeint) "
+                f"from marts.{table}{where}").fetchone()
+            found[table] = (columns, rows, checksum)
+        return found
+    finally:
+        con.close()
+
+
+def _cvm(*args: str) -> tuple[int, list[str]]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(args))
+    return code, out.getvalue().splitlines()
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    root = tmp_path_factory.mktemp("spark_nights")
+    landing, spark = root / "landing", root / "warehouse.duckdb"
+    for folder in (D1, D2):
+        write_delivery(landing, folder)
+    work = root / "cwd"  # Spark must leave nothing in the directory it is started from
+    work.mkdir()
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        code, first = _cvm("load", "--engine", "spark", "--landing", str(landing),
+                           "--warehouse", str(spark))
+        assert code == 0, "\n".join(first)
+        write_delivery(landing, D3)
+        os.environ["CVM_ENGINE"] = "spark"
+        try:
+            code, second = _cvm("load", "--landing", str(landing), "--warehouse", str(spark))
+        finally:
+            del os.environ["CVM_ENGINE"]
+        assert code == 0, "\n".join(second)
+    finally:
+        os.chdir(cwd)
+    return {"spark": spark, "first": first, "second": second, "cwd": work,
+            "state": build_state.read_state(Store(spark, "spark").engine_database)}
+
+
+def test_the_first_line_names_the_engine(nights):
+    assert nights["first"][0] == "engine: spark (local[2])"
+    assert nights["second"][0] == "engine: spark (local[2])"  # from CVM_ENGINE
+
+
+def test_the_night_was_incremental_on_spark(nights):
+    state = nights["state"]
+    assert state.is_finished and not state.is_full
+    assert any("dbt incremental build" in line for line in nights["second"])
+
+
+@pytest.mark.parametrize("load", ["full", "nights"])
+def test_spark_marts_equal_duckdb_marts_to_the_cent(load, request, e2e_duckdb):
+    spark = (request.getfixturevalue("e2e_spark")[2] if load == "full"
+             else request.getfixturevalue("nights")["spark"])
+    duck, found = marts_checksums(e2e_duckdb[2]), marts_checksums(spark)
+    assert sorted(found) == sorted(duck)
+    # every mart of the project: dbt's models, and the purchase model's tables
+    assert sorted(duck) == sorted(
+        [path.stem for path in (PROJECT / "models" / "marts").glob("*.sql")]
+        + list(clv_build.TABLES))
+    for table, (columns, rows, checksum) in duck.items():
+        assert rows > 0 or table == "clv_model", table  # too few customers to fit a model
+        assert found[table] == (columns, rows, checksum), table
+
+
+def test_an_incremental_night_on_spark_equals_a_full_spark_build(nights, e2e_spark):
+    assert end_state(nights["spark"]) == end_state(e2e_spark[2])
+
+
+def test_the_catalog_names_only_files_of_its_store(nights):
+    """The published marts are files of the store, never Spark's own table files: a run that
+    fails later can leave Spark's tables changed, the catalog is unchanged."""
+    spark = nights["spark"]
+    store = Store(spark, "spark")
+    con = duckdb.connect(str(spark), read_only=True)
+    try:
+        files = [p for paths in catalog.mart_files(con).values() for p in paths]
+    finally:
+        con.close()
+    assert files and all(p.startswith("marts/") for p in files)
+    assert all(store.path(p).is_file() for p in files)
+
+
+def test_spark_leaves_nothing_in_the_working_directory(nights):
+    assert list(nights["cwd"].iterdir()) == []
+    spark_dir = Store(nights["spark"], "spark").spark_dir
+    assert (spark_dir / "metastore_db").is_dir() and (spark_dir / "derby.log").is_file()
