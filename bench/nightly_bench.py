@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -298,6 +299,8 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
         peer_step = _run("pandas peer", [sys.executable, str(BENCH_DIR / "pandas_peer.py"),
                          "--landing", str(landing), "--out", str(peer_csv)], work / "peer.log")
 
+    for when, step in (("full load", full), ("nightly", nightly)):
+        print(f"  purchase model fit in the {when}: {fit_seconds(step.log)}")
     print(f"  initial delivery {initial.name}: {initial_lines:,} lines; "
           f"delta {delta.name}: {delta_lines:,} lines "
           f"({delta_lines / initial_lines:.2%} of the initial; wc -l, headers included)")
@@ -314,6 +317,15 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     pandas_peer.print_comparison(comparison)
     return ScaleResult(scale, floor_step, full, nightly, peer_step, comparison.agrees,
                        on_engines)
+
+
+FIT_LINE = re.compile(r"purchase model fitted on ([\d,]+) customers in ([\d.]+) s")
+
+
+def fit_seconds(log: Path) -> str:
+    """The purchase model's fit as the load's log names it: '0.84 s (20,000 customers)'."""
+    found = FIT_LINE.search(log.read_text(encoding="utf-8", errors="replace"))
+    return f"{found[2]} s ({found[1]} customers)" if found else "not in the log"
 
 
 # ---- ratios --------------------------------------------------------------------------------

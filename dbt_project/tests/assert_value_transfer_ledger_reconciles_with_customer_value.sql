@@ -3,7 +3,7 @@
 -- In a build over the delta, the periods of the touched customers and periods only
 -- (macros/incremental/): the rest was tested when it was written and has not changed since.
 
-{{ config(meta={'dagster': {'ref': {'name': 'fct_value_transfers'}}}) }}
+{{ config(meta={'dagster': {'ref': {'name': 'customer_value'}}}) }}
 {%- set touched = ref('int_touched_customer_periods') %}
 
 with

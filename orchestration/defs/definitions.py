@@ -1,8 +1,9 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
-(the purchase model fitted on the marts, and its check), publish (the published warehouse, and
-the CRMs' write-back after it when $CVM_WRITEBACK_TARGETS is set),
+(the purchase model fitted between the two parts of the dbt build, its check, and the value
+of the customer base), publish (the published warehouse, and the CRMs' write-back after it
+when $CVM_WRITEBACK_TARGETS is set),
 automation (the nightly job, its schedule, the new-delivery sensor), the resources they
 share, and the executor of launched runs (one process, one writer).
 
@@ -25,7 +26,7 @@ from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project_at
 from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
-from orchestration.defs.lifetime_value.assets import build_lifetime_value_assets
+from orchestration.defs.lifetime_value.assets import CLV_KEYS, lifetime_value_assets
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.writeback.assets import build_writeback_asset
@@ -41,8 +42,8 @@ def build_definitions(
     project). `engine_kind` is the engine dbt builds on (default $CVM_ENGINE, else duckdb)."""
     project = project_at(dbt_project_dir)
     dbt_models = build_dbt_assets(project)
-    marts = [key for key, group in dbt_models.group_names_by_key.items() if group == "marts"]
-    lifetime_value = build_lifetime_value_assets(marts)
+    marts = [key for part in dbt_models for key, group in part.group_names_by_key.items()
+             if group == "marts"]
     warehouse = WarehouseResource(
         landing_dir=str(settings.landing_dir(landing_dir)),
         warehouse_path=str(settings.warehouse_path(warehouse_path)),
@@ -52,8 +53,8 @@ def build_definitions(
     targets = settings.writeback_targets()
     writeback = [build_writeback_asset(targets)] if targets else []
     return dg.Definitions(
-        assets=[*raw_assets, dbt_models, lifetime_value,
-                build_publish_asset([*marts, *lifetime_value.keys]), *writeback],
+        assets=[*raw_assets, *dbt_models, *lifetime_value_assets,
+                build_publish_asset([*marts, *CLV_KEYS]), *writeback],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],

@@ -102,12 +102,33 @@ def test_error_severity_dbt_tests_are_blocking_checks(graph, defs):
     # a generic error test and a singular reconciliation test attached through dbt meta
     assert specs["marts/customer_value:not_null_customer_value_segment"] is True
     assert specs[
-        "marts/fct_value_transfers:assert_value_transfer_ledger_reconciles_with_customer_value"
+        "marts/customer_value:assert_value_transfer_ledger_reconciles_with_customer_value"
     ] is True
     # the warn-severity report of unpriced activities does not block
     assert specs[
         "marts/fct_service_activities:assert_unpriced_activities_are_reported"
     ] is False
+
+
+def test_the_purchase_model_is_fitted_between_the_two_parts_of_the_dbt_build(graph, defs):
+    """The fit reads customer_purchase_summary (first part) and writes the forecast that the
+    potential (second part) reads; the parts are two ops, so the fit runs between them."""
+    def key(name):
+        return dg.AssetKey(name.split("/"))
+
+    def op_of(name):
+        return next(a.op.name for a in defs.assets if key(name) in a.keys)
+
+    forecast = key("purchase_model/annual_forecast")
+    assert graph.get(forecast).parent_keys == {key("marts/customer_purchase_summary")}
+    assert forecast in graph.get(key("intermediate/int_purchase_model_forecast")).parent_keys
+    assert op_of("marts/customer_purchase_summary") == op_of("marts/fct_value_transfers") \
+        == "cvm_dbt_models"
+    assert op_of("marts/customer_value") == op_of("marts/segment_migration") \
+        == "cvm_dbt_customer_value"
+    assert op_of("purchase_model/annual_forecast") == "customer_lifetime_value_fit"
+    assert graph.get(key("marts/customer_equity")).parent_keys >= {
+        key("marts/customer_value"), key("marts/customer_lifetime_value")}
 
 
 def test_schedule_and_sensor_target_the_nightly_job(defs):

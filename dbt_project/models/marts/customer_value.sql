@@ -35,6 +35,8 @@ final as (
         segmented.customer_since,
         segmented.is_new_customer,
         segmented.potential_value_eur,
+        segmented.potential_source,
+        segmented.model_potential_value_eur,
         cast(segmented.classic_basis_eur as decimal(18, 4)) as classic_basis_eur,
         cast(segmented.classic_value_eur as decimal(18, 4)) as classic_value_eur,
         segmented.value_transfer_eur,

@@ -1,9 +1,13 @@
 """The dbt project as Dagster assets; dbt tests become asset checks (error severity blocks).
 
-The asset's body is config, then dbt's arguments, then `dbt build`: the build's preparation
-is lib/warehouse/dbt_build.py's (the engine's working database made ready, full or over the
-delta; dbt's arguments and environment on DuckDB or Spark; on Spark, the DuckDB mirror of its
-output after a build that passed).
+The project is built in two parts (lib/warehouse/dbt_build.PARTS), two multi-assets: the
+facts and everything else first (`cvm_dbt_models`), then, after the purchase model's fit,
+what reads its forecast: the potential, the segments and what follows them
+(`cvm_dbt_customer_value`). Each body is config, then dbt's arguments, then `dbt build`:
+the build's preparation is lib/warehouse/dbt_build.py's (the engine's working database made
+ready, full or over the delta, by the first part and taken up by the second; dbt's arguments
+and environment on DuckDB or Spark; on Spark, the DuckDB mirror of its output after a part
+that passed).
 """
 
 import os
@@ -20,12 +24,18 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.constants import WAREHOUSE_POOL, run_vars, session_of
+from orchestration.defs.constants import DBT_OP, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
-from orchestration.lib.warehouse.dbt_build import prepare_build
+from orchestration.lib.warehouse.dbt_build import (
+    FORECAST_SOURCE,
+    PARTS,
+    DbtBuild,
+    prepare_build,
+    resume_build,
+)
 
 
 class CvmDbtTranslator(DagsterDbtTranslator):
@@ -33,6 +43,10 @@ class CvmDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
+            if dbt_resource_props["source_name"] == FORECAST_SOURCE.split(":")[1]:
+                # the purchase model's forecast: the fit's asset (defs/lifetime_value)
+                return dg.AssetKey([dbt_resource_props["source_name"],
+                                    dbt_resource_props["name"]])
             return dg.AssetKey(["raw", dbt_resource_props["name"]])
         return super().get_asset_key(dbt_resource_props)
 
@@ -58,15 +72,19 @@ class BuildConfig(dg.Config):
     vars: str = ""
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
-    """The dbt project's models, seeds and tests as assets and checks; `project` has a
-    manifest (project.py)."""
+def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    """The dbt project's models, seeds and tests as assets and checks, in the build's two
+    parts; `project` has a manifest (project.py)."""
+    (facts_select, facts_exclude), (value_select, _) = PARTS["facts"], PARTS["customer_value"]
 
     @dbt_assets(
         manifest=project.manifest_path,
         dagster_dbt_translator=translator,
         project=project,
         pool=WAREHOUSE_POOL,
+        select=facts_select,
+        exclude=facts_exclude,
+        name=DBT_OP,
     )
     def cvm_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
@@ -76,28 +94,53 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             build = prepare_build(store, session_of(context), project.project_dir, dbt_vars,
                                   config.full_refresh)
-            report(f"  dbt {build.describe()} on {store.engine_kind} ...", context)
-            # dbt writes the engine's database (on Spark, its tables under work/spark); the
-            # published catalog is only ever replaced by publish.
-            # dbt's target folder stays in the store, so that the next build finds dbt's
-            # parse of the project there and parses only what changed; dbt dies with this
-            # process (lib/dbt_child.py)
-            with environment(**build.environment, **{PARENT_ENV: str(os.getpid())}):
-                invocation = dbt.cli(build.args, context=context, raise_on_error=False,
-                                     target_path=store.dbt_target)
-                yield from invocation.stream()
-            if not invocation.is_successful():
-                failures = _failed_nodes(invocation)
-                report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
-                raise dg.Failure(
-                    description="dbt build failed; blocking checks or models that failed: "
-                    + (", ".join(failures) or "see the dbt log"),
-                    allow_retries=False,
-                )
-            build.after_build(project.manifest_path)
-            report("  dbt build passed", context)
+            yield from _build_part(context, dbt, build, "facts")
 
-    return cvm_dbt_models
+    @dbt_assets(
+        manifest=project.manifest_path,
+        dagster_dbt_translator=translator,
+        project=project,
+        pool=WAREHOUSE_POOL,
+        select=value_select,
+        name="cvm_dbt_customer_value",
+    )
+    def cvm_dbt_customer_value(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
+    ):
+        with warehouse.retry_transient(), warehouse.exclusive() as store:
+            yield from _build_part(context, dbt, resume_build(store), "customer_value")
+
+    def _build_part(context, dbt: DbtCliResource, build: DbtBuild, part: str):
+        store = build.store
+        report(f"  dbt {build.describe()} on {store.engine_kind}, {part.replace('_', ' ')} "
+               "...", context)
+        # dbt writes the engine's database (on Spark, its tables under work/spark); the
+        # published catalog is only ever replaced by publish.
+        # dbt's target folder stays in the store, so that the next build finds dbt's parse
+        # of the project there and parses only what changed; dbt dies with this process
+        # (lib/dbt_child.py)
+        with environment(**build.environment, **{PARENT_ENV: str(os.getpid())}):
+            invocation = dbt.cli(build.args, context=context, raise_on_error=False,
+                                 target_path=store.dbt_target)
+            yield from invocation.stream()
+        if not invocation.is_successful():
+            failures = _failed_nodes(invocation)
+            report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
+            raise dg.Failure(
+                description="dbt build failed; blocking checks or models that failed: "
+                + (", ".join(failures) or "see the dbt log"),
+                allow_retries=False,
+            )
+        build.after_build(project.manifest_path, _built_nodes(invocation))
+        report(f"  dbt build passed ({part.replace('_', ' ')})", context)
+
+    return [cvm_dbt_models, cvm_dbt_customer_value]
+
+
+def _built_nodes(invocation) -> set[str]:
+    """The unique ids of the nodes the invocation ran."""
+    results = invocation.get_artifact("run_results.json").get("results", [])
+    return {r["unique_id"] for r in results}
 
 
 def _failed_nodes(invocation) -> list[str]:

@@ -1,19 +1,25 @@
 """What a customer will be worth: the purchase model fitted on the engine's marts, and its
 results written beside them.
 
-Runs once per load, after dbt built and checked the marts and before publishing, under the
-writer's lock. It reads `marts.customer_purchase_summary` (one row per customer with a
-purchase day, as of the data's end) and `marts.customer_value` (the segments), fits BG/NBD
-and two Gamma-Gamma models (model.py), and writes to the engine's schema `marts`, from where
-publishing exports them like every other mart:
+Runs once per load under the writer's lock, between the two parts of the dbt build
+(lib/warehouse/dbt_build.py): `run` reads `marts.customer_purchase_summary` (one row per
+customer with a purchase day, as of the data's end), fits BG/NBD and two Gamma-Gamma models
+(model.py), and writes to the engine's database:
 
-- `customer_lifetime_value`: one row per customer: p_alive, the expected purchases, revenue
-  and margin over the horizon (var `clv_horizon_months`), and `clv_eur`, the expected margin
-  month by month, discounted at the monthly rate equivalent to `clv_discount_rate_annual`;
-- `clv_model`: one row per model and parameter;
-- `customer_equity`: one row per as-of date and segment; the rows of earlier as-of dates come
-  from the catalog being published (its last published state), those of this as-of date are
-  (re)computed, so a load that does not move the data's end replaces its own date's rows.
+- `marts.customer_lifetime_value`: one row per customer: p_alive, the expected purchases,
+  revenue and margin over the horizon (var `clv_horizon_months`), and `clv_eur`, the expected
+  margin month by month, discounted at the monthly rate equivalent to
+  `clv_discount_rate_annual`;
+- `marts.clv_model`: one row per model and parameter;
+- `purchase_model.annual_forecast`: per customer, the revenue and margin expected in the 12
+  months after the data's end, undiscounted: the potential where sales gave none, which the
+  build's second part reads (on Spark through a Parquet copy, spark_engine.write_forecast).
+
+After the second part, `run_equity` writes `marts.customer_equity`: one row per as-of date
+and segment (the segment of the period holding the as-of date, in customer_value); the rows
+of earlier as-of dates come from the catalog being published (its last published state),
+those of this as-of date are (re)computed, so a load that does not move the data's end
+replaces its own date's rows. Publishing exports the marts like every other mart.
 
 The value per purchase: a customer with repeat purchases of positive mean value gets
 Gamma-Gamma's conditional mean, a customer without a repeat purchase the population mean
@@ -35,12 +41,15 @@ import numpy as np
 import pandas as pd
 
 from orchestration.lib.clv import model
-from orchestration.lib.warehouse.store import sql_literal
+from orchestration.lib.warehouse import spark_engine
+from orchestration.lib.warehouse.store import Store, sql_literal
 
 MIN_CUSTOMERS = 20
 MODELS = ("bg_nbd", "gamma_gamma_margin", "gamma_gamma_revenue")
 NO_SEGMENT = "none"  # a customer without a customer_value row in the as-of date's period
 TABLES = ("customer_lifetime_value", "clv_model", "customer_equity")
+FORECAST = spark_engine.FORECAST  # purchase_model.annual_forecast
+FORECAST_MONTHS = 12
 
 
 @dataclass
@@ -99,17 +108,13 @@ def value_per_purchase(fit: model.Fit | None, x, mean) -> np.ndarray:
 
 
 def read_inputs(con) -> pd.DataFrame:
-    """customer_purchase_summary with each customer's segment in the as-of date's period."""
-    return con.execute(f"""
-        select s.customer_id, s.as_of_date, s.purchases, s.frequency, s.recency_days,
-               s.t_days, s.avg_repeat_revenue_eur, s.avg_repeat_margin_eur,
-               s.horizon_months, cast(s.discount_rate_annual as double) as discount_rate_annual,
-               coalesce(v.segment, '{NO_SEGMENT}') as segment
-        from marts.customer_purchase_summary as s
-        left join marts.customer_value as v
-            on v.customer_id = s.customer_id
-            and s.as_of_date between v.period_start and v.period_end
-        order by s.customer_id
+    """customer_purchase_summary, the model's inputs."""
+    return con.execute("""
+        select customer_id, as_of_date, purchases, frequency, recency_days, t_days,
+               avg_repeat_revenue_eur, avg_repeat_margin_eur, horizon_months,
+               cast(discount_rate_annual as double) as discount_rate_annual
+        from marts.customer_purchase_summary
+        order by customer_id
     """).df()
 
 
@@ -139,18 +144,24 @@ def fit(inputs: pd.DataFrame) -> tuple[Outcome, pd.DataFrame]:
     nan = np.full(len(frame), np.nan)
     if bg_nbd is not None and bg_nbd.converged:
         alive = model.p_alive(bg_nbd, x, t_x, T)
-        weeks = horizon * model.DAYS_PER_MONTH / model.DAYS_PER_WEEK
-        purchases = model.expected_purchases(bg_nbd, weeks, x, t_x, T)
+        purchases = model.expected_purchases(bg_nbd, _weeks(horizon), x, t_x, T)
+        year = model.expected_purchases(bg_nbd, _weeks(FORECAST_MONTHS), x, t_x, T)
         clv = discounted_margin(bg_nbd, values["gamma_gamma_margin"], horizon, rate, x, t_x, T)
     else:
-        alive, purchases, clv = nan, nan, nan
+        alive, purchases, year, clv = nan, nan, nan, nan
     frame["avg_margin_per_purchase_eur"] = values["gamma_gamma_margin"]
     frame["p_alive"] = alive
     frame["expected_purchases"] = purchases
     frame["expected_revenue_eur"] = purchases * values["gamma_gamma_revenue"]
     frame["expected_margin_eur"] = purchases * values["gamma_gamma_margin"]
     frame["clv_eur"] = clv
+    frame["expected_revenue_year_eur"] = year * values["gamma_gamma_revenue"]
+    frame["expected_margin_year_eur"] = year * values["gamma_gamma_margin"]
     return outcome, frame
+
+
+def _weeks(months: int) -> float:
+    return months * model.DAYS_PER_MONTH / model.DAYS_PER_WEEK
 
 
 def _fitted(outcome: Outcome, name: str, customers: int, run) -> model.Fit | None:
@@ -204,14 +215,25 @@ MODEL_SQL = """
            cast(customers as bigint) as customers, cast(time_unit as varchar) as time_unit
     from cvm_clv_model
 """
+FORECAST_SQL = """
+    select cast(customer_id as varchar) as customer_id,
+           cast(as_of_date as date) as as_of_date,
+           cast(round(expected_revenue_year_eur, 4) as decimal(18, 4))
+               as expected_revenue_year_eur,
+           cast(round(expected_margin_year_eur, 4) as decimal(18, 4))
+               as expected_margin_year_eur
+    from cvm_clv_frame
+    where expected_revenue_year_eur is not null and expected_margin_year_eur is not null
+"""
 EQUITY_COLUMNS = """as_of_date DATE, segment VARCHAR, customers BIGINT,
     clv_eur DECIMAL(18, 4), expected_margin_eur DECIMAL(18, 4), mean_p_alive DOUBLE"""
 
 
-def write(con, outcome: Outcome, frame: pd.DataFrame, history: str | None) -> None:
-    """Write the three tables into schema marts of `con` (the engine's database);
-    `history` names the published customer_equity to carry forward (None: none)."""
+def write(con, outcome: Outcome, frame: pd.DataFrame) -> None:
+    """Write customer_lifetime_value and clv_model into schema marts of `con` (the engine's
+    database), and the forecast into purchase_model."""
     con.execute("create schema if not exists marts")
+    con.execute("create schema if not exists purchase_model")
     con.register("cvm_clv_frame", frame)
     con.register("cvm_clv_model", model_rows(outcome))
     try:
@@ -219,32 +241,59 @@ def write(con, outcome: Outcome, frame: pd.DataFrame, history: str | None) -> No
                     "order by customer_id")
         con.execute(f"create or replace table marts.clv_model as {MODEL_SQL} "
                     "order by model, parameter")
-        con.execute(f"create or replace temp table cvm_equity ({EQUITY_COLUMNS})")
-        if history is not None:
-            con.execute("insert into cvm_equity by name select * from "
-                        f"{history} where as_of_date is distinct from ?", [outcome.as_of_date])
-        con.execute("""
-            insert into cvm_equity
-            select as_of_date, segment, count(*), sum(clv_eur), sum(expected_margin_eur),
-                   round(avg(p_alive), 6)
-            from marts.customer_lifetime_value
-            left join (select distinct customer_id, segment from cvm_clv_frame) using (customer_id)
-            group by as_of_date, segment
-        """)
-        con.execute("create or replace table marts.customer_equity as "
-                    "select * from cvm_equity order by as_of_date, segment")
+        con.execute(f"create or replace table {FORECAST} as {FORECAST_SQL} "
+                    "order by customer_id")
     finally:
         con.unregister("cvm_clv_frame")
         con.unregister("cvm_clv_model")
 
 
+def write_equity(con, history: str | None) -> None:
+    """Write marts.customer_equity of `con` from customer_lifetime_value and customer_value;
+    `history` names the published customer_equity to carry forward (None: none)."""
+    as_of = con.execute("select max(as_of_date) from marts.customer_purchase_summary"
+                        ).fetchone()[0]
+    con.execute(f"create or replace temp table cvm_equity ({EQUITY_COLUMNS})")
+    if history is not None:
+        con.execute("insert into cvm_equity by name select * from "
+                    f"{history} where as_of_date is distinct from ?", [as_of])
+    con.execute(f"""
+        insert into cvm_equity
+        select clv.as_of_date, coalesce(value.segment, '{NO_SEGMENT}'), count(*),
+               sum(clv.clv_eur), sum(clv.expected_margin_eur), round(avg(clv.p_alive), 6)
+        from marts.customer_lifetime_value as clv
+        left join marts.customer_value as value
+            on value.customer_id = clv.customer_id
+            and clv.as_of_date between value.period_start and value.period_end
+        group by all
+    """)
+    con.execute("create or replace table marts.customer_equity as "
+                "select * from cvm_equity order by as_of_date, segment")
+
+
 HISTORY = "cvm_published"
 
 
-def run(engine_database: Path, next_catalog: Path | None = None) -> Outcome:
-    """Fit on the engine's database and write its tables (the module docstring); the earlier
-    as-of dates of customer_equity come from `next_catalog` (the catalog this load will
-    publish, a copy of the published one), when it holds them."""
+def run(store: Store) -> Outcome:
+    """Fit on the store's engine's database and write its tables (the module docstring); on
+    Spark, hand the forecast to Spark too."""
+    con = duckdb.connect(str(store.engine_database))
+    try:
+        outcome, frame = fit(read_inputs(con))
+        con.execute("begin transaction")
+        write(con, outcome, frame)
+        con.execute("commit")
+        if store.engine_kind == "spark":
+            spark_engine.write_forecast(store, con)
+    finally:
+        con.close()
+    return outcome
+
+
+def run_equity(engine_database: Path, next_catalog: Path | None = None) -> None:
+    """Write customer_equity on the engine's database; the earlier as-of dates come from
+    `next_catalog` (the catalog this load will publish, a copy of the published one), when
+    it holds them."""
     con = duckdb.connect(str(engine_database))
     try:
         history = None
@@ -255,12 +304,10 @@ def run(engine_database: Path, next_catalog: Path | None = None) -> Outcome:
                 "and table_schema = 'marts' and table_name = 'customer_equity'", [HISTORY],
             ).fetchone()[0]
             history = f"{HISTORY}.marts.customer_equity" if found else None
-        outcome, frame = fit(read_inputs(con))
         con.execute("begin transaction")
-        write(con, outcome, frame, history)
+        write_equity(con, history)
         con.execute("commit")
         if next_catalog is not None:
             con.execute(f"detach {HISTORY}")
     finally:
         con.close()
-    return outcome

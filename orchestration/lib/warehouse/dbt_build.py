@@ -4,6 +4,12 @@
 (build_state.py: full or the delta), makes the engine's database ready and returns a
 `DbtBuild`: dbt's arguments and environment, and what follows a build that passed.
 
+A load builds the dbt project in two parts (`PARTS`), with the purchase model's fit between
+them (lib/clv): `facts` is everything but what reads the fit's forecast, `customer_value` is
+what does (the potential, the segments and all that follows them). The first part prepares
+the build and keeps its plan in the engine's folder (`BUILD_FILE`); the second takes it up
+(`resume_build`), so that both parts build the same delta with the same vars.
+
 Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
 build, the dbt target it builds on, the environment dbt runs with, and what it does after a
 build that passed. The choice between DuckDB and Spark is made here, once; the rest of the
@@ -23,6 +29,15 @@ from orchestration.lib.warehouse.catalog import RawFile
 from orchestration.lib.warehouse.fingerprint import rules_fingerprint
 from orchestration.lib.warehouse.store import Store
 
+# the forecast of the purchase model, which the load's fit writes between the two parts
+FORECAST_SOURCE = "source:purchase_model"
+# the parts of a load's dbt build: name -> (dbt's --select, dbt's --exclude)
+PARTS: dict[str, tuple[str, str | None]] = {
+    "facts": ("fqn:*", f"{FORECAST_SOURCE}+"),
+    "customer_value": (f"{FORECAST_SOURCE}+", None),
+}
+BUILD_FILE = "dbt_build.json"
+
 
 class DuckDBEngine:
     """dbt on DuckDB, embedded: dbt builds the engine's database itself."""
@@ -41,7 +56,7 @@ class DuckDBEngine:
         """The engine's database as dbt's warehouse."""
         return {"CVM_WAREHOUSE": str(store.engine_database)}
 
-    def after_build(self, store: Store, manifest_path: Path) -> None:
+    def after_build(self, store: Store, manifest_path: Path, built: set[str]) -> None:
         """Nothing: the marts are in the engine's database already."""
 
 
@@ -61,9 +76,10 @@ class SparkEngine:
     def environment(self, store: Store) -> dict[str, str]:
         return spark_engine.environment(store)
 
-    def after_build(self, store: Store, manifest_path: Path) -> None:
-        """The DuckDB mirror of Spark's output, which publish.py exports."""
-        spark_engine.mirror(store, manifest_path)
+    def after_build(self, store: Store, manifest_path: Path, built: set[str]) -> None:
+        """The DuckDB mirror of the tables Spark built (`built`: dbt's unique ids), which
+        publish.py exports."""
+        spark_engine.mirror(store, manifest_path, built)
 
 
 Engine = DuckDBEngine | SparkEngine
@@ -124,9 +140,30 @@ class DbtBuild:
         retired = sum(len(v) for v in self.plan.retired.values())
         return f"incremental build: {added} raw files added, {retired} retired"
 
-    def after_build(self, manifest_path: Path) -> None:
-        """What the engine does once the build passed (on Spark, the DuckDB mirror)."""
-        self.engine.after_build(self.store, manifest_path)
+    def after_build(self, manifest_path: Path, built: set[str]) -> None:
+        """What the engine does once a part of the build passed (on Spark, the DuckDB mirror
+        of the nodes `built`)."""
+        self.engine.after_build(self.store, manifest_path, built)
+
+    def save(self) -> None:
+        """Keep the plan and the vars for the build's second part (`resume_build`)."""
+        path = self.store.work_dir / BUILD_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({
+            "full": self.plan.full, "reason": self.plan.reason, "added": self.plan.added,
+            "retired": self.plan.retired, "dbt_vars": self.dbt_vars}, sort_keys=True),
+            encoding="utf-8")
+
+
+def resume_build(store: Store) -> DbtBuild:
+    """The build whose first part `prepare_build` prepared, to build its second part."""
+    path = store.work_dir / BUILD_FILE
+    if not path.is_file():
+        raise RuntimeError(f"{path}: no prepared dbt build to resume; the build's first part "
+                           "prepares it")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    plan = BuildPlan(saved["full"], saved["reason"], saved["added"], saved["retired"])
+    return DbtBuild(store, plan, saved["dbt_vars"])
 
 
 def prepare_build(store: Store, session: str, project_dir: Path, dbt_vars: dict,
@@ -144,4 +181,6 @@ def prepare_build(store: Store, session: str, project_dir: Path, dbt_vars: dict,
     build_state.prepare(store, plan, files, version, fingerprint,
                         json.dumps(dbt_vars, sort_keys=True))
     inputs = engine_for(store.engine_kind).input_vars(store, files, plan)
-    return DbtBuild(store, plan, {**dbt_vars, **inputs})
+    build = DbtBuild(store, plan, {**dbt_vars, **inputs})
+    build.save()
+    return build

@@ -13,7 +13,9 @@ writes the published mart files and the catalog. What Spark adds is the middle:
      DuckDB engine reads (never a folder: a retired file and its successor lie side by side);
    - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files;
    - `cvm_delta.customer_periods`: the customers and periods the touched keys occupied
-     before the build (build_state.py), copied from the engine's database into a Parquet file.
+     before the build (build_state.py), copied from the engine's database into a Parquet file;
+   - `purchase_model.annual_forecast`: the purchase model's forecast, which the load's fit
+     writes between the build's two parts (`write_forecast`; empty until then).
 2. dbt builds on the `spark` target (dbt_project/profiles.yml): Parquet tables in Spark's
    warehouse folder, the incremental facts overwritten by whole partitions (periods).
 3. after dbt, `mirror` makes the DuckDB database's `marts.*` and `reference.*` views over the
@@ -54,6 +56,11 @@ SPARK_TYPES = {
 }
 INPUTS_FILE = "engine_inputs.parquet"
 CUSTOMER_PERIODS_FILE = "customer_periods.parquet"
+FORECAST_FILE = "purchase_model_forecast.parquet"
+FORECAST = "purchase_model.annual_forecast"
+FORECAST_COLUMNS = (("customer_id", "VARCHAR"), ("as_of_date", "DATE"),
+                    ("expected_revenue_year_eur", "DECIMAL(18,4)"),
+                    ("expected_margin_year_eur", "DECIMAL(18,4)"))
 # the schemas the mirror shows, as dbt names them
 MIRRORED_SCHEMAS = ("marts", "reference")
 
@@ -137,7 +144,24 @@ def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> lis
     # the customers and periods the touched keys occupied before the build (build_state.py)
     statements.append(f"create or replace view {CUSTOMER_PERIODS} as select customer_id, "
                       f"period_start from {_file(store.spark_dir / CUSTOMER_PERIODS_FILE)}")
+    # the purchase model's forecast (write_forecast), read again by each part of the build
+    statements.append("create database if not exists purchase_model")
+    statements.append(f"create or replace view {FORECAST} as select * from "
+                      f"{_file(store.spark_dir / FORECAST_FILE)}")
     return statements
+
+
+def write_forecast(store: Store, con=None) -> None:
+    """The forecast for Spark: a copy of the engine's database's table `FORECAST` (none
+    there, or `con` None: no rows) as the Parquet file the view `FORECAST` reads."""
+    target = sql_literal(store.spark_dir / FORECAST_FILE)
+    columns = ", ".join(quote_ident(name) for name, _ in FORECAST_COLUMNS)
+    if con is not None:
+        con.execute(f"copy (select {columns} from {FORECAST}) to {target} (format parquet)")
+        return
+    nulls = ", ".join(f"cast(null as {kind}) as {quote_ident(name)}"
+                      for name, kind in FORECAST_COLUMNS)
+    duckdb.execute(f"copy (select {nulls} where false) to {target} (format parquet)")
 
 
 def write_inputs(store: Store, files: list[RawFile], plan: BuildPlan) -> Path:
@@ -151,6 +175,7 @@ def write_inputs(store: Store, files: list[RawFile], plan: BuildPlan) -> Path:
         con.execute(f"copy (select * from engine.{CUSTOMER_PERIODS}) to "
                     f"{sql_literal(store.spark_dir / CUSTOMER_PERIODS_FILE)} (format parquet)")
         con.execute("detach engine")
+        write_forecast(store)  # none until the fit writes it
         con.execute("create table inputs (seq INTEGER, statement VARCHAR)")
         con.executemany("insert into inputs values (?, ?)",
                         list(enumerate(input_statements(store, files, plan))))
@@ -166,13 +191,17 @@ def table_folder(store: Store, schema: str, name: str) -> Path:
     return store.spark_dir / "warehouse" / f"{schema}.db" / name.lower()
 
 
-def _relations(manifest_path: Path) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def _relations(manifest_path: Path, built: set[str] | None = None,
+               ) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """(schema, name, [(column, contract type)]) of every model and seed in the mirrored
-    schemas; no columns when the node has no contract (the seeds)."""
+    schemas (of those `built`, dbt's unique ids, when given); no columns when the node has no
+    contract (the seeds)."""
     manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
     found = []
-    for node in manifest["nodes"].values():
+    for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] not in {"model", "seed"} or node["schema"] not in MIRRORED_SCHEMAS:
+            continue
+        if built is not None and unique_id not in built:
             continue
         columns = []
         if node["config"].get("contract", {}).get("enforced"):
@@ -198,14 +227,15 @@ def _empty_sql(columns: list[tuple[str, str]]) -> str:
     return f"select {typed} limit 0"
 
 
-def mirror(store: Store, manifest_path: Path) -> None:
+def mirror(store: Store, manifest_path: Path, built: set[str] | None = None) -> None:
     """(Re)create the views `marts.*` and `reference.*` of the engine's DuckDB database over
-    the files of Spark's tables (see the module docstring)."""
+    the files of Spark's tables (see the module docstring): of the nodes `built` (dbt's
+    unique ids), or of all."""
     con = duckdb.connect(str(store.engine_database))
     try:
         for schema in MIRRORED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
-        for schema, name, columns in _relations(manifest_path):
+        for schema, name, columns in _relations(manifest_path, built):
             folder = table_folder(store, schema, name)
             if not folder.is_dir():
                 raise RuntimeError(f"{schema}.{name}: Spark wrote no table at {folder}")

@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import hyp2f1
 
 from orchestration.lib.clv import build, model
 from tests import cdnow_fixtures as cdnow
@@ -85,9 +86,18 @@ def test_customer_equity_carries_earlier_dates_and_replaces_its_own(tmp_path):
                 "mean_p_alive DOUBLE)")
     con.execute("insert into history values ('2026-01-30', 'invest', 7, 1, 1, 0.5), "
                 "('2026-01-31', 'invest', 99, 1, 1, 0.5)")
-    outcome, frame = build.fit(_inputs(40))
+    inputs = _inputs(40)
+    outcome, frame = build.fit(inputs)
     assert outcome.failures == [] and set(outcome.fits) == set(build.MODELS)
-    build.write(con, outcome, frame, "history")
+    build.write(con, outcome, frame)
+    # the segments of the period that holds the as-of date, from customer_value
+    con.register("inputs", inputs)
+    con.execute("create table marts.customer_purchase_summary as select * from inputs")
+    con.execute("create table marts.customer_value as select customer_id, "
+                "date '2026-01-01' as period_start, date '2026-12-31' as period_end, segment "
+                "from inputs union all select customer_id, date '2025-01-01', "
+                "date '2025-12-31', 'invest' from inputs")
+    build.write_equity(con, "history")
     rows = con.execute("select as_of_date::varchar, segment, customers "
                        "from marts.customer_equity").fetchall()
     # 2026-01-30 kept; 2026-01-31 recomputed: 20 customers in each of the two segments
@@ -98,6 +108,29 @@ def test_customer_equity_carries_earlier_dates_and_replaces_its_own(tmp_path):
                        "t_days", "avg_margin_per_purchase_eur", "p_alive",
                        "expected_purchases", "expected_revenue_eur", "expected_margin_eur",
                        "clv_eur", "horizon_months"]
+    con.close()
+
+
+def test_the_forecast_is_a_years_expected_revenue_and_margin_undiscounted(tmp_path):
+    """purchase_model.annual_forecast holds what the model expects in the 12 months after the
+    as-of date: with a horizon of 12 months, exactly the expected revenue and margin of
+    customer_lifetime_value (undiscounted, unlike clv_eur); with a horizon of 6, more."""
+    con = duckdb.connect(str(tmp_path / "engine.duckdb"))
+    for horizon in (12, 6):
+        outcome, frame = build.fit(_inputs(40).assign(horizon_months=horizon))
+        build.write(con, outcome, frame)
+        rows = con.execute(f"""
+            select f.customer_id, f.expected_revenue_year_eur, c.expected_revenue_eur,
+                   f.expected_margin_year_eur, c.expected_margin_eur, c.clv_eur
+            from {build.FORECAST} as f join marts.customer_lifetime_value as c using
+            (customer_id) order by f.customer_id""").fetchall()
+        assert len(rows) == 40
+        for _, revenue_year, revenue, margin_year, margin, clv in rows:
+            if horizon == 12:
+                assert (revenue_year, margin_year) == (revenue, margin)
+                assert clv < margin  # discounted
+            else:
+                assert revenue_year > revenue and margin_year > margin
     con.close()
 
 
@@ -153,5 +186,22 @@ def test_a_cdnow_load_reproduces_the_published_fits(tmp_path, request):
         assert only[6] == 9 and only[7] > 0
         equity = con.execute("select sum(customers) from marts.customer_equity").fetchone()
         assert equity == (2357,)
+        # nobody typed a potential, so the model's stands in: for 0003 (x = 0, T = 272 days)
+        # the purchases BG/NBD expects in the 12 months after 1997-09-30 (Fader, Hardie & Lee
+        # 2005, eq. 10, with x = 0) times the population's mean spend; 1997 is one whole
+        # year, so the period's potential is that year's
+        r, alpha, a, b = (fits[("bg_nbd", n)] for n in ("r", "alpha", "a", "b"))
+        p, q, gamma = (fits[("gamma_gamma_revenue", n)] for n in ("p", "q", "gamma"))
+        T, t = 272 / 7, 12 * (365.25 / 12) / 7
+        purchases = (a + b - 1) / (a - 1) * (
+            1 - ((alpha + T) / (alpha + T + t)) ** r
+            * hyp2f1(r, b, a + b - 1, t / (alpha + T + t)))
+        source, model_potential, potential = con.execute(
+            "select potential_source, model_potential_value_eur, potential_value_eur "
+            "from marts.customer_value where customer_id = '0003'").fetchone()
+        assert source == "model" and potential == model_potential
+        assert float(potential) == pytest.approx(purchases * p * gamma / (q - 1), abs=1e-3)
+        assert con.execute("select count(*) from marts.customer_value "
+                           "where potential_source <> 'model'").fetchone() == (0,)
     finally:
         con.close()
