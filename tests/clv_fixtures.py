@@ -4,7 +4,8 @@ The hand-made warehouses of the tests hold five or six customers, too few to fit
 (lib/clv/build.py fits on at least MIN_CUSTOMERS): there every forecast is empty. For the
 surfaces that show a forecast, `write_forecast` runs the build's own code on the warehouse's
 purchase summary with a fit that "finds" FORECAST_FITS, and appends FORECAST_HISTORY as the
-customer_equity of two earlier as-of dates.
+customer_equity of two earlier as-of dates. Everything else stays as the load built it:
+customer_value's model potential, computed by dbt from a fit that did not happen, stays empty.
 """
 
 from __future__ import annotations
@@ -56,4 +57,5 @@ def write_forecast(con) -> None:
     for table in build.TABLES:
         if table in views:
             con.execute(f"drop view marts.{table}")
-    build.write(con, outcome, frame, "forecast_history")
+    build.write(con, outcome, frame)
+    build.write_equity(con, "forecast_history")

@@ -35,6 +35,7 @@ from orchestration.lib.reports.translations import (
 )
 
 PAGE_SIZE = 25
+POTENTIAL_SOURCES = ("crm", "model", "none")  # customer_value.potential_source
 FONT = '"DejaVu Sans", "Segoe UI", Arial, sans-serif'
 
 # The service list's columns: (column id, title key, numeric); ids are the sort keys of
@@ -147,6 +148,25 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
     return notes
 
 
+def potential_kpi(value: queries.CustomerValue, lang: str) -> html.Div:
+    """The period's potential and its source: sales' number (CRM), with the purchase model's
+    estimate beside it where there is one; else the model's; else none."""
+    source = value.potential_source if value.potential_source in POTENTIAL_SOURCES else "none"
+    notes = [html.Div(text(f"potential_source_{source}", lang), className="kpi-note",
+                      id="kpi-potential-source")]
+    if source == "crm" and value.model_potential_value_eur is not None:
+        notes.append(html.Div(
+            text("potential_model_beside", lang,
+                 amount=money(value.model_potential_value_eur, lang)),
+            className="kpi-note", id="kpi-potential-model"))
+    return html.Div([
+        html.Div(text("kpi_potential", lang), className="kpi-label"),
+        html.Div(money(value.potential_value_eur, lang), className="kpi-value",
+                 id="kpi-potential"),
+        *notes,
+    ], className="kpi")
+
+
 def lifetime_block(forecast: queries.LifetimeValue | None, through, lang: str) -> html.Div:
     """What the purchase model expects of the customer (`marts.customer_lifetime_value`), as
     of the data's end; a plain sentence where there is no forecast: no purchase (no row), or
@@ -239,6 +259,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
             kpi(text("kpi_classic", lang), money(value.classic_value_eur, lang),
                 text("kpi_classic_is_potential", lang) if value.is_valued_by_potential
                 else None, kpi_id="kpi-classic"),
+            potential_kpi(value, lang),
             kpi(text("kpi_transfer", lang), money(value.value_transfer_eur, lang),
                 kpi_id="kpi-transfer"),
             html.Div([

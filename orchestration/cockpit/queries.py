@@ -208,6 +208,11 @@ class CustomerValue:
     is_valued_by_potential: bool
     value_transfer_eur: float
     segment: str
+    # the potential the customer is judged by, and where it comes from ('crm' | 'model' |
+    # 'none'); the purchase model's estimate for the period, also where sales gave one
+    potential_value_eur: float | None
+    potential_source: str
+    model_potential_value_eur: float | None
 
 
 def customer_value(con, customer_id: str, period: Period) -> CustomerValue | None:
@@ -217,7 +222,8 @@ def customer_value(con, customer_id: str, period: Period) -> CustomerValue | Non
         select revenue_eur, contribution_margin_eur, share_of_wallet, abc_class,
                classic_value_eur,
                {VALUED_BY_POTENTIAL},
-               value_transfer_eur, segment
+               value_transfer_eur, segment,
+               potential_value_eur, potential_source, model_potential_value_eur
         from marts.customer_value as cv
         where customer_id = ? and period_start = ?
         """,

@@ -10,7 +10,12 @@ import numpy as np
 
 from orchestration.cockpit import queries
 from orchestration.cockpit.components import period_name
-from orchestration.cockpit.customer import _history_figure, lifetime_block, status_label
+from orchestration.cockpit.customer import (
+    _history_figure,
+    lifetime_block,
+    potential_kpi,
+    status_label,
+)
 from orchestration.cockpit.portfolio import (
     equity_figure,
     equity_section,
@@ -164,3 +169,27 @@ def test_the_base_s_value_names_a_date_without_a_fit_and_customers_without_a_seg
     assert [t["name"] for t in traces][-1] == "no segment"
     assert traces[-1]["y"] == [200.4, None]
     assert "NaN" not in words and "nan" not in words
+
+
+def _value(source: str, potential, model) -> queries.CustomerValue:
+    return queries.CustomerValue(11000, 2000, 0.275, "B", 11000, False, 812.53, "renegotiate",
+                                 potential, source, model)
+
+
+def test_the_potential_names_its_source_and_the_model_beside_sales():
+    # sales gave 40,000 a year: 10,000 for the year at a target share of 0.25; the model
+    # expects 7,654.32 of the customer in the period, shown beside it
+    crm = potential_kpi(_value("crm", 10000, 7654.32), "de")
+    assert _words(_by_id(crm, "kpi-potential")) == "10.000,00\xa0€"
+    assert _words(_by_id(crm, "kpi-potential-source")) == "vom Vertrieb (CRM)"
+    assert _words(_by_id(crm, "kpi-potential-model")) == "Kaufmodell: 7.654,32\xa0€"
+    # sales' number without a model: no line for the model
+    assert _by_id(potential_kpi(_value("crm", 10000, None), "de"), "kpi-potential-model") is None
+    model = potential_kpi(_value("model", 7654.32, 7654.32), "en")
+    assert _words(_by_id(model, "kpi-potential")) == "€7,654.32"
+    assert _words(_by_id(model, "kpi-potential-source")) == (
+        "the purchase model's estimate; none in the CRM")
+    assert _by_id(model, "kpi-potential-model") is None  # it is the value itself
+    none = potential_kpi(_value("none", None, None), "de")
+    assert _words(_by_id(none, "kpi-potential")) == "–"
+    assert _words(_by_id(none, "kpi-potential-source")) == "weder im CRM noch vom Kaufmodell"

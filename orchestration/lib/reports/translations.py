@@ -306,6 +306,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "status_active": {"de": "aktiv", "en": "active"},
     "status_inactive": {"de": "inaktiv", "en": "inactive"},
     "status_prospect": {"de": "Interessent", "en": "prospect"},
+    "kpi_potential": {"de": "Potenzial", "en": "Potential"},
+    "potential_source_crm": {"de": "vom Vertrieb (CRM)", "en": "from sales (CRM)"},
+    "potential_source_model": {
+        "de": "Schätzung des Kaufmodells; im CRM keines",
+        "en": "the purchase model's estimate; none in the CRM",
+    },
+    "potential_source_none": {
+        "de": "weder im CRM noch vom Kaufmodell",
+        "en": "neither in the CRM nor from the purchase model",
+    },
+    "potential_model_beside": {"de": "Kaufmodell: {amount}", "en": "Purchase model: {amount}"},
     "kpi_share_no_potential": {
         "de": "kein Potenzial erfasst",
         "en": "no potential recorded",
