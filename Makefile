@@ -83,8 +83,9 @@ ui: $(MANIFEST)
 	$(BIN)/dagster dev -m orchestration.defs.definitions -h 127.0.0.1 -p 3000
 
 cockpit: $(STAMP)
-	@# without settings of your own, the cockpit shows the demo's warehouse (read-only)
-	$(BIN)/cvm serve --port $(or $(PORT),8050)
+	@# without settings of your own, the cockpit shows the demo's warehouse (read-only), on
+	@# this machine only and without sign-in (README "Sharing the cockpit" for a team)
+	$(BIN)/cvm serve --no-auth --port $(or $(PORT),8050)
 
 # the dbt docs of the published warehouse (the demo's without settings of your own), built
 # from a read-only snapshot and served at http://127.0.0.1:8080

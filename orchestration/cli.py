@@ -91,25 +91,31 @@ def _log_traceback(log: Path) -> Path | None:
 
 def _chart(args: argparse.Namespace) -> int:
     from orchestration.lib.reports.chart import portfolio_chart
+    from orchestration.lib.reports.payback import payback_chart
     from orchestration.lib.reports.whale import whale_chart
 
     warehouse = settings.warehouse_path(args.warehouse)
     out = Path(args.out or f"reports/{args.kind}.png")
-    draw = portfolio_chart if args.kind == "portfolio" else whale_chart
+    draw = {"portfolio": portfolio_chart, "whale": whale_chart,
+            "payback": payback_chart}[args.kind]
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
-    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period)} written to "
-          f"{drawn.path}")
+    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period, args.kind)} "
+          f"written to {drawn.path}")
     return 0
 
 
-def _terminal_period(warehouse: Path, wanted: str | None) -> str:
+def _terminal_period(warehouse: Path, wanted: str | None, kind: str = "") -> str:
     """The period a report was made of, as the terminal names it (English, ISO dates), whatever
-    the report's language."""
+    the report's language; of the payback chart, its period t and t + 1."""
+    from orchestration.lib.reports.payback import choose_payback_period
     from orchestration.lib.reports.periods import choose_period, terminal_label
     from orchestration.lib.reports.warehouse import Warehouse
 
     with Warehouse(warehouse).reader() as con:
+        if kind == "payback":
+            period, after = choose_payback_period(con, wanted)
+            return f"{terminal_label(period)} to {terminal_label(after)}"
         return terminal_label(choose_period(con, wanted))
 
 
@@ -156,12 +162,67 @@ def _docs(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from orchestration.cockpit.app import serve
 
+    try:
+        mode = settings.auth_mode("none" if args.no_auth else args.auth)
+    except ValueError as error:
+        print(f"cvm serve: {error}", file=sys.stderr)
+        return 2
     warehouse = settings.warehouse_path(args.warehouse)
-    print(f"cockpit on http://{args.host}:{args.port}/portfolio  (warehouse {warehouse}, "
-          "read-only; Ctrl+C stops it)\n"
-          "a small server for one machine and a few users, not for the internet; requests "
-          "are not logged, errors are", flush=True)
-    serve(warehouse, host=args.host, port=args.port)
+    users = settings.users_file(args.users) if mode == "users" else None
+    sign_in = {
+        "users": f"sign-in: users file {users}",
+        "oidc": "sign-in: OpenID Connect, issuer "
+                + settings.env_text("CVM_OIDC_ISSUER", "(CVM_OIDC_ISSUER unset)"),
+        "none": "sign-in: NONE - nobody is signed in and every customer is shown; "
+                "this machine only (127.0.0.1)",
+    }[mode]
+
+    def ready(port: int, threads: int) -> None:
+        print(f"cockpit on http://{args.host}:{port}/portfolio  (warehouse {warehouse}, "
+              "read-only; Ctrl+C or SIGTERM stops it)\n"
+              f"{sign_in}\n"
+              f"server: Waitress, {threads} threads; requests are not logged, errors are; "
+              "views and downloads go to the audit trail", flush=True)
+
+    try:
+        serve(warehouse, host=args.host, port=args.port, auth=mode, users=users, ready=ready)
+    except ValueError as error:
+        print(f"cvm serve: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    from orchestration.cockpit.users import UsersFileError, add_user, read_users, remove_user
+
+    path = settings.users_file(args.users)
+    try:
+        if args.action == "add":
+            if not args.password_stdin:
+                print("cvm users add: give the password on standard input (--password-stdin)",
+                      file=sys.stderr)
+                return 2
+            password = sys.stdin.readline().rstrip("\r\n")
+            managers = tuple(m.strip() for value in args.account_manager or ()
+                             for m in value.split(",") if m.strip())
+            user = add_user(path, args.name, args.role, password, managers, args.region)
+            print(f"{user.name} ({user.role}) saved in {path}")
+        elif args.action == "remove":
+            remove_user(path, args.name)
+            print(f"{args.name} removed from {path}")
+        else:
+            users = read_users(path)
+            for user in users.values():
+                scope = ", ".join(filter(None, [
+                    "account managers " + ",".join(user.account_managers)
+                    if user.account_managers else "",
+                    f"region {user.region}" if user.region else ""])) or "every customer"
+                print(f"{user.name}\t{user.role}\t{scope}")
+            if not users:
+                print(f"no users in {path}")
+    except UsersFileError as error:
+        print(f"cvm users {args.action}: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -206,6 +267,7 @@ def _writeback(args: argparse.Namespace) -> int:
 
 WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else the demo's "
                   "data/demo/warehouse.duckdb); its files are in <name>.store/ beside it")
+USERS_HELP = ("the users file (default: $CVM_USERS_FILE, else data/cockpit-users.json)")
 LANDING_HELP = ("landing root (default: $CVM_LANDING_DIR, else the demo's sample folder "
                 "data/demo/landing)")
 
@@ -224,10 +286,11 @@ COMMANDS = {
         "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
         "2: refused before anything ran; 130: interrupted, nothing published."),
     "chart": (
-        "portfolio or whale chart of a period as PNG",
-        "Draw a period's portfolio (classic value against value transfer, per customer) or "
-        "its whale curve (cumulative profit after service) from the published warehouse, "
-        "read-only."),
+        "portfolio, whale or payback chart of a period as PNG",
+        "Draw a period's portfolio (classic value against value transfer, per customer), "
+        "its whale curve (cumulative profit after service) or its payback (value transfer "
+        "against the margin change to the next period, per segment: an association, not "
+        "proof of cause) from the published warehouse, read-only."),
     "export": (
         "controllers' export of a period (xlsx or CSV)",
         "Write the controllers' export of a period from the published warehouse, read-only: "
@@ -239,13 +302,18 @@ COMMANDS = {
     "serve": (
         "the sales cockpit in the browser (read-only)",
         "Serve the sales cockpit (portfolio, customer, migration pages) on the published "
-        "warehouse, read-only: a load may publish at any time, the next request shows it. "
-        "The server is for one machine and a few users (Flask's own)."),
+        "warehouse, read-only, on a production server (Waitress): a load may publish at any "
+        "time, the next request shows it. People sign in (users file or OpenID Connect) and "
+        "see their own customers; views and downloads go to the audit trail."),
     "statement": (
         "a customer's value statement as PDF and HTML",
         "Write a customer's value statement (the services given free or discounted, at "
         "standard cost) for a period or a range, as PDF and HTML, from the published "
         "warehouse, read-only."),
+    "users": (
+        "the cockpit's users file: add, remove, list",
+        "Keep the users file of `cvm serve --auth users`: names, roles, accounts and argon2 "
+        "hashes of the passwords (never a password)."),
     "writeback": (
         "a CRM's import file of the segments and values that changed",
         "Write the import file that a CRM's own bulk tool takes (salesforce: Bulk API 2.0 / "
@@ -336,10 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     chart = command("chart", _chart)
     chart.add_argument("--warehouse", help=WAREHOUSE_HELP)
-    chart.add_argument("--kind", choices=["portfolio", "whale"], default="portfolio",
+    chart.add_argument("--kind", choices=["portfolio", "whale", "payback"],
+                       default="portfolio",
                        help="portfolio: classic value against value transfer; whale: "
-                       "cumulative profit after service over the customers")
-    chart.add_argument("--period", help=PERIOD_HELP)
+                       "cumulative profit after service over the customers; payback: value "
+                       "transfer in the period against the margin change to the next one")
+    chart.add_argument("--period", help=PERIOD_HELP + "; payback: the period of the value "
+                       "transfer, by default the latest with a following period")
     language_option(chart, "language of the labels and the number formats")
     chart.add_argument("--grid", action="store_true",
                        help="portfolio: draw the finer grid of the value bands")
@@ -367,6 +438,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8050, help="port to listen on")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for the whole network)")
+    serve.add_argument("--auth", choices=settings.AUTH_MODES,
+                       help="sign-in (default: $CVM_AUTH, else users): a users file, the "
+                       "company's OpenID Connect provider, or none (127.0.0.1 only)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="the same as --auth none: nobody signs in, this machine only")
+    serve.add_argument("--users", metavar="FILE", help=USERS_HELP)
+
+    users = command("users", _users)
+    users_sub = users.add_subparsers(dest="action", required=True)
+    add = users_sub.add_parser("add", help="add a user, or replace one of the same name",
+                               formatter_class=_HelpFormatter)
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("sales", "sales_lead", "controller",
+                                                         "admin"),
+                     help="sales: their account manager's customers; sales_lead: a region or "
+                     "a list of account managers; controller, admin: every customer (admin "
+                     "also reads the audit trail)")
+    add.add_argument("--account-manager", action="append", metavar="M",
+                     help="the account manager id as in the customers extract (sales: one; "
+                     "sales_lead: repeat it, or separate with commas)")
+    add.add_argument("--region", metavar="R", help="sales_lead: the region they see")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.add_argument("--users", metavar="FILE", help=USERS_HELP)
+    remove = users_sub.add_parser("remove", help="remove a user",
+                                  formatter_class=_HelpFormatter)
+    remove.add_argument("name")
+    remove.add_argument("--users", metavar="FILE", help=USERS_HELP)
+    listing = users_sub.add_parser("list", help="the users, their roles and scopes",
+                                   formatter_class=_HelpFormatter)
+    listing.add_argument("--users", metavar="FILE", help=USERS_HELP)
 
     statement = command("statement", _statement)
     statement.add_argument("customer_id", help="e.g. K000060")

@@ -206,3 +206,50 @@ def writeback_dir(published: Path) -> Path:
     if value:
         return Path(value)
     return Path(published).parent / f"{Path(published).stem}.store" / "writeback"
+
+# --------------------------------------------------------------------------- the cockpit server
+# How `cvm serve` signs people in, stated here once: $CVM_AUTH, `users` (a users file with
+# password hashes, the default), `oidc` (the company's OpenID Connect provider) or `none`
+# (nobody signs in; bound to 127.0.0.1 only). The option --auth (or --no-auth) overrides it.
+AUTH_MODES = ("users", "oidc", "none")
+
+
+def auth_mode(override: str | None = None) -> str:
+    name = (override or os.environ.get("CVM_AUTH", "").strip() or "users").lower()
+    if name not in AUTH_MODES:
+        raise ValueError(f"CVM_AUTH={name!r} is unknown; give one of {', '.join(AUTH_MODES)}")
+    return name
+
+
+def users_file(override: str | os.PathLike | None = None) -> Path:
+    """The cockpit's users file: option (--users), else $CVM_USERS_FILE, else
+    data/cockpit-users.json. It holds names, roles and argon2 hashes, never a password."""
+    value = (override or os.environ.get("CVM_USERS_FILE")
+             or PROJECT_DIR / "data" / "cockpit-users.json")
+    return Path(value).resolve()
+
+
+def env_text(name: str, default: str = "") -> str:
+    """A plain text setting from the environment, stripped."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_number(name: str, default: float, minimum: float = 0) -> float:
+    """A number setting from the environment; anything else is an error naming it."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(f"{name}={text!r} is no number of at least {minimum:g}")
+    return value
+
+
+def audit_dir(warehouse: Path) -> Path:
+    """Where the cockpit's audit trail goes: $CVM_AUDIT_DIR, else `cockpit-audit/` beside the
+    warehouse file (outside the published warehouse and its store: a publish never touches it)."""
+    value = os.environ.get("CVM_AUDIT_DIR", "").strip()
+    return Path(value).resolve() if value else warehouse.parent / "cockpit-audit"

@@ -5,22 +5,28 @@ Pages (each a stable URL that a CRM can link to; ``&lang=en`` for English):
   /customer/<customer_id>?period=2026     one customer's cockpit
   /migration?from=2025&to=2026            previous → current segment
   /customer/<customer_id>/statement.pdf   the customer's value statement (also .html)
+  /login, /logout, /audit, /audit.csv     sign-in and the audit trail (signin.py)
 
 Every request reads the file through :class:`Warehouse`, which attaches each published
-version read-only, so `cvm load` can publish at any time and the next request shows it.
+version read-only, so `cvm load` can publish at any time and the next request shows it, and
+through access.reader, which shows the signed-in viewer only the customers in their scope: a
+customer outside it is "not found" (404) on the page, the statement and every callback, and
+the refusal goes to the audit trail.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from html import escape
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
-from flask import Response, request
+from flask import Response, abort, request
 
-from orchestration.cockpit import customer, migration, portfolio, queries
+from orchestration.cockpit import access, customer, migration, portfolio, queries
+from orchestration.cockpit.audit import AuditTrail
 from orchestration.cockpit.components import (
     customer_path,
     error_page,
@@ -28,6 +34,7 @@ from orchestration.cockpit.components import (
     href,
     unknown_period,
 )
+from orchestration.cockpit.signin import client_address, current_viewer, plain_page
 from orchestration.lib.reports.periods import (
     PeriodNotFound,
     data_through,
@@ -47,21 +54,47 @@ def parse_query(search: str | None) -> dict[str, str]:
     return dict(parse_qsl((search or "").lstrip("?"), keep_blank_values=False))
 
 
-def render(warehouse: Warehouse, pathname: str | None, search: str | None):
-    """The whole page for a URL: frame plus content, or a clear error page."""
+def audit(event: str, customer_id: str | None = None, period: str | None = None,
+          detail: str = "") -> None:
+    """An entry of the audit trail for the current request's viewer (when there is a trail)."""
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return
+    trail: AuditTrail | None = current_app.extensions.get("cvm_audit")
+    if trail is not None:
+        viewer = current_viewer()
+        trail.record(event, viewer.name, viewer.role if viewer.signed_in else "nobody",
+                     customer_id=customer_id, period=period, address=client_address(),
+                     detail=detail)
+
+
+def denied(customer_id: str, what: str) -> None:
+    """A customer outside the viewer's scope was asked for: the log and the audit trail."""
+    viewer = current_viewer()
+    log.warning("%s (%s) asked for %s of customer %s outside their scope", viewer.name,
+                viewer.role, what, customer_id)
+    audit("denied", customer_id, detail=what)
+
+
+def render(warehouse: Warehouse, pathname: str | None, search: str | None,
+           viewer: access.Viewer | None = None):
+    """The whole page for a URL as ``viewer`` (default: the request's) may see it: frame plus
+    content, or a clear error page."""
     pathname = pathname or "/"
     query = parse_query(search)
     lang = language(query.get("lang"))
+    viewer = viewer or current_viewer()
     as_of = None
     try:
-        with warehouse.reader() as con:
+        with access.reader(warehouse, viewer) as con:
             # the data's end, the one "as of" date of every report
             through = data_through(con)
             as_of = day(through, lang) if through else None
             if through is None:
                 content = error_page(text("error_no_periods", lang))
             else:
-                content = _page(con, pathname, query, lang)
+                content = _page(con, pathname, query, lang, viewer)
     except WarehouseMissing as exc:
         # the visitor learns what to do; the server's path goes to the server's log only
         log.warning("%s", exc)
@@ -71,10 +104,11 @@ def render(warehouse: Warehouse, pathname: str | None, search: str | None):
         log.warning("%s", exc)
         content = error_page(text("error_unreadable", lang),
                              text("error_unreadable_hint", lang))
-    return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of)
+    return frame(content, lang=lang, pathname=pathname, query=query, as_of=as_of,
+                 viewer=viewer)
 
 
-def _page(con, pathname: str, query: dict, lang: str):
+def _page(con, pathname: str, query: dict, lang: str, viewer: access.Viewer):
     """The page's content; for a period the warehouse does not hold, the periods it does."""
     if pathname in ("/", "/portfolio"):
         page, layout = "/portfolio", lambda: portfolio.layout(con, query, lang)
@@ -82,6 +116,12 @@ def _page(con, pathname: str, query: dict, lang: str):
         page, layout = "/migration", lambda: migration.layout(con, query, lang)
     elif match := CUSTOMER_PATH.match(pathname):
         customer_id = unquote(match.group(1))
+        if not access.can_see(con, customer_id):  # unknown, or not theirs: the same answer
+            if not viewer.sees_all:  # a restricted viewer's callback: 404, nothing else
+                denied(customer_id, "page")
+                abort(404)
+            return error_page(text("error_unknown_customer", lang, customer_id=customer_id))
+        audit("view_customer", customer_id, query.get("period"))
         page, layout = (customer_path(customer_id),
                         lambda: customer.layout(con, customer_id, query, lang))
     else:
@@ -100,7 +140,7 @@ def page_status(warehouse: Warehouse, pathname: str | None, search: str | None) 
     pathname = pathname or "/"
     query = parse_query(search)
     try:
-        with warehouse.reader() as con:
+        with access.reader(warehouse, current_viewer()) as con:
             available = read_periods(con)
             if not available:
                 return 503
@@ -133,9 +173,35 @@ class Cockpit(Dash):
         self.warehouse = warehouse
 
     def index(self, *args, **kwargs):
+        refused = self._refused_customer()
+        if refused is not None:
+            return refused
         page = super().index(*args, **kwargs)
         status = page_status(self.warehouse, request.path, request.query_string.decode())
         return page, status
+
+    def _refused_customer(self) -> Response | None:
+        """For a viewer who sees only some customers, the address of any other customer (or
+        of one that does not exist: the answer is the same) is a plain 404 page, not the
+        cockpit's page: nothing of it reaches the browser, no callback asks for it."""
+        match = CUSTOMER_PATH.match(request.path)
+        viewer = current_viewer()
+        if not match or viewer.sees_all:
+            return None
+        customer_id = unquote(match.group(1))
+        try:
+            with access.reader(self.warehouse, viewer) as con:
+                if access.can_see(con, customer_id):
+                    return None
+        except (WarehouseMissing, WarehouseUnreadable):
+            return None  # page_status answers 503
+        denied(customer_id, "page")
+        lang = language(request.args.get("lang"))
+        body = (f"<div id='error-page' class='error-page'><h1 class='error-title'>"
+                f"{escape(text('error_unknown_customer', lang, customer_id=customer_id))}"
+                f"</h1><p><a href='{escape(href('/portfolio', lang))}'>"
+                f"{escape(text('nav_portfolio', lang))}</a></p></div>")
+        return plain_page(text("app_title", lang), body, lang, status=404)
 
 
 def search_results(warehouse: Warehouse, term: str | None, query: dict) -> list:
@@ -146,7 +212,7 @@ def search_results(warehouse: Warehouse, term: str | None, query: dict) -> list:
     if len(term) < 2:
         return []
     try:
-        with warehouse.reader() as con:
+        with access.reader(warehouse, current_viewer()) as con:
             found = queries.find_customers(con, term)
     except (WarehouseMissing, WarehouseUnreadable):
         found = []
@@ -162,7 +228,10 @@ def services_update(warehouse: Warehouse, context: dict, page_current: int | Non
                     search: str | None) -> tuple[list[dict], int, str]:
     """One page of the service list for the table's paging, sorting and filters."""
     lang = language(context.get("lang"))
-    with warehouse.reader() as con:
+    with access.reader(warehouse, current_viewer()) as con:
+        if not access.can_see(con, context.get("customer_id") or ""):
+            denied(context.get("customer_id") or "", "services")
+            abort(404)
         total = number(context.get("total", 0), lang)
         try:
             period = find_period(read_periods(con), context.get("period"))
@@ -177,8 +246,14 @@ def services_update(warehouse: Warehouse, context: dict, page_current: int | Non
             text("services_count", lang, count=number(page.total, lang), total=total))
 
 
-def create_app(warehouse_path: str | Path) -> Dash:
-    """The cockpit on the published warehouse at ``warehouse_path`` (it may not exist yet)."""
+def create_app(warehouse_path: str | Path, auth: str = "none", users: Path | None = None,
+               audit_trail: AuditTrail | None = None) -> Dash:
+    """The cockpit on the published warehouse at ``warehouse_path`` (it may not exist yet),
+    with the sign-in mode ``auth`` (settings.AUTH_MODES; signin.py) and, with ``users``, the
+    users file. Without ``audit_trail``, the trail goes to settings.audit_dir."""
+    from orchestration import settings
+    from orchestration.cockpit import signin
+
     warehouse = Warehouse(Path(warehouse_path).resolve())
     app = Cockpit(
         warehouse, name=__name__, title=text("app_title", "de"), assets_folder=str(ASSETS_DIR),
@@ -186,6 +261,10 @@ def create_app(warehouse_path: str | Path) -> Dash:
     )
     app.layout = html.Div([dcc.Location(id="url", refresh="callback-nav"),
                            html.Div(id="root")])
+    if audit_trail is None:
+        audit_trail = AuditTrail(settings.audit_dir(warehouse.path),
+                                 int(settings.env_number("CVM_AUDIT_DAYS", 365, minimum=1)))
+    signin.install(app.server, auth, users_path=users, audit=audit_trail)
 
     @app.callback(Output("root", "children"), Input("url", "pathname"), Input("url", "search"))
     def route(pathname, search):
@@ -269,11 +348,12 @@ def _statement_routes(app: Dash, warehouse: Warehouse) -> None:
         lang = language(request.args.get("lang"))
         period = request.args.get("period")
         try:
-            with warehouse.reader() as con:
+            with access.reader(warehouse, current_viewer()) as con:
                 available = read_periods(con)
                 if not available:
                     return refusal(503, text("error_no_periods", lang))
-                if queries.customer(con, customer_id) is None:
+                if not access.can_see(con, customer_id):  # unknown, or not theirs
+                    denied(customer_id, f"statement.{fmt}")
                     return refusal(404, text("error_unknown_customer", lang,
                                              customer_id=customer_id))
                 try:
@@ -297,6 +377,8 @@ def _statement_routes(app: Dash, warehouse: Warehouse) -> None:
         except statement.StatementError as exc:  # from/to that make no range
             log.info("statement of %s refused: %s", customer_id, exc)
             return refusal(404, text("error_bad_range", lang))
+        audit(f"statement_{fmt}", customer_id,
+              span.period.key if span.period else f"{span.start}..{span.end}")
         if fmt == "html":
             return Response(html_text, mimetype="text/html")
         name = statement.default_out(customer_id, span, lang).name
@@ -309,17 +391,23 @@ def _statement_routes(app: Dash, warehouse: Warehouse) -> None:
                             lambda customer_id: download(customer_id, "html"))
 
 
-def serve(warehouse_path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the cockpit with Werkzeug's threaded server until interrupted (Ctrl+C): a server for
-    one machine and a few users, no production web server. Requests are not logged; errors
-    are."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
-    class Unlogged(WSGIRequestHandler):
-        def log_request(self, code="-", size="-") -> None:
-            pass
 
-    app = create_app(warehouse_path)
-    app.enable_dev_tools(debug=False)
-    make_server(host, port, app.server, threaded=True,
-                request_handler=Unlogged).serve_forever()
+def serve(warehouse_path: str | Path, host: str = "127.0.0.1", port: int = 8050,
+          auth: str = "users", users: Path | None = None, ready=None) -> None:
+    """Run the cockpit on the production server (server.py) until SIGTERM or Ctrl+C. Without
+    sign-in (``auth`` none) only on this machine's own address."""
+    from orchestration import settings
+    from orchestration.cockpit import server
+    from orchestration.cockpit.users import read_users
+
+    if auth == "none" and host not in LOCAL_HOSTS:
+        raise ValueError(f"without sign-in the cockpit listens on 127.0.0.1 only, not {host}; "
+                         "choose --auth users or --auth oidc to share it")
+    if auth == "users":
+        users = settings.users_file(users)
+        if not read_users(users):
+            raise ValueError(f"{users}: no users yet; add one with `cvm users add NAME --role "
+                             "... --password-stdin`, or serve with --no-auth on this machine")
+    server.serve(Path(warehouse_path), host, port, auth, users, ready=ready)

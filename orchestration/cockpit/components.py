@@ -85,8 +85,38 @@ def search_box(lang: str) -> html.Div:
     ], className="search")
 
 
-def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None) -> html.Div:
-    """Navigation, the page and a footer with the data's date."""
+def who(viewer, lang: str) -> list:
+    """The header's word on the viewer: who is signed in and a sign-out button, or that nobody
+    is; for a viewer who sees only some customers, a line saying which (every total is theirs).
+    """
+    from orchestration.cockpit.signin import CSRF_FIELD, csrf_token, label
+
+    if viewer is None:
+        return [], None
+    if not viewer.signed_in:
+        return [html.Span(label("nobody", lang), id="viewer", className="viewer nobody")], None
+    badge = html.Form([
+        html.Span(label("signed_in_as", lang, name=viewer.name, role=viewer.role),
+                  id="viewer", className="viewer"),
+        # the button carries the form's CSRF token: signing out is a POST
+        html.Button(label("logout", lang), type="submit", name=CSRF_FIELD,
+                    value=csrf_token(), id="logout", className="logout"),
+    ], method="post", action="/logout", className="viewer-form")
+    if viewer.sees_all:
+        return [badge], None
+    parts = []
+    if viewer.account_managers:
+        parts.append(label("scope_manager", lang, managers=", ".join(viewer.account_managers)))
+    if viewer.region:
+        parts.append(label("scope_region", lang, region=viewer.region))
+    note = html.Div(label("scope_managers", lang, what=" / ".join(parts)), id="scope-note",
+                    className="scope-note")
+    return [badge], note
+
+
+def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None,
+          viewer=None) -> html.Div:
+    """Navigation, the viewer, the page and a footer with the data's date."""
     switch = []
     for code in LANGUAGES:
         params = {k: v for k, v in query.items() if k != "lang"}
@@ -95,6 +125,7 @@ def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None) 
                         id=f"lang-{code}")
         switch.append(link)
     period = query.get("period")
+    badge, scope_note = who(viewer, lang)
     nav = html.Nav([
         dcc.Link(text("app_title", lang), href=href("/portfolio", lang, period=period),
                  className="brand"),
@@ -104,13 +135,14 @@ def frame(content, *, lang: str, pathname: str, query: dict, as_of: str | None) 
                  className="nav-link", id="nav-migration"),
         search_box(lang),
         html.Div(switch, className="lang-switch"),
+        *badge,
     ], className="nav")
     # the footer names the data's date only: where the file lies is the server's business
     footer = html.Footer([
         html.Span(text("data_as_of", lang, date=as_of) if as_of else "", id="data-as-of"),
         html.Span(text("read_only_note", lang)),
     ], className="footer")
-    return html.Div([nav, html.Main(content, className="page"), footer])
+    return html.Div([nav, scope_note, html.Main(content, className="page"), footer])
 
 
 def error_page(title: str, hint: str | None = None, links: list | None = None) -> html.Div:

@@ -232,10 +232,15 @@ def equity_figure(rows: list[queries.EquityRow], segments: list[reference.Segmen
     }
 
 
-def equity_section(rows: list[queries.EquityRow], segments: list[reference.Segment],
+def equity_section(rows: list[queries.EquityRow] | None, segments: list[reference.Segment],
                    lang: str) -> list:
     """The value of the customer base (`marts.customer_equity`): a chart over the as-of
-    dates and the latest date's table; a plain sentence where the model has no value yet."""
+    dates and the latest date's table; a plain sentence where the model has no value yet, or
+    where the viewer does not see every customer (None: the rows are totals over all)."""
+    if rows is None:
+        return [html.H2(text("equity_heading", lang)),
+                html.P(text("equity_restricted", lang), className="empty",
+                       id="equity-restricted")]
     parts = [html.H2(text("equity_heading", lang)),
              html.P(text("equity_subtitle", lang), className="subtitle")]
     if not any(row.clv_eur is not None for row in rows):

@@ -1,9 +1,11 @@
 """The cockpit's read-only queries of the published warehouse: the portfolio and the value of
 the customer base, one customer and its forecast, the segment migration.
 
-Every function takes a cursor from `Warehouse.reader` and reads `marts.*` with plain SQL, so
-it works the same whether the marts are tables or views. Aggregates are computed in DuckDB;
-only what is shown comes back to Python. Periods, reference data and the warehouse itself
+Every function takes a cursor from `access.reader` and reads the marts with plain SQL, by their
+names without the schema (`from customer_value`, not `marts.customer_value`): those names are
+the viewer's views of the marts, holding only the customers the signed-in person may see
+(access.py). It works the same whether the marts are tables or views. Aggregates are computed
+in DuckDB; only what is shown comes back to Python. Periods, reference data and the warehouse itself
 come from `lib/reports`.
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+
+import duckdb
 
 from orchestration.lib.reports.periods import PERIOD_COLUMNS, Period
 from orchestration.lib.sql import like_pattern, records
@@ -39,8 +43,8 @@ def _portfolio_where(period: Period, filters: dict[str, str | None]) -> tuple[st
 
 
 _PORTFOLIO_FROM = """
-    from marts.customer_value as cv
-    left join marts.dim_customers as customers on customers.customer_id = cv.customer_id
+    from customer_value as cv
+    left join dim_customers as customers on customers.customer_id = cv.customer_id
 """
 
 
@@ -87,7 +91,7 @@ def portfolio_frame(con, period: Period) -> PortfolioFrame:
                cast(min(classic_value_eur) filter (where classic_value_eur > 0) as double),
                cast(min(value_transfer_eur) as double), cast(max(value_transfer_eur) as double),
                cast(min(value_transfer_eur) filter (where value_transfer_eur > 0) as double)
-        from marts.customer_value where period_start = ?
+        from customer_value where period_start = ?
         """,
         [period.start],
     ).fetchone()
@@ -140,15 +144,20 @@ class EquityRow:
     mean_p_alive: float | None
 
 
-def customer_equity(con) -> list[EquityRow]:
-    """The value of the customer base per as-of date and segment, oldest first."""
-    rows = con.execute(
-        """
-        select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
-        from marts.customer_equity
-        order by as_of_date, segment
-        """
-    ).fetchall()
+def customer_equity(con) -> list[EquityRow] | None:
+    """The value of the customer base per as-of date and segment, oldest first; None for a
+    viewer who does not see every customer: its rows are totals over all customers, so
+    access.py gives such a viewer no relation of that name."""
+    try:
+        rows = con.execute(
+            """
+            select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
+            from customer_equity
+            order by as_of_date, segment
+            """
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
     return [EquityRow(*row) for row in rows]
 
 
@@ -157,7 +166,7 @@ def find_customers(con, term: str, limit: int = 20) -> list[tuple[str, str]]:
     pattern = like_pattern(term)
     return con.execute(
         """
-        select customer_id, customer_name from marts.dim_customers
+        select customer_id, customer_name from dim_customers
         where customer_id ilike ? escape '\\' or customer_name ilike ? escape '\\'
         order by customer_name, customer_id
         limit ?
@@ -189,7 +198,7 @@ def customer(con, customer_id: str) -> Customer | None:
         """
         select customer_id, customer_name, customer_since, status, account_manager, region,
                industry, country_code
-        from marts.dim_customers where customer_id = ?
+        from dim_customers where customer_id = ?
         """,
         [customer_id],
     ).fetchone()
@@ -224,7 +233,7 @@ def customer_value(con, customer_id: str, period: Period) -> CustomerValue | Non
                {VALUED_BY_POTENTIAL},
                value_transfer_eur, segment,
                potential_value_eur, potential_source, model_potential_value_eur
-        from marts.customer_value as cv
+        from customer_value as cv
         where customer_id = ? and period_start = ?
         """,
         [customer_id, period.start],
@@ -257,7 +266,7 @@ def lifetime_value(con, customer_id: str) -> LifetimeValue | None:
                case when not isnan(p_alive) then p_alive end,
                case when not isnan(expected_purchases) then expected_purchases end,
                expected_margin_eur, clv_eur
-        from marts.customer_lifetime_value
+        from customer_lifetime_value
         where customer_id = ?
         """,
         [customer_id],
@@ -296,7 +305,7 @@ def service_totals(con, customer_id: str, period: Period) -> list[ServiceTotals]
                         filter (where billed_amount_eur > standard_cost_eur), 0),
                count(*) filter (where standard_cost_eur is null),
                coalesce(sum(billed_amount_eur) filter (where standard_cost_eur is null), 0)
-        from marts.customer_cockpit
+        from customer_cockpit
         where customer_id = ? and period_start = ?
         group by grouping sets ((service_type_code), ())
         order by service_type_code is null, sum(value_transfer_eur) desc nulls last,
@@ -371,7 +380,7 @@ def service_page(
                service_name_en, description, duration_minutes, participants, employee_id,
                standard_cost_eur, billed_amount_eur, transfer_kind, value_transfer_eur,
                count(*) over () as total_rows
-        from marts.customer_cockpit
+        from customer_cockpit
         where {' and '.join(clauses)}
         order by {', '.join(order)}
         limit ? offset ?
@@ -383,7 +392,7 @@ def service_page(
     total = rows[0]["total_rows"] if rows else 0
     if not rows and offset > 0:
         total = con.execute(
-            f"select count(*) from marts.customer_cockpit where {' and '.join(clauses)}", params
+            f"select count(*) from customer_cockpit where {' and '.join(clauses)}", params
         ).fetchone()[0]
     return ServicePage(rows=rows, total=total)
 
@@ -403,8 +412,8 @@ def customer_history(con, customer_id: str) -> list[HistoryRow]:
         f"""
         select {PERIOD_COLUMNS}, cv.revenue_eur, cv.value_transfer_eur,
                cv.segment, migration.previous_segment
-        from marts.customer_value as cv
-        left join marts.segment_migration as migration
+        from customer_value as cv
+        left join segment_migration as migration
             on migration.customer_id = cv.customer_id
             and migration.period_start = cv.period_start
         where cv.customer_id = ?
@@ -423,10 +432,10 @@ def migration_matrix(con, source: Period, target: Period) -> dict[tuple, int]:
     rows = con.execute(
         """
         with source as (
-            select customer_id, segment from marts.customer_value where period_start = ?
+            select customer_id, segment from customer_value where period_start = ?
         ),
         target as (
-            select customer_id, segment from marts.customer_value where period_start = ?
+            select customer_id, segment from customer_value where period_start = ?
         )
         select source.segment, target.segment, count(*)
         from source
@@ -446,11 +455,11 @@ def migration_customers(
     return con.execute(
         """
         with source as (
-            select customer_id, segment from marts.customer_value where period_start = ?
+            select customer_id, segment from customer_value where period_start = ?
         ),
         target as (
             select customer_id, segment, revenue_eur, value_transfer_eur
-            from marts.customer_value where period_start = ?
+            from customer_value where period_start = ?
         ),
         cell as (
             select coalesce(source.customer_id, target.customer_id) as customer_id,
@@ -463,7 +472,7 @@ def migration_customers(
         select cell.customer_id, customers.customer_name, cell.revenue_eur,
                cell.value_transfer_eur
         from cell
-        left join marts.dim_customers as customers on customers.customer_id = cell.customer_id
+        left join dim_customers as customers on customers.customer_id = cell.customer_id
         order by cell.revenue_eur desc nulls last, cell.customer_id
         limit ?
         """,

@@ -1,9 +1,9 @@
 """The code location: the Definitions of every concern, merged.
 
 ingest (raw assets and their checks), dbt (models, seeds, tests as checks), lifetime_value
-(the purchase model fitted between the two parts of the dbt build, its check, and the value
-of the customer base), publish (the published warehouse, and the CRMs' write-back after it
-when $CVM_WRITEBACK_TARGETS is set),
+(the purchase model fitted between the two parts of the dbt build, its check, the value of
+the customer base, and the return on value transfer with its check), publish (the published
+warehouse, and the CRMs' write-back after it when $CVM_WRITEBACK_TARGETS is set),
 automation (the nightly job, its schedule, the new-delivery sensor), the resources they
 share, and the executor of launched runs (one process, one writer).
 
@@ -27,6 +27,7 @@ from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project
 from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.lifetime_value.assets import CLV_KEYS, lifetime_value_assets
+from orchestration.defs.lifetime_value.payback import build_payback_asset
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.writeback.assets import build_writeback_asset
@@ -44,6 +45,7 @@ def build_definitions(
     dbt_models = build_dbt_assets(project)
     marts = [key for part in dbt_models for key, group in part.group_names_by_key.items()
              if group == "marts"]
+    payback = build_payback_asset(marts)
     warehouse = WarehouseResource(
         landing_dir=str(settings.landing_dir(landing_dir)),
         warehouse_path=str(settings.warehouse_path(warehouse_path)),
@@ -53,8 +55,8 @@ def build_definitions(
     targets = settings.writeback_targets()
     writeback = [build_writeback_asset(targets)] if targets else []
     return dg.Definitions(
-        assets=[*raw_assets, *dbt_models, *lifetime_value_assets,
-                build_publish_asset([*marts, *CLV_KEYS]), *writeback],
+        assets=[*raw_assets, *dbt_models, *lifetime_value_assets, payback,
+                build_publish_asset([*marts, *CLV_KEYS, payback.key]), *writeback],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],

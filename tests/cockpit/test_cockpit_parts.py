@@ -193,3 +193,19 @@ def test_the_potential_names_its_source_and_the_model_beside_sales():
     none = potential_kpi(_value("none", None, None), "de")
     assert _words(_by_id(none, "kpi-potential")) == "–"
     assert _words(_by_id(none, "kpi-potential-source")) == "weder im CRM noch vom Kaufmodell"
+
+
+def test_a_viewer_who_sees_some_customers_gets_no_total_of_the_base():
+    """access.py gives a restricted viewer no relation customer_equity (totals over every
+    customer): the query answers None, the portfolio a sentence."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    assert queries.customer_equity(con) is None
+    con.execute("create table customer_equity (as_of_date date, segment text, customers int, "
+                "clv_eur decimal(18, 4), expected_margin_eur decimal(18, 4), "
+                "mean_p_alive double)")
+    assert queries.customer_equity(con) == []
+    assert _words(equity_section(None, [], "de")) == (
+        "Wert des Kundenstamms Der Wert des Kundenstamms ist eine Summe über alle Kunden; er "
+        "wird nur denen gezeigt, die alle Kunden sehen dürfen.")

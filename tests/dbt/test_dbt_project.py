@@ -86,6 +86,7 @@ MARTS = {
     "segment_migration",
     "segment_summary",
     "customer_cockpit",
+    "value_transfer_payback",
 }
 
 

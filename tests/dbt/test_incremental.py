@@ -32,6 +32,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.clv import build as clv
+from orchestration.lib.clv import payback
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.dbt_build import PARTS
@@ -100,6 +101,7 @@ def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "")
     clv.run(reference)
     build(*PARTS["customer_value"])
     clv.run_equity(reference.engine_database, warehouse)
+    payback.run(reference.engine_database)  # segment_payback, on the rebuilt marts
     return _marts_of(reference.engine_database)
 
 

@@ -86,8 +86,8 @@ def test_the_cockpit_server_logs_no_request_and_no_development_warning(tmp_path)
 
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("cvm")), "serve", "--port", str(port),
-         "--warehouse", str(tmp_path / "none.duckdb")],
+        [str(Path(sys.executable).with_name("cvm")), "serve", "--no-auth", "--port",
+         str(port), "--warehouse", str(tmp_path / "none.duckdb")],
         cwd=PROJECT_DIR, env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -106,12 +106,16 @@ def test_the_cockpit_server_logs_no_request_and_no_development_warning(tmp_path)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_dash-layout", timeout=5):
             pass
     finally:
-        server.send_signal(signal.SIGINT)
+        # SIGTERM, as a service manager stops it: it stops gracefully, exit code 0
+        server.send_signal(signal.SIGTERM)
         out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, out
     lines = [line for line in out.splitlines() if line.strip()]
     assert lines == [
         f"cockpit on http://127.0.0.1:{port}/portfolio  (warehouse {tmp_path / 'none.duckdb'}, "
-        "read-only; Ctrl+C stops it)",
-        "a small server for one machine and a few users, not for the internet; requests are "
-        "not logged, errors are",
+        "read-only; Ctrl+C or SIGTERM stops it)",
+        "sign-in: NONE - nobody is signed in and every customer is shown; this machine only "
+        "(127.0.0.1)",
+        "server: Waitress, 8 threads; requests are not logged, errors are; views and "
+        "downloads go to the audit trail",
     ], out

@@ -46,14 +46,49 @@ class Fit:
         return self.parameters[name]
 
 
-def _fit(negative_ll, start: np.ndarray, names: tuple[str, ...], customers: int) -> Fit:
+RESTARTS = 3  # from where a line search gave up
+FLAT = 1e-5  # a slope below this share of the log-likelihood per log-parameter is the top
+
+
+def _fit(negative_ll, start: np.ndarray, names: tuple[str, ...], customers: int,
+         gradient=None) -> Fit:
+    """L-BFGS-B from `start`, with the analytic `gradient` of `negative_ll` when given. On a
+    flat ridge (a base in which hardly anyone drops out sends BG/NBD's a and b towards
+    infinity together) its line search can give up short of the top: it is then started
+    again from where it stopped. The fit counts as converged when a run does, or when it
+    stopped where the likelihood is flat: no log-parameter, moved by 1, would change the
+    log-likelihood by FLAT of itself (a slope that only pushes past a bound does not count).
+    """
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(start)
-    found = optimize.minimize(negative_ll, start, method="L-BFGS-B", bounds=bounds,
-                              options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8})
+
+    def run(origin):
+        return optimize.minimize(negative_ll, origin, jac=gradient, method="L-BFGS-B",
+                                 bounds=bounds,
+                                 options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-8})
+
+    found = run(start)
+    converged, message = bool(found.success), str(found.message)
+    for _ in range(RESTARTS if not converged else 0):
+        again = run(found.x)
+        if again.fun <= found.fun:
+            found = again
+        if again.success:
+            converged = True
+            message = f"{again.message} (restarted where a line search gave up)"
+            break
+    if not converged and gradient is not None and np.isfinite(found.fun):
+        slope = np.asarray(gradient(found.x), dtype=float)
+        slope[(found.x >= LOG_BOUND) & (slope < 0)] = 0.0  # pushes past the upper bound
+        slope[(found.x <= -LOG_BOUND) & (slope > 0)] = 0.0  # or past the lower one
+        largest = float(np.max(np.abs(slope)))
+        if largest <= FLAT * max(1.0, abs(found.fun)):
+            converged = True
+            message = (f"{message}; stopped where the likelihood is flat (largest slope "
+                       f"{largest:.2g} per log-parameter)")
     values = np.exp(found.x)
-    converged = bool(found.success) and bool(np.isfinite(found.fun))
+    converged = converged and bool(np.isfinite(found.fun))
     return Fit(dict(zip(names, (float(v) for v in values), strict=True)), float(-found.fun),
-               customers, converged, str(found.message))
+               customers, converged, message)
 
 
 # --- BG/NBD ---------------------------------------------------------------------------------
@@ -72,19 +107,67 @@ def bg_nbd_log_likelihoods(r, alpha, a, b, x, t_x, T) -> np.ndarray:
 
 
 def fit_bg_nbd(x, t_x, T) -> Fit:
-    """Maximum likelihood over customers with x repeat purchases, t_x and T in weeks."""
+    """Maximum likelihood over customers with x repeat purchases, t_x and T in weeks.
+
+    The sum of eq. 6 over the customers, computed as bg_nbd_log_likelihoods does, but each
+    term that depends on x alone (the gamma and beta functions) once per distinct x: a base
+    has a few hundred distinct counts of purchases, not one per customer."""
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     if len(x) == 0:
         return Fit(dict.fromkeys(BG_NBD_PARAMETERS, float("nan")), float("nan"), 0, False,
                    "no customer with a purchase")
+    negative_ll, gradient = bg_nbd_objective(x, t_x, T)
+    start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0])
+    return _fit(negative_ll, start, BG_NBD_PARAMETERS, len(x), gradient)
+
+
+def bg_nbd_objective(x, t_x, T):
+    """The negative log-likelihood of BG/NBD over the customers, and its gradient, both of
+    the logarithms of (r, alpha, a, b)."""
+    counts, per_customer = np.unique(x, return_inverse=True)
+    repeat = x > 0
+    counts_repeat = np.maximum(counts, 1.0)  # x = 0 has no 'dropped' term (masked below)
+    t_x_repeat = np.where(repeat, t_x, T)
 
     def negative_ll(log_params):
         r, alpha, a, b = np.exp(log_params)
-        value = -np.sum(bg_nbd_log_likelihoods(r, alpha, a, b, x, t_x, T))
+        by_count = special.gammaln(r + counts) - special.gammaln(r) + r * np.log(alpha)
+        survived_beta = special.betaln(a, b + counts) - special.betaln(a, b)
+        dropped_beta = (special.betaln(a + 1, b + counts_repeat - 1) - special.betaln(a, b))
+        r_x = r + x
+        survived = survived_beta[per_customer] - r_x * np.log(alpha + T)
+        dropped = np.where(repeat, dropped_beta[per_customer]
+                           - r_x * np.log(alpha + t_x_repeat), -np.inf)
+        value = -(by_count[per_customer].sum() + np.logaddexp(survived, dropped).sum())
         return value if np.isfinite(value) else 1e300
 
-    start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 1.0])
-    return _fit(negative_ll, start, BG_NBD_PARAMETERS, len(x))
+    def gradient(log_params):
+        """d(negative_ll) / d(log r, log alpha, log a, log b), from the derivatives of eq. 6:
+        each customer's terms weighted by the posterior shares of 'still alive' (w) and
+        'dropped after its last purchase' (1 - w)."""
+        r, alpha, a, b = np.exp(log_params)
+        r_x = r + x
+        log_t = np.log(alpha + T)
+        log_t_x = np.log(alpha + t_x_repeat)
+        psi = special.digamma
+        ab_x = psi(a + b + counts)
+        d_survived_a = psi(a + b) - ab_x
+        d_survived_b = psi(b + counts) - ab_x - psi(b) + psi(a + b)
+        d_dropped_a = psi(a + 1) - ab_x - psi(a) + psi(a + b)
+        d_dropped_b = psi(b + counts_repeat - 1) - ab_x - psi(b) + psi(a + b)
+        survived = (special.betaln(a, b + counts)[per_customer] - r_x * log_t)
+        dropped = np.where(repeat, special.betaln(a + 1, b + counts_repeat - 1)[per_customer]
+                           - r_x * log_t_x, -np.inf)
+        w = np.exp(survived - np.logaddexp(survived, dropped))  # the share of survived
+        d_r = (psi(r + counts)[per_customer] - psi(r) + np.log(alpha)
+               - w * log_t - (1 - w) * np.where(repeat, log_t_x, 0.0))
+        d_alpha = (r / alpha - w * r_x / (alpha + T)
+                   - (1 - w) * np.where(repeat, r_x / (alpha + t_x_repeat), 0.0))
+        d_a = w * d_survived_a[per_customer] + (1 - w) * d_dropped_a[per_customer]
+        d_b = w * d_survived_b[per_customer] + (1 - w) * d_dropped_b[per_customer]
+        return -np.array([r * d_r.sum(), alpha * d_alpha.sum(), a * d_a.sum(), b * d_b.sum()])
+
+    return negative_ll, gradient
 
 
 def p_alive(fit: Fit, x, t_x, T) -> np.ndarray:
@@ -135,9 +218,18 @@ def fit_gamma_gamma(x, m) -> Fit:
     if np.any(x < 1) or np.any(m <= 0):
         raise ValueError("Gamma-Gamma is fitted on x >= 1 repeat purchases of positive mean")
 
+    # the sum of the appendix's log-likelihoods (gamma_gamma_log_likelihoods), its gamma
+    # functions once per distinct x
+    counts, per_customer = np.unique(x, return_inverse=True)
+    log_m, log_x = np.log(m), np.log(x)
+
     def negative_ll(log_params):
         p, q, gamma = np.exp(log_params)
-        value = -np.sum(gamma_gamma_log_likelihoods(p, q, gamma, x, m))
+        by_count = (special.gammaln(p * counts + q) - special.gammaln(p * counts)
+                    - special.gammaln(q) + q * np.log(gamma))
+        px = p * x
+        value = -(by_count[per_customer].sum()
+                  + np.sum((px - 1) * log_m + px * log_x - (px + q) * np.log(gamma + m * x)))
         return value if np.isfinite(value) else 1e300
 
     start = np.log([1.0, 2.0, max(float(np.mean(m)), 1e-6)])

@@ -250,6 +250,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No value of the customer base yet: the purchase model has not been fitted at "
               "any as-of date.",
     },
+    "equity_restricted": {
+        "de": "Der Wert des Kundenstamms ist eine Summe über alle Kunden; er wird nur denen "
+              "gezeigt, die alle Kunden sehen dürfen.",
+        "en": "The value of the customer base is a total over every customer; it is shown "
+              "only to those who may see every customer.",
+    },
     "equity_not_fitted": {
         "de": "Zum {date} wurde das Kaufmodell nicht geschätzt (zu wenige Kunden mit Käufen, "
               "oder die Schätzung kam zu keinem Ergebnis): die Kunden sind gezählt, ihr Wert "
@@ -542,6 +548,60 @@ TEXTS: dict[str, dict[str, str]] = {
     "whale_loss_zone": {"de": "Kunden mit Verlust nach Service ({n})",
                         "en": "customers with a loss after service ({n})"},
     "whale_total_line": {"de": "Gesamtgewinn (100 %)", "en": "total profit (100 %)"},
+    "payback_title": {
+        "de": "Wertetransfer {period} und Änderung des Deckungsbeitrags zu {next}",
+        "en": "Value transfer in {period} and the change of contribution margin to {next}",
+    },
+    "payback_subtitle": {
+        "de": "je Kunde und Segment; ohne Aufträge im Folgezeitraum zählt dessen "
+              "Deckungsbeitrag 0; gestrichelt: Änderung = Wertetransfer",
+        "en": "per customer and segment; without orders in the following period its "
+              "margin counts as 0; dashed: change = value transfer",
+    },
+    "payback_caption": {
+        "de": "Ein Zusammenhang in den Daten, kein Beweis einer Ursache: Kunden mit mehr "
+              "kostenlosen Leistungen unterscheiden sich auch in anderem.",
+        "en": "An association over the data, not proof of cause: customers who receive more "
+              "free services differ in other ways too.",
+    },
+    "payback_x": {
+        "de": "Wertetransfer im Zeitraum, €",
+        "en": "Value transfer in the period, €",
+    },
+    "payback_y": {
+        "de": "Änderung des Deckungsbeitrags zum Folgezeitraum, €",
+        "en": "Change of contribution margin to the following period, €",
+    },
+    "payback_no_customers": {"de": "keine Kunden", "en": "no customers"},
+    "payback_panel": {
+        "de": "Kunden: {n}; Wertetransfer {transfer}, Änderung {change}",
+        "en": "customers: {n}; value transfer {transfer}, change {change}",
+    },
+    "payback_ratio": {
+        "de": "Änderung je € Wertetransfer: {ratio}",
+        "en": "change per € of value transfer: {ratio}",
+    },
+    "payback_no_ratio": {
+        "de": "kein Wertetransfer, kein Verhältnis", "en": "no value transfer, no ratio",
+    },
+    "payback_band_high": {"de": "Hoher klassischer Wert", "en": "High classic value"},
+    "payback_band_low": {"de": "Niedriger klassischer Wert", "en": "Low classic value"},
+    "payback_band": {
+        "de": "{band}: mittlere Änderung bei hohem minus niedrigem Wertetransfer "
+              "{difference} ({level}-Bootstrap-Intervall {low} bis {high})",
+        "en": "{band}: mean change with high minus low value transfer {difference} "
+              "({level} bootstrap interval {low} to {high})",
+    },
+    "payback_band_no_interval": {
+        "de": "{band}: mittlere Änderung bei hohem minus niedrigem Wertetransfer "
+              "{difference} (zu wenige Kunden für ein Intervall)",
+        "en": "{band}: mean change with high minus low value transfer {difference} "
+              "(too few customers for an interval)",
+    },
+    "payback_band_none": {
+        "de": "{band}: kein Vergleich (eine der Gruppen ist leer)",
+        "en": "{band}: no comparison (one of the groups is empty)",
+    },
     # ---- the export: sheets, column headings, the period's items, reconciliation, values
     "ex_table_period": {"de": "Zeitraum", "en": "Period"},
     "ex_table_reconciliation": {"de": "Abstimmung", "en": "Reconciliation"},

@@ -206,8 +206,28 @@ def _relations(manifest_path: Path, built: set[str] | None = None,
         columns = []
         if node["config"].get("contract", {}).get("enforced"):
             columns = [(c["name"], c["data_type"]) for c in node["columns"].values()]
+        elif node["resource_type"] == "seed":
+            columns = _empty_seed_columns(node)
         found.append((node["schema"], node["alias"], columns))
     return sorted(found)
+
+
+def _empty_seed_columns(node: dict) -> list[tuple[str, str]]:
+    """The columns of a seed whose CSV holds a header only (Spark writes no Parquet file for
+    it): its header, typed by the seed's column_types (else VARCHAR); none for a seed with
+    rows, which the mirror shows as Spark wrote it."""
+    path = DBT_PROJECT_DIR / node["original_file_path"]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    if len(lines) != 1:
+        return []
+    types = {name.lower(): kind for name, kind in
+             (node["config"].get("column_types") or {}).items()}
+    names = [name.strip() for name in lines[0].split(",")]
+    return [(name, "VARCHAR" if types.get(name.lower(), "string") == "string"
+             else types[name.lower()]) for name in names]
 
 
 def _view_sql(folder: Path, columns: list[tuple[str, str]]) -> str:

@@ -28,6 +28,7 @@ import pytest
 
 from orchestration.cli import main
 from orchestration.lib.clv import build as clv_build
+from orchestration.lib.clv import payback
 from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.store import Store
 from tests.dbt.test_incremental import end_state
@@ -114,10 +115,10 @@ def test_spark_marts_equal_duckdb_marts_to_the_cent(load, request, e2e_duckdb):
              else request.getfixturevalue("nights")["spark"])
     duck, found = marts_checksums(e2e_duckdb[2]), marts_checksums(spark)
     assert sorted(found) == sorted(duck)
-    # every mart of the project: dbt's models, and the purchase model's tables
+    # every mart of the project: dbt's models, the purchase model's tables, segment_payback
     assert sorted(duck) == sorted(
         [path.stem for path in (PROJECT / "models" / "marts").glob("*.sql")]
-        + list(clv_build.TABLES))
+        + list(clv_build.TABLES) + list(payback.TABLES))
     for table, (columns, rows, checksum) in duck.items():
         assert rows > 0 or table == "clv_model", table  # too few customers to fit a model
         assert found[table] == (columns, rows, checksum), table
