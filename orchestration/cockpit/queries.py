@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
-
 from orchestration.lib.reports.periods import PERIOD_COLUMNS, Period
 from orchestration.lib.sql import like_pattern, records
 
@@ -148,17 +146,35 @@ def customer_equity(con) -> list[EquityRow] | None:
     """The value of the customer base per as-of date and segment, oldest first; None for a
     viewer who does not see every customer: its rows are totals over all customers, so
     access.py gives such a viewer no relation of that name."""
-    try:
-        rows = con.execute(
-            """
-            select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
-            from customer_equity
-            order by as_of_date, segment
-            """
-        ).fetchall()
-    except duckdb.CatalogException:
+    if not _visible(con, "customer_equity"):
         return None
+    rows = con.execute(
+        """
+        select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
+        from customer_equity
+        order by as_of_date, segment
+        """
+    ).fetchall()
     return [EquityRow(*row) for row in rows]
+
+
+def _visible(con, name: str) -> bool:
+    """Whether the plain name resolves on this cursor: a temporary view of the viewer's, or a
+    relation of the schema in use (the marts, for a viewer who sees every customer). Asked
+    first, because a name that does not resolve is looked up among Python's objects."""
+    return con.execute(
+        """
+        select count(*) from (
+            select table_name as name, temporary, database_name, schema_name
+            from duckdb_tables()
+            union all
+            select view_name, temporary, database_name, schema_name from duckdb_views()
+        )
+        where name = ? and (temporary or (database_name = current_database()
+                                          and schema_name = current_schema()))
+        """,
+        [name],
+    ).fetchone()[0] > 0
 
 
 def find_customers(con, term: str, limit: int = 20) -> list[tuple[str, str]]:

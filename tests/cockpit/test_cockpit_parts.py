@@ -202,7 +202,7 @@ def test_a_viewer_who_sees_some_customers_gets_no_total_of_the_base():
 
     con = duckdb.connect(":memory:")
     assert queries.customer_equity(con) is None
-    con.execute("create table customer_equity (as_of_date date, segment text, customers int, "
+    con.execute("create temp table customer_equity (as_of_date date, segment text, customers int, "
                 "clv_eur decimal(18, 4), expected_margin_eur decimal(18, 4), "
                 "mean_p_alive double)")
     assert queries.customer_equity(con) == []
