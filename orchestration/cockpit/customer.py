@@ -1,4 +1,5 @@
-"""Page `/customer/<id>?period=…`: one customer's values, every service, and its history."""
+"""Page `/customer/<id>?period=…`: one customer's values, what it will be worth, every
+service, and its history."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from orchestration.lib.reports.translations import (
 )
 
 PAGE_SIZE = 25
+POTENTIAL_SOURCES = ("crm", "model", "none")  # customer_value.potential_source
 FONT = '"DejaVu Sans", "Segoe UI", Arial, sans-serif'
 
 # The service list's columns: (column id, title key, numeric); ids are the sort keys of
@@ -155,6 +157,58 @@ def _totals_notes(grand: queries.ServiceTotals | None, lang: str) -> list:
     return notes
 
 
+def potential_kpi(value: queries.CustomerValue, lang: str) -> html.Div:
+    """The period's potential and its source: sales' number (CRM), with the purchase model's
+    estimate beside it where there is one; else the model's; else none."""
+    source = value.potential_source if value.potential_source in POTENTIAL_SOURCES else "none"
+    notes = [html.Div(text(f"potential_source_{source}", lang), className="kpi-note",
+                      id="kpi-potential-source")]
+    if source == "crm" and value.model_potential_value_eur is not None:
+        notes.append(html.Div(
+            text("potential_model_beside", lang,
+                 amount=money(value.model_potential_value_eur, lang)),
+            className="kpi-note", id="kpi-potential-model"))
+    return html.Div([
+        html.Div(text("kpi_potential", lang), className="kpi-label"),
+        html.Div(money(value.potential_value_eur, lang), className="kpi-value",
+                 id="kpi-potential"),
+        *notes,
+    ], className="kpi")
+
+
+def lifetime_block(forecast: queries.LifetimeValue | None, through, lang: str) -> html.Div:
+    """What the purchase model expects of the customer (`marts.customer_lifetime_value`), as
+    of the data's end; a plain sentence where there is no forecast: no purchase (no row), or
+    the model not fitted (no p_alive)."""
+    if forecast is None or forecast.p_alive is None:
+        key = "clv_no_purchase" if forecast is None else "clv_not_fitted"
+        date = day(forecast.as_of_date if forecast else through, lang)
+        return html.Div(html.P(text(key, lang, date=date), className="empty",
+                               id="clv-none"), id="clv")
+    months = forecast.horizon_months
+    no_value = text("kpi_no_value_model", lang)
+    so_far = ("kpi_purchases_so_far_one" if forecast.purchases == 1
+              else "kpi_purchases_so_far")
+    return html.Div([
+        html.P(text("clv_subtitle", lang, date=day(forecast.as_of_date, lang), months=months),
+               className="subtitle", id="clv-subtitle"),
+        html.Div([
+            kpi(text("kpi_clv", lang), money(forecast.clv_eur, lang),
+                no_value if forecast.clv_eur is None else None, kpi_id="kpi-clv"),
+            kpi(text("kpi_p_alive", lang), percent(forecast.p_alive, lang),
+                kpi_id="kpi-p-alive"),
+            kpi(text("kpi_expected_purchases", lang, months=months),
+                number(forecast.expected_purchases, lang, digits=2),
+                text(so_far, lang, count=number(forecast.purchases, lang)),
+                kpi_id="kpi-expected-purchases"),
+            kpi(text("kpi_expected_margin", lang, months=months),
+                money(forecast.expected_margin_eur, lang),
+                no_value if forecast.expected_margin_eur is None else None,
+                kpi_id="kpi-expected-margin"),
+        ], className="kpis clv"),
+    ], id="clv")
+
+
 def layout(con, customer_id: str, query: dict, lang: str):
     customer = queries.customer(con, customer_id)
     if customer is None:
@@ -171,6 +225,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
     totals = queries.service_totals(con, customer_id, period)
     first_page = queries.service_page(con, customer_id, period, limit=PAGE_SIZE)
     history = queries.customer_history(con, customer_id)
+    forecast = queries.lifetime_value(con, customer_id)
     through = data_through(con)
 
     statement = customer_path(customer_id, "/statement")
@@ -213,6 +268,7 @@ def layout(con, customer_id: str, query: dict, lang: str):
             kpi(text("kpi_classic", lang), money(value.classic_value_eur, lang),
                 text("kpi_classic_is_potential", lang) if value.is_valued_by_potential
                 else None, kpi_id="kpi-classic"),
+            potential_kpi(value, lang),
             kpi(text("kpi_transfer", lang), money(value.value_transfer_eur, lang),
                 kpi_id="kpi-transfer"),
             html.Div([
@@ -326,6 +382,8 @@ def layout(con, customer_id: str, query: dict, lang: str):
     return html.Div([
         head,
         kpis,
+        html.H2(text("clv_heading", lang)),
+        lifetime_block(forecast, through, lang),
         html.H2(text("totals_heading", lang, period=period.key)),
         totals_table,
         *_totals_notes(grand, lang),

@@ -1,4 +1,5 @@
-"""Page `/portfolio?period=…`: the 2x2 of classic value against value transfer."""
+"""Page `/portfolio?period=…`: the 2x2 of classic value against value transfer, and the value
+of the customer base over time."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from orchestration.cockpit.components import (
 from orchestration.lib.reports import reference
 from orchestration.lib.reports.periods import find_period, read_periods
 from orchestration.lib.reports.translations import (
+    day,
     money,
     number,
+    percent,
     plotly_money,
     plotly_separators,
     text,
@@ -183,6 +186,108 @@ def rounded_to_total(values: list) -> list[int]:
     return floors
 
 
+NO_SEGMENT = "none"  # customer_equity's segment of customers without a row in the period
+NO_SEGMENT_COLOUR = "#bdbdbd"
+
+
+def _equity_segments(rows: list[queries.EquityRow], segments: list[reference.Segment],
+                     lang: str) -> list[tuple[str, str, str]]:
+    """(code, label, colour) of every segment in the rows: the seed's order, then the rest
+    (customers without a segment last)."""
+    present = {row.segment for row in rows}
+    known = [(s.code, s.label(lang), segment_colour(s.display_order)) for s in segments
+             if s.code in present]
+    others = sorted(present - {s.code for s in segments}, key=lambda c: (c == NO_SEGMENT, c))
+    return known + [(code, text("segment_none", lang) if code == NO_SEGMENT else code,
+                     NO_SEGMENT_COLOUR) for code in others]
+
+
+def equity_figure(rows: list[queries.EquityRow], segments: list[reference.Segment],
+                  lang: str) -> dict:
+    """The sum of CLV per as-of date, stacked by segment (bars: one as-of date is a bar, not
+    an invisible point of a line)."""
+    dates = sorted({row.as_of_date for row in rows})
+    names = [day(d, lang) for d in dates]
+    by_key = {(row.as_of_date, row.segment): row for row in rows}
+    data = []
+    for code, label, colour in _equity_segments(rows, segments, lang):
+        values = [by_key.get((d, code)) for d in dates]
+        data.append({
+            "type": "bar", "name": label, "x": names, "marker": {"color": colour},
+            "y": [None if v is None or v.clv_eur is None else float(v.clv_eur)
+                  for v in values],
+            "hovertemplate": "%{x}: " + plotly_money("y", lang)
+                             + "<extra>%{fullData.name}</extra>",
+        })
+    return {
+        "data": data,
+        "layout": {
+            "separators": plotly_separators(lang), "barmode": "relative", "height": 320,
+            "margin": {"l": 90, "r": 20, "t": 10, "b": 40},
+            "legend": {"orientation": "h", "y": 1.12},
+            "xaxis": {"type": "category", "title": {"text": text("col_as_of", lang)}},
+            "yaxis": {"title": {"text": text("equity_axis", lang)}, "tickformat": ",.0f"},
+            "plot_bgcolor": "#fbfbfb",
+        },
+    }
+
+
+def equity_section(rows: list[queries.EquityRow] | None, segments: list[reference.Segment],
+                   lang: str) -> list:
+    """The value of the customer base (`marts.customer_equity`): a chart over the as-of
+    dates and the latest date's table; a plain sentence where the model has no value yet, or
+    where the viewer does not see every customer (None: the rows are totals over all)."""
+    if rows is None:
+        return [html.H2(text("equity_heading", lang)),
+                html.P(text("equity_restricted", lang), className="empty",
+                       id="equity-restricted")]
+    parts = [html.H2(text("equity_heading", lang)),
+             html.P(text("equity_subtitle", lang), className="subtitle")]
+    if not any(row.clv_eur is not None for row in rows):
+        return [*parts, html.P(text("equity_none", lang), className="empty",
+                               id="equity-none")]
+    parts.append(dcc.Graph(id="equity-graph", figure=equity_figure(rows, segments, lang),
+                           config={"displayModeBar": False}))
+    latest = max(row.as_of_date for row in rows)
+    current = {row.segment: row for row in rows if row.as_of_date == latest}
+    order = _equity_segments(list(current.values()), segments, lang)
+    shown = [current[code] for code, _, _ in order]
+    parts.append(html.H3(text("equity_latest", lang, date=day(latest, lang)),
+                         id="equity-latest"))
+    if all(row.clv_eur is None for row in shown):
+        parts.append(html.P(text("equity_not_fitted", lang, date=day(latest, lang)),
+                            className="note warn", id="equity-not-fitted"))
+    clv = rounded_to_total([row.clv_eur for row in shown])
+    margin = rounded_to_total([row.expected_margin_eur for row in shown])
+    customers = sum(row.customers for row in shown)
+    alive = [(row.mean_p_alive, row.customers) for row in shown if row.mean_p_alive is not None]
+    mean_alive = (sum(p * n for p, n in alive) / sum(n for _, n in alive)
+                  if alive and sum(n for _, n in alive) else None)
+    fitted = [row.clv_eur is not None for row in shown]
+    table_rows = [
+        [html.Span(label, className="chip", style={"borderColor": colour, "color": colour}),
+         number(row.customers, lang),
+         money(euros, lang, 0) if ok else "–",
+         money(margin_euros, lang, 0) if row.expected_margin_eur is not None else "–",
+         percent(row.mean_p_alive, lang)]
+        for (_, label, colour), row, euros, margin_euros, ok in zip(
+            order, shown, clv, margin, fitted, strict=True)
+    ]
+    parts.append(simple_table(
+        [(text("col_segment", lang), "text"), (text("col_customers", lang), "num"),
+         (text("col_clv", lang), "num"), (text("col_expected_margin", lang), "num"),
+         (text("col_mean_p_alive", lang), "num")],
+        table_rows,
+        footer=[text("col_total", lang), number(customers, lang),
+                money(sum(clv), lang, 0) if any(fitted) else "–",
+                money(sum(margin), lang, 0) if any(fitted) else "–",
+                percent(mean_alive, lang)],
+        table_id="equity-summary",
+    ))
+    parts.append(html.P(text("segments_rounding_note", lang), className="note"))
+    return parts
+
+
 def layout(con, query: dict, lang: str):
     available = read_periods(con)
     period = find_period(available, query.get("period"))  # PeriodNotFound: app.render
@@ -192,6 +297,7 @@ def layout(con, query: dict, lang: str):
     frame = queries.portfolio_frame(con, period)
     points = queries.portfolio_points(con, period, filters)
     by_segment = queries.portfolio_by_segment(con, period, filters)
+    equity = queries.customer_equity(con)
     shown = len(points["customer_id"])
 
     def options(values):
@@ -262,4 +368,5 @@ def layout(con, query: dict, lang: str):
         html.H2(text("segments_heading", lang)),
         summary,
         html.P(text("segments_rounding_note", lang), className="note", id="rounding-note"),
+        *equity_section(equity, segments, lang),
     ])

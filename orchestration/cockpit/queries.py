@@ -1,5 +1,5 @@
-"""The cockpit's read-only queries of the published warehouse: the portfolio, one customer,
-the segment migration.
+"""The cockpit's read-only queries of the published warehouse: the portfolio and the value of
+the customer base, one customer and its forecast, the segment migration.
 
 Every function takes a cursor from `access.reader` and reads the marts with plain SQL, by their
 names without the schema (`from customer_value`, not `marts.customer_value`): those names are
@@ -130,6 +130,53 @@ def portfolio_by_segment(con, period: Period, filters: dict[str, str | None]) ->
     return {row[0]: row[1:] for row in rows}
 
 
+@dataclass(frozen=True)
+class EquityRow:
+    """One as-of date and segment of `marts.customer_equity`: the value of the base."""
+
+    as_of_date: date
+    segment: str
+    customers: int
+    clv_eur: float | None
+    expected_margin_eur: float | None
+    mean_p_alive: float | None
+
+
+def customer_equity(con) -> list[EquityRow] | None:
+    """The value of the customer base per as-of date and segment, oldest first; None for a
+    viewer who does not see every customer: its rows are totals over all customers, so
+    access.py gives such a viewer no relation of that name."""
+    if not _visible(con, "customer_equity"):
+        return None
+    rows = con.execute(
+        """
+        select as_of_date, segment, customers, clv_eur, expected_margin_eur, mean_p_alive
+        from customer_equity
+        order by as_of_date, segment
+        """
+    ).fetchall()
+    return [EquityRow(*row) for row in rows]
+
+
+def _visible(con, name: str) -> bool:
+    """Whether the plain name resolves on this cursor: a temporary view of the viewer's, or a
+    relation of the schema in use (the marts, for a viewer who sees every customer). Asked
+    first, because a name that does not resolve is looked up among Python's objects."""
+    return con.execute(
+        """
+        select count(*) from (
+            select table_name as name, temporary, database_name, schema_name
+            from duckdb_tables()
+            union all
+            select view_name, temporary, database_name, schema_name from duckdb_views()
+        )
+        where name = ? and (temporary or (database_name = current_database()
+                                          and schema_name = current_schema()))
+        """,
+        [name],
+    ).fetchone()[0] > 0
+
+
 def find_customers(con, term: str, limit: int = 20) -> list[tuple[str, str]]:
     """Customers whose id or name contains ``term`` (case-insensitive): (id, name)."""
     pattern = like_pattern(term)
@@ -186,6 +233,11 @@ class CustomerValue:
     is_valued_by_potential: bool
     value_transfer_eur: float
     segment: str
+    # the potential the customer is judged by, and where it comes from ('crm' | 'model' |
+    # 'none'); the purchase model's estimate for the period, also where sales gave one
+    potential_value_eur: float | None
+    potential_source: str
+    model_potential_value_eur: float | None
 
 
 def customer_value(con, customer_id: str, period: Period) -> CustomerValue | None:
@@ -195,13 +247,47 @@ def customer_value(con, customer_id: str, period: Period) -> CustomerValue | Non
         select revenue_eur, contribution_margin_eur, share_of_wallet, abc_class,
                classic_value_eur,
                {VALUED_BY_POTENTIAL},
-               value_transfer_eur, segment
+               value_transfer_eur, segment,
+               potential_value_eur, potential_source, model_potential_value_eur
         from customer_value as cv
         where customer_id = ? and period_start = ?
         """,
         [customer_id, period.start],
     ).fetchone()
     return CustomerValue(*row) if row else None
+
+
+@dataclass(frozen=True)
+class LifetimeValue:
+    """A customer's row of `marts.customer_lifetime_value`: what the purchase model expects
+    of it over the horizon, as of the data's end. The figures are None where the model was
+    not fitted (p_alive and expected_purchases: BG/NBD; the margin and clv_eur: also
+    Gamma-Gamma on margin)."""
+
+    as_of_date: date
+    horizon_months: int
+    purchases: int
+    p_alive: float | None
+    expected_purchases: float | None
+    expected_margin_eur: float | None
+    clv_eur: float | None
+
+
+def lifetime_value(con, customer_id: str) -> LifetimeValue | None:
+    """The customer's purchase-model forecast, or None when it has no row (no purchase)."""
+    row = con.execute(
+        """
+        select as_of_date, horizon_months, purchases,
+               -- a double the fit left NaN counts as no value
+               case when not isnan(p_alive) then p_alive end,
+               case when not isnan(expected_purchases) then expected_purchases end,
+               expected_margin_eur, clv_eur
+        from customer_lifetime_value
+        where customer_id = ?
+        """,
+        [customer_id],
+    ).fetchone()
+    return LifetimeValue(*row) if row else None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ tests/lib/reports/test_statement.py for the cost arithmetic of every activity):
 2026, customer C3 (Gamma Müller & Söhne KG, the German delivery's later version):
   revenue 12,000 (O6 corrected) - 1,000 (credit note O9) = 11,000; margin (12,000 - 9,000)
   + (-1,000 - 0) = 2,000; share of wallet 11,000 / 40,000 = 27.5 %; ABC B (share before
-  135,000 / 153,000 = 0.882); classic value 11,000 (not new); value transfer 218.51 + 594.02
+  135,000 / 153,000 = 0.882); classic value 11,000 (not new); potential from the CRM
+  40,000 * 0.25 = 10,000; value transfer 218.51 + 594.02
   = 812.53; classic 11,000 <= median 15,000 and transfer 812.53 > median 644.81: renegotiate.
   Services: A7 02.04.2026 repair 90 min, E03, 218.51, billed 0 -> free 218.51;
             A8 05.05.2026 training 240 min, 3 participants, E02, 794.02, billed 200.00
@@ -23,12 +24,14 @@ Segments 2025: develop C1 100,000 / 0; opportunistic C2 30,000 / 42; renegotiate
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 import pytest
@@ -37,7 +40,12 @@ from pypdf import PdfReader
 
 from orchestration.lib.warehouse.store import Store
 from orchestration.settings import SEEDS_DIR
-from tests.cockpit_fixtures import CHROMIUM, CockpitServer, published_warehouse
+from tests.cockpit_fixtures import (
+    CHROMIUM,
+    CockpitServer,
+    forecast_warehouse,
+    published_warehouse,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -65,6 +73,19 @@ def fixture_root(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(fixture_root):
     with CockpitServer(fixture_root / "warehouse.duckdb") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def forecast(fixture_root, tmp_path_factory):
+    """The fixture warehouse with the purchase model's marts of a fit (tests/clv_fixtures.py)."""
+    return forecast_warehouse(fixture_root, tmp_path_factory.mktemp("forecast")
+                              / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def forecast_server(forecast):
+    with CockpitServer(forecast) as running:
         yield running
 
 
@@ -144,6 +165,9 @@ def test_portfolio_click_a_bubble_to_reach_the_customer(page, server, shots):
         "#portfolio-graph .legendtext").all_text_contents()
     footer = clean(page.inner_text("footer"))
     assert footer == "Datenstand 22.11.2026 nur lesend"  # no path of the server's files
+    assert clean(page.inner_text("#equity-none")) == (
+        "Noch kein Wert des Kundenstamms: das Kaufmodell wurde noch zu keinem Stichtag "
+        "geschätzt.")
     page.screenshot(path=shots / "portfolio-de.png", full_page=True)
     # traces follow the seed's display order: the third is renegotiate, C3 its only point
     order = sorted(seed_segments().values(), key=lambda r: int(r["display_order"]))
@@ -164,12 +188,16 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     open_page(page, f"{server.url}/customer/C3?period=2026")
     assert "Status: aktiv" in clean(page.inner_text("#customer-facts"))
     kpis = {key: clean(page.inner_text(f"#kpi-{key}")) for key in (
-        "revenue", "margin", "share", "abc", "classic", "transfer", "segment", "strategy")}
+        "revenue", "margin", "share", "abc", "classic", "potential", "potential-source",
+        "transfer", "segment", "strategy")}
     assert kpis == {
         "revenue": "11.000,00 €", "margin": "2.000,00 €", "share": "27,5 %", "abc": "B",
-        "classic": "11.000,00 €", "transfer": "812,53 €",
+        "classic": "11.000,00 €", "potential": "10.000,00 €",
+        "potential-source": "vom Vertrieb (CRM)", "transfer": "812,53 €",
         "segment": segment["segment_label_de"], "strategy": segment["strategy_de"],
     }
+    # the purchase model is not fitted on five customers: no estimate beside sales' number
+    assert page.locator("#kpi-potential-model").count() == 0
     assert [[clean(c) for c in r] for r in table_rows(page, "#service-totals")] == [
         ["Schulungen und Seminare", "1", "4,0", "3", "794,02 €", "200,00 €", "594,02 €"],
         ["Reparaturservice", "1", "1,5", "–", "218,51 €", "0,00 €", "218,51 €"],
@@ -193,6 +221,11 @@ def test_customer_cockpit_shows_the_hand_worked_figures(page, server, shots):
     # revenue (11,000) and value transfer (812.53) each on its own axis
     page.wait_for_selector("#history-graph .y2tick")
     assert page.locator("#note-over-billed").count() == 0  # A8 billed 200 of 794.02
+    # five customers are too few to fit the purchase model: a sentence, no empty figures
+    assert clean(page.inner_text("#clv")) == (
+        "Für diesen Kunden gibt es keine Prognose: das Kaufmodell wurde zum 22.11.2026 nicht "
+        "geschätzt (zu wenige Kunden mit Käufen, oder die Schätzung kam zu keinem Ergebnis).")
+    assert "NaN" not in page.inner_text("body")
     page.screenshot(path=shots / "customer-de.png", full_page=True)
 
     # sort by standard cost, ascending: the repair (218.51) before the training (794.02)
@@ -232,6 +265,7 @@ def test_switch_the_language(page, server, shots):
     assert clean(page.inner_text("#kpi-revenue")) == "€11,000.00"
     assert clean(page.inner_text("#kpi-segment")) == segment["segment_label_en"]
     assert clean(page.inner_text("#kpi-strategy")) == segment["strategy"]
+    assert clean(page.inner_text("#kpi-potential-source")) == "from sales (CRM)"
     assert [clean(r[0]) for r in table_rows(page, "#service-totals")] == [
         "Trainings and seminars", "Repair service", "Total"]  # names from the catalogue
     assert clean(service_rows(page)[0][0]) == "5 May 2026"
@@ -242,6 +276,134 @@ def test_switch_the_language(page, server, shots):
     page.click("#lang-de")
     page.wait_for_url(re.compile(r"/portfolio\?period=2026$"))
     expect(page.locator("#page-title")).to_have_text("Kundenportfolio 2026")
+
+
+def marts(warehouse, sql: str) -> list[dict]:
+    """Rows of the warehouse's marts, read with DuckDB beside the cockpit."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{warehouse}' as w (read_only)")
+        con.execute("use w")
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def shown_number(value, lang: str, digits: int = 2) -> str:
+    """A number as the page writes it: 1.234,56 in German, 1,234.56 in English."""
+    written = f"{value:,.{digits}f}"
+    return written.translate(str.maketrans(",.", ".,")) if lang == "de" else written
+
+
+def shown_money(value, lang: str, digits: int = 2) -> str:
+    amount = shown_number(value, lang, digits)
+    return f"{amount} €" if lang == "de" else f"€{amount}"
+
+
+def shown_percent(value, lang: str) -> str:
+    return f"{shown_number(float(value) * 100, lang, 1)} %"
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_customer_forecast_from_the_purchase_model(page, forecast_server, forecast, shots,
+                                                   lang):
+    """C3 (two repeat purchase days) and C5 (none: still active with probability 1), each
+    figure as marts.customer_lifetime_value holds it."""
+    rows = {row["customer_id"]: row for row in marts(
+        forecast, "select * from marts.customer_lifetime_value")}
+    words = {"de": ("Prognose des Kaufmodells zum 22.11.2026 für die nächsten 12 Monate",
+                    "Erwartete Kauftage (12 Monate)", "Erwarteter Deckungsbeitrag (12 Monate)",
+                    "bisher {n} Kauftage", "bisher ein Kauftag"),
+             "en": ("The purchase model's forecast as of 22 Nov 2026 for the next 12 months",
+                    "Expected purchase days (12 months)",
+                    "Expected contribution margin (12 months)", "{n} purchase days so far",
+                    "one purchase day so far")}[lang]
+    for customer_id in ("C3", "C5"):
+        row = rows[customer_id]
+        assert (row["as_of_date"].isoformat(), row["horizon_months"]) == ("2026-11-22", 12)
+        query = "?period=2026" + ("&lang=en" if lang == "en" else "")
+        open_page(page, f"{forecast_server.url}/customer/{customer_id}{query}")
+        assert clean(page.inner_text("#clv-subtitle")).startswith(words[0])
+        assert clean(page.inner_text("#kpi-clv")) == shown_money(row["clv_eur"], lang)
+        assert clean(page.inner_text("#kpi-p-alive")) == shown_percent(row["p_alive"], lang)
+        assert clean(page.inner_text("#kpi-expected-purchases")) == shown_number(
+            row["expected_purchases"], lang)
+        assert clean(page.inner_text("#kpi-expected-margin")) == shown_money(
+            row["expected_margin_eur"], lang)
+        block = clean(page.inner_text("#clv"))
+        assert words[1] in block and words[2] in block
+        so_far = words[4] if row["purchases"] == 1 else words[3].format(n=row["purchases"])
+        assert so_far in block
+        assert "NaN" not in page.inner_text("body")
+        if customer_id == "C5":
+            assert row["frequency"] == 0 and row["p_alive"] == 1.0
+            assert clean(page.inner_text("#kpi-p-alive")) == shown_percent(1, lang)
+        else:
+            page.screenshot(path=shots / f"customer-forecast-{lang}.png", full_page=True)
+
+
+def whole_euros(amounts: list) -> list[int]:
+    """Whole euros that add up to the rounded total (the portfolio's note): each amount
+    rounded down, the euros missing to the total to the largest fractions."""
+    total = int(sum(amounts).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    floors = [math.floor(a) for a in amounts]
+    largest = sorted(range(len(amounts)), key=lambda i: amounts[i] - floors[i], reverse=True)
+    for i in largest[:total - sum(floors)]:
+        floors[i] += 1
+    return floors
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_portfolio_shows_the_value_of_the_base_over_time(page, forecast_server, forecast,
+                                                         shots, lang):
+    labels = {code: row[f"segment_label_{lang}"] for code, row in seed_segments().items()}
+    equity = marts(forecast, "select * from marts.customer_equity order by as_of_date")
+    # two earlier as-of dates (tests/clv_fixtures.py) and this load's, 22.11.2026
+    dates = sorted({row["as_of_date"] for row in equity})
+    assert [d.isoformat() for d in dates] == ["2026-09-30", "2026-10-31", "2026-11-22"]
+    open_page(page, f"{forecast_server.url}/portfolio?period=2026"
+                    + ("&lang=en" if lang == "en" else ""))
+    page.wait_for_selector("#equity-graph .barlayer .trace")
+    # the chart: per segment, the sum of CLV at each as-of date
+    drawn = page.evaluate("""() => document.querySelector('#equity-graph .js-plotly-plot')
+        .data.map(t => [t.name, t.x, t.y])""")
+    if lang == "de":
+        expected = {}
+        for row in equity:
+            expected.setdefault(labels[row["segment"]], {})[
+                row["as_of_date"].strftime("%d.%m.%Y")] = pytest.approx(float(row["clv_eur"]))
+        assert {name: {x: y for x, y in zip(xs, ys, strict=True) if y is not None}
+                for name, xs, ys in drawn} == expected
+    # traces in the seed's display order
+    order = [r["segment"] for r in sorted(seed_segments().values(),
+                                          key=lambda r: int(r["display_order"]))]
+    present = {row["segment"] for row in equity}
+    assert [name for name, _, _ in drawn] == [labels[c] for c in order if c in present]
+    # the latest as-of date's table: customers, CLV and expected margin in whole euros,
+    # mean p_alive; the total's mean weighs each segment by its customers
+    latest = [row for row in equity if row["as_of_date"] == dates[-1]]
+    table = {clean(r[0]): [clean(c) for c in r[1:]] for r in table_rows(page, "#equity-summary")}
+    clv = whole_euros([row["clv_eur"] for row in latest])
+    margin = whole_euros([row["expected_margin_eur"] for row in latest])
+    customers = sum(row["customers"] for row in latest)
+    mean_alive = sum(row["mean_p_alive"] * row["customers"] for row in latest) / customers
+    total = "Summe" if lang == "de" else "Total"
+    assert table == {
+        **{labels[row["segment"]]: [str(row["customers"]), shown_money(c, lang, 0),
+                                    shown_money(m, lang, 0),
+                                    shown_percent(row["mean_p_alive"], lang)]
+           for row, c, m in zip(latest, clv, margin, strict=True)},
+        total: [str(customers), shown_money(sum(clv), lang, 0), shown_money(sum(margin), lang, 0),
+                shown_percent(mean_alive, lang)],
+    }
+    heading = "Stand 22.11.2026" if lang == "de" else "As of 22 Nov 2026"
+    assert clean(page.inner_text("#equity-latest")) == heading
+    page.locator("#equity-graph").scroll_into_view_if_needed()
+    page.screenshot(path=shots / f"portfolio-equity-{lang}.png", full_page=True)
 
 
 # What the search finds, by hand from the names of tests/e2e_fixtures.py (ids or names

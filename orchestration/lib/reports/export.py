@@ -14,7 +14,10 @@ Tables (each one sheet of the workbook, or one CSV file):
 - `capacity`: per department with capacity data, the capacity supplied, used and unused, and
   the reconciliation of its cost (assigned + unused + the rate's rounding);
 - `unpriced`: activities without a valid rate on their date, with the reason;
-- `load_log` and `rejected_rows`: every file loaded, and every rejected row, open or resolved.
+- `load_log` and `rejected_rows`: every file loaded, and every rejected row, open or resolved;
+- `clv` and `clv_model`: what each customer will be worth as the purchase model forecasts it
+  as of the data's end (`marts.customer_lifetime_value`, not a figure of the period), and the
+  model's parameters (`marts.clv_model`).
 
 Everything is read with plain SQL from marts.*, audit.* and reference.* over a read-only
 connection. Amounts stay decimals: the writers (`lib/reports/sheets.py`) keep them numbers.
@@ -177,6 +180,31 @@ REJECTED = (
     C("state", TEXT, "ex_col_state"),
     C("resolved_extract_date", DATE, "ex_col_resolved_by_delivery"),
     C("raw_record", TEXT, "ex_col_record_as_delivered"),
+)
+
+CLV = (
+    C("as_of_date", DATE, "ex_col_as_of"), *CUSTOMER,
+    C("purchases", INT, "ex_col_purchase_days"),
+    C("frequency", INT, "ex_col_repeat_purchase_days"),
+    C("recency_days", INT, "ex_col_recency_days"),
+    C("t_days", INT, "ex_col_t_days"),
+    C("avg_margin_per_purchase_eur", EUR, "ex_col_margin_per_purchase"),
+    C("p_alive", NUMBER, "ex_col_p_alive"),
+    C("expected_purchases", NUMBER, "ex_col_expected_purchases"),
+    C("expected_revenue_eur", EUR, "ex_col_expected_revenue"),
+    C("expected_margin_eur", EUR, "ex_col_expected_margin"),
+    C("clv_eur", EUR, "ex_col_clv"),
+    C("horizon_months", INT, "ex_col_horizon_months"),
+)
+
+CLV_MODEL = (
+    C("as_of_date", DATE, "ex_col_as_of"),
+    C("model", TEXT, "ex_col_model"),
+    C("parameter", TEXT, "ex_col_parameter"),
+    C("value", NUMBER, "ex_col_value"),
+    C("log_likelihood", NUMBER, "ex_col_log_likelihood"),
+    C("customers", INT, "ex_col_customers_fitted"),
+    C("time_unit", TEXT, "ex_col_time_unit"),
 )
 
 PERIOD = (
@@ -344,6 +372,33 @@ def _rejected_rows(con, period: Period, lang: str) -> list[tuple]:
              row[5], reject_detail(row[6], lang), *row[7:]) for row in rows]
 
 
+def _clv(con, period: Period, lang: str) -> list[tuple]:
+    """Every customer's forecast as of the data's end, whatever the period: the purchase
+    model has one as-of date. Empty figures where the model was not fitted."""
+    return con.execute(
+        """
+        select l.as_of_date, l.customer_id, c.customer_name, l.purchases, l.frequency,
+               l.recency_days, l.t_days, l.avg_margin_per_purchase_eur, l.p_alive,
+               l.expected_purchases, l.expected_revenue_eur, l.expected_margin_eur,
+               l.clv_eur, l.horizon_months
+        from marts.customer_lifetime_value as l
+        left join marts.dim_customers as c on l.customer_id = c.customer_id
+        order by l.customer_id
+        """
+    ).fetchall()
+
+
+def _clv_model(con, period: Period, lang: str) -> list[tuple]:
+    """The fitted models' parameters (BG/NBD per week); no rows when none was fitted."""
+    return con.execute(
+        """
+        select as_of_date, model, parameter, value, log_likelihood, customers, time_unit
+        from marts.clv_model
+        order by model, parameter
+        """
+    ).fetchall()
+
+
 def _marts_totals(con, period: Period) -> dict[str, Decimal]:
     """The period's figures as the marts hold them, each read from its own mart."""
     value = con.execute(
@@ -462,6 +517,8 @@ TABLES = (
     ("load_log", "ex_table_load_log", "audit.load_log", LOAD_LOG, _load_log),
     ("rejected_rows", "ex_table_rejected_rows", "audit.rejected_rows", REJECTED,
      _rejected_rows),
+    ("clv", "ex_table_clv", "marts.customer_lifetime_value", CLV, _clv),
+    ("clv_model", "ex_table_clv_model", "marts.clv_model", CLV_MODEL, _clv_model),
 )
 
 

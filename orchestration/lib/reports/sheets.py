@@ -173,7 +173,9 @@ def csv_text(value, kind: str, lang: str) -> str:
         return plain_day(value, lang)
     if isinstance(value, bool) or kind not in (EUR, HOURS, NUMBER, INT, LINE):
         return str(value)
-    written = _plain(Decimal(value), 2 if kind == EUR else 0)
+    # a double as its shortest decimal (0.592518, not 0.59251800000000001…)
+    exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    written = _plain(exact, 2 if kind == EUR else 0)
     return written.replace(".", CSV_DIALECTS[language(lang)]["decimal"])
 
 

@@ -225,6 +225,83 @@ TEXTS: dict[str, dict[str, str]] = {
     "history_heading": {"de": "Verlauf über alle Zeiträume", "en": "History over all periods"},
     "history_path": {"de": "Segmentpfad", "en": "Segment path"},
     "history_not_active": {"de": "nicht aktiv", "en": "not active"},
+    # ---- the cockpit: what a customer will be worth (the purchase model), the base's value
+    "clv_heading": {"de": "Was der Kunde wert sein wird", "en": "What the customer will be worth"},
+    "clv_subtitle": {
+        "de": "Prognose des Kaufmodells zum {date} für die nächsten {months} Monate; der CLV "
+              "ist der erwartete Deckungsbeitrag dieser Monate, Monat für Monat abgezinst. "
+              "Sie gilt für den Kunden, nicht für den gewählten Zeitraum.",
+        "en": "The purchase model's forecast as of {date} for the next {months} months; the "
+              "CLV is the expected contribution margin of these months, discounted month by "
+              "month. It belongs to the customer, not to the period chosen.",
+    },
+    "kpi_clv": {"de": "Kundenlebenswert (CLV)", "en": "Customer lifetime value (CLV)"},
+    "kpi_p_alive": {"de": "Noch aktiv (Wahrscheinlichkeit)", "en": "Still active (probability)"},
+    "kpi_expected_purchases": {
+        "de": "Erwartete Kauftage ({months} Monate)",
+        "en": "Expected purchase days ({months} months)",
+    },
+    "kpi_expected_margin": {
+        "de": "Erwarteter Deckungsbeitrag ({months} Monate)",
+        "en": "Expected contribution margin ({months} months)",
+    },
+    "kpi_purchases_so_far": {
+        "de": "bisher {count} Kauftage",
+        "en": "{count} purchase days so far",
+    },
+    "kpi_purchases_so_far_one": {"de": "bisher ein Kauftag", "en": "one purchase day so far"},
+    "kpi_no_value_model": {
+        "de": "kein Wertmodell geschätzt",
+        "en": "no value model fitted",
+    },
+    "clv_no_purchase": {
+        "de": "Für diesen Kunden gibt es keine Prognose: bis zum {date} hat er nichts gekauft.",
+        "en": "There is no forecast for this customer: it bought nothing up to {date}.",
+    },
+    "clv_not_fitted": {
+        "de": "Für diesen Kunden gibt es keine Prognose: das Kaufmodell wurde zum {date} nicht "
+              "geschätzt (zu wenige Kunden mit Käufen, oder die Schätzung kam zu keinem "
+              "Ergebnis).",
+        "en": "There is no forecast for this customer: the purchase model was not fitted as "
+              "of {date} (too few customers with purchases, or the fit found no result).",
+    },
+    "equity_heading": {"de": "Wert des Kundenstamms", "en": "Value of the customer base"},
+    "equity_subtitle": {
+        "de": "Summe der Kundenlebenswerte (CLV) je Segment zu jedem Stichtag der Ladungen; "
+              "ein Kunde zählt im Segment des Zeitraums, in dem der Stichtag liegt. Gilt für "
+              "alle Kunden, unabhängig von Zeitraum und Filtern oben.",
+        "en": "The sum of the customer lifetime values (CLV) per segment at each as-of date "
+              "of the loads; a customer counts in its segment of the period holding that "
+              "date. It covers every customer, whatever the period and filters above.",
+    },
+    "equity_axis": {"de": "CLV (Summe)", "en": "CLV (sum)"},
+    "equity_latest": {"de": "Stand {date}", "en": "As of {date}"},
+    "equity_none": {
+        "de": "Noch kein Wert des Kundenstamms: das Kaufmodell wurde noch zu keinem Stichtag "
+              "geschätzt.",
+        "en": "No value of the customer base yet: the purchase model has not been fitted at "
+              "any as-of date.",
+    },
+    "equity_restricted": {
+        "de": "Der Wert des Kundenstamms ist eine Summe über alle Kunden; er wird nur denen "
+              "gezeigt, die alle Kunden sehen dürfen.",
+        "en": "The value of the customer base is a total over every customer; it is shown "
+              "only to those who may see every customer.",
+    },
+    "equity_not_fitted": {
+        "de": "Zum {date} wurde das Kaufmodell nicht geschätzt (zu wenige Kunden mit Käufen, "
+              "oder die Schätzung kam zu keinem Ergebnis): die Kunden sind gezählt, ihr Wert "
+              "nicht.",
+        "en": "The purchase model was not fitted as of {date} (too few customers with "
+              "purchases, or the fit found no result): the customers are counted, their value "
+              "is not.",
+    },
+    "segment_none": {"de": "ohne Segment", "en": "no segment"},
+    "col_as_of": {"de": "Stichtag", "en": "As of"},
+    "col_clv": {"de": "CLV", "en": "CLV"},
+    "col_expected_margin": {"de": "Erwarteter Deckungsbeitrag",
+                            "en": "Expected contribution margin"},
+    "col_mean_p_alive": {"de": "Ø noch aktiv", "en": "Mean still active"},
     # ---- migration
     "migration_title": {
         "de": "Segmentwanderung {start} → {end}",
@@ -267,6 +344,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "status_active": {"de": "aktiv", "en": "active"},
     "status_inactive": {"de": "inaktiv", "en": "inactive"},
     "status_prospect": {"de": "Interessent", "en": "prospect"},
+    "kpi_potential": {"de": "Potenzial", "en": "Potential"},
+    "potential_source_crm": {"de": "vom Vertrieb (CRM)", "en": "from sales (CRM)"},
+    "potential_source_model": {
+        "de": "Schätzung des Kaufmodells; im CRM keines",
+        "en": "the purchase model's estimate; none in the CRM",
+    },
+    "potential_source_none": {
+        "de": "weder im CRM noch vom Kaufmodell",
+        "en": "neither in the CRM nor from the purchase model",
+    },
+    "potential_model_beside": {"de": "Kaufmodell: {amount}", "en": "Purchase model: {amount}"},
     "kpi_share_no_potential": {
         "de": "kein Potenzial erfasst",
         "en": "no potential recorded",
@@ -614,6 +702,32 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Value-transfer ledger",
     },
     "ex_table_rate_versions": {"de": "Kostensätze", "en": "Rate versions"},
+    "ex_table_clv": {"de": "Kundenlebenswert (CLV)", "en": "Customer lifetime value"},
+    "ex_table_clv_model": {"de": "Kaufmodell (CLV)", "en": "Purchase model (CLV)"},
+    "ex_col_as_of": {"de": "Stichtag", "en": "As of"},
+    "ex_col_purchase_days": {"de": "Kauftage", "en": "Purchase days"},
+    "ex_col_repeat_purchase_days": {"de": "Wiederholungskäufe (Tage)",
+                                    "en": "Repeat purchase days"},
+    "ex_col_recency_days": {"de": "Erster bis letzter Kauf (Tage)",
+                            "en": "First to last purchase (days)"},
+    "ex_col_t_days": {"de": "Erster Kauf bis Stichtag (Tage)",
+                      "en": "First purchase to as-of date (days)"},
+    "ex_col_margin_per_purchase": {"de": "Deckungsbeitrag je Kauftag (erwartet)",
+                                   "en": "Contribution margin per purchase day (expected)"},
+    "ex_col_p_alive": {"de": "Noch aktiv (Wahrscheinlichkeit)",
+                       "en": "Still active (probability)"},
+    "ex_col_expected_purchases": {"de": "Erwartete Kauftage", "en": "Expected purchase days"},
+    "ex_col_expected_revenue": {"de": "Erwarteter Umsatz", "en": "Expected revenue"},
+    "ex_col_expected_margin": {"de": "Erwarteter Deckungsbeitrag",
+                               "en": "Expected contribution margin"},
+    "ex_col_clv": {"de": "CLV (abgezinst)", "en": "CLV (discounted)"},
+    "ex_col_horizon_months": {"de": "Horizont (Monate)", "en": "Horizon (months)"},
+    "ex_col_model": {"de": "Modell", "en": "Model"},
+    "ex_col_parameter": {"de": "Parameter", "en": "Parameter"},
+    "ex_col_log_likelihood": {"de": "Log-Likelihood", "en": "Log-likelihood"},
+    "ex_col_customers_fitted": {"de": "Kunden der Schätzung", "en": "Customers fitted"},
+    "ex_col_time_unit": {"de": "Zeiteinheit", "en": "Time unit"},
+
     "ex_table_unpriced_activities": {"de": "Nicht bewertet", "en": "Unpriced activities"},
     "ex_table_capacity": {"de": "Kapazität", "en": "Capacity"},
     "ex_col_rate_source": {"de": "Herkunft des Satzes", "en": "Rate source"},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def test_workbook_totals_reconcile_with_the_marts(workbook, reports_warehouse):
     assert workbook.sheetnames == [
         "Zeitraum", "Abstimmung", "Leistungskosten je Kunde", "Wertetransfer-Journal",
         "Kostensätze", "Kapazität", "Nicht bewertet", "Ladeprotokoll", "Abgelehnte Zeilen",
+        "Kundenlebenswert (CLV)", "Kaufmodell (CLV)",
     ]
     cost = _sheet(workbook, "Leistungskosten je Kunde")
     # K1 HOTLINE free (A01, A09), REPAIR billed, TRAINING discounted; K2 HOTLINE; K3
@@ -203,6 +205,97 @@ def test_english_workbook_dates_none_row_and_reasons(reports_warehouse, tmp_path
     assert (rejected[0]["Reason"].value, rejected[0]["Code"].value,
             rejected[0]["Detail"].value) == (
         "invalid number", "invalid_number", "net_revenue_eur: '8000.00' is not a number")
+
+
+CLV_HEADINGS = {  # the sheet's heading of each column of marts.customer_lifetime_value
+    "as_of_date": "Stichtag", "customer_id": "Kunde", "purchases": "Kauftage",
+    "frequency": "Wiederholungskäufe (Tage)", "recency_days": "Erster bis letzter Kauf (Tage)",
+    "t_days": "Erster Kauf bis Stichtag (Tage)",
+    "avg_margin_per_purchase_eur": "Deckungsbeitrag je Kauftag (erwartet)",
+    "p_alive": "Noch aktiv (Wahrscheinlichkeit)", "expected_purchases": "Erwartete Kauftage",
+    "expected_revenue_eur": "Erwarteter Umsatz",
+    "expected_margin_eur": "Erwarteter Deckungsbeitrag", "clv_eur": "CLV (abgezinst)",
+    "horizon_months": "Horizont (Monate)",
+}
+
+
+def _mart_rows(warehouse: Path, sql: str) -> list[dict]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def _as_cell(value):
+    """A mart's value as the workbook holds it: numbers as doubles, dates as datetimes."""
+    if isinstance(value, Decimal):
+        return pytest.approx(float(value), rel=1e-12)
+    if isinstance(value, float):
+        return pytest.approx(value, rel=1e-12)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time())
+    return value
+
+
+def test_clv_sheet_of_a_model_not_fitted(workbook, reports_warehouse):
+    """Six customers are too few to fit: each customer with a purchase day has its row, with
+    its purchase history and empty forecasts; the model's sheet has no parameters."""
+    mart = _mart_rows(reports_warehouse, "select * from marts.customer_lifetime_value "
+                                         "order by customer_id")
+    # K1, K2, K3, K5 (a credit note is a purchase day) and K6; K4 bought nothing
+    assert [row["customer_id"] for row in mart] == ["K1", "K2", "K3", "K5", "K6"]
+    sheet = _sheet(workbook, "Kundenlebenswert (CLV)")
+    assert [{key: row[heading].value for key, heading in CLV_HEADINGS.items()}
+            for row in sheet] == [{key: _as_cell(row[key]) for key in CLV_HEADINGS}
+                                  for row in mart]
+    assert all(row["CLV (abgezinst)"].value is None and row["Kauftage"].value >= 1
+               for row in sheet)
+    assert [[c.value for c in row] for row in _sheet_rows(workbook, "Kaufmodell (CLV)")] == [
+        ["keine Einträge"]]
+
+
+def test_clv_sheets_hold_every_customer_s_forecast_and_the_model(reports_warehouse, tmp_path):
+    from openpyxl import load_workbook
+
+    from tests.clv_fixtures import FORECAST_FITS, LOG_LIKELIHOOD, write_forecast
+
+    warehouse = tmp_path / "forecast.duckdb"
+    shutil.copyfile(reports_warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    write_forecast(con)
+    con.close()
+    out = tmp_path / "export.xlsx"
+    assert main(["export", "--warehouse", str(warehouse), "--period", "2025",
+                 "--out", str(out)]) == 0
+    workbook = load_workbook(out)
+    mart = _mart_rows(warehouse, "select * from marts.customer_lifetime_value "
+                                 "order by customer_id")
+    sheet = _sheet(workbook, "Kundenlebenswert (CLV)")
+    assert [{key: row[heading].value for key, heading in CLV_HEADINGS.items()}
+            for row in sheet] == [{key: _as_cell(row[key]) for key in CLV_HEADINGS}
+                                  for row in mart]
+    # the forecast is the customer's, whatever the period exported: as of the data's end
+    assert {row["Stichtag"].value for row in sheet} == {dt.datetime(2026, 11, 22)}
+    names = {row["Kunde"].value: row["Kundenname"].value for row in sheet}
+    assert names["K1"] == "Anker Armaturen GmbH"
+    # K6 has no repeat purchase: still active with probability 1, and the population's
+    # margin per purchase p gamma / (q - 1) = 6.25 * 5000 / 2.74 = 11,405.11
+    k6 = next(row for row in sheet if row["Kunde"].value == "K6")
+    assert k6["Noch aktiv (Wahrscheinlichkeit)"].value == 1.0
+    assert k6["Deckungsbeitrag je Kauftag (erwartet)"].value == pytest.approx(11405.11,
+                                                                               abs=0.005)
+    assert k6["CLV (abgezinst)"].number_format.startswith('#,##0.00 "€"')
+    assert 0 < k6["CLV (abgezinst)"].value < k6["Erwarteter Deckungsbeitrag"].value
+    parameters = {(row["Modell"].value, row["Parameter"].value): (
+        row["Wert"].value, row["Log-Likelihood"].value, row["Zeiteinheit"].value)
+        for row in _sheet(workbook, "Kaufmodell (CLV)")}
+    assert parameters == {
+        (model, name): (pytest.approx(value), LOG_LIKELIHOOD,
+                        "week" if model == "bg_nbd" else None)
+        for model, fitted in FORECAST_FITS.items() for name, value in fitted.items()}
 
 
 def test_reject_details_of_every_shape_in_german():

@@ -269,3 +269,48 @@ def test_the_statement_shows_the_customer_facing_names(warehouse, monkeypatch):
     assert "05.05.2026 Für Sie: Schulungen und Seminare Refresher course" in german
     english = statement_text(warehouse, "C3", lang="en", period="2026")
     assert "For you: Trainings and seminars 1 4.0 3 €794.02" in english
+
+
+def _written(value, lang: str, digits: int = 2) -> str:
+    """A number as the surfaces write it: 1.234,56 in German, 1,234.56 in English."""
+    written = f"{value:,.{digits}f}"
+    return written.translate(str.maketrans(",.", ".,")) if lang == "de" else written
+
+
+# the purchase model's words on the cockpit and in the export
+FORECAST_WORDS = {
+    "de": ("CLV", "Kundenlebenswert", "Kaufmodell", "Prognose", "noch aktiv",
+           "Wahrscheinlichkeit", "Erwartete", "Erwarteter", "Kauftag", "Stichtag",
+           "Kundenstamm", "BG/NBD", "Gamma-Gamma"),
+    "en": ("CLV", "lifetime value", "purchase model", "forecast", "still active",
+           "probability", "expected", "purchase day", "customer base", "BG/NBD",
+           "Gamma-Gamma"),
+}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_no_word_or_figure_of_the_purchase_model(warehouse, tmp_path, lang):
+    """The forecast is internal: with a fitted model in the warehouse (tests/clv_fixtures.py),
+    no statement names it or shows one of its figures."""
+    import duckdb
+
+    from tests.cockpit_fixtures import forecast_warehouse
+
+    forecast = forecast_warehouse(warehouse.parent, tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(forecast), read_only=True)
+    try:
+        rows = con.execute(
+            "select customer_id, clv_eur, expected_margin_eur, expected_revenue_eur, "
+            "avg_margin_per_purchase_eur, p_alive, expected_purchases "
+            "from marts.customer_lifetime_value").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 5 and all(row[1] is not None for row in rows)  # a forecast each
+    for customer_id, *money, p_alive, purchases in rows:
+        text = statement_text(forecast, customer_id, lang=lang, period="2026")
+        for word in FORECAST_WORDS[lang]:
+            assert word.lower() not in text.lower(), (customer_id, word)
+        figures = [_written(v, lang) for v in money] + [
+            _written(float(p_alive) * 100, lang, 1) + " %", _written(purchases, lang)]
+        for figure in figures:
+            assert figure not in text, (customer_id, figure)
