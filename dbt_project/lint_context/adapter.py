@@ -15,3 +15,8 @@ def dispatch(context, macro_name, macro_namespace=None):
         if macro is not None:
             return macro
     raise KeyError(f"no duckdb__ or default__ version of macro {macro_name}")
+
+
+def get_relation(database=None, schema=None, identifier=None):
+    """No relation exists while linting: a model that asks lints its branch for a missing one."""
+    return None

@@ -1,5 +1,5 @@
-{%- set forecast_unit = {'revenue': 'revenue', 'contribution_margin': 'margin'}[
-    var('classic_value_basis')] -%}
+{%- set forecast_column = 'expected_margin_year_eur'
+    if var('classic_value_basis') == 'contribution_margin' else 'expected_revenue_year_eur' -%}
 
 with
 
@@ -40,7 +40,7 @@ with_full_potential as (
         -- revenue or margin, in the unit of classic_value_basis) * months / 12; it is our
         -- share already, so the target share does not apply
         cast(
-            forecast.expected_{{ forecast_unit }}_year_eur
+            forecast.{{ forecast_column }}
             * cast(classic.period_year_fraction as decimal(3, 2))
             as decimal(18, 4)
         ) as period_model_potential_eur,
@@ -55,19 +55,24 @@ with_potential as (
 
     select
         *,
-        {%- for kind in ['crm', 'model'] %}
-            {%- if running_period_basis() == 'to_date' %}
-                -- the running period's potential, pro rata for the days covered
-                case
-                    when is_period_complete then period_{{ kind }}_potential_eur
-                    else {{ divide_rounded_half_away(
-                        'period_' ~ kind ~ '_potential_eur * days_covered', 'days_in_period', 4, 4
-                    ) }}
-                end
-            {%- else %}
-                period_{{ kind }}_potential_eur
-            {%- endif %} as {{ kind }}_potential_value_eur{{ ',' if not loop.last }}
-        {%- endfor %}
+        {%- if running_period_basis() == 'to_date' %}
+            -- the running period's potentials, pro rata for the days covered
+            case
+                when is_period_complete then period_crm_potential_eur
+                else {{ divide_rounded_half_away(
+                    'period_crm_potential_eur * days_covered', 'days_in_period', 4, 4
+                ) }}
+            end as crm_potential_value_eur,
+            case
+                when is_period_complete then period_model_potential_eur
+                else {{ divide_rounded_half_away(
+                    'period_model_potential_eur * days_covered', 'days_in_period', 4, 4
+                ) }}
+            end as model_potential_value_eur
+        {%- else %}
+            period_crm_potential_eur as crm_potential_value_eur,
+            period_model_potential_eur as model_potential_value_eur
+        {%- endif %}
     from with_full_potential
 
 ),

@@ -2,7 +2,9 @@
 -- the load's fit (orchestration/lib/clv) between its two dbt builds; no rows when there is
 -- none (a build without the fit, or too few customers to fit on)
 {%- set forecast = source('purchase_model', 'annual_forecast') -%}
-{%- set found = load_relation(forecast) if execute else none -%}
+{%- set found = adapter.get_relation(
+    database=forecast.database, schema=forecast.schema, identifier=forecast.identifier
+) if execute else none -%}
 
 {%- if found is not none %}
 
