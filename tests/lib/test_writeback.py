@@ -39,10 +39,22 @@ SALESFORCE = ["Id", "CVM_Segment__c", "CVM_Strategy__c", "CVM_Classic_Value__c",
 
 @pytest.fixture()
 def warehouse(reports_warehouse, tmp_path, monkeypatch):
-    """A copy of the reports' warehouse of its own (the ledger goes into its store)."""
+    """A copy of the reports' warehouse of its own (the ledger goes into its store), without
+    the purchase model's mart, as a warehouse published before the model existed: the CLV
+    column is then left out (test_clv_where_the_warehouse_has_it adds the mart)."""
     monkeypatch.delenv("CVM_WRITEBACK_CONFIG", raising=False)
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(reports_warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        kind = con.execute(
+            "select table_type from information_schema.tables where table_schema = 'marts' "
+            "and table_name = 'customer_lifetime_value'").fetchone()
+        if kind:
+            relation = "view" if kind[0] == "VIEW" else "table"
+            con.execute(f"drop {relation} marts.customer_lifetime_value")
+    finally:
+        con.close()
     return copy
 
 
