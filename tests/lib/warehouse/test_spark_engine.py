@@ -120,7 +120,9 @@ def test_spark_marts_equal_duckdb_marts_to_the_cent(load, request, e2e_duckdb):
         [path.stem for path in (PROJECT / "models" / "marts").glob("*.sql")]
         + list(clv_build.TABLES) + list(payback.TABLES))
     for table, (columns, rows, checksum) in duck.items():
-        assert rows > 0 or table == "clv_model", table  # too few customers to fit a model
+        # empty only where the fixture lacks the input: too few customers to fit a model, no
+        # capacity data in the seed
+        assert rows > 0 or table in {"clv_model", "department_capacity"}, table
         assert found[table] == (columns, rows, checksum), table
 
 
