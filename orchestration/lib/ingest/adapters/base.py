@@ -321,7 +321,9 @@ class Seeds:
 
     def customer_id(self, system: str, native_id: str) -> str:
         """The warehouse's customer id of a system's customer: the seed's where it names
-        one, else the system's own id."""
+        one, else the system's own id; empty for a record that names none."""
+        if not native_id:
+            return ""
         return self.customer_ids.get((system, native_id), native_id)
 
     def to_eur(self, amount: Decimal, currency: str, on: dt.date) -> Decimal | None:
@@ -440,3 +442,27 @@ def as_date(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def set_line_amounts(out: Translated, row: NativeRow, values: dict, ctx: Context, *,
+                     live: bool, amount: Decimal | None, as_given: str, currency: str,
+                     cost: Decimal | None = None) -> bool:
+    """An order line's revenue (and cost of goods, where the system has it) in EUR, in
+    `values`: 0 for a line that is not live (deleted, cancelled, not won); the text as given
+    where the amount is no number (the rules reject it); else converted at the rate valid on
+    the order date. A line in a currency without a rate is rejected here
+    (`unknown_currency_rate`): returns False, and the caller adds nothing."""
+    day = as_date(values["order_date"])
+    if not live:
+        values["net_revenue_eur"], values["cost_of_goods_eur"] = "0.00", "0.00"
+    elif amount is None:
+        values["net_revenue_eur"] = as_given
+    elif day is not None:
+        eur = ctx.seeds.to_eur(amount, currency, day)
+        if eur is None and not row.problem:
+            out.reject(row, *ctx.seeds.no_rate(currency, day), values)
+            return False
+        values["net_revenue_eur"] = decimal_text(eur) if eur is not None else ""
+        if cost is not None and eur is not None:
+            values["cost_of_goods_eur"] = decimal_text(ctx.seeds.to_eur(cost, currency, day))
+    return True

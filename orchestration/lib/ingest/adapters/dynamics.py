@@ -17,10 +17,9 @@ from orchestration.lib.ingest.adapters.base import (
     Context,
     NativeRow,
     Translated,
-    as_date,
-    decimal_text,
     latest,
     number,
+    set_line_amounts,
     stamp,
     unmapped,
 )
@@ -51,9 +50,6 @@ def translate(name: str, rows: list[NativeRow], ctx: Context) -> Translated:
     return _activities(rows, ctx)
 
 
-def _customer(ctx: Context, account_id: str) -> str:
-    return ctx.seeds.customer_id(SYSTEM, account_id) if account_id else ""
-
 
 def _deleted(row: NativeRow) -> bool:
     return row.flag("_fivetran_deleted")
@@ -66,7 +62,7 @@ def _accounts(rows: list[NativeRow], ctx: Context) -> Translated:
         country = row.get("address1_country")
         owner = row.get("ownerid")
         out.add(row, {
-            "customer_id": _customer(ctx, row.get("accountid")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("accountid")),
             "customer_name": row.get("name"),
             "industry": industries.get(row.get("industrycode"), row.get("industrycode")),
             "region": row.get("address1_stateorprovince"),
@@ -90,7 +86,7 @@ def _activities(rows: list[NativeRow], ctx: Context) -> Translated:
         employee, department = ctx.mapping.owner(owner) if owner else ("", "")
         values = {
             "activity_id": row.get("activityid"),
-            "customer_id": _customer(ctx, regarding),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, regarding),
             "activity_date": ctx.local_date(stamp(row.get("actualend") or row.get("actualstart")
                                                   or row.get("scheduledstart"))),
             "duration_minutes": _minutes(row),
@@ -136,7 +132,7 @@ def _invoice_lines(rows: list[NativeRow], ctx: Context) -> Translated:
         values = {
             "order_id": invoice.get("invoicenumber") or invoice.get("invoiceid"),
             "line_no": row.get("lineitemnumber") or row.get("sequencenumber"),
-            "customer_id": _customer(ctx, invoice.get("customerid")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, invoice.get("customerid")),
             "order_date": ctx.local_date(stamp(invoice.get("datedelivered")
                                                or invoice.get("createdon"))),
             "product_group": row.get("productid"),
@@ -145,18 +141,10 @@ def _invoice_lines(rows: list[NativeRow], ctx: Context) -> Translated:
         live = not (_deleted(row) or _deleted(invoice)) and \
             invoice.get("statecode") != CANCELED_INVOICE
         amount = _line_amount(row)
-        day = as_date(values["order_date"])
-        if not live:
-            values["net_revenue_eur"], values["cost_of_goods_eur"] = "0.00", "0.00"
-        elif amount is None:
-            values["net_revenue_eur"] = row.get("baseamount") or row.get("priceperunit")
-        elif day is not None:
-            eur = ctx.seeds.to_eur(amount, currency, day)
-            if eur is None and not row.problem:
-                out.reject(row, *ctx.seeds.no_rate(currency, day), values)
-                continue
-            values["net_revenue_eur"] = decimal_text(eur) if eur is not None else ""
-        out.add(row, values)
+        if set_line_amounts(out, row, values, ctx, live=live, amount=amount,
+                            as_given=row.get("baseamount") or row.get("priceperunit"),
+                            currency=currency):
+            out.add(row, values)
     return out
 
 

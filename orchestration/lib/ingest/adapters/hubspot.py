@@ -20,11 +20,11 @@ from orchestration.lib.ingest.adapters.base import (
     Context,
     NativeRow,
     Translated,
-    as_date,
     decimal_text,
     instant,
     latest,
     number,
+    set_line_amounts,
     stamp,
     unmapped,
 )
@@ -69,9 +69,6 @@ def translate(name: str, rows: list[NativeRow], ctx: Context) -> Translated:
     return _engagements(rows, ctx)
 
 
-def _customer(ctx: Context, company_id: str) -> str:
-    return ctx.seeds.customer_id(SYSTEM, company_id) if company_id else ""
-
 
 def _deleted(row: NativeRow) -> bool:
     return row.flag("is_deleted") or row.flag("property_hs_is_deleted")
@@ -85,7 +82,7 @@ def _companies(rows: list[NativeRow], ctx: Context) -> Translated:
         country = row.get("property_country")
         owner = row.get("property_hubspot_owner_id")
         out.add(row, {
-            "customer_id": _customer(ctx, row.get("id")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("id")),
             "customer_name": row.get("property_name"),
             "industry": row.get("property_industry"),
             "region": row.get("property_state"),
@@ -116,7 +113,8 @@ def _engagements(rows: list[NativeRow], ctx: Context) -> Translated:
         employee, department = ctx.mapping.owner(owner) if owner else ("", "")
         values = {
             "activity_id": row.get("id"),
-            "customer_id": _customer(ctx, association.get("company_id") if association else ""),
+            "customer_id": ctx.seeds.customer_id(
+                SYSTEM, association.get("company_id") if association else ""),
             "activity_date": ctx.local_date(hubspot_stamp(
                 row.get("timestamp") or merged.get("property_hs_timestamp"))),
             "duration_minutes": _minutes(kind, merged, fixed),
@@ -175,7 +173,8 @@ def _line_items(rows: list[NativeRow], ctx: Context) -> Translated:
         values = {
             "order_id": f"{deal.get('deal_id')}-{row.get('id')}",
             "line_no": "1",
-            "customer_id": _customer(ctx, company.get("company_id") if company else ""),
+            "customer_id": ctx.seeds.customer_id(
+                SYSTEM, company.get("company_id") if company else ""),
             "order_date": ctx.local_date(hubspot_stamp(deal.get("property_closedate"))),
             "product_group": row.get("property_hs_product_id"),
             "updated_at": latest(hubspot_stamp(row.get("property_hs_lastmodifieddate")),
@@ -190,19 +189,9 @@ def _line_items(rows: list[NativeRow], ctx: Context) -> Translated:
         unit_cost = number(row.get("property_hs_cost_of_goods_sold") or "")
         currency = deal.get("property_deal_currency_code") or \
             ctx.mapping.get("currency") or "EUR"
-        day = as_date(values["order_date"])
-        if not live:
-            values["net_revenue_eur"], values["cost_of_goods_eur"] = "0.00", "0.00"
-        elif amount is None:
-            values["net_revenue_eur"] = row.get("property_amount") or row.get("property_price")
-        elif day is not None:
-            eur = ctx.seeds.to_eur(amount, currency, day)
-            if eur is None and not row.problem:
-                out.reject(row, *ctx.seeds.no_rate(currency, day), values)
-                continue
-            values["net_revenue_eur"] = decimal_text(eur) if eur is not None else ""
-            if unit_cost is not None and quantity is not None and eur is not None:
-                values["cost_of_goods_eur"] = decimal_text(
-                    ctx.seeds.to_eur(unit_cost * quantity, currency, day))
-        out.add(row, values)
+        cost = None if unit_cost is None or quantity is None else unit_cost * quantity
+        if set_line_amounts(out, row, values, ctx, live=live, amount=amount,
+                            as_given=row.get("property_amount") or row.get("property_price"),
+                            currency=currency, cost=cost):
+            out.add(row, values)
     return out

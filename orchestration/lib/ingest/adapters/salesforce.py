@@ -15,10 +15,10 @@ from orchestration.lib.ingest.adapters.base import (
     Context,
     NativeRow,
     Translated,
-    as_date,
     decimal_text,
     latest,
     number,
+    set_line_amounts,
     unmapped,
 )
 from orchestration.lib.ingest.spec import MISSING_REQUIRED_FIELD
@@ -54,9 +54,6 @@ def translate(name: str, rows: list[NativeRow], ctx: Context) -> Translated:
     return _activities(name.removesuffix(".csv"), rows, ctx)
 
 
-def _customer(ctx: Context, account_id: str) -> str:
-    return ctx.seeds.customer_id(SYSTEM, account_id) if account_id else ""
-
 
 def _accounts(rows: list[NativeRow], ctx: Context) -> Translated:
     out = Translated("customers")
@@ -66,7 +63,7 @@ def _accounts(rows: list[NativeRow], ctx: Context) -> Translated:
     potential_field = ctx.mapping.get("potential_field")
     for row in rows:
         values = {
-            "customer_id": _customer(ctx, row.get("Id")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("Id")),
             "customer_name": row.get("Name"),
             "industry": row.get("Industry"),
             "region": row.get("BillingState"),
@@ -103,7 +100,7 @@ def _activities(object_name: str, rows: list[NativeRow], ctx: Context) -> Transl
             if row.get("OwnerId") else ("", "")
         values = {
             "activity_id": row.get("Id"),
-            "customer_id": _customer(ctx, account),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, account),
             "activity_date": _activity_date(object_name, row, ctx),
             "duration_minutes": _minutes(object_name, row),
             "employee_id": employee,
@@ -169,7 +166,7 @@ def _order_items(rows: list[NativeRow], ctx: Context) -> Translated:
         values = {
             "order_id": order.get("OrderNumber") or order.get("Id"),
             "line_no": row.get("OrderItemNumber").lstrip("0") or row.get("OrderItemNumber"),
-            "customer_id": _customer(ctx, order.get("AccountId")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, order.get("AccountId")),
             "order_date": order.get("EffectiveDate"),
             "product_group": str(groups.get(row.get("Product2Id"), "")),
             "updated_at": latest(changed(row), changed(order)),
@@ -179,21 +176,10 @@ def _order_items(rows: list[NativeRow], ctx: Context) -> Translated:
         revenue = _line_amount(row)
         cost = number(row.get(cost_field)) if cost_field and row.get(cost_field) else None
         currency = order.get("CurrencyIsoCode") or ctx.mapping.get("currency") or "EUR"
-        day = as_date(values["order_date"])
-        if not live:
-            values["net_revenue_eur"], values["cost_of_goods_eur"] = "0.00", "0.00"
-        elif revenue is None:
-            values["net_revenue_eur"] = row.get("TotalPrice") or row.get("UnitPrice")
-        elif day is not None:
-            eur = ctx.seeds.to_eur(revenue, currency, day)
-            if eur is None and not row.problem:
-                out.reject(row, *ctx.seeds.no_rate(currency, day), values)
-                continue
-            values["net_revenue_eur"] = decimal_text(eur) if eur is not None else ""
-            if cost is not None and eur is not None:
-                values["cost_of_goods_eur"] = decimal_text(ctx.seeds.to_eur(cost, currency,
-                                                                             day))
-        out.add(row, values)
+        if set_line_amounts(out, row, values, ctx, live=live, amount=revenue,
+                            as_given=row.get("TotalPrice") or row.get("UnitPrice"),
+                            currency=currency, cost=cost):
+            out.add(row, values)
     return out
 
 

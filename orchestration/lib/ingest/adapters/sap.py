@@ -75,16 +75,13 @@ def translate(name: str, rows: list[NativeRow], ctx: Context) -> Translated:
     return _items(rows, ctx)
 
 
-def _customer(ctx: Context, kunnr: str) -> str:
-    return ctx.seeds.customer_id(SYSTEM, kunnr) if kunnr else ""
-
 
 def _customers(rows: list[NativeRow], ctx: Context) -> Translated:
     out = Translated("customers")
     industries = {str(k): str(v) for k, v in (ctx.mapping.get("industry_keys") or {}).items()}
     for row in rows:
         out.add(row, {
-            "customer_id": _customer(ctx, row.get("KUNNR")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("KUNNR")),
             "customer_name": " ".join(filter(None, (row.get("NAME1"), row.get("NAME2")))),
             "industry": industries.get(row.get("BRSCH"), row.get("BRSCH")),
             "region": row.get("REGIO"),
@@ -122,7 +119,7 @@ def _items(rows: list[NativeRow], ctx: Context) -> Translated:
         values = {
             "order_id": order_id,
             "line_no": row.get("POSNR").lstrip("0") or row.get("POSNR"),
-            "customer_id": _customer(ctx, header.get("KUNAG")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, header.get("KUNAG")),
             "order_date": billed,
             "product_group": row.get("MATKL"),
             "updated_at": changed(header),

@@ -36,9 +36,6 @@ def translate(name: str, rows: list[NativeRow], ctx: Context) -> Translated:
     return _tickets(rows, ctx)
 
 
-def _customer(ctx: Context, organization_id: str) -> str:
-    return ctx.seeds.customer_id(SYSTEM, organization_id) if organization_id else ""
-
 
 def _deleted(row: NativeRow) -> bool:
     return row.flag("_fivetran_deleted") or bool(row.get("deleted_at"))
@@ -48,7 +45,7 @@ def _organizations(rows: list[NativeRow], ctx: Context) -> Translated:
     out = Translated("customers")
     for row in rows:
         out.add(row, {
-            "customer_id": _customer(ctx, row.get("id")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("id")),
             "customer_name": row.get("name"),
             "customer_since": ctx.local_date(stamp(row.get("created_at"))),
             "status": "inactive" if _deleted(row) else "active",
@@ -97,7 +94,7 @@ def _tickets(rows: list[NativeRow], ctx: Context) -> Translated:
         value = number(seconds)
         values = {
             "activity_id": row.get("id"),
-            "customer_id": _customer(ctx, row.get("organization_id")),
+            "customer_id": ctx.seeds.customer_id(SYSTEM, row.get("organization_id")),
             "activity_date": ctx.local_date(stamp(row.get("created_at"))),
             "duration_minutes": seconds if value is None else decimal_text(value / 60),
             "employee_id": employee,
