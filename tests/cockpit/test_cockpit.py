@@ -41,7 +41,6 @@ from pypdf import PdfReader
 from orchestration.lib.warehouse.store import Store
 from orchestration.settings import SEEDS_DIR
 from tests.cockpit_fixtures import (
-    CHROMIUM,
     CockpitServer,
     forecast_warehouse,
     published_warehouse,
@@ -49,20 +48,6 @@ from tests.cockpit_fixtures import (
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright's Chromium is Debian's package; .ci/run installs it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": ["--no-sandbox"]}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000},
-            "accept_downloads": True}
 
 
 @pytest.fixture(scope="module")

@@ -24,25 +24,13 @@ from werkzeug.serving import make_server
 
 from orchestration.cockpit.server import Server, wsgi_app
 from orchestration.cockpit.users import add_user
-from tests.cockpit_fixtures import CHROMIUM, published_warehouse
+from tests.cockpit_fixtures import published_warehouse
 
 pytestmark = pytest.mark.slow
 
 PASSWORDS = {"anna": "anna-secret-1", "lena": "lena-secret-1", "carl": "carl-secret-1",
              "ada": "ada-secret-12"}
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
-            "args": ["--no-sandbox"]}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}}
 
 
 class Production:
