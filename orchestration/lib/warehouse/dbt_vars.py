@@ -143,8 +143,9 @@ VARS: tuple[Var, ...] = (
         "period's end is new, judged by its potential (12: one full buying cycle)",
         low=0, high=120),
     Var("target_share_of_wallet", "share", 0.25,
-        "the share of a customer's annual potential aimed at, for its potential value: a "
-        "modest first-year target; set it to the sales plan's figure"),
+        "the share of the annual potential sales gave that is aimed at, for the potential "
+        "value: a modest first-year target; set it to the sales plan's figure (the purchase "
+        "model's potential is our share already)"),
     Var("classic_value_basis", "choice", "revenue",
         "what the classic value ranks by: revenue, or the contribution margin (revenue "
         "minus cost of goods)",
