@@ -57,8 +57,9 @@ bench: $(MANIFEST)
 # the system packages first (Java, Chromium, poppler, Pango, a font, PostgreSQL): checked, and
 # installed with apt-get where missing; where they cannot be, one line says what to install
 # before anything else runs (scripts/system-deps)
+# the 25 slowest tests and fixtures are listed at the end, to keep the suite's time in view
 test: system-deps $(MANIFEST) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 
 # everything but the Spark suite (marker `spark`): for quick local work (no Java needed)
 test-fast: system-deps-no-spark $(MANIFEST) lint
