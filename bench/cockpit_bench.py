@@ -39,6 +39,7 @@ from orchestration.lib.reports.statement import write_statement  # noqa: E402
 from orchestration.lib.reports.warehouse import Warehouse  # noqa: E402
 
 TARGETS_MS = {"cockpit": 500, "services": 500, "portfolio": 1000, "statement": 3000}
+SIGNED_IN_SLOWER = 0.20  # a signed-in page's median at most 20 % above the page without sign-in
 
 
 def route_payload(pathname: str, search: str) -> dict:
@@ -174,6 +175,10 @@ def _time_viewer(viewer, warehouse, users, customer_id, period, latest, repeat,
         elif name in unsigned:
             change = median / unsigned[name] - 1
             note += f", median {change:+.0%} against no sign-in"
+            if change > SIGNED_IN_SLOWER:
+                note = note.replace("ok", "SIGNED IN TOO SLOW", 1)
+                note += f" (target at most {SIGNED_IN_SLOWER:+.0%})"
+                ok = False
         failed |= not ok
         print(f"{name:<10} {first:>9.0f} {median:>9.0f} {worst:>9.0f} "
               f"{TARGETS_MS[name]:>9}  {note}")

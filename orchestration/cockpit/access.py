@@ -3,8 +3,11 @@
 Row-level access is enforced in one place, :func:`reader`. It hands out a cursor on the
 published warehouse on which the plain name of every relation of the marts (``customer_value``)
 is what the viewer may see: for a viewer who sees everything the mart itself (the cursor's
-search path is the schema ``marts``), for a restricted viewer a temporary view of the same name
-with only the rows of the customers in their scope (``customer_id in (their customers)``). The
+search path is the schema ``marts``), for a restricted viewer a view of the same name with only
+the rows of the customers in their scope (``customer_id in (their customers)``). A restricted
+scope's views live in a schema of their own in the in-memory database that reads one version of
+the published file; they are made by the first request of that scope and reused by every later
+one until a load publishes a new version (a request then only sets its cursor's search path). The
 cockpit's queries (queries.py) name the marts without the schema (``from customer_value``), so
 they read these and nothing else; a query of the cockpit that names ``marts.`` is a
 mistake, and tests/test_cockpit_access.py fails on it. A relation of the marts without a
@@ -23,6 +26,8 @@ pseudonyms: a viewer's account-manager ids are turned into the same pseudonyms h
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +41,9 @@ ROLES = ("sales", "sales_lead", "controller", "admin")
 SEE_ALL = ("controller", "admin")
 # relations of the marts without customer_id that hold no customer's figures
 UNSCOPED_RELATIONS = frozenset({"dim_service_types", "clv_model"})
-SCOPE_TABLE = "cvm_viewer_customers"  # a restricted viewer's customer ids, per cursor
+SCOPE_TABLE = "cvm_viewer_customers"  # a restricted scope's customer ids, in its schema
+SCOPE_CATALOG = "memory"  # the in-memory database that attaches the published file
+_SCOPE_LOCK = threading.Lock()  # one request makes a scope's schema; the others wait for it
 
 
 class AccessError(ValueError):
@@ -108,28 +115,47 @@ def _relations(warehouse: Warehouse, con) -> dict[str, bool]:
     return cache.with_customer
 
 
+def scope_schema(predicate: str) -> str:
+    """The schema of the views of one restricted scope (the same predicate, the same name)."""
+    return "viewer_" + hashlib.sha256(predicate.encode()).hexdigest()[:16]
+
+
 def scope_views(con, relations: dict[str, bool], viewer: Viewer) -> None:
-    """The marts as ``viewer`` may see them, under their plain names, on cursor ``con``. A
-    restricted viewer's customer ids are read once, into a temporary table of the cursor, and
-    a temporary view of each relation keeps the rows of those customers."""
+    """The marts as ``viewer`` may see them, under their plain names, on cursor ``con``.
+
+    A restricted viewer's customer ids are read into a table of the scope's own schema, and a
+    view of each relation keeps the rows of those customers. The schema is made once per
+    version of the published file (it lives in that version's in-memory database, which a new
+    version replaces), in one transaction, so that no request sees half of it."""
     predicate = viewer.customer_predicate()
     if predicate is None:
         # every row: the plain names are the marts themselves, found on the search path
         con.execute("set search_path = 'marts'")
         return
-    statements = [f"create or replace temp table {SCOPE_TABLE} as select customer_id "
-                  f"from marts.dim_customers where {predicate};"]
-    for name, has_customer in sorted(relations.items()):
-        source = f"marts.{name}"
-        if name in UNSCOPED_RELATIONS:
-            body = f"select * from {source}"
-        elif has_customer:
-            body = (f"select * from {source} where customer_id in "
-                    f"(select customer_id from {SCOPE_TABLE})")
-        else:
-            continue
-        statements.append(f"create or replace temp view {name} as {body};")
-    con.execute("\n".join(statements))
+    schema = f"{SCOPE_CATALOG}.{scope_schema(predicate)}"
+    with _SCOPE_LOCK:
+        made = con.execute(
+            "select count(*) from duckdb_schemas() where database_name = ? and schema_name = ?",
+            [SCOPE_CATALOG, scope_schema(predicate)]).fetchone()[0]
+        if not made:
+            statements = ["begin transaction;", f"create schema {schema};",
+                          f"create table {schema}.{SCOPE_TABLE} as select customer_id "
+                          f"from warehouse.marts.dim_customers where {predicate};"]
+            for name, has_customer in sorted(relations.items()):
+                source = f"warehouse.marts.{name}"
+                if name in UNSCOPED_RELATIONS:
+                    body = f"select * from {source}"
+                elif has_customer:
+                    body = (f"select * from {source} where customer_id in "
+                            f"(select customer_id from {schema}.{SCOPE_TABLE})")
+                else:
+                    continue
+                statements.append(f"create view {schema}.{name} as {body};")
+            statements.append("commit;")
+            con.execute("\n".join(statements))
+    # the published file's own schemas stay first, so that a qualified ``marts.`` name (the
+    # periods) keeps its meaning; its schema `main` holds nothing, so a plain name is the view
+    con.execute(f"set search_path = 'warehouse.main,{schema}'")
 
 
 @contextmanager

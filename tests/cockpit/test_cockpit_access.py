@@ -81,6 +81,35 @@ def test_each_role_reads_its_own_rows_of_every_mart(small_warehouse):
         assert float(con.execute("select equity from customer_equity").fetchone()[0]) == 1500
 
 
+def _scope_views(con, viewer) -> dict[str, int]:
+    """The views of the viewer's scope in the cursor's database: name -> the view's oid."""
+    return dict(con.execute(
+        "select view_name, view_oid from duckdb_views() where database_name = 'memory' "
+        "and schema_name = ?", [access.scope_schema(viewer.customer_predicate())]).fetchall())
+
+
+def test_a_scope_s_views_are_made_once_per_published_version(small_warehouse, tmp_path):
+    sales = Viewer("anna", "sales", ("AM01",))
+    assert _seen(small_warehouse, sales) == (["C1", "C3"], 400)
+    with access.reader(small_warehouse, sales) as con:
+        first = _scope_views(con, sales)
+    # every relation with customers, and the reference data; not the aggregate over everybody
+    assert sorted(first) == ["customer_value", "dim_customers", "dim_service_types"]
+    assert _seen(small_warehouse, sales) == (["C1", "C3"], 400)
+    with access.reader(small_warehouse, sales) as con:
+        assert _scope_views(con, sales) == first  # the same views, not made again
+    # a load publishes a new version (a new file renamed into place) with a third customer of
+    # AM01: the next request reads it through views of the new version
+    new = tmp_path / "new.duckdb"
+    new.write_bytes(small_warehouse.path.read_bytes())
+    con = duckdb.connect(str(new))
+    con.execute("insert into marts.dim_customers values ('C6', 'Name C6', 'AM01', 'North')")
+    con.execute("insert into marts.customer_value values ('C6', date '2026-01-01', 600)")
+    con.close()
+    new.replace(small_warehouse.path)
+    assert _seen(small_warehouse, sales) == (["C1", "C3", "C6"], 1000)
+
+
 def test_account_managers_are_matched_as_pseudonyms_when_the_marts_hold_them(
         small_warehouse, monkeypatch):
     key = "k" * 32
