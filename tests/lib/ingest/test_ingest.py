@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -456,6 +459,33 @@ def test_a_failing_expectation_blocks_and_names_what_failed(tmp_path, con, monke
         == [("expect_column_values_to_be_between", "duration_minutes", 2)]
     assert by_name["load_reconciles"].passed
     assert {s.name: s.blocking for s in checks.check_specs(key)}["great_expectations"]
+
+
+def test_a_load_that_runs_no_suite_does_not_import_gx(tmp_path):
+    """Great Expectations costs seconds to import: a process whose load runs no suite (a file
+    unchanged since its suite passed) imports neither it nor the SQL dialect it uses, although
+    it imports the raw assets and their checks."""
+    _customers(tmp_path)
+    script = (
+        "import sys, duckdb\n"
+        "import orchestration.defs.ingest.assets, orchestration.defs.ingest.checks\n"
+        "from orchestration.lib.ingest.loader import load_file\n"
+        "from orchestration.lib.warehouse.catalog import ensure_meta\n"
+        "from orchestration.lib.warehouse.store import StoreFiles\n"
+        "from pathlib import Path\n"
+        "con = duckdb.connect()\n"
+        "ensure_meta(con, StoreFiles(Path(sys.argv[1]) / 'store'))\n"
+        "load_file(con, sys.argv[1], sys.argv[2], 'customers', run_expectations=False)\n"
+        "again = load_file(con, sys.argv[1], sys.argv[2], 'customers')\n"
+        "assert again.skipped_unchanged and not again.expectation_results\n"
+        "print('imported:', sorted(m for m in ('great_expectations', 'duckdb_engine')\n"
+        "                         if m in sys.modules), flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), D1],
+                          capture_output=True, text=True, cwd=Path(__file__).parents[3],
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stdout, done.stdout
 
 
 def test_an_unanchored_pattern_is_refused():
