@@ -10,7 +10,7 @@ rows (`_select_sql`, its parameters written in as literals), through a cursor of
 own connection: it sees the committed catalog of the load, in memory or in a file, without a
 second connection to the database file. GX computes each expectation's metrics with a few
 aggregate queries (counts of rows, NULLs, unexpected values, the first unexpected values);
-no row travels to Python. Every accepted row is validated; no sampling. Numbers and dates
+only those come back to Python. Every accepted row is validated; no sampling. Numbers and dates
 keep their types (DECIMAL, DATE), and a date bound of a suite is compared as a timestamp.
 
 Two adaptations to DuckDB, both in `_DuckDB`: GX reads a query's result after it gave its
