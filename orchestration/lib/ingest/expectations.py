@@ -13,12 +13,13 @@ aggregate queries (counts of rows, NULLs, unexpected values, the first unexpecte
 only those come back to Python. Every accepted row is validated; no sampling. Numbers and dates
 keep their types (DECIMAL, DATE), and a date bound of a suite is compared as a timestamp.
 
-Two adaptations to DuckDB, both in `_DuckDB`: GX reads a query's result after it gave its
-connection back, which rolls the DuckDB transaction back and with it the pending result, so
-the cursor takes no part in transactions (it only reads, each statement on its own); and GX
-writes a regular expression match only for dialects it knows, so the DuckDB dialect (a
-PostgreSQL one underneath) is given PostgreSQL's `~`. DuckDB's `~` matches the whole value and
-GX's pandas and PostgreSQL `~` search in it: the two agree on a pattern anchored at both ends
+Two adaptations to DuckDB (`_duckdb_connection`, `validate_rows`): GX reads a query's
+result after it gave its connection back, which rolls the DuckDB transaction back and with it
+the pending result, so the cursor takes no part in transactions (it only reads, each
+statement on its own); and GX writes a regular expression match only for dialects it knows,
+so the DuckDB dialect (a PostgreSQL one underneath) is given PostgreSQL's `~`. DuckDB's `~`
+matches the whole value and GX's pandas and PostgreSQL `~` search in it: the two agree on a
+pattern anchored at both ends
 (^...$), as every pattern of the spec is; a suite with an unanchored pattern is refused.
 
 great_expectations is imported inside the functions (it costs seconds to import). The GX
