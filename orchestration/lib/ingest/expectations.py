@@ -19,8 +19,8 @@ the pending result, so the cursor takes no part in transactions (it only reads, 
 statement on its own); and GX writes a regular expression match only for dialects it knows,
 so the DuckDB dialect (a PostgreSQL one underneath) is given PostgreSQL's `~`. DuckDB's `~`
 matches the whole value and GX's pandas and PostgreSQL `~` search in it: the two agree on a
-pattern anchored at both ends
-(^...$), as every pattern of the spec is; a suite with an unanchored pattern is refused.
+pattern anchored at both ends (^...$), as every pattern of the spec is; a suite with an
+unanchored pattern is refused.
 
 great_expectations is imported inside the functions (it costs seconds to import). The GX
 context (ephemeral, progress bars off) is built once per process and built suites are kept,
