@@ -488,6 +488,31 @@ def test_a_load_that_runs_no_suite_does_not_import_gx(tmp_path):
     assert "imported: []" in done.stdout, done.stdout
 
 
+def test_a_suite_that_cannot_run_has_not_passed(tmp_path, con, monkeypatch):
+    """A suite that stops with an error leaves the file's verdict failed, not open: the next
+    load validates the same bytes again instead of skipping them as unchanged."""
+    from orchestration.lib import audit
+    from orchestration.lib.ingest import expectations as gxe
+
+    _customers(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the suite stopped")
+
+    monkeypatch.setattr(gxe, "validate_rows", broken)
+    with pytest.raises(RuntimeError, match="the suite stopped"):
+        load_file(con, tmp_path, D1, "customers")
+    source_file = f"{D1}/customers.csv"
+    assert audit.logged_load(con, dt.date.fromisoformat(D1), source_file) \
+        .expectations_passed is False
+    monkeypatch.undo()
+    again = load_file(con, tmp_path, D1, "customers")
+    assert not again.skipped_unchanged
+    assert again.expectation_results["customers"]["success"] is True
+    assert audit.logged_load(con, dt.date.fromisoformat(D1), source_file) \
+        .expectations_passed is True
+
+
 def test_an_unanchored_pattern_is_refused():
     """DuckDB matches a pattern against the whole value, GX searches in it: they agree only
     on a pattern anchored at both ends, so another one is refused, by name."""
