@@ -14,7 +14,9 @@ the generator).
 
 `--landing DIR`: loads every file of every delivery under DIR (e.g. a sample written by
 `cvm generate-sample`) into a temp DuckDB file, without the GX suites, and prints the time per
-file and in total.
+file and in total. With `--gx`, each file's suite then runs on its own (`validate_load`, as a
+load runs it) and its time is printed apart, after the time of GX's first use (its import and
+context).
 """
 
 from __future__ import annotations
@@ -89,12 +91,21 @@ def build(folder: Path, rows: int, customers: int = 5000, seed: int = 7) -> None
             out.write("\r\n")
 
 
-def load_landing(root: Path) -> None:
-    """Load every file of every delivery under `root`; print the time per file and in total."""
+def load_landing(root: Path, gx: bool = False) -> None:
+    """Load every file of every delivery under `root`; print the time per file and in total.
+    `gx`: also run and time each file's suite apart from its load."""
     import duckdb
 
     from orchestration.lib import landing
+    from orchestration.lib.ingest import expectations
     from orchestration.lib.ingest.loader import load_file
+    from orchestration.lib.ingest.spec import SPECS
+
+    gx_s = 0.0
+    if gx:
+        started = time.perf_counter()
+        expectations._context()
+        print(f"GX import and context: {time.perf_counter() - started:.2f} s")
 
     tmp = Path(tempfile.mkdtemp(prefix="cvm_bench_"))
     try:
@@ -108,10 +119,21 @@ def load_landing(root: Path) -> None:
                 seconds = time.perf_counter() - started
                 total_s, total_rows = total_s + seconds, total_rows + result.rows_read
                 print(f"{result.source_file}: {result.rows_read} rows, {seconds:.2f} s")
+                if gx:
+                    started = time.perf_counter()
+                    suite = expectations.validate_load(con, SPECS[entity], delivery.extract_date,
+                                                       result.source_file, result)[entity]
+                    seconds = time.perf_counter() - started
+                    gx_s += seconds
+                    print(f"  its suite: {suite['rows_validated']} rows, "
+                          f"{suite['successful_expectations']}/"
+                          f"{suite['evaluated_expectations']} passed, {seconds:.2f} s")
         con.close()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"total: {total_rows} rows, {total_s:.1f} s, {total_rows / total_s:,.0f} rows/s, "
               f"peak RSS {peak_mb:,.0f} MB")
+        if gx:
+            print(f"suites: {gx_s:.2f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -128,7 +150,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.landing:
-        load_landing(args.landing)
+        load_landing(args.landing, gx=args.gx)
         return
 
     if args.make_only:

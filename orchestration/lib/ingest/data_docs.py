@@ -2,9 +2,9 @@
 
 A file-based GX context lives beside the published warehouse (`<its folder>/gx/`, so
 `data/gx` by default and `data/demo/gx` for the demo). After a file's suite ran, its result
-(the totals of every expectation over all chunks, see `expectations.py`) is stored there as a
-validation result, and the Data Docs site is rebuilt for it. The page's address goes into the
-metadata of the Dagster check, so the check links to what GX saw.
+(the counts and first unexpected values of every expectation, see `expectations.py`) is stored
+there as a validation result, and the Data Docs site is rebuilt for it. The page's address goes
+into the metadata of the Dagster check, so the check links to what GX saw.
 
 great_expectations is imported inside the functions (it costs seconds to import); the context
 is opened once per process and folder.

@@ -5,7 +5,11 @@ Every expected value below is worked out by hand from docs/reference.md (section
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -374,27 +378,11 @@ def test_expectations_surface_and_can_fail(tmp_path, con):
         == [("participants", 1)]
 
 
-def test_expectations_about_the_same_columns_are_validated_together():
-    """Expectations 0 and 2 name column a, 1 names b, 3 names the pair (b, a): three parts,
-    in the order of their first expectation. An expectation naming no column (a table row
-    count) makes the whole suite one part over every column."""
-    from orchestration.lib.ingest import expectations as gxe
-
-    suite = {"expectations": [
-        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}},
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}},
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": 0}},
-        {"type": "expect_column_pair_values_to_be_equal",
-         "kwargs": {"column_A": "b", "column_B": "a"}},
-    ]}
-    assert gxe.suite_parts(suite) == [(("a",), (0, 2)), (("b",), (1,)), (("a", "b"), (3,))]
-    suite["expectations"].append(
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}})
-    assert gxe.suite_parts(suite) == [(None, (0, 1, 2, 3, 4))]
-
-
-def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
-    """Small chunks over the suite's columns give the same totals as one chunk of all columns."""
+def test_expectations_run_as_sql_over_every_row(tmp_path, con):
+    """5000 landed rows, participants 1 + i % 7: a suite asking for 3..7 finds the 1s and 2s
+    (i % 7 in (0, 1): 715 rows each) among all 5000 rows, computed in DuckDB: the examples are
+    the values as DuckDB holds them (the integer 1, not a float 1.0). No GX data source stays
+    behind."""
     from orchestration.lib.ingest import expectations as gxe
 
     _customers(tmp_path)
@@ -409,31 +397,133 @@ def test_expectations_chunked_and_projected(tmp_path, con, monkeypatch):
         "type": "expect_column_values_to_be_in_set",
         "kwargs": {"column": "participants", "value_set": [3, 4, 5, 6, 7]},
     })
-    columns = gxe.suite_columns(SERVICE_ACTIVITIES, suite)
-    assert "description" not in columns and "participants" in columns
-    assert gxe.suite_columns(SERVICE_ACTIVITIES, {"expectations": [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
-    ]}) is None
-    params = {"d": D1, "f": f"{D1}/service_activities.csv"}
-
-    whole = gxe.validate_rows(con, SERVICE_ACTIVITIES, gxe._select_sql(SERVICE_ACTIVITIES),
-                              params, suite)
-    monkeypatch.setattr(gxe, "CHUNK_ROWS", 2048)  # 3 chunks of 5000 rows
-    chunked = gxe.validate_rows(con, SERVICE_ACTIVITIES,
-                                gxe._select_sql(SERVICE_ACTIVITIES, columns), params, suite)
-    for result in (whole, chunked):
-        assert result["rows_validated"] == 5000
-        # the stored suite plus the one added expectation, which fails
-        stored = len(gxe.load_suite_json("service_activities", D1)["expectations"])
-        assert (result["evaluated_expectations"], result["successful_expectations"]) \
-            == (stored + 1, stored)
-        (failed,) = result["unsuccessful_expectations"]
-        # participants 1 and 2: i % 7 in (0, 1), 715 rows each
-        assert (failed["column"], failed["element_count"], failed["unexpected_count"]) \
-            == ("participants", 5000, 1430)
-    assert whole["unsuccessful_expectations"] == chunked["unsuccessful_expectations"]
-    # the GX context keeps no data source (and so no chunk) between runs
+    result = gxe.validate_rows(con, SERVICE_ACTIVITIES, gxe._select_sql(SERVICE_ACTIVITIES),
+                               {"d": D1, "f": f"{D1}/service_activities.csv"}, suite)
+    assert result["rows_validated"] == 5000
+    stored = len(gxe.load_suite_json("service_activities", D1)["expectations"])
+    assert (result["evaluated_expectations"], result["successful_expectations"]) \
+        == (stored + 1, stored)
+    (failed,) = result["unsuccessful_expectations"]
+    assert (failed["column"], failed["element_count"], failed["unexpected_count"]) \
+        == ("participants", 5000, 1430)
+    assert set(failed["partial_unexpected"]) <= {"1", "2"}
+    assert len(failed["partial_unexpected"]) == gxe.EXAMPLES_KEPT
     assert not [name for name in gxe._context().data_sources.all() if name.startswith("ingest")]
+
+
+def test_a_failing_expectation_blocks_and_names_what_failed(tmp_path, con, monkeypatch):
+    """A load whose landed rows break its suite: the suite (run as SQL in DuckDB) fails, the
+    load log records it (so an unchanged file is not skipped later), and the blocking check
+    fails naming the expectation, the column, the count and the values. Two of three accepted
+    activities last 5 and 10 minutes, below a suite's minimum of 15; a third is rejected by the
+    rules (negative minutes) and counted beside the suite."""
+    import dagster as dg
+
+    from orchestration.defs.ingest import checks
+    from orchestration.lib import audit
+    from orchestration.lib.ingest import expectations as gxe
+
+    stored = gxe.load_suite_json
+
+    def stricter(entity, extract_date, *args):
+        suite = stored(entity, extract_date, *args)
+        suite["expectations"].append({"type": "expect_column_values_to_be_between",
+                                      "kwargs": {"column": "duration_minutes",
+                                                 "min_value": 15}})
+        return suite
+
+    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    _activities(tmp_path, D1, _activity(aid="A1", minutes="5"), _activity(aid="A2", minutes="10"),
+                _activity(aid="A3", minutes="30"), _activity(aid="A4", minutes="-5"))
+    result = load_file(con, tmp_path, D1, "service_activities")
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
+    suite = result.expectation_results["service_activities"]
+    assert suite["success"] is False and suite["rows_validated"] == 3
+    (failed,) = suite["unsuccessful_expectations"]
+    assert (failed["expectation"], failed["column"], failed["element_count"],
+            failed["unexpected_count"]) \
+        == ("expect_column_values_to_be_between", "duration_minutes", 3, 2)
+    assert sorted(float(v) for v in failed["partial_unexpected"]) == [5.0, 10.0]
+    logged = audit.logged_load(con, dt.date.fromisoformat(D1), result.source_file)
+    assert logged.expectations_passed is False
+
+    key = dg.AssetKey(["raw", "service_activities"])
+    by_name = {r.check_name: r for r in checks.check_results(
+        key, result, 0, audit.recount(con, "service_activities", result.source_file))}
+    check = by_name["great_expectations"]
+    assert check.passed is False and check.severity == dg.AssetCheckSeverity.ERROR
+    named = check.metadata["unsuccessful_expectations"].value
+    assert [(e["expectation"], e["column"], e["unexpected_count"]) for e in named] \
+        == [("expect_column_values_to_be_between", "duration_minutes", 2)]
+    assert by_name["load_reconciles"].passed
+    assert {s.name: s.blocking for s in checks.check_specs(key)}["great_expectations"]
+
+
+def test_a_load_that_runs_no_suite_does_not_import_gx(tmp_path):
+    """Great Expectations costs seconds to import: a process whose load runs no suite (a file
+    unchanged since its suite passed) imports neither it nor the SQL dialect it uses, although
+    it imports the raw assets and their checks."""
+    _customers(tmp_path)
+    script = (
+        "import sys, duckdb\n"
+        "import orchestration.defs.ingest.assets, orchestration.defs.ingest.checks\n"
+        "from orchestration.lib.ingest.loader import load_file\n"
+        "from orchestration.lib.warehouse.catalog import ensure_meta\n"
+        "from orchestration.lib.warehouse.store import StoreFiles\n"
+        "from pathlib import Path\n"
+        "con = duckdb.connect()\n"
+        "ensure_meta(con, StoreFiles(Path(sys.argv[1]) / 'store'))\n"
+        "load_file(con, sys.argv[1], sys.argv[2], 'customers', run_expectations=False)\n"
+        "again = load_file(con, sys.argv[1], sys.argv[2], 'customers')\n"
+        "assert again.skipped_unchanged and not again.expectation_results\n"
+        "print('imported:', sorted(m for m in ('great_expectations', 'duckdb_engine')\n"
+        "                         if m in sys.modules), flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), D1],
+                          capture_output=True, text=True, cwd=Path(__file__).parents[3],
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stdout, done.stdout
+
+
+def test_a_suite_that_cannot_run_has_not_passed(tmp_path, con, monkeypatch):
+    """A suite that stops with an error leaves the file's verdict failed, not open: the next
+    load validates the same bytes again instead of skipping them as unchanged."""
+    from orchestration.lib import audit
+    from orchestration.lib.ingest import expectations as gxe
+
+    _customers(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the suite stopped")
+
+    monkeypatch.setattr(gxe, "validate_rows", broken)
+    with pytest.raises(RuntimeError, match="the suite stopped"):
+        load_file(con, tmp_path, D1, "customers")
+    source_file = f"{D1}/customers.csv"
+    assert audit.logged_load(con, dt.date.fromisoformat(D1), source_file) \
+        .expectations_passed is False
+    monkeypatch.undo()
+    again = load_file(con, tmp_path, D1, "customers")
+    assert not again.skipped_unchanged
+    assert again.expectation_results["customers"]["success"] is True
+    assert audit.logged_load(con, dt.date.fromisoformat(D1), source_file) \
+        .expectations_passed is True
+
+
+def test_an_unanchored_pattern_is_refused():
+    """DuckDB matches a pattern against the whole value, GX searches in it: they agree only
+    on a pattern anchored at both ends, so another one is refused, by name."""
+    from orchestration.lib.ingest import expectations as gxe
+
+    gxe._context()
+    suite = {"name": "customers", "expectations": [{
+        "type": "expect_column_values_to_match_regex",
+        "kwargs": {"column": "country_code", "regex": "[A-Z]{2}"}}]}
+    with pytest.raises(ValueError, match="country_code: the pattern '\\[A-Z\\]\\{2\\}' must"):
+        gxe._build_suite(suite)
 
 
 # --- reading: quotes, records over several lines, ragged records -----------------------------
