@@ -229,3 +229,23 @@ def test_a_rebuild_computes_every_delivery_date_and_a_nightly_appends_its_own(tm
     assert {k: v[0] for k, v in again.items() if k[0] == D2} == {(D2, "invest"): 38,
                                                                   (D2, "none"): 7}
     con.close()
+
+
+def test_the_inputs_as_of_the_data_end_are_the_dbt_builds(reports_warehouse):
+    """On a warehouse of two deliveries built by dbt, the inputs
+    that summary_as_of rebuilds from the raw zone for the data's end are exactly dbt's
+    customer_purchase_summary; customer_equity holds a date for every delivery."""
+    con = duckdb.connect(str(reports_warehouse), read_only=True)
+    try:
+        dbt = build.read_inputs(con)
+        latest = dbt["as_of_date"].iloc[0].date()
+        dates = build.delivery_dates(con)
+        assert dates[-1] == latest and len(dates) > 1
+        found = build.summary_as_of(con, latest, int(dbt["horizon_months"].iloc[0]),
+                                    float(dbt["discount_rate_annual"].iloc[0]))
+        pd.testing.assert_frame_equal(found, dbt, check_dtype=False)
+        assert [row[0] for row in con.execute(
+            "select distinct as_of_date from marts.customer_equity order by 1").fetchall()] \
+            == dates
+    finally:
+        con.close()
