@@ -24,7 +24,8 @@ published state), as a load computed them then; a date without rows there, and e
 date on a full build (a rebuild), is computed again: the model is fitted on the order history
 as the deliveries up to that date knew it (`summary_as_of`: the raw zone's versions delivered
 by then, of which the re-delivery rule keeps one per order line, as dbt's latest_delivery
-does), with the vars of this load. Publishing exports the marts like every other mart.
+does), with the vars of this load; a failed fit of such a date leaves its sums empty rather
+than stopping the load. Publishing exports the marts like every other mart.
 
 The value per purchase: a customer with repeat purchases of positive mean value gets
 Gamma-Gamma's conditional mean, a customer without a repeat purchase the population mean
@@ -359,6 +360,17 @@ def _past_dates(con, latest, history: str | None, rebuild: bool) -> tuple[list, 
     return [d for d in earlier if d not in kept], kept
 
 
+def _drop_failed(outcome: Outcome, frame: pd.DataFrame) -> None:
+    """An earlier date's fit that failed does not stop the load (only this load's own does):
+    what depends on a failed model is left empty instead."""
+    failed = {line.split(":")[0] for line in outcome.failures}
+    if "bg_nbd" in failed:
+        frame["p_alive"] = np.nan
+    if failed & {"bg_nbd", "gamma_gamma_margin"}:
+        frame["clv_eur"] = np.nan
+        frame["expected_margin_eur"] = np.nan
+
+
 def write_equity(con, history: str | None, rebuild: bool = False,
                  echo: Callable[[str], None] | None = None) -> list[dt.date]:
     """Write marts.customer_equity of `con` from customer_lifetime_value and customer_value
@@ -381,6 +393,7 @@ def write_equity(con, history: str | None, rebuild: bool = False,
     for number, day in enumerate(todo, 1):
         started = time.perf_counter()
         outcome, frame = fit(summary_as_of(con, day, *settings))
+        _drop_failed(outcome, frame)
         con.register("cvm_clv_frame", frame)
         try:
             con.execute("insert into cvm_equity "

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.lib.clv import build
+from orchestration.lib.clv import build, model
 
 D1, D2, D3, D4 = (dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 31),
                   dt.date(2026, 4, 30))
@@ -249,3 +249,19 @@ def test_the_inputs_as_of_the_data_end_are_the_dbt_builds(reports_warehouse):
             == dates
     finally:
         con.close()
+
+
+def test_an_earlier_dates_failed_fit_leaves_its_sums_empty(tmp_path, monkeypatch):
+    """A fit of an earlier date that does not converge keeps its customers and leaves empty
+    what depends on the failed model; the log line names the failure."""
+    con = _engine(tmp_path / "engine.duckdb", (D1, D2))
+    failed = model.Fit({"p": 2.0, "q": 3.0, "gamma": 10.0}, -1.0, 40, False, "ABNORMAL")
+    monkeypatch.setattr(model, "fit_gamma_gamma", lambda x, m: failed)
+    lines = []
+    assert build.write_equity(con, None, echo=lines.append) == [D1]
+    assert "gamma_gamma_margin: the fit did not converge (ABNORMAL)" in lines[0]
+    rows = con.execute("select customers, clv_eur, expected_margin_eur, mean_p_alive "
+                       "from marts.customer_equity where as_of_date = ?", [D1]).fetchall()
+    assert sum(r[0] for r in rows) == 40
+    assert all(r[1] is None and r[2] is None and r[3] is not None for r in rows)
+    con.close()
