@@ -10,7 +10,7 @@ from orchestration.defs.constants import WAREHOUSE_POOL, session_of
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.clv import build
 from orchestration.lib.progress import report
-from orchestration.lib.warehouse import catalog
+from orchestration.lib.warehouse import build_state, catalog
 
 FIT_KEYS = [dg.AssetKey(["marts", "customer_lifetime_value"]),
             dg.AssetKey(["marts", "clv_model"]),
@@ -32,7 +32,8 @@ _DESCRIPTIONS = {
     "expects in the 12 months after the data's end; the potential where sales gave none "
     "(read by the second part of the dbt build).",
     "customer_equity": "One row per load's as-of date and segment: customers, the sum of "
-    "clv_eur and of the expected margin, the mean p_alive; appended per load.",
+    "clv_eur and of the expected margin, the mean p_alive; appended per load (earlier dates "
+    "kept), every delivery's date computed again by a rebuild.",
 }
 
 
@@ -82,8 +83,14 @@ def customer_lifetime_value_fit(context: dg.AssetExecutionContext,
           description=_DESCRIPTIONS["customer_equity"], pool=WAREHOUSE_POOL)
 def customer_equity(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.retry_transient(), warehouse.exclusive() as store:
-        build.run_equity(store.engine_database, catalog.open_next(store, session_of(context)))
-    return dg.MaterializeResult()
+        # a full build (a rebuild) computes every earlier as-of date again
+        state = build_state.read_state(store.engine_database)
+        rebuild = state is not None and state.is_full and not state.is_finished
+        computed = build.run_equity(store.engine_database,
+                                    catalog.open_next(store, session_of(context)), rebuild,
+                                    echo=lambda line: report(line, context))
+    return dg.MaterializeResult(metadata={"rebuild": rebuild,
+                                          "earlier_dates_computed": len(computed)})
 
 
 lifetime_value_assets = [customer_lifetime_value_fit, customer_equity]

@@ -16,10 +16,16 @@ customer with a purchase day, as of the data's end), fits BG/NBD and two Gamma-G
   build's second part reads (on Spark through a Parquet copy, spark_engine.write_forecast).
 
 After the second part, `run_equity` writes `marts.customer_equity`: one row per as-of date
-and segment (the segment of the period holding the as-of date, in customer_value); the rows
-of earlier as-of dates come from the catalog being published (its last published state),
-those of this as-of date are (re)computed, so a load that does not move the data's end
-replaces its own date's rows. Publishing exports the marts like every other mart.
+and segment (the segment of the period holding the as-of date, in customer_value). The as-of
+dates are the deliveries' extract dates (each delivery's data_through). This load's own date
+is always (re)computed from its fit, so a load that does not move the data's end replaces its
+own date's rows. An earlier date keeps its rows from the catalog being published (its last
+published state), as a load computed them then; a date without rows there, and every earlier
+date on a full build (a rebuild), is computed again: the model is fitted on the order history
+as the deliveries up to that date knew it (`summary_as_of`: the raw zone's versions delivered
+by then, of which the re-delivery rule keeps one per order line, as dbt's latest_delivery
+does), with the vars of this load; a failed fit of such a date leaves its sums empty rather
+than stopping the load. Publishing exports the marts like every other mart.
 
 The value per purchase: a customer with repeat purchases of positive mean value gets
 Gamma-Gamma's conditional mean, a customer without a repeat purchase the population mean
@@ -33,6 +39,8 @@ has no rows in clv_model, and what depends on it is null.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -248,27 +256,159 @@ def write(con, outcome: Outcome, frame: pd.DataFrame) -> None:
         con.unregister("cvm_clv_model")
 
 
-def write_equity(con, history: str | None) -> None:
-    """Write marts.customer_equity of `con` from customer_lifetime_value and customer_value;
-    `history` names the published customer_equity to carry forward (None: none)."""
+# the extracts whose extract dates are the deliveries' (stg_deliveries__extracts): an as-of
+# date the deliveries allow is one of them, the data_through of that delivery
+DELIVERY_ENTITIES = ("customers", "orders", "service_activities")
+
+# customer_purchase_summary as the deliveries up to $as_of knew the order lines: of the raw
+# zone's versions delivered by then, the re-delivery rule (macro latest_delivery) keeps one
+# per order line; then purchase days and per customer as int_customer_purchase_days and
+# customer_purchase_summary build them
+SUMMARY_AS_OF_SQL = """
+    with delivered as (
+        select order_id, line_no, customer_id, cast(order_date as date) as order_date,
+               cast(net_revenue_eur as decimal(18, 4)) as net_revenue_eur,
+               cast(coalesce(cost_of_goods_eur, 0) as decimal(18, 4)) as cost_of_goods_eur,
+               updated_at, extract_date, line_number,
+               count(updated_at) over (partition by order_id, line_no) as versions_timestamped,
+               count(*) over (partition by order_id, line_no) as versions_delivered
+        from raw.orders
+        where extract_date <= $as_of
+    ),
+    ranked as (
+        select *, row_number() over (
+            partition by order_id, line_no
+            order by case when versions_timestamped = versions_delivered then updated_at end
+                         desc nulls last,
+                     extract_date desc, updated_at desc nulls last, line_number desc
+        ) as delivery_rank
+        from delivered
+    ),
+    days as (
+        select customer_id, order_date as purchase_date,
+               sum(net_revenue_eur) as revenue_eur,
+               sum(cast(net_revenue_eur - cost_of_goods_eur as decimal(18, 4)))
+                   as contribution_margin_eur
+        from ranked
+        where delivery_rank = 1
+        group by customer_id, order_date
+    ),
+    numbered as (
+        select *, row_number() over (partition by customer_id order by purchase_date)
+            as purchase_number
+        from days
+    ),
+    per_customer as (
+        select customer_id, min(purchase_date) as first_purchase_date,
+               max(purchase_date) as last_purchase_date, count(*) as purchases,
+               sum(case when purchase_number > 1 then revenue_eur end) as repeat_revenue_eur,
+               sum(case when purchase_number > 1 then contribution_margin_eur end)
+                   as repeat_margin_eur
+        from numbered
+        group by customer_id
+    )
+    select customer_id, cast($as_of as date) as as_of_date,
+           cast(purchases as bigint) as purchases, cast(purchases - 1 as bigint) as frequency,
+           cast(date_diff('day', first_purchase_date, last_purchase_date) as bigint)
+               as recency_days,
+           cast(date_diff('day', first_purchase_date, cast($as_of as date)) as bigint) as t_days,
+           cast(repeat_revenue_eur as double) / nullif(purchases - 1, 0)
+               as avg_repeat_revenue_eur,
+           cast(repeat_margin_eur as double) / nullif(purchases - 1, 0)
+               as avg_repeat_margin_eur,
+           cast($horizon as integer) as horizon_months,
+           cast($rate as double) as discount_rate_annual
+    from per_customer
+    order by customer_id
+"""
+
+EQUITY_SQL = f"""
+    select clv.as_of_date, coalesce(value.segment, '{NO_SEGMENT}'), count(*),
+           sum(clv.clv_eur), sum(clv.expected_margin_eur), round(avg(clv.p_alive), 6)
+    from {{clv}} as clv
+    left join marts.customer_value as value
+        on value.customer_id = clv.customer_id
+        and clv.as_of_date between value.period_start and value.period_end
+    group by all
+"""
+
+
+def delivery_dates(con) -> list[dt.date]:
+    """The extract dates of the deliveries in the raw zone (raw.<entity> of `con`): the as-of
+    dates the deliveries allow, oldest first."""
+    union = " union ".join(f"select distinct cast(extract_date as date) as d from raw.{name}"
+                           for name in DELIVERY_ENTITIES)
+    return [row[0] for row in con.execute(f"select d from ({union}) order by d").fetchall()]
+
+
+def summary_as_of(con, as_of: dt.date, horizon_months: int,
+                  discount_rate_annual: float) -> pd.DataFrame:
+    """The purchase model's inputs (read_inputs) as of `as_of`, from the order lines that the
+    deliveries up to `as_of` held (SUMMARY_AS_OF_SQL)."""
+    return con.execute(SUMMARY_AS_OF_SQL, {"as_of": as_of, "horizon": horizon_months,
+                                           "rate": discount_rate_annual}).df()
+
+
+def _past_dates(con, latest, history: str | None, rebuild: bool) -> tuple[list, set]:
+    """The earlier as-of dates to compute, and those whose rows the history keeps."""
+    earlier = [d for d in delivery_dates(con) if latest is None or d < latest]
+    kept = set()
+    if history is not None and not rebuild:
+        kept = {row[0] for row in con.execute(
+            f"select distinct as_of_date from {history} where as_of_date is distinct from ?",
+            [latest]).fetchall()}
+    return [d for d in earlier if d not in kept], kept
+
+
+def _drop_failed(outcome: Outcome, frame: pd.DataFrame) -> None:
+    """An earlier date's fit that failed does not stop the load (only this load's own does):
+    what depends on a failed model is left empty instead."""
+    failed = {line.split(":")[0] for line in outcome.failures}
+    if "bg_nbd" in failed:
+        frame["p_alive"] = np.nan
+    if failed & {"bg_nbd", "gamma_gamma_margin"}:
+        frame["clv_eur"] = np.nan
+        frame["expected_margin_eur"] = np.nan
+
+
+def write_equity(con, history: str | None, rebuild: bool = False,
+                 echo: Callable[[str], None] | None = None) -> list[dt.date]:
+    """Write marts.customer_equity of `con` from customer_lifetime_value and customer_value
+    (the module docstring); `history` names the published customer_equity (None: none),
+    whose earlier as-of dates are kept unless `rebuild`. Earlier delivery dates without rows
+    are computed again, each reported to `echo`. Returns the dates computed again."""
     as_of = con.execute("select max(as_of_date) from marts.customer_purchase_summary"
                         ).fetchone()[0]
+    settings = con.execute("select horizon_months, cast(discount_rate_annual as double) "
+                           "from marts.customer_purchase_summary limit 1").fetchone()
+    todo, kept = _past_dates(con, as_of, history, rebuild)
+    if settings is None:
+        todo = []  # no purchase at all, nor earlier
     con.execute(f"create or replace temp table cvm_equity ({EQUITY_COLUMNS})")
-    if history is not None:
+    if kept:
         con.execute("insert into cvm_equity by name select * from "
                     f"{history} where as_of_date is distinct from ?", [as_of])
-    con.execute(f"""
-        insert into cvm_equity
-        select clv.as_of_date, coalesce(value.segment, '{NO_SEGMENT}'), count(*),
-               sum(clv.clv_eur), sum(clv.expected_margin_eur), round(avg(clv.p_alive), 6)
-        from marts.customer_lifetime_value as clv
-        left join marts.customer_value as value
-            on value.customer_id = clv.customer_id
-            and clv.as_of_date between value.period_start and value.period_end
-        group by all
-    """)
+    con.execute("insert into cvm_equity "
+                + EQUITY_SQL.format(clv="marts.customer_lifetime_value"))
+    for number, day in enumerate(todo, 1):
+        started = time.perf_counter()
+        outcome, frame = fit(summary_as_of(con, day, *settings))
+        _drop_failed(outcome, frame)
+        con.register("cvm_clv_frame", frame)
+        try:
+            con.execute("insert into cvm_equity "
+                        + EQUITY_SQL.format(clv=f"({CLV_SQL})"))
+        finally:
+            con.unregister("cvm_clv_frame")
+        if echo is not None:
+            failed = "; ".join(outcome.failures) or ", ".join(
+                f"{name} not fitted" for name in outcome.not_fitted)
+            echo(f"  customer_equity as of {day} ({number}/{len(todo)}): "
+                 f"{outcome.customers:,} customers, fitted in "
+                 f"{time.perf_counter() - started:.2f} s" + (f" ({failed})" if failed else ""))
     con.execute("create or replace table marts.customer_equity as "
                 "select * from cvm_equity order by as_of_date, segment")
+    return todo
 
 
 HISTORY = "cvm_published"
@@ -290,10 +430,13 @@ def run(store: Store) -> Outcome:
     return outcome
 
 
-def run_equity(engine_database: Path, next_catalog: Path | None = None) -> None:
+def run_equity(engine_database: Path, next_catalog: Path | None = None,
+               rebuild: bool = False, echo: Callable[[str], None] | None = None
+               ) -> list[dt.date]:
     """Write customer_equity on the engine's database; the earlier as-of dates come from
     `next_catalog` (the catalog this load will publish, a copy of the published one), when
-    it holds them."""
+    it holds them and the load is no rebuild (write_equity). Returns the earlier dates
+    computed again."""
     con = duckdb.connect(str(engine_database))
     try:
         history = None
@@ -305,9 +448,10 @@ def run_equity(engine_database: Path, next_catalog: Path | None = None) -> None:
             ).fetchone()[0]
             history = f"{HISTORY}.marts.customer_equity" if found else None
         con.execute("begin transaction")
-        write_equity(con, history)
+        computed = write_equity(con, history, rebuild, echo)
         con.execute("commit")
         if next_catalog is not None:
             con.execute(f"detach {HISTORY}")
     finally:
         con.close()
+    return computed

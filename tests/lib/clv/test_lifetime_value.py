@@ -97,10 +97,15 @@ def test_customer_equity_carries_earlier_dates_and_replaces_its_own(tmp_path):
                 "date '2026-01-01' as period_start, date '2026-12-31' as period_end, segment "
                 "from inputs union all select customer_id, date '2025-01-01', "
                 "date '2025-12-31', 'invest' from inputs")
-    build.write_equity(con, "history")
+    # the deliveries of 2026-01-30 and 2026-01-31 (the raw zone's extract dates)
+    con.execute("create schema raw")
+    for entity in build.DELIVERY_ENTITIES:
+        con.execute(f"create table raw.{entity} as select * from (values (date '2026-01-30'), "
+                    "(date '2026-01-31')) as t(extract_date)")
+    assert build.write_equity(con, "history") == []
     rows = con.execute("select as_of_date::varchar, segment, customers "
                        "from marts.customer_equity").fetchall()
-    # 2026-01-30 kept; 2026-01-31 recomputed: 20 customers in each of the two segments
+    # 2026-01-30 kept (no rebuild); 2026-01-31 recomputed: 20 customers in each segment
     assert rows == [("2026-01-30", "invest", 7), ("2026-01-31", "develop", 20),
                     ("2026-01-31", "invest", 20)]
     columns = [r[0] for r in con.execute("describe marts.customer_lifetime_value").fetchall()]
