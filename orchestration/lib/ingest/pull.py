@@ -5,8 +5,8 @@ dlt's REST API source does the HTTP: the bearer token, the paging, retries on 42
 Salesforce's query resource (`queryAll`, which returns deleted records too, `IsDeleted`
 true) pages by `nextRecordsUrl` until `done`; each page's `records` are written as CSV rows
 with the queried fields as the header, in the query's order. The files of one pull are
-written beside their place and moved in only when every object was fetched: a failed pull
-leaves nothing half written.
+written beside the delivery and moved in only when every object was fetched (a new delivery
+folder appears whole): a failed pull leaves nothing half written.
 """
 
 from __future__ import annotations
@@ -126,14 +126,25 @@ def pull(system: str, base_url: str, out: Path, *, token: str | None = None,
     if present:
         raise PullError(f"{folder} already holds {', '.join(f'{n}.csv' for n in present)}; "
                         "a pull writes a new delivery")
-    folder.mkdir(parents=True, exist_ok=True)
-    records = {}
-    with tempfile.TemporaryDirectory(prefix=".pull-", dir=folder) as tmp:
-        for name in names:
-            records[name] = _fetch(base_url, token, name, wanted[name],
-                                   Path(tmp) / f"{name}.csv", echo)
-        for name in names:  # every object fetched: move them in
-            shutil.move(Path(tmp) / f"{name}.csv", folder / f"{name}.csv")
+    # fetched beside the delivery (a folder whose name is not a date: no load reads it), then
+    # moved in whole: the delivery, else its system's folder, else the files
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.pull-", dir=out.parent))
+    try:
+        staged = staging / system
+        staged.mkdir()
+        records = {name: _fetch(base_url, token, name, wanted[name], staged / f"{name}.csv",
+                                echo) for name in names}
+        if not out.exists():
+            os.rename(staging, out)
+        elif not folder.exists():
+            os.rename(staged, folder)
+        else:
+            for name in names:
+                os.replace(staged / f"{name}.csv", folder / f"{name}.csv")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return Pulled(system, folder, records)
 
 
@@ -167,7 +178,7 @@ def _fetch(base_url: str, token: str, name: str, names: tuple[str, ...], path: P
                     writer.writerow([cell(record.get(n)) for n in names])
                     count += 1
                     if count % EVERY == 0:
-                        echo(f"salesforce {name}: {count} records")
+                        echo(f"salesforce {name}: {count} records so far")
     except Exception as error:  # dlt wraps the HTTP error of the failed page
         raise PullError(f"salesforce {name}: {_reason(error)}; nothing written") from error
     echo(f"salesforce {name}: {count} records")

@@ -25,8 +25,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from orchestration.cli import main
+from orchestration.lib.ingest import pull as pull_module
 from orchestration.lib.ingest.adapters import load_native
-from orchestration.lib.ingest.pull import API_VERSION, PullError, pull
+from orchestration.lib.ingest.adapters.base import Mapping
+from orchestration.lib.ingest.pull import API_VERSION, PullError, fields, pull
 
 TOKEN = "00Dtest!secret"
 U1, U2 = "005000000000001AAA", "005000000000002AAA"  # owners named in mappings/salesforce.yml
@@ -129,11 +131,14 @@ def salesforce():
 def test_the_pull_follows_every_page_and_the_adapter_reads_what_was_served(
         con, tmp_path, salesforce, monkeypatch, capsys):
     monkeypatch.setenv("CVM_SALESFORCE_TOKEN", TOKEN)
+    monkeypatch.setattr(pull_module, "EVERY", 2)  # a progress line per 2 records
     landing = tmp_path / "landing"
     assert main(["pull", "--system", "salesforce", "--base-url", salesforce,
                  "--out", str(landing / D)]) == 0
     out = capsys.readouterr().out
-    assert "salesforce Account: 4 records" in out
+    account = [line for line in out.splitlines() if line.startswith("salesforce Account")]
+    assert account == ["salesforce Account: 2 records so far",
+                       "salesforce Account: 4 records so far", "salesforce Account: 4 records"]
     assert "salesforce: 11 records of 5 objects written to" in out
     # three requests for Account's three pages: the query, then the two nextRecordsUrl
     accounts = [r for r in _Salesforce.requests
@@ -186,7 +191,7 @@ def test_a_refused_token_writes_nothing_and_names_the_object(tmp_path, salesforc
     assert message.startswith("salesforce Account: HTTP 401 from ")
     assert "INVALID_SESSION_ID: Session expired or invalid" in message
     assert message.endswith("; nothing written")
-    assert list((tmp_path / D / "salesforce").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # no delivery, nothing left beside it
 
 
 def test_the_token_comes_from_the_environment_only(tmp_path, salesforce, monkeypatch, capsys):
@@ -195,3 +200,34 @@ def test_the_token_comes_from_the_environment_only(tmp_path, salesforce, monkeyp
                  "--out", str(tmp_path / D)]) == 2
     assert capsys.readouterr().err == "cvm pull: no access token: set $CVM_SALESFORCE_TOKEN\n"
     assert _Salesforce.requests == []
+
+
+def test_a_delivery_that_holds_the_file_already_is_refused(tmp_path, salesforce):
+    folder = tmp_path / D / "salesforce"
+    folder.mkdir(parents=True)
+    (folder / "Task.csv").write_text("Id\n00T1\n", encoding="utf-8")
+    with pytest.raises(PullError, match=r"already holds Task.csv; a pull writes a new delivery"):
+        pull("salesforce", salesforce, tmp_path / D, token=TOKEN)
+    assert _Salesforce.requests == []
+    assert (folder / "Task.csv").read_text(encoding="utf-8") == "Id\n00T1\n"
+    # an object the delivery lacks is added beside the files it holds
+    done = pull("salesforce", salesforce, tmp_path / D, token=TOKEN, objects=("Event",),
+                echo=lambda line: None)
+    assert done.records == {"Event": 1}
+    assert sorted(p.name for p in folder.iterdir()) == ["Event.csv", "Task.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [D]
+
+
+def test_the_mapping_chooses_the_fields(tmp_path):
+    (tmp_path / "salesforce.yml").write_text(
+        "potential_field: Potential__c\n"
+        "pull: {fields: {Order: [Id, AccountId, OrderNumber, EffectiveDate, Status]}}\n",
+        encoding="utf-8")
+    wanted = fields(Mapping("salesforce", tmp_path))
+    assert wanted["Order"] == ("Id", "AccountId", "OrderNumber", "EffectiveDate", "Status")
+    assert wanted["Account"][-2:] == ("SystemModstamp", "Potential__c")
+    assert wanted["Task"] == pull_module.FIELDS["Task"]
+    (tmp_path / "salesforce.yml").write_text("pull: {fields: {Order: [Name]}}\n",
+                                             encoding="utf-8")
+    with pytest.raises(PullError, match=r"salesforce.yml: pull.fields.Order: expected a list"):
+        fields(Mapping("salesforce", tmp_path))
