@@ -278,7 +278,7 @@ def _writeback(args: argparse.Namespace) -> int:
 def _pull(args: argparse.Namespace) -> int:
     import os
 
-    from orchestration.lib.ingest.pull import URL_ENV, PullError, pull
+    from orchestration.lib.ingest.pull import URL_ENV, FetchFailed, PullError, pull
 
     base_url = args.base_url or os.environ.get(URL_ENV.get(args.system, ""), "")
     if not base_url:
@@ -291,7 +291,7 @@ def _pull(args: argparse.Namespace) -> int:
                     echo=lambda line: print(line, flush=True))
     except PullError as error:
         print(f"cvm pull: {error}", file=sys.stderr)
-        return 2 if "nothing written" not in str(error) else 1
+        return 1 if isinstance(error, FetchFailed) else 2
     total = sum(done.records.values())
     print(f"{args.system}: {total} records of {len(done.records)} objects written to "
           f"{done.folder}")

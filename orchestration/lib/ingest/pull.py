@@ -52,7 +52,11 @@ EVERY = 2000  # a progress line per this many records of an object (a Salesforce
 
 
 class PullError(RuntimeError):
-    """A pull that cannot run or failed; the message is one line naming the object."""
+    """A pull refused before any request; the message is one line."""
+
+
+class FetchFailed(PullError):
+    """The API refused or failed; the message is one line naming the object."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def _fetch(base_url: str, token: str, name: str, names: tuple[str, ...], path: P
                     if count % EVERY == 0:
                         echo(f"salesforce {name}: {count} records so far")
     except Exception as error:  # dlt wraps the HTTP error of the failed page
-        raise PullError(f"salesforce {name}: {_reason(error)}; nothing written") from error
+        raise FetchFailed(f"salesforce {name}: {_reason(error)}; nothing written") from error
     echo(f"salesforce {name}: {count} records")
     return count
 

@@ -194,6 +194,17 @@ def test_a_refused_token_writes_nothing_and_names_the_object(tmp_path, salesforc
     assert list(tmp_path.iterdir()) == []  # no delivery, nothing left beside it
 
 
+def test_cvm_pull_says_in_one_line_what_the_api_refused(tmp_path, salesforce, monkeypatch,
+                                                         capsys):
+    monkeypatch.setenv("CVM_SALESFORCE_TOKEN", "expired")
+    monkeypatch.setenv("CVM_SALESFORCE_URL", salesforce)
+    assert main(["pull", "--system", "salesforce", "--out", str(tmp_path / D)]) == 1
+    err = capsys.readouterr().err
+    assert err == (f"cvm pull: salesforce Account: HTTP 401 from {salesforce}/services/data/"
+                   f"{API_VERSION}/queryAll (INVALID_SESSION_ID: Session expired or invalid); "
+                   "nothing written\n")
+
+
 def test_the_token_comes_from_the_environment_only(tmp_path, salesforce, monkeypatch, capsys):
     monkeypatch.delenv("CVM_SALESFORCE_TOKEN", raising=False)
     assert main(["pull", "--system", "salesforce", "--base-url", salesforce,
