@@ -36,7 +36,7 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned set from constraints.txt into $(VENV) ..."
-	@$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,pull]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(MANIFEST)

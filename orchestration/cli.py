@@ -275,6 +275,29 @@ def _writeback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pull(args: argparse.Namespace) -> int:
+    import os
+
+    from orchestration.lib.ingest.pull import URL_ENV, FetchFailed, PullError, pull
+
+    base_url = args.base_url or os.environ.get(URL_ENV.get(args.system, ""), "")
+    if not base_url:
+        print(f"cvm pull: no base URL: give --base-url or set ${URL_ENV.get(args.system)}",
+              file=sys.stderr)
+        return 2
+    objects = tuple(o.strip() for o in args.objects.split(",")) if args.objects else None
+    try:
+        done = pull(args.system, base_url, Path(args.out), objects=objects,
+                    echo=lambda line: print(line, flush=True))
+    except PullError as error:
+        print(f"cvm pull: {error}", file=sys.stderr)
+        return 1 if isinstance(error, FetchFailed) else 2
+    total = sum(done.records.values())
+    print(f"{args.system}: {total} records of {len(done.records)} objects written to "
+          f"{done.folder}")
+    return 0
+
+
 WAREHOUSE_HELP = ("published catalog (default: $CVM_WAREHOUSE, else the demo's "
                   "data/demo/warehouse.duckdb); its files are in <name>.store/ beside it")
 USERS_HELP = ("the users file (default: $CVM_USERS_FILE, else data/cockpit-users.json)")
@@ -317,7 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cvm",
         description="Customer-value warehouse: generate, load, chart, export, docs, serve, "
-        "statement, writeback. `cvm COMMAND --help` describes a command and its defaults.",
+        "statement, writeback, pull. `cvm COMMAND --help` describes a command and its defaults.",
     )
     parser.add_argument("--version", action="version", version=version())
     sub = parser.add_subparsers(dest="command", required=True)
@@ -458,6 +481,16 @@ def build_parser() -> argparse.ArgumentParser:
     writeback.add_argument("--all", action="store_true",
                            help="every customer of the period, changed or not (e.g. after "
                            "the CRM was restored)")
+
+    pull_ = command("pull", _pull)
+    pull_.add_argument("--system", required=True, choices=["salesforce"],
+                       help="the system to fetch from")
+    pull_.add_argument("--base-url", help="the instance's URL, e.g. "
+                       "https://example.my.salesforce.com (default: $CVM_SALESFORCE_URL)")
+    pull_.add_argument("--out", required=True,
+                       help="the delivery folder to write into, e.g. <landing>/2026-12-04")
+    pull_.add_argument("--objects", help="objects to fetch, comma-separated (default: "
+                       "Account, Order, OrderItem, Task, Event)")
     return parser
 
 

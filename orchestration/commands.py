@@ -52,4 +52,11 @@ COMMANDS = {
         "the customers whose values changed since the last write-back to that system. The "
         "ledger of what was written is audit.writeback_ledger in <store>/writeback.duckdb. "
         "Column names: $CVM_WRITEBACK_CONFIG (docs/reference.md)."),
+    "pull": (
+        "a system's records from its REST API into a delivery's native files",
+        "Fetch a system's records from its REST API into the native files that `cvm load` "
+        "reads: <out>/salesforce/Account.csv, Order.csv, OrderItem.csv, Task.csv, Event.csv "
+        "(Salesforce's queryAll resource, deleted records included, page by page). The access "
+        "token comes from the environment only ($CVM_SALESFORCE_TOKEN). The files appear only "
+        "when every object was fetched; an object's file already in <out> refuses the pull."),
 }

@@ -29,6 +29,8 @@ DEFAULTS = {
     "statement": ["language of the statement (default: de)", "(default: the latest)"],
     "writeback": ["(default: the latest)",
                   "(default: reports/writeback/<target>-<period>-<date-time>.csv)"],
+    "pull": ["(default: $CVM_SALESFORCE_URL)",
+             "(default: Account, Order, OrderItem, Task, Event)"],
 }
 
 
