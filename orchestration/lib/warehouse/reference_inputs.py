@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +38,8 @@ COLUMNS = {
                       "practical_share"),
     TIME_EQUATIONS: ("equation_id", "service_type_code", "driver", "minutes"),
 }
+# the var goes to dbt on its command line, whose one argument holds 128 KiB at most
+MAX_VAR_CHARS = 100_000
 MAX_DAYS = 366  # a capacity version lasts a year at most (the seed's test)
 _DRIVER = re.compile(r"base|participants|channel:[A-Za-z0-9_]+")
 # what may stand in a text value: printable, no quote trouble on either engine
@@ -61,6 +64,9 @@ def dbt_vars(landing: Path | None) -> dict:
         path = folder(landing) / f"{seed}.csv"
         if path.is_file():
             found[seed] = read(seed, path)
+    if len(json.dumps(found)) > MAX_VAR_CHARS:
+        raise BadReference(f"{folder(landing)}: the reference files are too large to hand to "
+                           f"dbt ({MAX_VAR_CHARS:,} characters at most, a few hundred rows)")
     return {VAR: found} if found else {}
 
 

@@ -148,3 +148,11 @@ def test_a_load_with_a_bad_reference_file_stops_before_anything_runs(tmp_path):
     assert outcome.exit_code == 2
     assert lines == [f"FAILED: {path}, line 3: practical_share '1.2' is more than 1"]
     assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_files_too_large_for_dbts_command_line_are_refused(tmp_path):
+    # 2,000 departments: far more than a command line's argument holds
+    _reference(tmp_path, "capacity_inputs", HEADER + "".join(
+        f"D{n},Department {n},2026-01-01,2027-01-01,1.00,1000,,,,\n" for n in range(2000)))
+    with pytest.raises(ri.BadReference, match="too large to hand to dbt"):
+        ri.dbt_vars(tmp_path)
