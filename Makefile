@@ -41,12 +41,16 @@ $(STAMP):
 
 demo: $(MANIFEST)
 	@rm -rf $(CURDIR)/data/demo
+	@# the demo's capacity data in the landing root's folder reference/: every load of it
+	@# derives the two departments' rates from it instead of the seed's (empty) rows
 	$(BIN)/cvm generate-sample --out $(DEMO_LANDING) --with-errors --native \
-		--capacity-out $(CURDIR)/data/demo/capacity_inputs.csv
+		--capacity-out $(DEMO_LANDING)/reference/capacity_inputs.csv
 	$(BIN)/cvm load --landing $(DEMO_LANDING) --warehouse $(DEMO_WAREHOUSE)
 	$(BIN)/cvm chart --warehouse $(DEMO_WAREHOUSE) --out reports/portfolio.png
 	$(BIN)/cvm chart --kind whale --warehouse $(DEMO_WAREHOUSE) --out reports/whale.png
 	$(BIN)/cvm export --warehouse $(DEMO_WAREHOUSE)
+	@# last: the unused capacity per department, as a short table
+	$(BIN)/cvm chart --kind capacity --warehouse $(DEMO_WAREHOUSE) --out reports/capacity.png
 
 # The nightly benchmark: make bench SCALE="S0 S1 S2" [BENCH_ARGS="--demo --sample S2=DIR"] (the
 # manifest first, so that no load pays for preparing it)

@@ -99,7 +99,11 @@ def _log_traceback(log: Path) -> Path | None:
 
 
 def _chart(args: argparse.Namespace) -> int:
-    from orchestration.lib.reports.capacity import capacity_chart
+    from orchestration.lib.reports.capacity import (
+        capacity_chart,
+        capacity_rows_of,
+        capacity_table,
+    )
     from orchestration.lib.reports.chart import portfolio_chart
     from orchestration.lib.reports.payback import payback_chart
     from orchestration.lib.reports.whale import whale_chart
@@ -110,8 +114,10 @@ def _chart(args: argparse.Namespace) -> int:
             "payback": payback_chart, "capacity": capacity_chart}[args.kind]
     options = {"grid": args.grid} if args.kind == "portfolio" else {}
     drawn = draw(warehouse, out, period=args.period, lang=args.lang, **options)
-    print(f"{args.kind} chart of {_terminal_period(warehouse, args.period, args.kind)} "
-          f"written to {drawn.path}")
+    label = _terminal_period(warehouse, args.period, args.kind)
+    print(f"{args.kind} chart of {label} written to {drawn.path}")
+    if args.kind == "capacity":  # and the unused capacity per department, as a short table
+        print("\n".join(capacity_table(capacity_rows_of(warehouse, args.period), label)))
     return 0
 
 

@@ -268,7 +268,7 @@ def run_load(
     try:  # settings first: a wrong one is refused before anything waits or runs
         store = Store(warehouse_path, settings.engine_kind(engine_kind))
         wait = settings.writer_wait(writer_wait)
-        vars_ = effective_vars(dbt_vars)
+        vars_ = effective_vars(dbt_vars, landing=landing_dir)
         check_ingest_settings()
         settings.writeback_targets()  # the write-back after publishing, when one is named
     except (ValueError, BadVars) as error:

@@ -1,6 +1,8 @@
 """Dagster constants shared by several concerns: the writers' pool, the delivery partitions,
 the ingest group, the nightly job's name and the session tag."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from orchestration.lib.progress import report
@@ -43,14 +45,15 @@ DBT_OP = "cvm_dbt_models"  # the op of the dbt assets, configured by BuildConfig
 VARS_ORIGIN = "vars"  # how an error names the BuildConfig's vars
 
 
-def run_vars(context) -> dict:
+def run_vars(context, landing: Path | None = None) -> dict:
     """The dbt vars of this run (`$CVM_DBT_VARS`, then its BuildConfig's `vars`), checked
-    against the vars' schema (lib/warehouse/dbt_vars.py). A var that is unknown or not
-    allowed fails the step at once, before anything is written, with the one line that
-    `cvm load` prints for it."""
+    against the vars' schema (lib/warehouse/dbt_vars.py), and the controllers' reference files
+    of the landing root (lib/warehouse/reference_inputs.py). A var that is unknown or not
+    allowed, or a reference row that breaks a rule, fails the step at once, before anything
+    is written, with the one line that `cvm load` prints for it."""
     config = context.run.run_config.get("ops", {}).get(DBT_OP, {}).get("config", {})
     try:
-        return effective_vars(config.get("vars", ""), VARS_ORIGIN)
+        return effective_vars(config.get("vars", ""), VARS_ORIGIN, landing)
     except BadVars as error:
         report(f"  FAILED: {error}", context)
         raise dg.Failure(description=str(error), allow_retries=False) from None

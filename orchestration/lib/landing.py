@@ -13,6 +13,8 @@ from pathlib import Path
 
 from orchestration.lib.ingest.spec import ENTITIES
 
+REFERENCE_FOLDER = "reference"  # controlling's files, not a delivery (reference_inputs.py)
+
 
 class Digests:
     """The sha256 of landing files, remembered by the file's identity: (size, mtime, ctime,
@@ -128,13 +130,15 @@ def scan(landing_root: Path, warn: Callable[[str], None] | None = None,
     ``digests`` when given.
 
     A folder whose name is not a date (YYYY-MM-DD) is ignored, and ``warn`` is told so; so
-    is every file in a delivery that is none of the extracts (Delivery.strays).
+    is every file in a delivery that is none of the extracts (Delivery.strays). The folder
+    `reference/` holds controlling's reference files (lib/warehouse/reference_inputs.py), no
+    delivery.
     """
     deliveries = []
     if not landing_root.is_dir():
         return deliveries
     for child in sorted(landing_root.iterdir()):
-        if not child.is_dir():
+        if not child.is_dir() or child.name == REFERENCE_FOLDER:
             continue
         try:
             extract_date = date.fromisoformat(child.name)

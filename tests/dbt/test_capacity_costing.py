@@ -52,7 +52,12 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from orchestration.lib.reports.capacity import CapacityRow, capacity_chart, capacity_rows
+from orchestration.lib.reports.capacity import (
+    CapacityRow,
+    capacity_chart,
+    capacity_rows,
+    capacity_table,
+)
 from orchestration.lib.reports.export import build_export
 from orchestration.lib.reports.warehouse import Warehouse
 from orchestration.runner import run_load
@@ -192,3 +197,16 @@ def test_capacity_chart_draws_used_against_unused(loaded, tmp_path):
                                 D("92024.50"))]
     drawn = capacity_chart(loaded, tmp_path / "capacity.png", period="2026", lang="en")
     assert drawn.path.stat().st_size > 0 and drawn.label.startswith("2026")
+
+
+def test_the_unused_capacity_table_of_the_terminal():
+    # practical 87,600 min = 1,460.0 h, used 915 min = 15.25 h -> 15.2 (Python rounds the
+    # half to even), unused 86,685 min = 1,444.75 h -> 1,444.8; 86,685 / 87,600 = 98.96 %
+    rows = [CapacityRow("service", D("855"), D("0"), D("60"), D("0"), D("86685"),
+                        D("92024.50"))]
+    assert capacity_table(rows, "2026") == [
+        "unused capacity of 2026:",
+        "  department   practical h        used h      unused h   unused   unused cost EUR",
+        "  service          1,460.0          15.2       1,444.8    99.0%         92,024.50"]
+    assert capacity_table([], "2026") == [
+        "unused capacity of 2026: no department has capacity data"]

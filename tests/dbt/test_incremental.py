@@ -13,16 +13,18 @@ compared, table by table and row by row, with marts that dbt builds from scratch
    a cancellation, a snapshot that changes customer_since and annual_potential_eur;
 5. D4 delivered again, corrected: its earlier raw files are retired, keys only they held
    go, keys they changed fall back to their earlier versions;
-6. a changed standard cost rate and new capacity data of a department (seeds): the rules
-   changed, so a full build, by itself; every fact is costed again, as a derived rate may
-   price any activity of the department;
-7. a delivery from 1998: the partitions are the deliveries, whatever their date;
+6. a changed standard cost rate (seed) and new capacity data of a department (the landing
+   root's reference/capacity_inputs.csv): the rules changed, so a full build, by itself;
+   every fact is costed again, as a derived rate may price any activity of the department;
+7. a delivery from 1998: the partitions are the deliveries, whatever their date (an
+   incremental night with the capacity data in effect, equal to a full rebuild with it);
 8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself; and
    back without the var.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -38,6 +40,7 @@ from orchestration.lib.clv import payback
 from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.dbt_build import PARTS
+from orchestration.lib.warehouse.fingerprint import effective_vars
 from orchestration.lib.warehouse.store import Store
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
@@ -74,8 +77,11 @@ def end_state(warehouse: Path) -> dict[str, list[str]]:
     return marts
 
 
-def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "") -> dict:
-    """The marts dbt builds from scratch in a new database over the published raw files."""
+def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "",
+                  landing: Path | None = None) -> dict:
+    """The marts dbt builds from scratch in a new database over the published raw files, with
+    the vars of the load: its own and the reference files of its landing root."""
+    all_vars = effective_vars(dbt_vars, landing=landing)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         files = catalog.raw_files(con)
@@ -92,7 +98,7 @@ def rebuilt_marts(warehouse: Path, project: Path, tmp: Path, dbt_vars: str = "")
                    str(project), "--target-path", str(tmp / "target"), "--log-path",
                    str(tmp / "logs")]
         command += ["--exclude", exclude] if exclude else []
-        command += ["--vars", dbt_vars] if dbt_vars else []
+        command += ["--vars", json.dumps(all_vars)] if all_vars else []
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout[-3000:]
 
@@ -155,7 +161,8 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
         assert outcome.exit_code == 0, (number, outcome.error)
         assert _build_kind(warehouse) is expect_full, number
         if not expect_full:
-            reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}", dbt_vars)
+            reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}", dbt_vars,
+                                      landing)
             assert_same_marts(published_marts(warehouse), reference)
 
     # 1-3: the end-to-end deliveries, one night each
@@ -208,10 +215,12 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     text = rates.read_text(encoding="utf-8")
     assert text.count("85.97") == 1
     rates.write_text(text.replace("85.97", "90.00"), encoding="utf-8")
-    # and capacity data for the academy in 2026: 60,000.00 EUR for 75,000 * 0.80 = 60,000
+    # and controlling's capacity data for the academy in 2026, in the landing root's folder
+    # reference/ (it replaces the seed's rows): 60,000.00 EUR for 75,000 * 0.80 = 60,000
     # practical minutes, 60.00 EUR per hour, derived for its activities of 2026
-    capacity = project / "seeds" / "capacity_inputs.csv"
-    capacity.write_text(capacity.read_text(encoding="utf-8")
+    capacity = landing / "reference" / "capacity_inputs.csv"
+    capacity.parent.mkdir()
+    capacity.write_text((project / "seeds" / "capacity_inputs.csv").read_text(encoding="utf-8")
                         + "ACAD-2026,academy,2026-01-01,2027-01-01,60000.00,75000,,,,0.80\n",
                         encoding="utf-8")
     night(6, expect_full=True)

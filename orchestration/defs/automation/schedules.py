@@ -35,7 +35,8 @@ def nightly_schedule(context: dg.ScheduleEvaluationContext, warehouse: Warehouse
             for delivery in todo
         ]
     published = catalog.read_state(warehouse.published)
-    fingerprint = rules_fingerprint(settings.DBT_PROJECT_DIR, effective_vars())
+    fingerprint = rules_fingerprint(settings.DBT_PROJECT_DIR,
+                                    effective_vars(landing=warehouse.landing))
     if deliveries and published is not None and published.rules_fingerprint != fingerprint:
         latest = deliveries[-1].partition_key
         return dg.RunRequest(run_key=f"rules:{fingerprint[:16]}", partition_key=latest)

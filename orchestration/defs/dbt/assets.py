@@ -87,7 +87,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource,
         config: BuildConfig,
     ):
-        dbt_vars = run_vars(context)
+        dbt_vars = run_vars(context, warehouse.landing)
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             build = prepare_build(store, session_of(context), project.project_dir, dbt_vars,
                                   config.full_refresh)

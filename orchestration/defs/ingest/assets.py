@@ -28,7 +28,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         release_pending,
     )
 
-    run_vars(context)  # a run with bad dbt vars fails before it loads anything
+    run_vars(context, warehouse.landing)  # bad dbt vars fail before anything loads
     extract_date = date.fromisoformat(context.partition_key)
     path = warehouse.landing / context.partition_key / f"{entity}.csv"
     key = raw_asset_key(entity)

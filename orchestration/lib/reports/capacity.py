@@ -86,3 +86,30 @@ def draw_capacity(rows: list[CapacityRow], label: str, lang: str = "de"):
               ncol=len(PARTS), frameon=False)
     fig.tight_layout()
     return fig
+
+
+def capacity_table(rows: list[CapacityRow], label: str) -> list[str]:
+    """The unused capacity per department as a short table for the terminal (English, hours
+    to one decimal, EUR to the cent): practical = used + unused hours, the unused share of
+    the practical capacity and its cost. Without capacity data, one line says so."""
+    if not rows:
+        return [f"unused capacity of {label}: no department has capacity data"]
+    width = max(len("department"), *(len(row.department) for row in rows))
+    lines = [f"unused capacity of {label}:",
+             f"  {'department':<{width}}  {'practical h':>12}  {'used h':>12}  {'unused h':>12}"
+             f"  {'unused':>7}  {'unused cost EUR':>16}"]
+    for row in rows:
+        used = (row.free_minutes + row.discounted_minutes + row.billed_minutes
+                + row.unpriced_minutes)
+        practical = used + row.unused_minutes
+        share = f"{row.unused_minutes / practical:.1%}" if practical else "–"
+        lines.append(f"  {row.department:<{width}}  {practical / 60:>12,.1f}  {used / 60:>12,.1f}"
+                     f"  {row.unused_minutes / 60:>12,.1f}  {share:>7}"
+                     f"  {row.unused_capacity_cost_eur:>16,.2f}")
+    return lines
+
+
+def capacity_rows_of(warehouse: Path, period: str | None = None) -> list[CapacityRow]:
+    """The capacity rows of `period` (default: the latest) of the published warehouse."""
+    with Warehouse(warehouse).reader() as con:
+        return capacity_rows(con, choose_period(con, period).start)

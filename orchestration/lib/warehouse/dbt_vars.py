@@ -25,8 +25,9 @@ from pathlib import Path
 import yaml
 
 # the vars the orchestration itself sets for dbt (never an override): on Spark, the file of
-# dbt's input statements (macros/cross_engine/engine_inputs.sql)
-INTERNAL_VARS = ("cvm_spark_inputs",)
+# dbt's input statements (macros/cross_engine/engine_inputs.sql); controlling's capacity data
+# and time equations of the landing root's folder reference/ (reference_inputs.py)
+INTERNAL_VARS = ("cvm_spark_inputs", "cvm_reference")
 TABLE_HEADING = "### dbt vars"
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _SHOWN_VALUE = 60  # characters of a refused value shown at most

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from orchestration import settings
 from orchestration.lib.ingest import personal
+from orchestration.lib.warehouse import reference_inputs
 from orchestration.lib.warehouse.dbt_vars import BadVars, checked_vars
 
 __all__ = ["BadVars", "effective_vars", "rules_fingerprint", "sources_digest"]
@@ -30,11 +31,15 @@ LAYOUT_VERSION = "1"
 VARS_ENV = "CVM_DBT_VARS"
 
 
-def effective_vars(run_vars: str | None = None, origin: str = "--vars") -> dict:
+def effective_vars(run_vars: str | None = None, origin: str = "--vars",
+                   landing: Path | None = None) -> dict:
     """The vars that override dbt_project.yml: $CVM_DBT_VARS, then the run's own (named
     `origin` in an error), each checked against the vars' schema (dbt_vars.py): BadVars, one
-    line, at the first unknown var or value that is not allowed."""
-    return checked_vars([(VARS_ENV, os.environ.get(VARS_ENV)), (origin, run_vars)])
+    line, at the first unknown var or value that is not allowed. With the landing root, also
+    the controllers' capacity data and time equations of its folder `reference/`
+    (reference_inputs.py: BadReference names the file and the line)."""
+    checked = checked_vars([(VARS_ENV, os.environ.get(VARS_ENV)), (origin, run_vars)])
+    return {**checked, **reference_inputs.dbt_vars(landing)}
 
 
 def _add_files(digest, project_dir: Path, paths: list[Path]) -> None:

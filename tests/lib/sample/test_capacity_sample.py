@@ -15,6 +15,7 @@ import numpy as np
 from orchestration.lib.sample.capacity import UsedMinutes, capacity_rows, write_capacity
 from orchestration.lib.sample.generator import generate_sample
 from orchestration.lib.sample.reference import day_number
+from orchestration.lib.warehouse import reference_inputs
 from orchestration.settings import SEEDS_DIR
 
 
@@ -54,6 +55,8 @@ def test_the_sample_writes_capacity_for_its_departments(tmp_path):
         (department, f"{year}-01-01")
         for department in ("Anwendungstechnik", "Innendienst") for year in (2025, 2026)}
     assert all(float(r["people"]) >= 0.01 for r in rows)
+    # what `make demo` puts in the landing root's reference/ folder passes its checks
+    assert len(reference_inputs.read("capacity_inputs", out)) == len(rows) == 4
     # the seed's own columns, so that the file can stand in for the seed
     assert write_capacity(tmp_path / "empty.csv", []).read_text(encoding="utf-8") == (
         SEEDS_DIR / "capacity_inputs.csv").read_text(encoding="utf-8")

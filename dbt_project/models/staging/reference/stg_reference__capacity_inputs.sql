@@ -2,7 +2,7 @@ with
 
 inputs as (
 
-    select * from {{ ref('capacity_inputs') }}
+    {{ reference_rows('capacity_inputs') }}
 
 ),
 

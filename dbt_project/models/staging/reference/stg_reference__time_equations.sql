@@ -2,7 +2,7 @@ with
 
 equations as (
 
-    select * from {{ ref('time_equations') }}
+    {{ reference_rows('time_equations') }}
 
 ),
 
