@@ -143,7 +143,8 @@ def test_the_readme_starts_the_cluster_the_tests_start():
 
     text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
     section = text[text.index("### A Spark cluster"):text.index("### Dagster on PostgreSQL")]
-    lines = section.replace("\\\n", " ").splitlines()
+    block = section[section.index("```bash\n") + 8:]
+    lines = block[:block.index("```")].replace("\\\n", " ").splitlines()
     commands = [" ".join(line.split()) for line in lines if "spark-class" in line]
     url = "spark://127.0.0.1:7077"
     expected = [master_command(7077, 8080), worker_command(url, 8081, Path("/tmp/spark-work"))]
