@@ -9,10 +9,10 @@ loaded
 - on Spark night by night, on a standalone cluster (spark_cluster_fixtures.py: a master, a
   worker and its executors, each a process of its own): the first two deliveries
   (`cvm load --engine spark`, a full build), then the third (`CVM_ENGINE=spark cvm load`, an
-  incremental night over the delta). The executors read the raw views' files, run the
-  on-run-start hook's statements and overwrite the facts' partitions; the load exports the
-  marts they wrote. Each slow load runs once: the full build on the local session, the
-  nights on the cluster.
+  incremental night over the delta). The driver, in dbt's process, runs the on-run-start
+  hook's statements (the raw views); the executors read the views' files and overwrite the
+  facts' partitions; the load exports the marts they wrote. Each slow load runs once: the
+  full build on the local session, the nights on the cluster.
 
 Then, for every mart table of the catalog:
 - Spark's marts equal DuckDB's, checksum-equal with money rounded to cents (decimals to 2
