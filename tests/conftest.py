@@ -2,7 +2,8 @@
 the engines the dbt project runs on.
 
 The dbt tests run on both engines (`tests.dbt_engine_fixtures.ENGINES`); the Spark case carries the
-`spark` marker (`make test-fast` leaves it out). One local Spark session serves the whole run.
+`spark` marker (`make test-fast` leaves it out). One local Spark session serves the whole run,
+and one standalone cluster (`spark_cluster`) the loads that run on a cluster.
 
 Helpers are imported one way, as the package `tests`: `from tests.ingest_fixtures import ...`.
 """
@@ -20,6 +21,9 @@ import pytest
 from orchestration.lib.warehouse.catalog import ensure_meta
 from orchestration.lib.warehouse.lock import write_lock
 from orchestration.lib.warehouse.store import Store, StoreFiles
+
+# the Spark standalone cluster of the test run (a master and a worker, started on first use)
+from tests.lib.warehouse.spark_cluster_fixtures import spark_cluster  # noqa: F401
 
 
 @pytest.fixture()

@@ -127,3 +127,29 @@ def test_a_first_build_on_duckdb_is_prepared_in_full(tmp_path):
     assert build.dbt_vars == {"period_grain": "quarter"}
     assert store.next_catalog.exists() and store.engine_database.exists()
     assert not store.published.exists()
+
+
+def test_the_readme_starts_the_cluster_the_tests_start():
+    """README "A Spark cluster" shows the commands of the tests' cluster
+    (spark_cluster_fixtures.py), with the fixed ports the tests replace by free ones."""
+    from pathlib import Path
+
+    from orchestration.settings import PROJECT_DIR
+    from tests.lib.warehouse.spark_cluster_fixtures import (
+        EXECUTOR_MEMORY,
+        master_command,
+        worker_command,
+    )
+
+    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### A Spark cluster"):text.index("### Dagster on PostgreSQL")]
+    block = section[section.index("```bash\n") + 8:]
+    lines = block[:block.index("```")].replace("\\\n", " ").splitlines()
+    commands = [" ".join(line.split()) for line in lines if "spark-class" in line]
+    url = "spark://127.0.0.1:7077"
+    expected = [master_command(7077, 8080), worker_command(url, 8081, Path("/tmp/spark-work"))]
+    assert commands == [
+        "$SPARK_HOME/bin/spark-class " + " ".join(command[1:]) + " &" for command in expected]
+    assert (f"CVM_SPARK_MASTER={url} SPARK_EXECUTOR_MEMORY={EXECUTOR_MEMORY} "
+            ".venv/bin/cvm load --engine spark") in lines
+    assert f"engine: spark ({url})" in lines

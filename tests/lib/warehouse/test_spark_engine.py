@@ -6,15 +6,20 @@ loaded
 - on DuckDB, in one load (tests/conftest.py: e2e_duckdb);
 - on Spark, in one load (e2e_spark: a full build; tests/system/test_end_to_end.py asserts its
   values, worked out by hand, on both engines);
-- on Spark night by night: the first two deliveries (`cvm load --engine spark`, a full
-  build), then the third (`CVM_ENGINE=spark cvm load`, an incremental night over the delta).
+- on Spark night by night, on a standalone cluster (spark_cluster_fixtures.py: a master, a
+  worker and its executors, each a process of its own): the first two deliveries
+  (`cvm load --engine spark`, a full build), then the third (`CVM_ENGINE=spark cvm load`, an
+  incremental night over the delta). The driver, in dbt's process, runs the on-run-start
+  hook's statements (the raw views); the executors read the views' files and overwrite the
+  facts' partitions; the load exports the marts they wrote. Each slow load runs once: the
+  full build on the local session, the nights on the cluster.
 
 Then, for every mart table of the catalog:
 - Spark's marts equal DuckDB's, checksum-equal with money rounded to cents (decimals to 2
   places; doubles, the shares, to 6) and with the same column names and types;
 - Spark's incremental night equals Spark's full build, row for row, exactly.
 The analyst's catalog is one DuckDB file either way, and Spark leaves no file in the working
-directory.
+directory, nor in the executors' own.
 """
 
 from __future__ import annotations
@@ -73,8 +78,13 @@ def _cvm(*args: str) -> tuple[int, list[str]]:
     return code, out.getvalue().splitlines()
 
 
+def _applications(cluster) -> list[dict]:
+    state = cluster.state()
+    return state["activeapps"] + state["completedapps"]
+
+
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
+def nights(tmp_path_factory, spark_cluster):
     root = tmp_path_factory.mktemp("spark_nights")
     landing, spark = root / "landing", root / "warehouse.duckdb"
     for folder in (D1, D2):
@@ -83,26 +93,47 @@ def nights(tmp_path_factory):
     work.mkdir()
     cwd = os.getcwd()
     os.chdir(work)
+    apps = [_applications(spark_cluster)]  # the cluster's applications after each load
     try:
-        code, first = _cvm("load", "--engine", "spark", "--landing", str(landing),
-                           "--warehouse", str(spark))
-        assert code == 0, "\n".join(first)
-        write_delivery(landing, D3)
-        os.environ["CVM_ENGINE"] = "spark"
-        try:
+        with pytest.MonkeyPatch.context() as env:
+            for name, value in spark_cluster.environment.items():
+                env.setenv(name, value)
+            code, first = _cvm("load", "--engine", "spark", "--landing", str(landing),
+                               "--warehouse", str(spark))
+            assert code == 0, "\n".join(first)
+            apps.append(_applications(spark_cluster))
+            write_delivery(landing, D3)
+            env.setenv("CVM_ENGINE", "spark")
             code, second = _cvm("load", "--landing", str(landing), "--warehouse", str(spark))
-        finally:
-            del os.environ["CVM_ENGINE"]
-        assert code == 0, "\n".join(second)
+            assert code == 0, "\n".join(second)
+            apps.append(_applications(spark_cluster))
     finally:
         os.chdir(cwd)
-    return {"spark": spark, "first": first, "second": second, "cwd": work,
+    return {"spark": spark, "first": first, "second": second, "cwd": work, "apps": apps,
+            "cluster": spark_cluster,
             "state": build_state.read_state(Store(spark, "spark").engine_database)}
 
 
 def test_the_first_line_names_the_engine(nights):
-    assert nights["first"][0] == "engine: spark (local[2])"
-    assert nights["second"][0] == "engine: spark (local[2])"  # from CVM_ENGINE
+    master = nights["cluster"].master_url
+    assert master.startswith("spark://127.0.0.1:")
+    assert nights["first"][0] == f"engine: spark ({master})"  # from CVM_SPARK_MASTER
+    assert nights["second"][0] == f"engine: spark ({master})"  # and CVM_ENGINE
+
+
+def test_the_nights_ran_on_the_cluster(nights):
+    """Each load's dbt runs were applications of the cluster, which gave each an executor on
+    the worker, a process of its own with its own working directory."""
+    before, after_first, after_second = ({app["id"] for app in apps} for apps in nights["apps"])
+    first, second = after_first - before, after_second - after_first
+    assert first and second
+    apps = {app["id"]: app for app in nights["apps"][-1] if app["id"] in first | second}
+    assert {app["name"] for app in apps.values()} == {"customer-value-warehouse"}
+    assert {app["state"] for app in apps.values()} == {"FINISHED"}
+    work = nights["cluster"].work_dir
+    executors = {app: list((work / app).iterdir()) for app in apps}
+    assert all(len(found) >= 1 for found in executors.values()), executors
+    assert all((d / "stderr").is_file() for found in executors.values() for d in found)
 
 
 def test_the_night_was_incremental_on_spark(nights):
@@ -149,5 +180,9 @@ def test_the_catalog_names_only_files_of_its_store(nights):
 
 def test_spark_leaves_nothing_in_the_working_directory(nights):
     assert list(nights["cwd"].iterdir()) == []
+    # nor in the executors' working directories: every path Spark writes is the store's
+    work = nights["cluster"].work_dir
+    left = {p.name for p in work.glob("app-*/*/*")}
+    assert left == {"stdout", "stderr"}, left
     spark_dir = Store(nights["spark"], "spark").spark_dir
     assert (spark_dir / "metastore_db").is_dir() and (spark_dir / "derby.log").is_file()
