@@ -23,7 +23,7 @@ from orchestration.lib.warehouse.lock import write_lock
 from orchestration.lib.warehouse.store import Store, StoreFiles
 
 # the Spark standalone cluster of the test run (a master and a worker, started on first use)
-from tests.lib.warehouse.spark_cluster_fixtures import spark_cluster  # noqa: F401
+from tests.spark_cluster_fixtures import spark_cluster  # noqa: F401
 
 
 @pytest.fixture()

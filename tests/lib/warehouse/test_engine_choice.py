@@ -135,7 +135,7 @@ def test_the_readme_starts_the_cluster_the_tests_start():
     from pathlib import Path
 
     from orchestration.settings import PROJECT_DIR
-    from tests.lib.warehouse.spark_cluster_fixtures import (
+    from tests.spark_cluster_fixtures import (
         EXECUTOR_MEMORY,
         master_command,
         worker_command,
