@@ -105,12 +105,17 @@
 
 {#
     Spark: the statement that drops the partitions of {{ this }} whose `partition_by` values
-    the query `partitions` returns (empty when it returns none). Run as a pre-hook, at
-    execution time. A managed table's dropped partition loses its files too.
+    the query `partitions` returns (its column `partition_by`; nothing when it returns no
+    row). Run as a pre-hook, at execution time. A managed table's dropped partition loses
+    its files too.
 #}
 {% macro drop_partitions(partition_by, partitions) -%}
     {%- if execute -%}
-        {%- set values = run_query(partitions).columns[0].values() | reject('none') | list -%}
+        {%- set values_sql -%}
+            select distinct cast(found.{{ partition_by }} as string) as partition_value
+            from ({{ partitions }}) as found
+        {%- endset -%}
+        {%- set values = run_query(values_sql).columns[0].values() | reject('none') | list -%}
         {%- if values -%}
             alter table {{ this }} drop if exists
             {%- for value in values | sort %}
