@@ -9,6 +9,14 @@ that an incremental night gives exactly what a full rebuild gives (tests/dbt/tes
 - D4 delivered again, corrected: O12 at a new amount, O4's correction and A12 left out (so O4
   is back to its first version and A12 is gone), the rest as before.
 - 1998-07-01: history from the 1990s, one order line of C1.
+
+Two deliveries after D1 alone, loaded with `period_grain: quarter`, that leave a period of the
+facts without rows (tests/dbt/test_incremental.py, tests/lib/warehouse/test_spark_engine.py).
+In D1 the third quarter of 2025 holds one order line (O3, 2025-07-01) and one activity (A2,
+2025-09-15, the only activity of September 2025), both of C3:
+- 2026-11-24: A2 cancelled, every activity of September 2025 (and of the quarter) goes;
+- 2026-11-25: O3 moved to 2025-10-01, the quarter's every order line into the next quarter:
+  the quarter is left without any row, between periods that have rows.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from pathlib import Path
 from tests.e2e_fixtures import CUSTOMERS_D3
 
 D4, D1998 = "2026-11-23", "1998-07-01"
+EMPTIED_MONTH, EMPTIED_QUARTER = "2026-11-24", "2026-11-25"
 
 CUSTOMERS_D4 = CUSTOMERS_D3.replace(
     "C3,Gamma Mueller KG,food,West,AM01,AT,2019-01-01,40000.00,active,2026-11-19T08:00:00",
@@ -39,6 +48,10 @@ ORDERS_D4_AGAIN = ORDERS_HEADER + """O12,1,C2,2025-06-01,valves,7500.00,4000.00,
 """
 ACTIVITIES_D4_AGAIN = ACTIVITIES_HEADER + """A7,C3,REPAIR,2025-12-30,90,,E03,service,on site,0,Goodwill repair,done,2026-11-22T09:00:00
 A9,C4,COMMISSIONING,2026-07-02,480,,E03,service,on site,0,First plant started,cancelled,2026-11-22T09:00:00
+"""
+ACTIVITIES_EMPTIED_MONTH = ACTIVITIES_HEADER + """A2,C3,TRAINING,2025-09-15,480,6,E02,academy,on site,0,Operator training,cancelled,2026-11-23T09:00:00
+"""
+ORDERS_EMPTIED_QUARTER = ORDERS_HEADER + """O3,1,C3,2025-10-01,pumps,10000.00,8000.00,2026-11-24T10:00:00
 """
 ORDERS_1998 = ORDERS_HEADER + """O98,1,C1,1998-06-15,pumps,5000.00,3000.00,
 """
@@ -63,3 +76,14 @@ def write_d4(landing: Path, again: bool = False) -> Path:
 
 def write_1998(landing: Path) -> Path:
     return _write(landing, D1998, {"orders.csv": ORDERS_1998})
+
+
+def write_emptied_month(landing: Path) -> Path:
+    """2026-11-24: A2, the only activity of September 2025 and of 2025's third quarter,
+    cancelled."""
+    return _write(landing, EMPTIED_MONTH, {"service_activities.csv": ACTIVITIES_EMPTIED_MONTH})
+
+
+def write_emptied_quarter(landing: Path) -> Path:
+    """2026-11-25: O3, the only order line of 2025's third quarter, moved to 2025-10-01."""
+    return _write(landing, EMPTIED_QUARTER, {"orders.csv": ORDERS_EMPTIED_QUARTER})

@@ -20,6 +20,10 @@ compared, table by table and row by row, with marts that dbt builds from scratch
    incremental night with the capacity data in effect, equal to a full rebuild with it);
 8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself; and
    back without the var.
+
+And a period that a delivery leaves without rows goes, as in a full rebuild: by quarters, D1,
+then a delivery that cancels every activity of a month, then one that moves every order line
+of a quarter into the next quarter (tests/nightly_fixtures.py).
 """
 
 from __future__ import annotations
@@ -45,7 +49,14 @@ from orchestration.lib.warehouse.store import Store
 from orchestration.runner import run_load
 from orchestration.settings import PROJECT_DIR
 from tests.e2e_fixtures import D1, D2, D3, write_delivery
-from tests.nightly_fixtures import D4, D1998, write_1998, write_d4
+from tests.nightly_fixtures import (
+    D4,
+    D1998,
+    write_1998,
+    write_d4,
+    write_emptied_month,
+    write_emptied_quarter,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -253,3 +264,42 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     assert catalog.read_state(warehouse).version == 9
     assert {D1, D2, D3, D4, D1998} <= {row[0] for row in _one(
         warehouse, "select distinct extract_date::varchar from audit.load_log")}
+
+
+QUARTERS = "{period_grain: quarter}"
+EMPTIED = "2025-07-01"  # 2025's third quarter, left without rows (tests/nightly_fixtures.py)
+
+
+def test_a_period_left_without_rows_goes_as_in_a_full_rebuild(tmp_path):
+    landing = tmp_path / "landing"
+    warehouse = tmp_path / "warehouse.duckdb"
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+
+    def night(number: int) -> None:
+        outcome = run_load(landing, warehouse, echo=lambda line: None,
+                           dbt_project_dir=project, dbt_vars=QUARTERS)
+        assert outcome.exit_code == 0, (number, outcome.error)
+        assert _build_kind(warehouse) is (number == 1), number
+        if number > 1:
+            reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}",
+                                      QUARTERS)
+            assert_same_marts(published_marts(warehouse), reference)
+
+    write_delivery(landing, D1)
+    night(1)
+    assert _one(warehouse, "select activity_id from marts.fct_service_activities "
+                           f"where period_start = '{EMPTIED}'") == [("A2",)]
+    # every activity of September 2025 (A2) cancelled: the quarter has no activity left
+    write_emptied_month(landing)
+    night(2)
+    assert _one(warehouse, "select count(*) from marts.fct_service_activities "
+                           f"where period_start = '{EMPTIED}' or activity_id = 'A2'") == [(0,)]
+    # the quarter's one order line (O3) moved into the next quarter: nothing is left in it
+    write_emptied_quarter(landing)
+    night(3)
+    assert _one(warehouse, "select period_start::varchar from marts.fct_order_lines "
+                           "where order_id = 'O3'") == [("2025-10-01",)]
+    assert _one(warehouse, "select count(*) from marts.fct_order_lines "
+                           f"where period_start = '{EMPTIED}'") == [(0,)]

@@ -12,7 +12,8 @@
     of those keys, and replaces them: on DuckDB by deleting the touched keys (a pre-hook) and
     appending their new rows, so that a cancelled or withdrawn key leaves; on an engine
     without row deletes (Spark on Parquet) by overwriting the whole partitions (periods) the
-    touched keys were and are in. Outside a delta build (a first build, a full refresh, a
+    touched keys were and are in, after dropping (a pre-hook) those the build would leave
+    without rows, which an overwrite does not reach. Outside a delta build (a first build, a full refresh, a
     hand-run `dbt build`) every key counts as touched, which rebuilds the model whole.
 
     The macros of this folder, one concern a file:

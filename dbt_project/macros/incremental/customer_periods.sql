@@ -4,8 +4,8 @@
     (`cvm_delta.customer_periods`, recorded by the orchestration before dbt runs: a
     correction can move a row to another customer or period) or occupies after it: the model
     int_touched_customer_periods. On DuckDB those customer-period rows are deleted and appended
-    again; an engine without row deletes overwrites the whole periods (partitions) they are
-    in, all of whose rows it recomputes. Both engines are named, and `default__` raises (the
+    again; an engine without row deletes drops the partitions (periods) they are in and
+    overwrites them, all of whose rows it recomputes, so that a period left without rows goes. Both engines are named, and `default__` raises (the
     rule: macros/cross_engine/dispatch.sql).
 #}
 
@@ -58,10 +58,35 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# DuckDB's pre-hook: delete the touched customer-period rows before they are appended again. #}
+{# The pre-hook: take the touched customer-period rows out before they are written again. #}
 {% macro remove_touched_customer_periods(touched) -%}
+    {{ adapter.dispatch('remove_touched_customer_periods', 'customer_value_warehouse')(
+        touched
+    ) }}
+{%- endmacro %}
+
+{# DuckDB: delete the touched customer-period rows; they are appended again. #}
+{% macro duckdb__remove_touched_customer_periods(touched) -%}
     {%- if is_incremental() -%}
         delete from {{ this }} as current_rows
         where {{ in_touched_customer_periods(touched, 'current_rows') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#
+    Spark: drop the touched periods' partitions. The build recomputes every row of those
+    periods from the facts, never from this table, and the overwrite writes only the periods
+    that still have rows: a period whose rows all went would otherwise keep its old sums.
+#}
+{% macro spark__remove_touched_customer_periods(touched) -%}
+    {%- if is_delta_build() -%}
+        {%- set periods -%}
+            select distinct touched.period_start from {{ touched }} as touched
+        {%- endset -%}
+        {{ drop_partitions('period_start', periods) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__remove_touched_customer_periods(touched) -%}
+    {{ unsupported_engine('remove_touched_customer_periods') }}
 {%- endmacro %}

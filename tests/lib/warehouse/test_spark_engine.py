@@ -20,6 +20,11 @@ Then, for every mart table of the catalog:
 - Spark's incremental night equals Spark's full build, row for row, exactly.
 The analyst's catalog is one DuckDB file either way, and Spark leaves no file in the working
 directory, nor in the executors' own.
+
+A period that a delivery leaves without rows goes (tests/nightly_fixtures.py): by quarters, D1
+on Spark, then a delivery that cancels every activity of a month, then one that moves every
+order line of a quarter into the next quarter, each an incremental night; after each night
+Spark's marts equal, to the cent, DuckDB's full build of the same deliveries.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from orchestration.lib.warehouse.store import Store
 from tests.dbt.test_incremental import end_state
 from tests.dbt_engine_fixtures import PROJECT
 from tests.e2e_fixtures import D1, D2, D3, write_delivery
+from tests.nightly_fixtures import write_emptied_month, write_emptied_quarter
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -186,3 +192,75 @@ def test_spark_leaves_nothing_in_the_working_directory(nights):
     assert left == {"stdout", "stderr"}, left
     spark_dir = Store(nights["spark"], "spark").spark_dir
     assert (spark_dir / "metastore_db").is_dir() and (spark_dir / "derby.log").is_file()
+
+
+QUARTERS = "{period_grain: quarter}"
+EMPTIED = "2025-07-01"  # 2025's third quarter, left without rows (tests/nightly_fixtures.py)
+EMPTYING = (write_emptied_month, write_emptied_quarter)
+
+
+def _rows(warehouse, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def emptied_periods(tmp_path_factory):
+    """One Spark load sequence by quarters: D1 (a full build), then each delivery of EMPTYING
+    (an incremental night). After each night: Spark's marts, and those of DuckDB's full build
+    (one load, a new warehouse) of the same deliveries."""
+    root = tmp_path_factory.mktemp("spark_emptied")
+    landing, spark = root / "landing", root / "warehouse.duckdb"
+    write_delivery(landing, D1)
+    work = root / "cwd"
+    work.mkdir()
+    cwd = os.getcwd()
+    nights = []
+    try:
+        for number, write in enumerate((None, *EMPTYING)):
+            if write is not None:
+                write(landing)
+            os.chdir(work)
+            try:
+                code, lines = _cvm("load", "--engine", "spark", "--vars", QUARTERS,
+                                   "--landing", str(landing), "--warehouse", str(spark))
+            finally:
+                os.chdir(cwd)
+            assert code == 0, "\n".join(lines)
+            state = build_state.read_state(Store(spark, "spark").engine_database)
+            assert state.is_full is (number == 0), (number, lines)
+            if number == 0:
+                continue
+            full_landing, full = root / f"landing{number}", root / f"full{number}.duckdb"
+            write_delivery(full_landing, D1)
+            for earlier in EMPTYING[:number]:
+                earlier(full_landing)
+            code, lines = _cvm("load", "--engine", "duckdb", "--vars", QUARTERS,
+                               "--landing", str(full_landing), "--warehouse", str(full))
+            assert code == 0, "\n".join(lines)
+            nights.append({
+                "spark": marts_checksums(spark), "full": marts_checksums(full),
+                "facts": _rows(spark, "select 'activity', activity_id, period_start::varchar "
+                                      "from marts.fct_service_activities where activity_id "
+                                      f"= 'A2' or period_start = '{EMPTIED}' union all "
+                                      "select 'order line', order_id, period_start::varchar "
+                                      "from marts.fct_order_lines where order_id = 'O3' "
+                                      f"or period_start = '{EMPTIED}' order by 1")})
+    finally:
+        os.chdir(cwd)
+    return nights
+
+
+@pytest.mark.parametrize("night", [0, 1], ids=["emptied_month", "emptied_quarter"])
+def test_a_period_left_without_rows_goes_on_spark_as_in_a_full_build(emptied_periods, night):
+    found = emptied_periods[night]
+    assert sorted(found["spark"]) == sorted(found["full"])
+    for table, expected in found["full"].items():
+        assert found["spark"][table] == expected, table
+    # A2, the quarter's only activity, cancelled; O3, its only order line, still there (first
+    # night), then moved into the next quarter: the quarter keeps no row
+    assert found["facts"] == [
+        [("order line", "O3", EMPTIED)], [("order line", "O3", "2025-10-01")]][night]
