@@ -26,9 +26,19 @@
     An extract's key columns: macro entity_key (macros/entity_key.sql).
 #}
 
-{# The kind of this build: `full` or `delta` (set by the orchestration), as text. #}
+{#
+    The kind of this build: `full` or `delta` (set by the orchestration), as text. Read when
+    dbt runs a node, never while it parses the project (there it is `full`; no branch on the
+    kind holds a ref or a config): dbt keeps the environment variables that parsing read and
+    parses every file that read one again once its value changes, so that the first delta
+    build after a full one would parse a third of the project again.
+#}
 {% macro cvm_build() -%}
-    {{ env_var('CVM_BUILD', 'full') | trim }}
+    {%- if execute -%}
+        {{ env_var('CVM_BUILD', 'full') | trim }}
+    {%- else -%}
+        full
+    {%- endif -%}
 {%- endmacro %}
 
 {#

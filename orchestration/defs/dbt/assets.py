@@ -23,6 +23,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration.defs.constants import DBT_OP, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
@@ -33,6 +34,7 @@ from orchestration.lib.warehouse.dbt_build import (
     FORECAST_SOURCE,
     PARTS,
     DbtBuild,
+    kept_nodes,
     prepare_build,
     resume_build,
 )
@@ -109,8 +111,15 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         # dbt's target folder stays in the store, so that the next build finds dbt's parse
         # of the project there and parses only what changed; dbt dies with this process
         # (lib/dbt_child.py)
+        kept = _kept(context, build)
+        for output_name in kept:
+            # as the last build built and tested it, which the next catalog publishes again;
+            # first, as Dagster takes a multi-asset's outputs in the order of their lineage
+            yield dg.Output(None, output_name=output_name,
+                            metadata={"kept_from_last_build": True})
         with environment(**build.environment, **{PARENT_ENV: str(os.getpid())}):
-            invocation = dbt.cli(build.args, context=context, raise_on_error=False,
+            invocation = dbt.cli(build.args + build.leave_out(list(kept.values())),
+                                 context=context, raise_on_error=False,
                                  target_path=store.dbt_target)
             yield from invocation.stream()
         if not invocation.is_successful():
@@ -125,6 +134,23 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         report(f"  dbt build passed ({part.replace('_', ' ')})", context)
 
     return [cvm_dbt_models, cvm_dbt_customer_value]
+
+
+def _kept(context: dg.AssetExecutionContext, build: DbtBuild) -> dict[str, str]:
+    """The assets of this part that a build over the delta keeps as they are
+    (dbt_build.kept_nodes): output name -> dbt name. None in a full build, nor when the run
+    selects only some of the part's assets or checks (dagster-dbt selects those itself)."""
+    assets_def = context.assets_def
+    if (build.plan.full or context.selected_asset_keys != set(assets_def.keys)
+            or context.selected_asset_check_keys != set(assets_def.check_keys)):
+        return {}
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([assets_def])
+    kept = {}
+    for node in kept_nodes(manifest):
+        key = translator.get_asset_key(node)
+        if key in assets_def.keys:
+            kept[assets_def.get_output_name_for_asset_key(key)] = node["name"]
+    return kept
 
 
 def _built_nodes(invocation) -> set[str]:

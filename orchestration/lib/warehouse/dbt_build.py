@@ -10,6 +10,14 @@ what does (the potential, the segments and all that follows them). The first par
 the build and keeps its plan in the engine's folder (`BUILD_FILE`); the second takes it up
 (`resume_build`), so that both parts build the same delta with the same vars.
 
+A build over the delta leaves out what it cannot change (`kept_nodes`): the seeds, the models
+that read no source (only seeds, directly or through other models) and the data tests that
+test nothing else. A delta build runs only when the engine's database is the published state
+and the rules (models, macros, seeds, tests, vars) are those it was built with
+(build_state.plan_build), so each of these relations is the one the last build built and
+tested, and the published catalog keeps it. A test of such a relation and of a relation the
+delta touches (a relationship of a fact to a seed) still runs.
+
 Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
 build, the dbt target it builds on, the environment dbt runs with, and what it does after a
 build that passed. The choice between DuckDB and Spark is made here, once; the rest of the
@@ -19,6 +27,8 @@ package asks the engine.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +47,9 @@ PARTS: dict[str, tuple[str, str | None]] = {
     "customer_value": (f"{FORECAST_SOURCE}+", None),
 }
 BUILD_FILE = "dbt_build.json"
+# what a model reads besides its inputs and the rules: such a model is never kept (kept_nodes)
+CLOCK = re.compile(r"\b(current_date|current_timestamp|now|today|run_started_at|random)\b",
+                   re.IGNORECASE)
 
 
 class DuckDBEngine:
@@ -131,6 +144,16 @@ class DbtBuild:
         return {**self.engine.environment(self.store),
                 "CVM_BUILD": "full" if self.plan.full else "delta"}
 
+    def leave_out(self, kept: list[str]) -> list[str]:
+        """dbt's arguments that leave out the nodes `kept` (their names, `kept_nodes`) in a
+        build over the delta, with the tests of nothing else: `cautious` leaves out a test only
+        when every relation it reads is left out (dbt's default, `eager`, would leave out a
+        fact's relationship to a seed too). None in a full build. The names are one argument,
+        as dagster-dbt passes an `--exclude` on (dbt splits it at the blanks)."""
+        if self.plan.full or not kept:
+            return []
+        return ["--indirect-selection", "cautious", "--exclude", " ".join(kept)]
+
     def describe(self) -> str:
         """The build in words: 'full build: first build', 'incremental build: 3 raw files
         added, 0 retired'."""
@@ -153,6 +176,34 @@ class DbtBuild:
             "full": self.plan.full, "reason": self.plan.reason, "added": self.plan.added,
             "retired": self.plan.retired, "dbt_vars": self.dbt_vars}, sort_keys=True),
             encoding="utf-8")
+
+
+def kept_nodes(manifest: Mapping) -> list[dict]:
+    """The seeds and models of the manifest that read no source, directly or through other
+    models, nor the clock (their manifest entries), parents before children: a build over the
+    delta keeps them as the last build left them (see the module docstring)."""
+    nodes = manifest["nodes"]
+    reads_source: dict[str, bool] = {}
+    order: list[str] = []  # every node walked, parents first
+
+    def reads(unique_id: str) -> bool:
+        if unique_id.startswith("source."):
+            return True
+        if unique_id not in reads_source:
+            reads_source[unique_id] = False  # a cycle cannot be; this ends the walk anyway
+            node = nodes.get(unique_id, {})
+            parents = node.get("depends_on", {}).get("nodes", [])
+            from_parents = [reads(parent) for parent in parents]  # each parent walked
+            reads_source[unique_id] = bool(CLOCK.search(node.get("raw_code") or "")) or any(
+                from_parents)
+            order.append(unique_id)
+        return reads_source[unique_id]
+
+    for unique_id in sorted(nodes):
+        reads(unique_id)
+    return [nodes[unique_id] for unique_id in order
+            if nodes[unique_id]["resource_type"] in {"seed", "model"}
+            and not reads_source[unique_id]]
 
 
 def resume_build(store: Store) -> DbtBuild:

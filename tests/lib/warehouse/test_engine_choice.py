@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from orchestration import settings
 from orchestration.lib.warehouse.build_state import BuildPlan
 from orchestration.lib.warehouse.catalog import RawFile
-from orchestration.lib.warehouse.dbt_build import DbtBuild, describe, prepare_build
+from orchestration.lib.warehouse.dbt_build import DbtBuild, describe, kept_nodes, prepare_build
 from orchestration.lib.warehouse.spark_engine import environment, input_statements
 from orchestration.lib.warehouse.store import Store
 
@@ -153,3 +154,32 @@ def test_the_readme_starts_the_cluster_the_tests_start():
     assert (f"CVM_SPARK_MASTER={url} SPARK_EXECUTOR_MEMORY={EXECUTOR_MEMORY} "
             ".venv/bin/cvm load --engine spark") in lines
     assert f"engine: spark ({url})" in lines
+
+def _node(kind: str, name: str, parents: list[str], sql: str = "select 1") -> dict:
+    return {"resource_type": kind, "name": name, "raw_code": sql,
+            "depends_on": {"nodes": parents}}
+
+
+def test_a_delta_build_keeps_what_reads_no_source_and_tests_the_rest():
+    """Kept: seeds, the models over seeds only (parents first), none that reads the clock;
+    dbt's arguments leave them out with `cautious`, so that a test of a kept relation and a
+    built one (a fact's relationship to a seed) still runs. A full build leaves nothing out."""
+    p = "model.p."
+    manifest = {"nodes": {
+        "seed.p.rates": _node("seed", "rates", []),
+        p + "stg_rates": _node("model", "stg_rates", ["seed.p.rates"]),
+        p + "dim_rates": _node("model", "dim_rates", [p + "stg_rates"]),
+        p + "stg_orders": _node("model", "stg_orders", ["source.p.raw.orders"]),
+        p + "fct": _node("model", "fct", [p + "stg_orders", p + "dim_rates"]),
+        p + "calendar": _node("model", "calendar", [], "select current_date as today"),
+        "test.p.unique_rates": _node("test", "unique_rates", ["seed.p.rates"]),
+    }}
+    kept = [node["name"] for node in kept_nodes(manifest)]
+    assert kept == ["rates", "stg_rates", "dim_rates"]
+    delta = DbtBuild(Store(Path("w.duckdb"), "duckdb"),
+                     BuildPlan(False, "incremental", {}, {}), {})
+    assert delta.leave_out(kept) == ["--indirect-selection", "cautious",
+                                     "--exclude", "rates stg_rates dim_rates"]
+    assert delta.leave_out([]) == []
+    full = DbtBuild(Store(Path("w.duckdb"), "duckdb"), BuildPlan(True, "first build"), {})
+    assert full.leave_out(kept) == []
