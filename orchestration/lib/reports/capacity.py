@@ -57,6 +57,9 @@ def capacity_chart(warehouse: Path, out: Path, period: str | None = None,
     return Drawn(save(draw_capacity(rows, label, lang), out), label)
 
 
+LEGEND_INCHES = 0.45  # the strip below the axes that holds the legend
+
+
 def draw_capacity(rows: list[CapacityRow], label: str, lang: str = "de"):
     """One horizontal bar per department: used hours by kind, then the unused hours (hatched,
     with their cost); an over-used department's unused part is below 0."""
@@ -82,9 +85,10 @@ def draw_capacity(rows: list[CapacityRow], label: str, lang: str = "de"):
                     va="center", fontsize=9)
     ax.invert_yaxis()
     ax.set_xlabel(text("cap_hours", lang))
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.6 if len(rows) < 3 else -0.35),
-              ncol=len(PARTS), frameon=False)
-    fig.tight_layout()
+    # the legend in a strip of its own below the axes, whatever the number of departments
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(PARTS), frameon=False)
+    fig.tight_layout(rect=(0, LEGEND_INCHES / fig.get_figheight(), 1, 1))
     return fig
 
 
