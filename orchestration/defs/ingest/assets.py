@@ -51,6 +51,8 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         counted = audit.recount(con, entity, result.source_file) if result else None
         recounted = [(r, audit.recount(con, entity, r.source_file)) for r in natives]
     data_docs = _data_docs(warehouse, extract_date, result)
+    native_docs = {r.source_file: page for r in natives
+                   if (page := _data_docs(warehouse, extract_date, r))}
 
     metadata: dict = {"extract_date": context.partition_key}
     if result is not None:
@@ -102,7 +104,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         asset_key=key,
         metadata=metadata,
         check_results=checks.check_results(key, result, open_rejections, counted, data_docs,
-                                           recounted),
+                                           recounted, native_docs),
     )
 
 
@@ -132,8 +134,8 @@ def _load_native(context, warehouse: WarehouseResource, con, extract_date: date,
 
 
 def _data_docs(warehouse: WarehouseResource, extract_date: date, result) -> str | None:
-    """The Data Docs page of this load's validation; None when no suite ran (no file, or a
-    file unchanged since it passed)."""
+    """The Data Docs page of this load's validation (an extract's or a native file's); None
+    when no suite ran (no file, or a file unchanged since it passed)."""
     if result is None or not result.expectation_results:
         return None
     from orchestration.lib.ingest.data_docs import context_root, publish_validation

@@ -134,17 +134,7 @@ def load_file(
             catalogue if catalogue is not None else read_catalogue(), policy, ends,
         )
     if run_expectations:
-        try:
-            result.expectation_results = expectations.validate_load(
-                con, spec, date, source_file, result
-            )
-        except BaseException:
-            # a suite that could not run has not passed: the file is loaded and validated
-            # again next time instead of being skipped as unchanged
-            audit.record_expectations(con, date, source_file, False)
-            raise
-        passed = all(suite.get("success") for suite in result.expectation_results.values())
-        audit.record_expectations(con, date, source_file, passed)
+        _validate(con, spec, date, source_file, result)
     for copy_date, copy_file in copies:
         # a file skipped as identical to this one held its rows here: it loads on its own now
         if (Path(landing_root) / copy_file).is_file():
@@ -153,6 +143,22 @@ def load_file(
                       catalogue=catalogue)
             result.reloaded_copies.append(copy_file)
     return result
+
+
+def _validate(con, spec: EntitySpec, date: dt.date, source_file: str, result) -> None:
+    """Run the entity's Great Expectations suite on the rows this load accepted, and log its
+    verdict: an extract's and a native file's alike."""
+    try:
+        result.expectation_results = expectations.validate_load(
+            con, spec, date, source_file, result
+        )
+    except BaseException:
+        # a suite that could not run has not passed: the file is loaded and validated
+        # again next time instead of being skipped as unchanged
+        audit.record_expectations(con, date, source_file, False)
+        raise
+    passed = all(suite.get("success") for suite in result.expectation_results.values())
+    audit.record_expectations(con, date, source_file, passed)
 
 
 def load_records(
@@ -165,6 +171,7 @@ def load_records(
     *,
     force: bool = False,
     catalogue: frozenset[str] | None = None,
+    run_expectations: bool = True,
 ) -> LoadResult:
     """Load rows that a source adapter translated from a system's native file (adapters/)
     into raw.<entity>, as `load_file` loads an extract: the same rules, rejections, held rows
@@ -174,8 +181,8 @@ def load_records(
     mapping); unchanged, the load is skipped. `write_records(path)` writes the records in the
     layout of `reading.normalise` (the extract's columns as text with a '.' decimal point,
     then the native line, the field count, and a reason and detail for a record the adapter
-    rejected) and returns them as `reading.Records`. The Great Expectations suites of the
-    extracts are not run on them.
+    rejected) and returns them as `reading.Records`. The extract's Great Expectations suite
+    then runs on the rows it accepted, as on an extract's, and its verdict is logged.
     """
     spec = get_spec(entity)
     date = _as_date(extract_date)
@@ -188,10 +195,13 @@ def load_records(
     with tempfile.TemporaryDirectory(prefix="cvm_adapter_") as tmp:
         records = write_records(Path(tmp) / "records.csv")
         positions, _ = _check_header(source_file, spec, records.header)
-        return _write(
+        result = _write(
             con, spec, date, source_file, scan, dl.Dialect("utf-8", ","), records, positions,
             [], catalogue if catalogue is not None else read_catalogue(), policy, True,
         )
+    if run_expectations:
+        _validate(con, spec, date, source_file, result)
+    return result
 
 
 @dataclass(frozen=True)

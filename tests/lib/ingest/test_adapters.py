@@ -377,6 +377,60 @@ def test_the_reconciliation_check_covers_the_native_files(con, landing):
                                        counted.rejected))])
 
 
+def test_the_suite_runs_on_native_rows_and_blocks_when_it_fails(con, landing, monkeypatch):
+    """The extract's suite runs on the rows a native file gave (4 of Salesforce's order items,
+    6 of SAP's billing items: the rows the rules accepted) and is logged; with a suite that
+    asks for no revenue above 0 (each file has lines of positive revenue), both files fail
+    it, and the blocking check of raw.orders fails with no orders.csv in the delivery, naming
+    each native file's failure."""
+    import dagster as dg
+
+    from orchestration.defs.ingest import checks
+    from orchestration.lib import audit
+    from orchestration.lib.audit import recount
+    from orchestration.lib.ingest import expectations as gxe
+
+    key = dg.AssetKey(["raw", "orders"])
+    results = _load(con, landing, D1, entities=("customers", "orders"))
+    items = {name.split("/", 1)[1]: r for name, r in results.items()
+             if "VBRP" in name or "OrderItem" in name}
+    suites = {name: r.expectation_results["orders"] for name, r in items.items()}
+    assert {name: (s["success"], s["rows_validated"]) for name, s in suites.items()} == {
+        "salesforce/OrderItem.csv": (True, 4), "sap/VBRP.csv": (True, 6)}
+    for r in items.values():
+        assert audit.logged_load(con, dt.date.fromisoformat(D1),
+                                 r.source_file).expectations_passed is True
+
+    def verdict(loaded):
+        pairs = [(r, recount(con, "orders", r.source_file)) for r in loaded]
+        found = checks.check_results(key, None, 0, natives=pairs)
+        return next(c for c in found if c.check_name == checks.EXPECTATIONS_CHECK)
+
+    assert verdict(items.values()).passed
+
+    stored = gxe.load_suite_json
+
+    def stricter(entity, extract_date, *args):
+        suite = stored(entity, extract_date, *args)
+        suite["expectations"].append({"type": "expect_column_values_to_be_between",
+                                      "kwargs": {"column": "net_revenue_eur", "max_value": 0}})
+        return suite
+
+    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+    again = _load(con, landing, D1, entities=("orders",), force=True)
+    reloaded = [r for name, r in again.items() if "VBRP" in name or "OrderItem" in name]
+    check = verdict(reloaded)
+    assert check.passed is False and check.severity == dg.AssetCheckSeverity.ERROR
+    named = check.metadata["native_files"].value
+    for r in reloaded:
+        assert named[r.source_file]["suite_passed"] is False
+        (failed,) = named[r.source_file]["unsuccessful_expectations"]
+        assert (failed["expectation"], failed["column"]) == (
+            "expect_column_values_to_be_between", "net_revenue_eur")
+        assert audit.logged_load(con, dt.date.fromisoformat(D1),
+                                 r.source_file).expectations_passed is False
+
+
 def test_a_native_record_with_a_wrong_field_count_is_rejected(con, landing):
     task = landing / D1 / "salesforce" / "Task.csv"
     lines = task.read_text().splitlines()
