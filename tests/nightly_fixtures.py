@@ -78,6 +78,11 @@ def write_1998(landing: Path) -> Path:
     return _write(landing, D1998, {"orders.csv": ORDERS_1998})
 
 
+# the two deliveries below are loaded by quarters; they leave 2025's third quarter without rows
+QUARTERS = "{period_grain: quarter}"
+EMPTIED = "2025-07-01"
+
+
 def write_emptied_month(landing: Path) -> Path:
     """2026-11-24: A2, the only activity of September 2025 and of 2025's third quarter,
     cancelled."""

@@ -52,6 +52,8 @@ from tests.e2e_fixtures import D1, D2, D3, write_delivery
 from tests.nightly_fixtures import (
     D4,
     D1998,
+    EMPTIED,
+    QUARTERS,
     write_1998,
     write_d4,
     write_emptied_month,
@@ -149,6 +151,15 @@ def _build_kind(warehouse: Path) -> bool:
     return build_state.read_state(Store(warehouse, "duckdb").engine_database).is_full
 
 
+def _project_copy(folder: Path) -> Path:
+    """The dbt project copied into `folder`: its rules' fingerprint stays what the test's
+    loads saw, whatever is edited in the working tree meanwhile."""
+    project = folder / "dbt_project"
+    shutil.copytree(PROJECT_DIR / "dbt_project", project,
+                    ignore=shutil.ignore_patterns("target", "logs"))
+    return project
+
+
 def _one(warehouse: Path, sql: str):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -160,9 +171,7 @@ def _one(warehouse: Path, sql: str):
 def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     landing = tmp_path / "landing"
     warehouse = tmp_path / "warehouse.duckdb"
-    project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR / "dbt_project", project,
-                    ignore=shutil.ignore_patterns("target", "logs"))
+    project = _project_copy(tmp_path)
     lines: list[str] = []
 
     def night(number: int, dbt_vars: str = "", expect_full: bool = False) -> None:
@@ -266,16 +275,10 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
         warehouse, "select distinct extract_date::varchar from audit.load_log")}
 
 
-QUARTERS = "{period_grain: quarter}"
-EMPTIED = "2025-07-01"  # 2025's third quarter, left without rows (tests/nightly_fixtures.py)
-
-
 def test_a_period_left_without_rows_goes_as_in_a_full_rebuild(tmp_path):
     landing = tmp_path / "landing"
     warehouse = tmp_path / "warehouse.duckdb"
-    project = tmp_path / "dbt_project"
-    shutil.copytree(PROJECT_DIR / "dbt_project", project,
-                    ignore=shutil.ignore_patterns("target", "logs"))
+    project = _project_copy(tmp_path)
 
     def night(number: int) -> None:
         outcome = run_load(landing, warehouse, echo=lambda line: None,

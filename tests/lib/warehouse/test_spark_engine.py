@@ -44,7 +44,12 @@ from orchestration.lib.warehouse.store import Store
 from tests.dbt.test_incremental import end_state
 from tests.dbt_engine_fixtures import PROJECT
 from tests.e2e_fixtures import D1, D2, D3, write_delivery
-from tests.nightly_fixtures import write_emptied_month, write_emptied_quarter
+from tests.nightly_fixtures import (
+    EMPTIED,
+    QUARTERS,
+    write_emptied_month,
+    write_emptied_quarter,
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -194,8 +199,6 @@ def test_spark_leaves_nothing_in_the_working_directory(nights):
     assert (spark_dir / "metastore_db").is_dir() and (spark_dir / "derby.log").is_file()
 
 
-QUARTERS = "{period_grain: quarter}"
-EMPTIED = "2025-07-01"  # 2025's third quarter, left without rows (tests/nightly_fixtures.py)
 EMPTYING = (write_emptied_month, write_emptied_quarter)
 
 
