@@ -99,3 +99,15 @@ def test_the_headline_of_a_failure_is_the_database_s_error_line():
     assert headline(message) == "Conversion Error: Could not convert string '12.345,00' to INT32"
     assert headline("Database Error\n  something broke\n") == "Database Error"
     assert headline("") == ""
+    # a Spark failure with the JVM's stack trace: the error line and its root cause
+    spark = ("Runtime Error in model int_activities_costed (models/x.sql)\n"
+             "  : java.util.concurrent.ExecutionException: Boxed Exception\n\n"
+             "  JVM stacktrace:\n"
+             "  java.util.concurrent.ExecutionException: Boxed Exception\n"
+             "  \tat scala.concurrent.impl.Promise$.resolve(Promise.scala:99)\n"
+             "  Caused by: org.apache.spark.SparkException: Job aborted\n"
+             "  \tat org.apache.spark.scheduler.DAGScheduler.failJob(DAGScheduler.scala:1)\n"
+             "  Caused by: java.lang.StackOverflowError\n"
+             "  \tat org.apache.spark.sql.catalyst.trees.TreeNode.transform(TreeNode.scala:1)\n")
+    assert headline(spark) == (": java.util.concurrent.ExecutionException: Boxed Exception "
+                               "(caused by java.lang.StackOverflowError)")

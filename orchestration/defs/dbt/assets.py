@@ -171,11 +171,15 @@ def _failed_nodes(invocation) -> list[str]:
 def headline(message: str) -> str:
     """The line of a dbt node's message that says what went wrong: the database's error line
     (`Out of Range Error: Overflow in multiplication of DECIMAL(18) …`), not the SQL excerpt
-    and the caret under it that follow it; else the first line with words."""
+    and the caret under it that follow it; else the first line with words. A JVM's stack
+    trace in the message (Spark) adds its root cause, its last `Caused by:`, in brackets."""
     lines = [line.strip() for line in message.splitlines()]
     worded = [line for line in lines
               if line and line.strip("^~ ") and not line.upper().startswith("LINE ")]
+    causes = [line.removeprefix("Caused by:").strip() for line in worded
+              if line.startswith("Caused by:")]
     for line in worded:
         if re.search(r"\b[A-Z][A-Za-z ]*(Error|Exception):", line):
-            return line
+            return line + (f" (caused by {causes[-1]})"
+                           if causes and causes[-1] not in line else "")
     return worded[0] if worded else ""
