@@ -412,7 +412,6 @@ def test_a_load_that_loses_its_executor_completes(nights):
     (its marts: test_the_last_night_equals_one_clean_load_of_every_delivery)."""
     code, out = nights["lost_executor"]
     assert code == 0, out
-    assert any("dbt incremental build" in line for line in out.splitlines()), out
     last = max((app for app in nights["apps"][-1]), key=lambda app: app["starttime"])
     executors = list((nights["cluster"].work_dir / last["id"]).iterdir())
     assert len(executors) >= 2, executors  # the killed one and its replacement
