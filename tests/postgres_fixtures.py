@@ -5,8 +5,9 @@ PostgreSQL" sets one up.
 `pg_ctl` from /usr/lib/postgresql/<version>/bin (the newest), run as user postgres when the
 tests run as root (PostgreSQL refuses root), with its data and unix socket in a temporary folder
 under /tmp (user postgres must reach it), TCP on 127.0.0.1 at a free port, a password for TCP
-logins. At the end it is stopped and its folder deleted; the teardown fails when a process of
-the server is left.
+logins. At the end it is stopped (`pg_ctl stop -m fast`) and its folder deleted; the teardown
+fails when the stop fails or a process of the server (the postmaster or a child of it) is still
+there 30 s later, and kills that process.
 
 Each test that wants an instance takes a database of its own on the shared server:
 `dagster_home_on_postgres(folder, server, "name")` creates the database, writes
@@ -18,12 +19,15 @@ environment of a `cvm load` on it: DAGSTER_HOME and the DAGSTER_PG_* variables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,18 +213,29 @@ def _run(as_postgres: list[str], *command: str) -> None:
                            f"{done.stdout}{done.stderr}")
 
 
-def stop_server(server: PostgresServer, as_postgres: list[str]) -> list[int]:
+def stop_server(server: PostgresServer, as_postgres: list[str], timeout: float = 30) -> list[int]:
     """Stop the server (fast shutdown: sessions are ended) and delete its folder; returns the
-    processes of the server that are still there (none, when all went well)."""
+    processes of the server that were still there `timeout` seconds later (none, when all went
+    well), which are then killed."""
     processes = [p for p in map(_process, [server.pid, *_children(server.pid)]) if p]
+
+    def left() -> list[int]:
+        return [pid for pid, started in processes if _process(pid) == (pid, started)]
+
     try:
         _run(as_postgres, str(bindir() / "pg_ctl"), "-D", str(server.data), "-m", "fast",
              "-w", "stop")
     finally:
-        left = [pid for pid, started in processes if _process(pid) == (pid, started)]
-        if not left:
-            shutil.rmtree(server.folder, ignore_errors=True)
-    return left
+        # pg_ctl returns once the postmaster removed its pid file, a moment before it ends
+        deadline = time.monotonic() + timeout
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        remaining = left()
+        for pid in remaining:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(server.folder, ignore_errors=True)
+    return remaining
 
 
 @pytest.fixture(scope="session")
@@ -231,8 +246,7 @@ def postgres_server():
         yield server
     finally:
         left = stop_server(server, as_postgres)
-    assert left == [], (f"PostgreSQL processes left behind: {left} (data in {server.folder}; "
-                        f"stop them with pg_ctl -D {server.data} -m immediate stop)")
+    assert left == [], f"PostgreSQL processes left behind (killed at the end): {left}"
 
 
 def dagster_home_on_postgres(folder: Path, server: PostgresServer,

@@ -150,3 +150,24 @@ def test_cvm_load_records_its_run_and_events_in_postgres(postgres_server, tmp_pa
     assert sql("select count(*) from event_logs where run_id = %s "
                "and dagster_event_type = 'PIPELINE_SUCCESS'", (run_id,)) == [(1,)]
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == ["dagster.yaml"]
+
+
+def test_the_readme_sets_what_the_tests_set():
+    """README "The three together" exports what a `cvm load` of the tests gets: the cluster's
+    environment (spark_cluster_fixtures.py) with the master at port 7077, the warehouse's path,
+    and DAGSTER_HOME with the DAGSTER_PG_* variables (postgres_fixtures.py)."""
+    from tests.postgres_fixtures import PostgresServer
+    from tests.spark_cluster_fixtures import SparkCluster
+
+    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### The three together"):text.index("## How to test")]
+    block = section[section.index("```bash\n") + 8:]
+    lines = block[:block.index("```")].replace("\\\n", " ").splitlines()
+    exported = dict(word.split("=", 1) for line in lines if line.startswith("export ")
+                    for word in line.split("#")[0].split()[1:])
+    cluster = SparkCluster("spark://127.0.0.1:7077", 8080, Path("/tmp"), None, None)
+    assert {k: v for k, v in exported.items() if k in cluster.environment} \
+        == cluster.environment
+    postgres = {"DAGSTER_HOME", *PostgresServer(Path("/tmp"), 5432).environment("dagster")}
+    assert set(exported) == {*cluster.environment, "CVM_WAREHOUSE", *postgres}
+    assert ".venv/bin/cvm load --engine spark" in " ".join(lines)
