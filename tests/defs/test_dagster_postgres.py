@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -165,9 +166,8 @@ def test_the_readme_sets_what_the_tests_set():
     lines = block[:block.index("```")].replace("\\\n", " ").splitlines()
     exported = dict(word.split("=", 1) for line in lines if line.startswith("export ")
                     for word in line.split("#")[0].split()[1:])
-    cluster = SparkCluster("spark://127.0.0.1:7077", 8080, Path("/tmp"), None, None)
-    assert {k: v for k, v in exported.items() if k in cluster.environment} \
-        == cluster.environment
+    cluster = SparkCluster.environment.fget(SimpleNamespace(master_url="spark://127.0.0.1:7077"))
+    assert {k: v for k, v in exported.items() if k in cluster} == cluster
     postgres = {"DAGSTER_HOME", *PostgresServer(Path("/tmp"), 5432).environment("dagster")}
-    assert set(exported) == {*cluster.environment, "CVM_WAREHOUSE", *postgres}
+    assert set(exported) == {*cluster, "CVM_WAREHOUSE", *postgres}
     assert ".venv/bin/cvm load --engine spark" in " ".join(lines)
