@@ -3,7 +3,8 @@ the engines the dbt project runs on.
 
 The dbt tests run on both engines (`tests.dbt_engine_fixtures.ENGINES`); the Spark case carries the
 `spark` marker (`make test-fast` leaves it out). One local Spark session serves the whole run,
-and one standalone cluster (`spark_cluster`) the loads that run on a cluster.
+one standalone cluster (`spark_cluster`) the loads that run on a cluster, and one PostgreSQL
+server (`postgres_server`) the Dagster instances on PostgreSQL.
 
 Helpers are imported one way, as the package `tests`: `from tests.ingest_fixtures import ...`.
 """
@@ -21,6 +22,9 @@ import pytest
 from orchestration.lib.warehouse.catalog import ensure_meta
 from orchestration.lib.warehouse.lock import write_lock
 from orchestration.lib.warehouse.store import Store, StoreFiles
+
+# the PostgreSQL server of the test run (Dagster instances on it, one database each)
+from tests.postgres_fixtures import postgres_server  # noqa: F401
 
 # the Spark standalone cluster of the test run (a master and a worker, started on first use)
 from tests.spark_cluster_fixtures import spark_cluster  # noqa: F401

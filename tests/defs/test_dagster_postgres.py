@@ -1,31 +1,28 @@
 """Dagster's run, event log and schedule storage on PostgreSQL: the commented `storage` block of
-orchestration/dagster.yaml, uncommented, against a PostgreSQL server started for this module.
+orchestration/dagster.yaml, uncommented, against the test run's PostgreSQL server
+(tests/postgres_fixtures.py: `postgres_server`, one database per instance).
 
-The server: `initdb` and `pg_ctl` from /usr/lib/postgresql/<version>/bin (the newest), run as
-user postgres when the tests run as root (PostgreSQL refuses root), with its data and unix
-socket in a temp folder, TCP on 127.0.0.1 at a free port, a password for TCP logins. It is
-stopped and deleted after the module. Assertions query the database directly, not Dagster.
+Assertions query the database directly, not Dagster.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pwd
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
 
+from orchestration.cli import main
+from orchestration.defs.constants import NIGHTLY_JOB
+from orchestration.lib.ingest.spec import ENTITIES
 from tests.dagster_fixtures import numbers, small_job, total
+from tests.e2e_fixtures import D1, write_delivery
+from tests.postgres_fixtures import dagster_home_on_postgres, documented_storage_block
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-PASSWORD = "cvm-test-secret"
 
 
 # ---- a tiny code location: two assets and their job (dagster_fixtures.py), a sensor and a
@@ -45,120 +42,24 @@ defs = dg.Definitions(assets=[numbers, total], jobs=[small_job], sensors=[small_
                       schedules=[small_schedule])
 
 
-# ---- the server ----------------------------------------------------------------------------
-
-def _bindir() -> Path:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                   key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit()
-                   else 0)
-    if not found:
-        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
-                    "apt-get install postgresql")
-    return found[-1].parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
+# ---- the instance -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def postgres():
-    """A running server: yields (socket folder, TCP port)."""
-    bindir = _bindir()
-    root = Path(tempfile.mkdtemp(prefix="cvm-pg-"))  # in /tmp: postgres can reach it
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(root, user.pw_uid, user.pw_gid)
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data, password_file = root / "data", root / "password"
-    password_file.write_text(PASSWORD)
-    if as_postgres:
-        os.chown(password_file, user.pw_uid, user.pw_gid)
-
-    def run(*command: str) -> None:
-        done = subprocess.run([*as_postgres, *command], capture_output=True, text=True)
-        assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}{done.stderr}"
-
-    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile",
-        str(password_file), "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
-        "--locale=C", "--no-sync")
-    port = _free_port()
-    with open(data / "postgresql.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"listen_addresses = '127.0.0.1'\nport = {port}\n"
-                   f"unix_socket_directories = '{root}'\nfsync = off\n")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w",
-        "start")
-    try:
-        yield root, port
-    finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _sql(postgres, query: str, params: tuple = (), db: str = "dagster") -> list[tuple]:
-    """Query the server directly (over its unix socket, as the superuser)."""
-    import psycopg2
-
-    socket_dir, port = postgres
-    con = psycopg2.connect(host=str(socket_dir), port=port, user="postgres", dbname=db)
-    con.autocommit = True
-    try:
-        with con.cursor() as cur:
-            cur.execute(query, params)
-            return cur.fetchall() if cur.description else []
-    finally:
-        con.close()
-
-
-def documented_storage_block() -> str:
-    """The commented `storage:` block of orchestration/dagster.yaml, uncommented."""
-    lines = (PROJECT_DIR / "orchestration" / "dagster.yaml").read_text().splitlines()
-    start = lines.index("# storage:")
-    block = [lines[start]]
-    for line in lines[start + 1:]:
-        if not line.startswith("#   "):
-            break
-        block.append(line)
-    return "\n".join(line[2:] for line in block) + "\n"
-
-
-def without_event_log_block(settings: str) -> str:
-    """dagster.yaml without its `event_log_storage` block, as its comment says to do."""
-    lines = settings.splitlines()
-    start = lines.index("event_log_storage:")
-    end = start + 1
-    while end < len(lines) and lines[end].startswith("  "):
-        end += 1
-    return "\n".join(lines[:start] + lines[end:]) + "\n"
-
-
-@pytest.fixture(scope="module")
-def instance(postgres, tmp_path_factory):
+def instance(postgres_server, tmp_path_factory):
     """An instance from the project's dagster.yaml with its storage block uncommented and the
-    DAGSTER_PG_* variables pointing at the test server (over TCP, with the password)."""
-    _, port = postgres
-    _sql(postgres, "create database dagster", db="postgres")
-    home = tmp_path_factory.mktemp("dagster_home")
-    settings = (PROJECT_DIR / "orchestration" / "dagster.yaml").read_text()
-    (home / "dagster.yaml").write_text(without_event_log_block(settings) + "\n"
-                                       + documented_storage_block())
-    env = {"DAGSTER_PG_HOST": "127.0.0.1", "DAGSTER_PG_PORT": str(port),
-           "DAGSTER_PG_DB": "dagster", "DAGSTER_PG_USERNAME": "postgres",
-           "DAGSTER_PG_PASSWORD": PASSWORD}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
+    DAGSTER_PG_* variables pointing at the test server (over TCP, with the password), on the
+    database `dagster`."""
+    env = dagster_home_on_postgres(tmp_path_factory.mktemp("dagster_home"), postgres_server,
+                                   "dagster")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
             yield instance
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+
+
+def _sql(server, query: str, params: tuple = (), db: str = "dagster") -> list[tuple]:
+    return server.query(db, query, params)
 
 
 def test_the_documented_block_is_the_storage(instance):
@@ -170,23 +71,23 @@ def test_the_documented_block_is_the_storage(instance):
     assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
 
 
-def test_a_run_and_its_events_are_stored_in_postgres(instance, postgres):
+def test_a_run_and_its_events_are_stored_in_postgres(instance, postgres_server):
     """Two assets, one run: the run row says SUCCESS; the event log holds one
     ASSET_MATERIALIZATION per asset (2), one STEP_SUCCESS per step (2), and the run's success."""
     result = defs.resolve_job_def("small_job").execute_in_process(instance=instance)
     assert result.success
-    assert _sql(postgres, "select pipeline_name, status from runs where run_id = %s",
+    assert _sql(postgres_server, "select pipeline_name, status from runs where run_id = %s",
                 (result.run_id,)) == [("small_job", "SUCCESS")]
-    counts = dict(_sql(postgres, "select dagster_event_type, count(*) from event_logs "
+    counts = dict(_sql(postgres_server, "select dagster_event_type, count(*) from event_logs "
                                  "where run_id = %s group by 1", (result.run_id,)))
     assert counts["ASSET_MATERIALIZATION"] == 2
     assert counts["STEP_SUCCESS"] == 2
     assert counts["PIPELINE_SUCCESS"] == 1
-    keys = {row[0] for row in _sql(postgres, "select asset_key from asset_keys")}
+    keys = {row[0] for row in _sql(postgres_server, "select asset_key from asset_keys")}
     assert keys == {'["numbers"]', '["total"]'}
 
 
-def test_schedule_state_and_a_sensor_tick_are_stored_in_postgres(instance, postgres):
+def test_schedule_state_and_a_sensor_tick_are_stored_in_postgres(instance, postgres_server):
     """Starting the schedule stores its state RUNNING; one sensor evaluation (what the daemon
     does each interval) stores a successful tick with the requested run key, and the run it
     requested waits in the run queue (no daemon runs here to start it)."""
@@ -207,12 +108,66 @@ def test_schedule_state_and_a_sensor_tick_are_stored_in_postgres(instance, postg
         for _ in execute_sensor_iteration(workspace, logging.getLogger("sensor"), None, None):
             pass
 
-    states = dict(_sql(postgres, "select job_type, status from jobs"))
+    states = dict(_sql(postgres_server, "select job_type, status from jobs"))
     assert states["SCHEDULE"] == "RUNNING"
-    ticks = _sql(postgres, "select type, status, tick_body from job_ticks")
+    ticks = _sql(postgres_server, "select type, status, tick_body from job_ticks")
     assert [(kind, status) for kind, status, _ in ticks] == [("SENSOR", "SUCCESS")]
     body = ticks[0][2]
     assert '"run_keys": ["first"]' in body
     (run_id,) = re.search(r'"run_ids": \["([0-9a-f-]+)"\]', body).groups()
-    assert _sql(postgres, "select pipeline_name, status from runs where run_id = %s",
+    assert _sql(postgres_server, "select pipeline_name, status from runs where run_id = %s",
                 (run_id,)) == [("small_job", "QUEUED")]
+
+
+@pytest.mark.slow  # a dbt build
+def test_cvm_load_records_its_run_and_events_in_postgres(postgres_server, tmp_path,
+                                                        monkeypatch, capsys):
+    """`cvm load` of one delivery (tests/e2e_fixtures.py D1) on DuckDB, its DAGSTER_HOME on
+    PostgreSQL as README "Dagster on PostgreSQL" sets it up. One delivery and nothing
+    published: one run of the nightly job for partition D1 (load, build, check, publish), and
+    it succeeded. Its events are in PostgreSQL's event_logs: one materialization of each raw
+    asset (customers, orders, service_activities) and the run's success; nothing of Dagster's
+    SQLite is under DAGSTER_HOME, which holds only dagster.yaml."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write_delivery(landing, D1)
+    home = tmp_path / "dagster_home"
+    for name, value in dagster_home_on_postgres(home, postgres_server, "cvm_load").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CVM_ENGINE", raising=False)
+
+    code = main(["load", "--landing", str(landing), "--warehouse", str(warehouse)])
+    assert code == 0, capsys.readouterr().out
+
+    def sql(query: str, params: tuple = ()) -> list[tuple]:
+        return postgres_server.query("cvm_load", query, params)
+
+    ((run_id, job, partition, status),) = sql(
+        "select run_id, pipeline_name, partition, status from runs")
+    assert (job, partition, status) == (NIGHTLY_JOB, D1, "SUCCESS")
+    raw = dict(sql("select asset_key, count(*) from event_logs where run_id = %s "
+                   "and dagster_event_type = 'ASSET_MATERIALIZATION' "
+                   "and asset_key like '[\"raw\", %%' group by 1", (run_id,)))
+    assert raw == {f'["raw", "{entity}"]': 1 for entity in ENTITIES}
+    assert sql("select count(*) from event_logs where run_id = %s "
+               "and dagster_event_type = 'PIPELINE_SUCCESS'", (run_id,)) == [(1,)]
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == ["dagster.yaml"]
+
+
+def test_the_readme_sets_what_the_tests_set():
+    """README "The three together" exports what a `cvm load` of the tests gets: the cluster's
+    environment (spark_cluster_fixtures.py) with the master at port 7077, the warehouse's path,
+    and DAGSTER_HOME with the DAGSTER_PG_* variables (postgres_fixtures.py)."""
+    from tests.postgres_fixtures import PostgresServer
+    from tests.spark_cluster_fixtures import SparkCluster
+
+    text = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### The three together"):text.index("## How to test")]
+    block = section[section.index("```bash\n") + 8:]
+    lines = block[:block.index("```")].replace("\\\n", " ").splitlines()
+    exported = dict(word.split("=", 1) for line in lines if line.startswith("export ")
+                    for word in line.split("#")[0].split()[1:])
+    cluster = SparkCluster.environment.fget(SimpleNamespace(master_url="spark://127.0.0.1:7077"))
+    assert {k: v for k, v in exported.items() if k in cluster} == cluster
+    postgres = {"DAGSTER_HOME", *PostgresServer(Path("/tmp"), 5432).environment("dagster")}
+    assert set(exported) == {*cluster, "CVM_WAREHOUSE", *postgres}
+    assert ".venv/bin/cvm load --engine spark" in " ".join(lines)
