@@ -15,11 +15,7 @@ from types import SimpleNamespace
 import dagster as dg
 import pytest
 
-from orchestration.cli import main
-from orchestration.defs.constants import NIGHTLY_JOB
-from orchestration.lib.ingest.spec import ENTITIES
 from tests.dagster_fixtures import numbers, small_job, total
-from tests.e2e_fixtures import D1, write_delivery
 from tests.postgres_fixtures import dagster_home_on_postgres, documented_storage_block
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -117,40 +113,6 @@ def test_schedule_state_and_a_sensor_tick_are_stored_in_postgres(instance, postg
     (run_id,) = re.search(r'"run_ids": \["([0-9a-f-]+)"\]', body).groups()
     assert _sql(postgres_server, "select pipeline_name, status from runs where run_id = %s",
                 (run_id,)) == [("small_job", "QUEUED")]
-
-
-@pytest.mark.slow  # a dbt build
-def test_cvm_load_records_its_run_and_events_in_postgres(postgres_server, tmp_path,
-                                                        monkeypatch, capsys):
-    """`cvm load` of one delivery (tests/e2e_fixtures.py D1) on DuckDB, its DAGSTER_HOME on
-    PostgreSQL as README "Dagster on PostgreSQL" sets it up. One delivery and nothing
-    published: one run of the nightly job for partition D1 (load, build, check, publish), and
-    it succeeded. Its events are in PostgreSQL's event_logs: one materialization of each raw
-    asset (customers, orders, service_activities) and the run's success; nothing of Dagster's
-    SQLite is under DAGSTER_HOME, which holds only dagster.yaml."""
-    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
-    write_delivery(landing, D1)
-    home = tmp_path / "dagster_home"
-    for name, value in dagster_home_on_postgres(home, postgres_server, "cvm_load").items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("CVM_ENGINE", raising=False)
-
-    code = main(["load", "--landing", str(landing), "--warehouse", str(warehouse)])
-    assert code == 0, capsys.readouterr().out
-
-    def sql(query: str, params: tuple = ()) -> list[tuple]:
-        return postgres_server.query("cvm_load", query, params)
-
-    ((run_id, job, partition, status),) = sql(
-        "select run_id, pipeline_name, partition, status from runs")
-    assert (job, partition, status) == (NIGHTLY_JOB, D1, "SUCCESS")
-    raw = dict(sql("select asset_key, count(*) from event_logs where run_id = %s "
-                   "and dagster_event_type = 'ASSET_MATERIALIZATION' "
-                   "and asset_key like '[\"raw\", %%' group by 1", (run_id,)))
-    assert raw == {f'["raw", "{entity}"]': 1 for entity in ENTITIES}
-    assert sql("select count(*) from event_logs where run_id = %s "
-               "and dagster_event_type = 'PIPELINE_SUCCESS'", (run_id,)) == [(1,)]
-    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == ["dagster.yaml"]
 
 
 def test_the_readme_sets_what_the_tests_set():
