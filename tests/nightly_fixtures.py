@@ -10,10 +10,11 @@ that an incremental night gives exactly what a full rebuild gives (tests/dbt/tes
   is back to its first version and A12 is gone), the rest as before.
 - 1998-07-01: history from the 1990s, one order line of C1.
 
-Two deliveries after D1 alone, loaded with `period_grain: quarter`, that leave a period of the
-facts without rows (tests/dbt/test_incremental.py, tests/lib/warehouse/test_spark_engine.py).
-In D1 the third quarter of 2025 holds one order line (O3, 2025-07-01) and one activity (A2,
-2025-09-15, the only activity of September 2025), both of C3:
+Two deliveries, loaded with `period_grain: quarter`, that leave a period of the facts without
+rows: after D1 alone (tests/lib/warehouse/test_spark_engine.py), or after D1 to D4 and 1998
+(tests/dbt/test_incremental.py), which put nothing in that period. In D1 the third quarter of
+2025 holds one order line (O3, 2025-07-01) and one activity (A2, 2025-09-15, the only activity
+of September 2025), both of C3:
 - 2026-11-24: A2 cancelled, every activity of September 2025 (and of the quarter) goes;
 - 2026-11-25: O3 moved to 2025-10-01, the quarter's every order line into the next quarter:
   the quarter is left without any row, between periods that have rows.
@@ -79,6 +80,7 @@ def write_1998(landing: Path) -> Path:
 
 
 # the two deliveries below are loaded by quarters; they leave 2025's third quarter without rows
+# (D2, D3, D4 and 1998 add nothing to it)
 QUARTERS = "{period_grain: quarter}"
 EMPTIED = "2025-07-01"
 

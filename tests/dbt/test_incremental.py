@@ -18,12 +18,14 @@ compared, table by table and row by row, with marts that dbt builds from scratch
    every fact is costed again, as a derived rate may price any activity of the department;
 7. a delivery from 1998: the partitions are the deliveries, whatever their date (an
    incremental night with the capacity data in effect, equal to a full rebuild with it);
-8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself; and
-   back without the var.
-
-And a period that a delivery leaves without rows goes, as in a full rebuild: by quarters, D1,
-then a delivery that cancels every activity of a month, then one that moves every order line
-of a quarter into the next quarter (tests/nightly_fixtures.py).
+8. `--vars '{period_grain: quarter}'`: the rules changed again, a full build by itself;
+9. by quarters, a delivery that cancels every activity of a month (September 2025, the only
+   activity of 2025's third quarter): an incremental night;
+10. by quarters, a delivery that moves every order line of that quarter into the next one, so
+    the quarter is left without any row: an incremental night; a period that a delivery
+    leaves without rows goes, as in a full rebuild (tests/nightly_fixtures.py; D2, D3, D4
+    and 1998 put nothing in that quarter);
+11. back without the var: a full build by itself.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ from tests.nightly_fixtures import (
     D4,
     D1998,
     EMPTIED,
+    EMPTIED_MONTH,
+    EMPTIED_QUARTER,
     QUARTERS,
     write_1998,
     write_d4,
@@ -258,51 +262,40 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
     assert _one(warehouse, "select count(*) from marts.customer_value "
                            "where period_start = '1998-01-01'") == [(1,)]
 
-    # 8: quarters for one run (a full build, by itself), then years again
-    night(8, dbt_vars="{period_grain: quarter}", expect_full=True)
+    # 8: quarters (a full build, by itself)
+    night(8, dbt_vars=QUARTERS, expect_full=True)
     assert _one(warehouse, "select count(distinct period_start) from marts.customer_value "
                            "where year(period_start) = 2026") == [(4,)]
+    # 2025's third quarter: D1's A2 (2025-09-15) and O3 (2025-07-01); the later deliveries
+    # put nothing in it
+    assert _one(warehouse, "select activity_id from marts.fct_service_activities "
+                           f"where period_start = '{EMPTIED}'") == [("A2",)]
+    assert _one(warehouse, "select order_id from marts.fct_order_lines "
+                           f"where period_start = '{EMPTIED}'") == [("O3",)]
+
+    # 9: every activity of September 2025 (A2) cancelled: the quarter has no activity left
+    write_emptied_month(landing)
+    night(9, dbt_vars=QUARTERS)
+    assert _one(warehouse, "select count(*) from marts.fct_service_activities "
+                           f"where period_start = '{EMPTIED}' or activity_id = 'A2'") == [(0,)]
+
+    # 10: the quarter's one order line (O3) moved into the next quarter: nothing is left in it
+    write_emptied_quarter(landing)
+    night(10, dbt_vars=QUARTERS)
+    assert _one(warehouse, "select period_start::varchar from marts.fct_order_lines "
+                           "where order_id = 'O3'") == [("2025-10-01",)]
+    assert _one(warehouse, "select count(*) from marts.fct_order_lines "
+                           f"where period_start = '{EMPTIED}'") == [(0,)]
+
+    # 11: years again (a full build, by itself)
     before = sha256_of(warehouse)
-    night(9, expect_full=True)
+    night(11, expect_full=True)
     assert sha256_of(warehouse) != before
     assert _one(warehouse, "select count(distinct period_start) from marts.customer_value "
                            "where year(period_start) = 2026") == [(1,)]
     # and then nothing is new
     outcome = run_load(landing, warehouse, echo=lines.append, dbt_project_dir=project)
     assert outcome.exit_code == 0 and "nothing new" in lines[-1]
-    assert catalog.read_state(warehouse).version == 9
-    assert {D1, D2, D3, D4, D1998} <= {row[0] for row in _one(
+    assert catalog.read_state(warehouse).version == 11
+    assert {D1, D2, D3, D4, D1998, EMPTIED_MONTH, EMPTIED_QUARTER} <= {row[0] for row in _one(
         warehouse, "select distinct extract_date::varchar from audit.load_log")}
-
-
-def test_a_period_left_without_rows_goes_as_in_a_full_rebuild(tmp_path):
-    landing = tmp_path / "landing"
-    warehouse = tmp_path / "warehouse.duckdb"
-    project = _project_copy(tmp_path)
-
-    def night(number: int) -> None:
-        outcome = run_load(landing, warehouse, echo=lambda line: None,
-                           dbt_project_dir=project, dbt_vars=QUARTERS)
-        assert outcome.exit_code == 0, (number, outcome.error)
-        assert _build_kind(warehouse) is (number == 1), number
-        if number > 1:
-            reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}",
-                                      QUARTERS)
-            assert_same_marts(published_marts(warehouse), reference)
-
-    write_delivery(landing, D1)
-    night(1)
-    assert _one(warehouse, "select activity_id from marts.fct_service_activities "
-                           f"where period_start = '{EMPTIED}'") == [("A2",)]
-    # every activity of September 2025 (A2) cancelled: the quarter has no activity left
-    write_emptied_month(landing)
-    night(2)
-    assert _one(warehouse, "select count(*) from marts.fct_service_activities "
-                           f"where period_start = '{EMPTIED}' or activity_id = 'A2'") == [(0,)]
-    # the quarter's one order line (O3) moved into the next quarter: nothing is left in it
-    write_emptied_quarter(landing)
-    night(3)
-    assert _one(warehouse, "select period_start::varchar from marts.fct_order_lines "
-                           "where order_id = 'O3'") == [("2025-10-01",)]
-    assert _one(warehouse, "select count(*) from marts.fct_order_lines "
-                           f"where period_start = '{EMPTIED}'") == [(0,)]
