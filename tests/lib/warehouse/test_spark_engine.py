@@ -50,7 +50,6 @@ import pytest
 from orchestration.cli import main
 from orchestration.lib.clv import build as clv_build
 from orchestration.lib.clv import payback
-from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse import build_state, catalog
 from orchestration.lib.warehouse.store import Store
 from tests.dbt_engine_fixtures import PROJECT
@@ -66,6 +65,7 @@ from tests.nightly_fixtures import (
 )
 from tests.postgres_fixtures import dagster_home_on_postgres
 from tests.spark_cluster_fixtures import group_members
+from tests.system.test_interrupts import _cmdline, published_state
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -129,20 +129,6 @@ def _write_orders(landing: Path, text: str) -> None:
     (landing / FAILING / "orders.csv").write_text(text, encoding="utf-8")
 
 
-def published_state(warehouse: Path) -> dict[str, str]:
-    """sha256 of the published catalog and of every file it names."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        named = [r[0] for r in con.execute(
-            "select path from meta.raw_files union select path from meta.mart_files "
-            "union select path from meta.retired_files").fetchall()]
-    finally:
-        con.close()
-    store = Store(warehouse, "spark")
-    return {"catalog": sha256_of(warehouse)} | {
-        path: sha256_of(store.path(path)) for path in sorted(named)}
-
-
 def _emptied_facts(warehouse: Path) -> list[tuple]:
     return _rows(warehouse,
                  "select 'activity', activity_id, period_start::varchar "
@@ -150,13 +136,6 @@ def _emptied_facts(warehouse: Path) -> list[tuple]:
                  f"where activity_id = 'A2' or period_start = '{EMPTIED}' union all "
                  "select 'order line', order_id, period_start::varchar from marts.fct_order_lines "
                  f"where order_id = 'O3' or period_start = '{EMPTIED}' order by 1")
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 def _spark_processes(cluster, root: Path) -> dict[str, list[int]]:
