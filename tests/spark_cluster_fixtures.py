@@ -53,7 +53,7 @@ def master_command(port: int, webui_port: int) -> list[str]:
 
 def worker_command(master_url: str, webui_port: int, work_dir: Path) -> list[str]:
     return [str(spark_home() / "bin" / "spark-class"), "org.apache.spark.deploy.worker.Worker",
-            master_url, "--host", HOST, "--cores", "1", "--memory", "1g",
+            master_url, "--host", HOST, "--cores", "2", "--memory", "1g",
             "--webui-port", str(webui_port), "--work-dir", str(work_dir)]
 
 

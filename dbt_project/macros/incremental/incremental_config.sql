@@ -22,6 +22,15 @@
 {%- endmacro %}
 
 {#
+    The first day of the month of `date_column`: the partition column of the staged extracts
+    (`storage_month`). An engine without row deletes rewrites the months the touched keys
+    were and are in; DuckDB deletes and appends rows and never reads it.
+#}
+{% macro storage_month(date_column) -%}
+    cast({{ dbt.date_trunc('month', date_column) }} as date)
+{%- endmacro %}
+
+{#
     Config of an incremental model whose unit is a scope: `remove_call`, the macro call (as
     text) of the pre-hook that takes the scope's old rows out (DuckDB: deletes them; Spark:
     drops the partitions the build would leave empty); `partition_by`, the column by which an

@@ -1,4 +1,4 @@
-{{ config(**keyed_incremental_config('orders', entity_key('orders'), none)) }}
+{{ config(**keyed_incremental_config('orders', entity_key('orders'), 'storage_month')) }}
 
 with
 
@@ -29,9 +29,10 @@ final as (
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(line_number as bigint) as line_number
+        cast(line_number as bigint) as line_number,
+        {{ storage_month('order_date') }} as storage_month
     from latest
 
 )
 
-select * from final
+{{ incremental_rows('final', 'orders', entity_key('orders'), 'storage_month') }}

@@ -1,5 +1,5 @@
 {{ config(**keyed_incremental_config(
-    'service_activities', entity_key('service_activities'), none
+    'service_activities', entity_key('service_activities'), 'storage_month'
 )) }}
 
 with
@@ -37,9 +37,12 @@ final as (
         cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at,
         cast(extract_date as date) as extract_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(line_number as {{ dbt.type_bigint() }}) as line_number
+        cast(line_number as {{ dbt.type_bigint() }}) as line_number,
+        {{ storage_month('activity_date') }} as storage_month
     from latest
 
 )
 
-select * from final
+{{ incremental_rows(
+    'final', 'service_activities', entity_key('service_activities'), 'storage_month'
+) }}
