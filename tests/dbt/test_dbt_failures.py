@@ -110,3 +110,20 @@ def test_the_headline_of_a_failure_is_the_database_s_error_line():
              "  \tat org.apache.spark.sql.catalyst.trees.TreeNode.transform(TreeNode.scala:1)\n")
     assert headline(spark) == (": java.util.concurrent.ExecutionException: Boxed Exception "
                                "(caused by java.lang.StackOverflowError)")
+
+
+def test_a_build_out_of_memory_names_the_limit_to_raise(monkeypatch):
+    """DuckDB's own out-of-memory error, as dbt reports it: the failure line names the build's
+    memory limit and the variable that raises it."""
+    con = duckdb.connect()
+    con.execute("set memory_limit = '20MB'; set temp_directory = ''")
+    with pytest.raises(duckdb.Error) as failed:
+        con.execute("select length(string_agg(cast(i as varchar), ',')) from range(5000000) t(i)")
+    message = f"Runtime Error in model stg_crm__orders (models/x.sql)\n  {failed.value}"
+    monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)
+    said = headline(message)
+    assert said.startswith("Out of Memory Error: failed to allocate"), said
+    assert said.endswith("(the build's memory limit is 2GB; set CVM_DUCKDB_MEMORY_LIMIT higher, "
+                         "e.g. CVM_DUCKDB_MEMORY_LIMIT=4GB, and load again)"), said
+    monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "3GB")
+    assert "the build's memory limit is 3GB;" in headline(message)

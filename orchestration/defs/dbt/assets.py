@@ -180,6 +180,15 @@ def headline(message: str) -> str:
               if line.startswith("Caused by:")]
     for line in worded:
         if re.search(r"\b[A-Z][A-Za-z ]*(Error|Exception):", line):
+            if line.startswith("Out of Memory Error:"):
+                return line + " " + memory_hint()
             return line + (f" (caused by {causes[-1]})"
                            if causes and causes[-1] not in line else "")
     return worded[0] if worded else ""
+
+
+def memory_hint() -> str:
+    """What an operator can do when DuckDB runs out of the build's memory budget."""
+    limit = os.environ.get("CVM_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB"
+    return (f"(the build's memory limit is {limit}; set CVM_DUCKDB_MEMORY_LIMIT higher, "
+            "e.g. CVM_DUCKDB_MEMORY_LIMIT=4GB, and load again)")
