@@ -187,7 +187,9 @@ def test_the_check_reports_every_difference(published, tmp_path):
                     "and period_start = ?", list(second))
     finally:
         con.close()
-    comparison = peer.compare(peer.customer_value(landing), altered)
+    rules = peer.load_rules()
+    ours = peer.customer_value(landing, rules, peer.read_forecast(warehouse, rules))
+    comparison = peer.compare(ours, altered)
     assert not comparison.agrees
     assert len(comparison.differences) == 2
     assert comparison.differences[0] == f"{second[0]} {second[1]}: in the peer only"
