@@ -13,7 +13,8 @@ S0 = 200, S1 = 2,000, S2 = 20,000 customers. Per scale, in a fresh work folder:
 3. full initial load: `cvm load` over a landing root that holds only the initial delivery,
    into a new warehouse with a new DAGSTER_HOME;
 4. nightly: the one-day delta folder is moved in, `cvm load` again;
-5. peer: bench/pandas_peer.py computes customer_value from the same landing root; its
+5. peer: bench/pandas_peer.py computes customer_value from the same landing root (with the
+   nightly's purchase model forecast, `--forecast`, where sales gave no potential); its
    result is then compared with the published `marts.customer_value` row by row (not timed).
    `--no-peer [SCALE ...]` leaves it out, at the scales named or at all (at S2 it holds more
    than 13 GB: more memory than a small machine has);
@@ -364,7 +365,8 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     peer_step = None
     if peer:
         peer_step = _run("pandas peer", [sys.executable, str(BENCH_DIR / "pandas_peer.py"),
-                         "--landing", str(landing), "--out", str(peer_csv)], work / "peer.log")
+                         "--landing", str(landing), "--forecast", str(warehouse),
+                         "--out", str(peer_csv)], work / "peer.log")
 
     for when, step in (("full load", full), ("nightly", nightly)):
         print(f"  purchase model fit in the {when}: {fit_seconds(step.log)}")

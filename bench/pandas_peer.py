@@ -1,6 +1,7 @@
 """A plain pandas computation of `marts.customer_value` from the landing files.
 
     .venv/bin/python bench/pandas_peer.py --landing DIR [--out FILE.csv] [--check WAREHOUSE]
+                                             [--forecast WAREHOUSE]
 
 Two uses: the benchmark times it as the peer of `cvm load`, and it is an oracle for the dbt
 models. It shares no code with the warehouse (an oracle that reused the loader or the SQL
@@ -34,10 +35,13 @@ docs/reference.md its own way.
 
 Outside its scope (the sample never holds them): records with more or fewer fields than the
 header (pandas refuses or pads them), quoted line breaks, timestamps with an offset. It fits no
-purchase model: where sales gave no potential, the warehouse's potential comes from the
-load's fit (`potential_source` `model`), and the comparison leaves that potential out (the
-model's rule has its own tests); a newcomer lifted by it would show as a difference of its
-classic value.
+purchase model (the fit has its own tests): where sales gave no potential (none or 0), the
+potential is the fit's forecast of the customer's year, read from a published warehouse's
+`marts.customer_lifetime_value` (`expected_revenue_eur`, or `expected_margin_eur` when the
+classic value's basis is the margin, at a horizon of 12 months), times months / 12, rounded to
+4 decimals half away from zero; it lifts a newcomer's classic value and so moves the period's
+median. `--forecast WAREHOUSE` names that warehouse (`--check` implies its own); without one,
+such a customer has no potential.
 
 `--check` compares the result with `marts.customer_value` of a published warehouse, row by
 row on every column in COMPARED, prints the number of rows compared and each difference, and
@@ -476,11 +480,32 @@ def costed_activities(activities: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     })
 
 
-def customer_value(landing: Path, rules: Rules | None = None) -> pd.DataFrame:
+def read_forecast(warehouse: Path, rules: Rules) -> dict[str, int]:
+    """The purchase model's forecast of a customer's next 12 months in 1/10,000 EUR (revenue,
+    or margin when the classic value's basis is the margin), from a published warehouse's
+    marts.customer_lifetime_value: the fit's output, taken as an input like the seeds."""
+    import duckdb
+
+    column = ("expected_margin_eur" if rules.classic_value_basis == "contribution_margin"
+              else "expected_revenue_eur")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            f"select customer_id, cast({column} * {UNIT} as bigint) "
+            f"from marts.customer_lifetime_value "
+            f"where horizon_months = 12 and {column} is not null").fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def customer_value(landing: Path, rules: Rules | None = None,
+                   forecast: dict[str, int] | None = None) -> pd.DataFrame:
     """marts.customer_value as docs/reference.md defines it: one row per customer and period.
 
-    Money columns hold Decimal values, thresholds exact Decimals (they can hold a half of
-    1/10,000); dates are datetime.date."""
+    `forecast`: the purchase model's year per customer in 1/10,000 EUR (read_forecast), the
+    potential where sales gave none. Money columns hold Decimal values, thresholds exact
+    Decimals (they can hold a half of 1/10,000); dates are datetime.date."""
     rules = rules or load_rules()
     extracts = read_landing(landing, rules)
     customers = latest_versions(extracts["customers"], ["customer_id"])
@@ -502,12 +527,14 @@ def customer_value(landing: Path, rules: Rules | None = None) -> pd.DataFrame:
                       on="customer_id", how="left")
     rows["period_end"] = (rows["period_start"] + pd.DateOffset(months=rules.period_months)
                           - pd.Timedelta(days=1))
-    return _classify(rows, rules)
+    return _classify(rows, rules, forecast or {})
 
 
-def _classify(rows: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+def _classify(rows: pd.DataFrame, rules: Rules,
+              forecast: dict[str, int] | None = None) -> pd.DataFrame:
     """ABC, new customers and potential, classic value, medians and segments, row by row in
     exact arithmetic (one row per customer and period: few enough for Python)."""
+    forecast = forecast or {}
     rows = rows.sort_values(["period_start", "revenue_eur", "customer_id"],
                             ascending=[True, False, True], ignore_index=True)
     revenue = rows["revenue_eur"].astype("int64")
@@ -528,10 +555,12 @@ def _classify(rows: pd.DataFrame, rules: Rules) -> pd.DataFrame:
             abc = "B"
         else:
             abc = "C"
-        potential = None  # sales gave none, or 0: the purchase model's stands in (not here)
+        potential = None
         if not pd.isna(row.annual_potential_eur) and int(row.annual_potential_eur) != 0:
             exact = int(row.annual_potential_eur) * rules.target_share_of_wallet * year_fraction
             potential = _half_away(exact)
+        elif row.customer_id in forecast:  # sales gave none, or 0: the purchase model's
+            potential = _half_away(forecast[row.customer_id] * year_fraction)
         basis = rev if rules.classic_value_basis == "revenue" else int(
             row.contribution_margin_eur)
         classic = potential if (is_new[i] and potential is not None and potential > basis) \
@@ -630,12 +659,11 @@ def compare(peer: pd.DataFrame, warehouse: Path) -> Comparison:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         mart = con.execute(
-            f"select customer_id, period_start, potential_source, {', '.join(COMPARED)} "
+            f"select customer_id, period_start, {', '.join(COMPARED)} "
             "from marts.customer_value").fetchall()
     finally:
         con.close()
-    theirs = {(r[0], r[1]): dict(zip(COMPARED, r[3:], strict=True)) for r in mart}
-    from_model = {(r[0], r[1]) for r in mart if r[2] == "model"}
+    theirs = {(r[0], r[1]): dict(zip(COMPARED, r[2:], strict=True)) for r in mart}
     ours = {(r["customer_id"], r["period_start"]): r
             for r in peer[["customer_id", "period_start", *COMPARED]].to_dict("records")}
     result = Comparison()
@@ -646,8 +674,6 @@ def compare(peer: pd.DataFrame, warehouse: Path) -> Comparison:
     for key in sorted(ours.keys() & theirs.keys()):
         result.rows_compared += 1
         for name in COMPARED:
-            if name == "potential_value_eur" and key in from_model:
-                continue  # the purchase model's: no peer of it here
             mine, mart_value = ours[key][name], theirs[key][name]
             if mine != mart_value:
                 result.differences.append(
@@ -671,9 +697,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the result as CSV")
     parser.add_argument("--check", type=Path, metavar="WAREHOUSE",
                         help="compare with marts.customer_value of this DuckDB file")
+    parser.add_argument("--forecast", type=Path, metavar="WAREHOUSE",
+                        help="the purchase model's forecast from this DuckDB file "
+                             "(default: the --check warehouse)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    result = customer_value(args.landing)
+    rules = load_rules()
+    source = args.forecast or args.check
+    forecast = read_forecast(source, rules) if source else None
+    result = customer_value(args.landing, rules, forecast)
     print(f"peer: {len(result):,} customer-period rows in "
           f"{time.perf_counter() - started:.1f} s")
     if args.out:

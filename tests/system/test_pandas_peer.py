@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -94,6 +95,44 @@ def test_peer_on_the_hand_worked_deliveries(tmp_path):
     assert got == want
 
 
+def _period_rows(period_months: int) -> pd.DataFrame:
+    """Three customers in the period from 2026-01-01, no service: N1 new (since 2026-03-01)
+    with revenue 10 and no potential from sales, N2 new with revenue 50 and a potential of 0,
+    O1 an old customer with revenue 100 and a potential of 1,000 (EUR; 1/10,000 units)."""
+    end = pd.Timestamp("2026-01-01") + pd.DateOffset(months=period_months) - pd.Timedelta(days=1)
+    return pd.DataFrame({
+        "customer_id": ["N1", "N2", "O1"],
+        "period_start": pd.Timestamp("2026-01-01"), "period_end": end,
+        "revenue_eur": [100_000, 500_000, 1_000_000],
+        "contribution_margin_eur": [100_000, 500_000, 1_000_000],
+        "value_transfer_eur": 0, "service_minutes": 0, "service_activities": 0,
+        "customer_since": pd.to_datetime(["2026-03-01", "2026-02-01", "2020-01-01"]),
+        "annual_potential_eur": [None, 0, 10_000_000],
+    })
+
+
+def test_the_purchase_models_potential_moves_the_median():
+    """Where sales gave no potential (none or 0), the purchase model's forecast of the year
+    (times months / 12) is the potential, and lifts a newcomer's classic value; the period's
+    median is taken over the lifted values. A year: N1's forecast 500 lifts it from 10 to 500;
+    N2 has no forecast and keeps 50; O1's forecast is not used (sales gave 1,000: 250).
+    Classic median of (50, 100, 500) = 100 (without the forecast: (10, 50, 100) -> 50);
+    N1 500 > 100 is high (develop), O1 100 is not above 100 (opportunistic)."""
+    rules = peer.load_rules()
+    forecast = {"N1": 5_000_000, "O1": 99_990_000}
+    result = peer._classify(_period_rows(12), rules, forecast).set_index("customer_id")
+    assert result["potential_value_eur"].tolist() == [Decimal(500), None, Decimal(250)]
+    assert result["classic_value_eur"].tolist() == [Decimal(500), Decimal(50), Decimal(100)]
+    assert set(result["classic_threshold"]) == {Decimal(100)}
+    assert result["segment"].tolist() == ["develop", "opportunistic", "opportunistic"]
+    # a quarter: 100.0002 * 3 / 12 = 25.00005 -> 25.0001 (half away from zero), above N1's
+    # revenue of 10; median of (25.0001, 50, 100) = 50
+    quarter = replace(rules, period_months=3)
+    result = peer._classify(_period_rows(3), quarter, {"N1": 1_000_002}).set_index("customer_id")
+    assert result.loc["N1", "classic_value_eur"] == Decimal("25.0001")
+    assert set(result["classic_threshold"]) == {Decimal(50)}
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """60 customers, 2 years, every row-level fault, three nightly deltas (corrections,
@@ -119,7 +158,10 @@ def test_peer_agrees_with_the_marts_row_by_row(published):
     finally:
         con.close()
     assert rejected > 0  # the sample exercises the row rules the peer must honour too
-    comparison = peer.compare(peer.customer_value(landing), warehouse)
+    rules = peer.load_rules()
+    forecast = peer.read_forecast(warehouse, rules)
+    assert forecast  # the load's fit: the potential where sales gave none
+    comparison = peer.compare(peer.customer_value(landing, rules, forecast), warehouse)
     assert comparison.differences == []
     assert comparison.rows_compared == rows > 0
 
@@ -145,7 +187,9 @@ def test_the_check_reports_every_difference(published, tmp_path):
                     "and period_start = ?", list(second))
     finally:
         con.close()
-    comparison = peer.compare(peer.customer_value(landing), altered)
+    rules = peer.load_rules()
+    ours = peer.customer_value(landing, rules, peer.read_forecast(warehouse, rules))
+    comparison = peer.compare(ours, altered)
     assert not comparison.agrees
     assert len(comparison.differences) == 2
     assert comparison.differences[0] == f"{second[0]} {second[1]}: in the peer only"
