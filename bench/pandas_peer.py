@@ -527,7 +527,7 @@ def customer_value(landing: Path, rules: Rules | None = None,
                       on="customer_id", how="left")
     rows["period_end"] = (rows["period_start"] + pd.DateOffset(months=rules.period_months)
                           - pd.Timedelta(days=1))
-    return _classify(rows, rules, forecast or {})
+    return _classify(rows, rules, forecast)
 
 
 def _classify(rows: pd.DataFrame, rules: Rules,

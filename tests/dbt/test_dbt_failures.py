@@ -123,7 +123,8 @@ def test_a_build_out_of_memory_names_the_limit_to_raise(monkeypatch):
     monkeypatch.delenv("CVM_DUCKDB_MEMORY_LIMIT", raising=False)
     said = headline(message)
     assert said.startswith("Out of Memory Error: failed to allocate"), said
-    assert said.endswith("(the build's memory limit is 2GB; set CVM_DUCKDB_MEMORY_LIMIT higher, "
-                         "e.g. CVM_DUCKDB_MEMORY_LIMIT=4GB, and load again)"), said
+    assert said.endswith("(the build's memory limit is the default of dbt_project/profiles.yml; "
+                         "set CVM_DUCKDB_MEMORY_LIMIT higher, e.g. CVM_DUCKDB_MEMORY_LIMIT=4GB, "
+                         "and load again)"), said
     monkeypatch.setenv("CVM_DUCKDB_MEMORY_LIMIT", "3GB")
     assert "the build's memory limit is 3GB;" in headline(message)

@@ -189,6 +189,7 @@ def headline(message: str) -> str:
 
 def memory_hint() -> str:
     """What an operator can do when DuckDB runs out of the build's memory budget."""
-    limit = os.environ.get("CVM_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB"
-    return (f"(the build's memory limit is {limit}; set CVM_DUCKDB_MEMORY_LIMIT higher, "
+    limit = os.environ.get("CVM_DUCKDB_MEMORY_LIMIT", "").strip()
+    now = f"is {limit}" if limit else "is the default of dbt_project/profiles.yml"
+    return (f"(the build's memory limit {now}; set CVM_DUCKDB_MEMORY_LIMIT higher, "
             "e.g. CVM_DUCKDB_MEMORY_LIMIT=4GB, and load again)")
