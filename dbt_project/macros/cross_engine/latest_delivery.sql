@@ -1,5 +1,5 @@
 {#
-    Re-delivery rule of the contract: of all delivered versions of one key, keep one.
+    The re-delivery rule: of all delivered versions of one key, keep one.
 
     - When every version of the key carries `updated_at`, the latest `updated_at` wins; on
       equal timestamps the later extract date, then the higher line number wins.
@@ -49,4 +49,35 @@
         ) as counted_versions
     ) as ranked_versions
     where ranked_versions.delivery_rank = 1
+{%- endmacro %}
+
+{#
+    DuckDB: the same rule, with only the keys delivered more than once ranked. A key delivered
+    once (in a first build over a history, nearly every key) is its own winner, so its row
+    passes as it is; the window functions, which sort whole rows by key and spill them to disk
+    beyond the memory budget (at 200 million activities, more than 35 GB), see only the
+    versions of the repeated keys. The repeated keys are found from the key columns alone.
+    Same rows and columns as the default, helper columns included.
+#}
+{% macro duckdb__latest_delivery(relation, key_columns) -%}
+    {%- set keys = key_columns | join(', ') -%}
+    with repeated_keys as materialized (
+        select {{ keys }} from {{ relation }} group by {{ keys }} having count(*) > 1
+    )
+
+    select
+        delivered_once.*,
+        cast(delivered_once.updated_at is not null as bigint) as versions_timestamped,
+        cast(1 as bigint) as versions_delivered,
+        cast(1 as bigint) as delivery_rank
+    from {{ relation }} as delivered_once
+    anti join repeated_keys using ({{ keys }})
+
+    union all
+
+    {{ default__latest_delivery(
+        '(select delivered_again.* from ' ~ relation ~ ' as delivered_again'
+        ~ ' semi join repeated_keys using (' ~ keys ~ '))',
+        key_columns
+    ) }}
 {%- endmacro %}
