@@ -52,8 +52,8 @@ demo: $(MANIFEST)
 	@# last: the unused capacity per department, as a short table
 	$(BIN)/cvm chart --kind capacity --warehouse $(DEMO_WAREHOUSE) --out reports/capacity.png
 
-# The nightly benchmark: make bench SCALE="S0 S1 S2" [BENCH_ARGS="--demo --sample S2=DIR"] (the
-# manifest first, so that no load pays for preparing it)
+# The nightly benchmark: make bench SCALE="S0 S1 S2" [BENCH_ARGS="--demo --sample S2=DIR"], and
+# SCALE=S3 (200,000 customers) when asked (the manifest first, so that no load pays for it)
 SCALE ?= S0
 bench: $(MANIFEST)
 	$(BIN)/python bench/nightly_bench.py $(SCALE) $(BENCH_ARGS)
