@@ -9,9 +9,9 @@ A scale is `cvm generate-sample --customers N --years 5 --deltas 1` (UTF-8, no f
 S0 = 200, S1 = 2,000, S2 = 20,000, S3 = 200,000 customers. Per scale, in a fresh work folder:
 
 0. the disk: the free space of the work folder's file system beside what the scale needs
-   (the sample's CSV, unless `--sample` links one, and the store; both estimated per customer
-   from S2; DuckDB's spill files during the full build come on top); a scale that does not
-   fit stops here, saying so;
+   (the sample's CSV, unless `--sample` links one, and the store with DuckDB's temp files at
+   the peak of the full load; both estimated per customer); a scale that does not fit stops
+   here, saying so;
 1. generate the sample (not a figure);
 2. floor: DuckDB `read_csv` of the initial delivery's three files into tables of a new file
    (deleted once timed: only its time is a figure);
@@ -80,9 +80,10 @@ import pandas_peer  # noqa: E402  (the peer's comparison, from this folder)
 
 SCALES = {"S0": 200, "S1": 2_000, "S2": 20_000, "S3": 200_000}
 NO_PEER = {"S3"}  # the peer holds every row in pandas: more than 13 GB already at S2
-# disk per customer (5 years, one delta), from S2 (20,000 customers: 3.4 GB of CSV, a store
-# of 3.1 GB after the nightly); DuckDB's spill files during the full build come on top
-SAMPLE_BYTES_PER_CUSTOMER, STORE_BYTES_PER_CUSTOMER = 175_000, 160_000
+# disk per customer (5 years, one delta): the CSV from S2 (20,000 customers: 3.4 GB); the
+# store with DuckDB's temp files at the peak of the full load from S3 (200,000 customers: the
+# ingest's temp files peaked at 35.7 GB, and the first build ran out of disk with 41.9 GB free)
+SAMPLE_BYTES_PER_CUSTOMER, STORE_BYTES_PER_CUSTOMER = 175_000, 250_000
 YEARS, DELTAS = 5, 1
 SAMPLE_SECONDS = 0.1
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -255,7 +256,8 @@ def _size(path: Path) -> int:
 
 
 def disk_needed(customers: int, generate: bool) -> int:
-    """Bytes a scale needs on disk: the store, and the sample's CSV when it is generated."""
+    """Bytes a scale needs on disk: the store at the full load's peak (DuckDB's temp files
+    included), and the sample's CSV when it is generated."""
     return customers * (STORE_BYTES_PER_CUSTOMER + (SAMPLE_BYTES_PER_CUSTOMER if generate else 0))
 
 
@@ -264,7 +266,7 @@ def check_disk(work: Path, customers: int, generate: bool) -> str:
     when it does not fit."""
     free, needed = shutil.disk_usage(work).free, disk_needed(customers, generate)
     said = (f"disk: {_gb(free)} free in {work}, about {_gb(needed)} needed (the store"
-            + (" and the sample's CSV" if generate else "") + "; spill files come on top)")
+            + (" and the sample's CSV" if generate else "") + ", temp files included)")
     if free < needed:
         raise StepFailed(f"{said}: this scale does not fit; free space or pass --workdir on a "
                          "larger disk")
