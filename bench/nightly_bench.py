@@ -351,6 +351,8 @@ def run_scale(scale: str, work: Path, cvm: str, peer: bool = True,
     landing.mkdir()
     warehouse.parent.mkdir()
     print("  " + check_disk(work, customers, generate=sample_from is None), flush=True)
+    if scale in NO_PEER:
+        print("  the pandas peer is left out at this scale (it holds every row in memory)")
 
     if sample_from is not None:
         # a sample generated before with the same command: hard links, nothing copied
@@ -562,8 +564,6 @@ def main(argv: list[str] | None = None) -> int:
         try:
             no_peer = scale in NO_PEER or (
                 args.no_peer is not None and (not args.no_peer or scale in args.no_peer))
-            if scale in NO_PEER:
-                print(f"\n{scale}: the pandas peer is left out (it holds every row in memory)")
             results[scale] = run_scale(scale, work, cvm, peer=not no_peer,
                                        profile=args.profile, sample_from=samples.get(scale),
                                        engines=tuple(dict.fromkeys(args.engine)),

@@ -56,8 +56,9 @@
     once (in a first build over a history, nearly every key) is its own winner, so its row
     passes as it is; the window functions, which sort whole rows by key and spill them to disk
     beyond the memory budget (at 200 million activities, more than 35 GB), see only the
-    versions of the repeated keys. The repeated keys are found from the key columns alone.
-    Same rows and columns as the default, helper columns included.
+    versions of the repeated keys. The repeated keys are found from the key columns alone
+    (never null: the ingest rejects a row without its key). Same rows and columns as the
+    default, helper columns included.
 #}
 {% macro duckdb__latest_delivery(relation, key_columns) -%}
     {%- set keys = key_columns | join(', ') -%}
