@@ -15,7 +15,7 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.defs.dbt.assets import headline
+from orchestration.defs.dbt.assets import headline, null_columns
 from tests.dbt_engine_fixtures import ENGINES, PROJECT, open_warehouse, run_dbt
 from tests.dbt_fixtures import build_raw_fixture
 
@@ -87,6 +87,35 @@ def test_money_overflow_fails_the_build_instead_of_turning_null(request, tmp_pat
     assert any(line.startswith("Conversion Error: Casting value \"120000000000000.0000\"")
                for line in said), said
     assert not any("^" in line or line.startswith("LINE") for line in said), said
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_relation_s_not_null_test_fails_naming_each_null_column(request, tmp_path, engine):
+    """One not_null_columns test covers a relation's required columns; the failed build's log
+    names each column that holds a NULL, with its row count, for the load's report.
+
+    O-0/1, O-1/1 (two versions, one kept) and O-2/1 lose their customer_id in the raw zone:
+    the staged order lines then hold 3 lines without one, and no other required column of
+    them (order_id, line_no) is NULL.
+    """
+    raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
+    con = duckdb.connect(str(raw))
+    try:
+        con.execute("update raw.orders set customer_id = NULL "
+                    "where order_id in ('O-0', 'O-1', 'O-2')")
+    finally:
+        con.close()
+    warehouse = open_warehouse(request, engine, tmp_path, raw)
+    result = run_dbt(["build", "--select", "stg_crm__orders", "--exclude",
+                      "resource_type:unit_test"],
+                     engine=engine, work=tmp_path, env=warehouse.dbt_env)
+    assert not result.success
+    assert "not_null_columns_stg_crm__orders" in result.output
+    assert null_columns(tmp_path / "logs" / "dbt.log") == {
+        "not_null_columns_stg_crm__orders": ["customer_id (3 rows)"]
+    }
+    # a log without a failed test names nothing; neither does a missing one
+    assert null_columns(tmp_path / "no.log") == {}
 
 
 def test_the_headline_of_a_failure_is_the_database_s_error_line():

@@ -13,6 +13,7 @@ that passed).
 import os
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -123,7 +124,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
                                  target_path=store.dbt_target)
             yield from invocation.stream()
         if not invocation.is_successful():
-            failures = _failed_nodes(invocation)
+            failures = _failed_nodes(invocation, Path(store.dbt_target))
             report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
             raise dg.Failure(
                 description="dbt build failed; blocking checks or models that failed: "
@@ -159,13 +160,46 @@ def _built_nodes(invocation) -> set[str]:
     return {r["unique_id"] for r in results}
 
 
-def _failed_nodes(invocation) -> list[str]:
+def _failed_nodes(invocation, target: Path) -> list[str]:
     try:
         results = invocation.get_artifact("run_results.json").get("results", [])
     except Exception:  # the artifact may be missing after a crash
         return []
-    return [f"{r['unique_id']} ({headline(r.get('message') or '') or r['status']})"
-            for r in results if r.get("status") in {"error", "fail", "runtime error"}]
+    nulls = null_columns(target / "dbt.log")
+    said = []
+    for r in results:
+        if r.get("status") not in {"error", "fail", "runtime error"}:
+            continue
+        what = headline(r.get("message") or "") or r["status"]
+        name = r["unique_id"].split(".")[2] if r["unique_id"].count(".") >= 2 else ""
+        if nulls.get(name):
+            what += "; NULL in " + ", ".join(nulls[name])
+        said.append(f"{r['unique_id']} ({what})")
+    return said
+
+
+# the line of macro report_null_columns (dbt_project/macros) for each column of a failed
+# not_null_columns test that holds a NULL
+_NULL_COLUMN = re.compile(r"(not_null_columns_\w+): (\w+) is NULL in (\d+) rows")
+
+
+def null_columns(log: Path) -> dict[str, list[str]]:
+    """The columns that a failed not_null_columns test found NULL in the last dbt run of
+    `log` (dbt's log file): test name -> ['column (n rows)', ...]. Empty when there is no log."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return {}
+    starts = [i for i, line in enumerate(lines) if "Running with dbt=" in line]
+    found: dict[str, list[str]] = {}
+    for line in lines[starts[-1] if starts else 0:]:
+        match = _NULL_COLUMN.search(line)
+        if match:
+            test, column, rows = match.groups()
+            entry = f"{column} ({rows} row{'s' if rows != '1' else ''})"
+            if entry not in found.setdefault(test, []):
+                found[test].append(entry)
+    return found
 
 
 def headline(message: str) -> str:
