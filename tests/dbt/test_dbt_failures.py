@@ -114,7 +114,7 @@ def test_a_relation_s_not_null_test_fails_naming_each_null_column(request, tmp_p
     assert null_columns(tmp_path / "logs" / "dbt.log") == {
         "not_null_columns_stg_crm__orders": ["customer_id (3 rows)"]
     }
-    # a log without a failed test names nothing; neither does a missing one
+    # no log (a build that never started): nothing named
     assert null_columns(tmp_path / "no.log") == {}
 
 
