@@ -8,15 +8,19 @@ directory glob. Loading a delivery's file again retires all of that delivery's f
 entity and writes a new one. Held rows released later are written as an extra file in their
 own delivery's partition, with their original lineage.
 
-Only one full-size table is materialised: `_typed` (line_number, typed values, reason1),
-without the raw texts. `_rej` holds the rejected rows (line_number, reason, detail); their raw
-texts are read back from the `_src` view of the file's records.
+The file's records are read once, typed and judged row by row (line_number, typed values,
+reason1), into one Parquet file in the store's work/ingest/ (`_typed` is a view over it), and
+never into a table of the database: a table that size spills to DuckDB's temp files
+uncompressed, several times the file's Parquet size. `_rej` holds the rejected rows
+(line_number, reason, detail); their raw texts are read back from the `_src` view of the
+file's records. The typed file is deleted once the file is written or has failed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 from orchestration.lib import audit
@@ -29,6 +33,7 @@ from orchestration.lib.ingest.rules import (
     staging_sql,
 )
 from orchestration.lib.ingest.spec import HELD_ENTITIES, SPECS, UNKNOWN_CUSTOMER, EntitySpec
+from orchestration.lib.sql import sql_literal
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.catalog import refresh_raw_views
 from orchestration.lib.warehouse.store import write_parquet
@@ -82,15 +87,37 @@ def write_rows(
     ('' = loaded). `decimal_comma`: the number format of the decimal columns (rules.typed_sql).
     `lineage` holds the file's $d (extract date), $f (source file), $at (load
     time)."""
+    with _typed_rows(con, staging_sql(spec, positions, decimal_comma,
+                                      FileFacts(catalogue, len(header), lineage["d"]))) as total:
+        return _judge_and_write(con, spec, header, lineage, total)
+
+
+@contextlib.contextmanager
+def _typed_rows(con, select_sql: str) -> Iterator[int]:
+    """The rows of `select_sql` as the view `_typed` over a Parquet file of the store's
+    work/ingest/, within this; yields their number. The store has one writer (its catalog's
+    connection), so any file left there is a killed load's, and goes first."""
+    folder = catalog.store_of(con).ingest_dir
+    for stale in folder.glob("*.parquet"):
+        stale.unlink()
+    path = folder / f"{uuid.uuid4().hex}.parquet"
+    try:
+        total = write_parquet(con, select_sql, path)
+        con.execute(f"create or replace temp view _typed as select * from read_parquet("
+                    f"{sql_literal(path)})")
+        yield total
+        con.execute("drop view _typed")
+    finally:
+        # on a failure, the transaction's rollback takes the view
+        path.unlink(missing_ok=True)
+
+
+def _judge_and_write(con, spec: EntitySpec, header: list[str], lineage: dict,
+                     total: int) -> dict[str, int]:
+    """write_rows over `_typed` (`total` rows): the rejections, then the accepted rows."""
     entity = spec.name
-    con.execute(
-        "create or replace temp table _typed as "
-        + staging_sql(spec, positions, decimal_comma,
-                      FileFacts(catalogue, len(header), lineage["d"]))
-    )
     con.execute("create or replace temp table _rej as " + rejections_sql(spec))
     counts = dict(con.execute("select reason, count(*) from _rej group by reason").fetchall())
-    total = con.execute("select count(*) from _typed").fetchone()[0]
     counts[""] = total - sum(counts.values())
 
     values = ", ".join(quote_ident(c) for c in spec.column_names)
@@ -108,8 +135,7 @@ def write_rows(
         audit.record_rejections(con, lineage["d"], lineage["f"], entity, raw_record_sql(header))
         if entity in HELD_ENTITIES and counts.get(UNKNOWN_CUSTOMER):
             audit.hold_pending(con, entity, rows, lineage)
-    for table in ("_typed", "_rej"):
-        con.execute(f"drop table {table}")
+    con.execute("drop table _rej")
     return counts
 
 

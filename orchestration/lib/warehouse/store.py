@@ -6,6 +6,7 @@ For a published catalog `<dir>/<stem>.duckdb` the store is the folder `<dir>/<st
     raw/<entity>/extract_date=YYYY-MM-DD/<id>.parquet   the raw zone: accepted rows, immutable
     marts/<table>/[month=YYYY-MM/]<id>.parquet          published mart files, immutable
     work/cvm_engine.duckdb                              the engine's working database (a cache)
+    work/ingest/<id>.parquet                            the file being ingested, typed and judged
     work/dbt-target/                                    dbt's target folder: its parse, logs
     work/spark/                                         Spark's tables, metastore and log, and
     work/spark/cvm_engine.duckdb                        its DuckDB mirror (engine spark only)
@@ -62,6 +63,9 @@ class StoreFiles:
 
     raw_dir = _in_store("raw")
     marts_dir = _in_store("marts")
+    ingest_dir = _in_store(
+        "work", "ingest", doc="The typed and judged rows of the file being ingested "
+        "(ingest/writing.py): one Parquet file at a time, deleted once the file is written.")
 
     def path(self, relative: str) -> Path:
         """The absolute path of a file the catalog names (relative to the store)."""

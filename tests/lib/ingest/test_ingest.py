@@ -687,3 +687,47 @@ def test_memory_limit_lowered_for_a_database_file_and_restored(tmp_path):
     finally:
         connection.close()
     assert seen == [("512.0 MiB",)]
+
+
+def test_typed_rows_go_to_one_parquet_file_that_is_gone_after_the_load(
+        tmp_path, con, monkeypatch):
+    """A file's typed and judged rows are a Parquet file of the store's work/ingest/ while they
+    are judged, not a table of the database (a table that size spills uncompressed); the file
+    goes after the load, after a load that fails, and a killed load's file goes at the next."""
+    from orchestration.lib.ingest import writing
+    from orchestration.lib.warehouse.catalog import store_of
+
+    folder = store_of(con).ingest_dir
+    seen = []
+    judge = writing._judge_and_write
+
+    def spy(con, spec, header, lineage, total):
+        files = sorted(folder.glob("*.parquet"))
+        seen.append((
+            [con.execute(f"select count(*) from read_parquet('{f}')").fetchone()[0]
+             for f in files],
+            total,
+            con.execute("select table_name from duckdb_tables() where temporary").fetchall(),
+        ))
+        return judge(con, spec, header, lineage, total)
+
+    monkeypatch.setattr(writing, "_judge_and_write", spy)
+    _customers(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "killed.parquet").write_bytes(b"left by a killed load")
+    # three order lines: one loads, one has no date, one has an unknown customer (held)
+    _load(con, tmp_path, "customers")
+    _orders(tmp_path, D1, _order(), _order(oid="O2", date=""), _order(oid="O3", customer="C9"))
+    result = _load(con, tmp_path, "orders")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
+    # one file of the one customer, then one of the three order lines; no table of them
+    assert seen == [([1], 1, []), ([3], 3, [])]
+    assert list(folder.iterdir()) == []
+
+    def failing(con, *args):
+        con.execute("select error('the statement fails')")
+
+    monkeypatch.setattr(writing, "_judge_and_write", failing)
+    with pytest.raises(duckdb.Error, match="the statement fails"):
+        load_file(con, tmp_path, D1, "orders", run_expectations=False, force=True)
+    assert list(folder.iterdir()) == []
