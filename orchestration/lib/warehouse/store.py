@@ -22,7 +22,7 @@ catalog decides which are current. Paths in the catalog are relative to the stor
 
 A load builds one `Store` (the published catalog's path and the engine's kind, both required)
 and hands it down: to the catalog, the writer's lock, the build and publishing. A catalog
-itself knows only the data files (`StoreFiles`: raw/ and marts/).
+itself knows only the data files (`StoreFiles`: raw/ and marts/) and the ingest's work/ingest/.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def _in_store(*parts: str, doc: str | None = None) -> property:
 @dataclass(frozen=True)
 class StoreFiles:
     """The immutable data files of a store, under `root`: what a catalog names (relative to
-    the root). A catalog knows only these (catalog.store_of); the rest of the store is the
-    `Store`'s."""
+    the root), and the folder where the ingest judges a file's rows before it writes them. A
+    catalog knows only these (catalog.store_of); the rest of the store is the `Store`'s."""
 
     root: Path
 
