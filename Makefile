@@ -61,13 +61,17 @@ bench: $(MANIFEST)
 # the system packages first (Java, Chromium, poppler, Pango, a font, PostgreSQL): checked, and
 # installed with apt-get where missing; where they cannot be, one line says what to install
 # before anything else runs (scripts/system-deps)
-# the 25 slowest tests and fixtures are listed at the end, to keep the suite's time in view
+# the 25 slowest tests and fixtures are listed at the end, to keep the suite's time in view;
+# pytest runs on TEST_WORKERS pytest-xdist workers, each taking a whole module at a time, the
+# longest modules first (tests/conftest.py: LONGEST_FIRST); TEST_WORKERS=0 runs in one process
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: system-deps $(MANIFEST) lint
-	$(BIN)/python -m pytest --durations=25
+	$(PYTEST) --durations=25
 
 # everything but the Spark suite (marker `spark`): for quick local work (no Java needed)
 test-fast: system-deps-no-spark $(MANIFEST) lint
-	$(BIN)/python -m pytest -m "not spark"
+	$(PYTEST) -m "not spark"
 
 system-deps:
 	@scripts/system-deps

@@ -12,7 +12,9 @@ Helpers are imported one way, as the package `tests`: `from tests.ingest_fixture
 from __future__ import annotations
 
 import multiprocessing
+import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +30,30 @@ from tests.postgres_fixtures import postgres_server  # noqa: F401
 
 # the Spark standalone cluster of the test run (a master and a worker, started on first use)
 from tests.spark_cluster_fixtures import spark_cluster  # noqa: F401
+
+# A pytest-xdist worker runs as `python -c`: its __main__ has neither a spec nor a file. pyspark
+# takes that for its own doctests and exits the process (pyspark/sql/connect/utils.py, reached
+# when Great Expectations imports pyspark's Connect classes). The worker's __main__ is given the
+# file it has under `python -m pytest`, pytest's __main__.py, whose code runs only as a script.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _main = sys.modules["__main__"]
+    if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+        _main.__file__ = str(Path(pytest.__file__).with_name("__main__.py"))
+
+# `make test` runs the suite on two pytest-xdist workers, a module at a time (`--dist loadfile
+# --no-loadscope-reorder`): the modules are handed out in collection order, so the two longest
+# start first, one on each worker. The Spark nights on the cluster (about 20 minutes) take one
+# worker while the other runs the rest of the suite.
+LONGEST_FIRST = ("tests/lib/warehouse/test_spark_engine.py", "tests/dbt/test_incremental.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The modules of LONGEST_FIRST first, in that order; every other test keeps its place."""
+    def rank(item) -> int:
+        module = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture()
