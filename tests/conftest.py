@@ -56,6 +56,31 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=rank)
 
 
+def module_of(nodeid: str) -> str:
+    """The unit of work of a pytest-xdist process: a test's module, except that the tests of
+    tests/system/test_end_to_end.py on Spark run with the Spark module, which also reads their
+    fixture, the local Spark full build (`e2e_spark`): it is then built once, not once in each
+    process."""
+    module = nodeid.split("::", 1)[0]
+    if module == "tests/system/test_end_to_end.py" and nodeid.endswith("[spark]"):
+        return LONGEST_FIRST[0]
+    return module
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` by `module_of` (the other distributions as pytest-xdist has them)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByModule(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return module_of(nodeid)
+
+    return ByModule(config, log)
+
+
 @pytest.fixture()
 def con(tmp_path):
     """An in-memory catalog whose raw zone is a store under the test's tmp_path, closed after
