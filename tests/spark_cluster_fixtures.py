@@ -10,7 +10,10 @@ the worker's directory (the executors' working directories) are in a temporary f
 
 A load reaches the cluster with `cluster.environment`: CVM_SPARK_MASTER (the profile's
 spark.master), SPARK_LOCAL_IP (the driver in dbt's process listens on 127.0.0.1 too) and
-SPARK_EXECUTOR_MEMORY (the worker offers 1 GB; one executor of 512 MB fits).
+SPARK_EXECUTOR_MEMORY (the worker offers 1 GB; one executor of 512 MB fits) and SPARK_CONF_DIR,
+the driver's configuration folder: its spark-defaults.conf starts each executor with the JIT's
+first tier only and the serial collector (`spark.executor.defaultJavaOptions`), as the profile
+starts the driver; the tests' builds are short.
 """
 
 from __future__ import annotations
@@ -75,7 +78,8 @@ class SparkCluster:
     def environment(self) -> dict[str, str]:
         """What a `cvm load --engine spark` needs to run on this cluster."""
         return {"CVM_SPARK_MASTER": self.master_url, "SPARK_LOCAL_IP": HOST,
-                "SPARK_EXECUTOR_MEMORY": EXECUTOR_MEMORY}
+                "SPARK_EXECUTOR_MEMORY": EXECUTOR_MEMORY,
+                "SPARK_CONF_DIR": str(self.folder / "client")}
 
     def state(self) -> dict:
         """The master's state: its workers, active and completed applications."""
@@ -129,6 +133,10 @@ def start_cluster(folder: Path, timeout: float = 180) -> SparkCluster:
     if shutil.which("java") is None:
         pytest.fail("the Spark tests need Java 17 (Debian: openjdk-17-jre-headless)")
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "client").mkdir(exist_ok=True)
+    (folder / "client" / "spark-defaults.conf").write_text(
+        "spark.executor.defaultJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC\n",
+        encoding="utf-8")
     port, webui = free_port(), free_port()
     master_url = f"spark://{HOST}:{port}"
     master = _start(master_command(port, webui), folder, "master")
