@@ -10,10 +10,11 @@ the worker's directory (the executors' working directories) are in a temporary f
 
 A load reaches the cluster with `cluster.environment`: CVM_SPARK_MASTER (the profile's
 spark.master), SPARK_LOCAL_IP (the driver in dbt's process listens on 127.0.0.1 too) and
-SPARK_EXECUTOR_MEMORY (the worker offers 1 GB; one executor of 512 MB fits) and SPARK_CONF_DIR,
-the driver's configuration folder: its spark-defaults.conf starts each executor with the JIT's
-first tier only and the serial collector (`spark.executor.defaultJavaOptions`), as the profile
-starts the driver; the tests' builds are short.
+SPARK_EXECUTOR_MEMORY (the worker offers 1 GB; one executor of 512 MB fits). The tests' loads
+use `cluster.test_environment`, which adds SPARK_CONF_DIR, the driver's configuration folder:
+its spark-defaults.conf starts each executor with the JIT's first tier only and the serial
+collector (`spark.executor.defaultJavaOptions`), as the profile starts the driver; the tests'
+builds are short.
 """
 
 from __future__ import annotations
@@ -78,8 +79,13 @@ class SparkCluster:
     def environment(self) -> dict[str, str]:
         """What a `cvm load --engine spark` needs to run on this cluster."""
         return {"CVM_SPARK_MASTER": self.master_url, "SPARK_LOCAL_IP": HOST,
-                "SPARK_EXECUTOR_MEMORY": EXECUTOR_MEMORY,
-                "SPARK_CONF_DIR": str(self.folder / "client")}
+                "SPARK_EXECUTOR_MEMORY": EXECUTOR_MEMORY}
+
+    @property
+    def test_environment(self) -> dict[str, str]:
+        """`environment` and the driver's configuration folder of the tests (SPARK_CONF_DIR):
+        the executors' JVM flags for short builds, which README's commands leave out."""
+        return {**self.environment, "SPARK_CONF_DIR": str(self.folder / "client")}
 
     def state(self) -> dict:
         """The master's state: its workers, active and completed applications."""

@@ -207,7 +207,7 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
     try:
         with pytest.MonkeyPatch.context() as env:
             for name, value in {
-                    **spark_cluster.environment, "CVM_DBT_VARS": QUARTERS,
+                    **spark_cluster.test_environment, "CVM_DBT_VARS": QUARTERS,
                     **dagster_home_on_postgres(found["home"], postgres_server, "spark_nights"),
             }.items():
                 env.setenv(name, value)
