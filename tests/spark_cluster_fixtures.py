@@ -35,6 +35,8 @@ import pytest
 
 HOST = "127.0.0.1"
 EXECUTOR_MEMORY = "512m"
+# the JVM flags of the tests' short-lived daemons and executors (the profile's for the driver)
+SHORT_RUN_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def spark_home() -> Path:
@@ -103,7 +105,7 @@ def _daemon_environment(folder: Path) -> dict[str, str]:
     return {**os.environ, "SPARK_HOME": str(spark_home()), "SPARK_CONF_DIR": str(conf),
             "SPARK_LOCAL_IP": HOST, "SPARK_LOG_DIR": str(folder),
             "SPARK_DAEMON_MEMORY": "256m",
-            "SPARK_DAEMON_JAVA_OPTS": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"}
+            "SPARK_DAEMON_JAVA_OPTS": SHORT_RUN_JVM}
 
 
 def _start(command: list[str], folder: Path, name: str) -> subprocess.Popen:
@@ -141,7 +143,7 @@ def start_cluster(folder: Path, timeout: float = 180) -> SparkCluster:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "client").mkdir(exist_ok=True)
     (folder / "client" / "spark-defaults.conf").write_text(
-        "spark.executor.defaultJavaOptions -XX:TieredStopAtLevel=1 -XX:+UseSerialGC\n",
+        f"spark.executor.defaultJavaOptions {SHORT_RUN_JVM}\n",
         encoding="utf-8")
     port, webui = free_port(), free_port()
     master_url = f"spark://{HOST}:{port}"
