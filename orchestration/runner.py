@@ -39,6 +39,7 @@ from orchestration.defs.constants import (
     delivery_partitions,
 )
 from orchestration.lib import audit, landing, processes
+from orchestration.lib.dbt_server import dbt_server
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
@@ -278,8 +279,10 @@ def run_load(
     with _sigterm_as_interrupt():
         try:
             # one writer for the whole load: the landing is looked at only once this load owns
-            # the warehouse, so that what it loads is what is still new after another load
-            with write_lock(store, wait, what="cvm load", on_wait=echo):
+            # the warehouse, so that what it loads is what is still new after another load;
+            # dbt's imports once for the load's builds, beside its own (lib/dbt_server.py)
+            with write_lock(store, wait, what="cvm load", on_wait=echo), \
+                    dbt_server(store.engine_kind):
                 return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
                                  full_refresh, dbt_vars, vars_)
         except WarehouseBusy as error:

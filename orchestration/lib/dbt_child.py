@@ -2,8 +2,9 @@
 
 The load runs dbt as a process of its own (dagster-dbt). Killed with SIGKILL, the load could
 not stop it: dbt lived on, kept the engine's database locked and kept writing it. This entry
-point asks the kernel first to kill it together with its parent (lib/processes.py), then runs
-dbt's own command line in the same process.
+point asks the kernel first to kill it together with its parent (lib/processes.py), then has
+dbt run by the load's dbt server, which has imported dbt already (lib/dbt_server.py), or, with
+no server to ask, runs dbt's own command line in the same process.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from orchestration.lib.processes import die_with_parent
 
 def main() -> int:
     die_with_parent()
+    from orchestration.lib.dbt_server import run_in_server
+
+    status = run_in_server(sys.argv)
+    if status is not None:
+        return status
     from dbt.cli.main import cli
 
     return cli()

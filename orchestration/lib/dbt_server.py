@@ -1,0 +1,252 @@
+"""dbt's processes of a load, forked from one that has imported dbt already.
+
+Every part of a load's build is a `cvm-dbt` process (dagster-dbt starts it, lib/dbt_child.py).
+Python's start and dbt's imports cost about 2 s of each, more than the whole build of a small
+delta's nodes on DuckDB. So a load starts one server when it starts (`dbt_server`): a process
+that imports dbt and the engine's adapter while the load imports its own modules and ingests,
+on the other core, and then waits. `cvm-dbt` asks it for dbt (`run_in_server`): it hands over
+its standard streams, its arguments, its environment and its folder, and the server forks a
+process that runs dbt with them (`_worker`). That process writes into `cvm-dbt`'s own streams,
+so dagster-dbt reads dbt's events as before, and `cvm-dbt` exits with its exit status.
+
+What stays as it was without the server:
+- Ctrl-C and SIGTERM: `cvm-dbt` passes SIGINT and SIGTERM on to the process it asked for. That
+  process is in a process group of its own, so it gets each signal once, as a direct child
+  would: a terminal's Ctrl-C reaches `cvm-dbt`, which passes it on.
+- Nothing lives on after the load: the server dies with the load (lib/processes.py,
+  `die_with_parent`), each forked process with the server, and the server kills the process of
+  a `cvm-dbt` that is gone (its connection closed before the process ended).
+- One process, one command: the server forks before it runs anything of dbt, so each build
+  starts from dbt's state after its imports alone. The server has no threads.
+- Without a server (`cvm-dbt` outside a load, the server gone, no Linux), `cvm-dbt` runs dbt
+  itself.
+
+The server listens on an abstract Unix socket (Linux: no file to clean up, no length limit of
+the store's path) named in the load's environment ($CVM_DBT_SERVER) while the load runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+SERVER_ENV = "CVM_DBT_SERVER"  # the abstract socket's name, while a load runs
+STREAMS = (0, 1, 2)  # stdin, stdout and stderr of `cvm-dbt`, handed over to the server
+HEADER = struct.Struct("!I")  # the length of the request that follows
+# what the server imports before it waits: dbt's command line and what each build reads
+PRELOAD = ("dbt.cli.main", "dbt.task.build", "dbt.parser.manifest", "agate",
+           "dbt_common.clients.agate_helper", "google.protobuf.descriptor_pb2",
+           "multiprocessing.dummy", "babel.dates", "_strptime")
+ADAPTERS = {"duckdb": ("dbt.adapters.duckdb", "dbt.adapters.duckdb.environments.local"),
+            "spark": ("dbt.adapters.spark", "dbt.adapters.spark.session")}
+
+
+@contextlib.contextmanager
+def dbt_server(engine_kind: str) -> Iterator[str | None]:
+    """A server for the dbt processes of one load on `engine_kind`, named in $CVM_DBT_SERVER
+    for the length of the block; its name, or None where it cannot run (not Linux). The server
+    is stopped at the end of the block."""
+    if not sys.platform.startswith("linux"):
+        yield None
+        return
+    from orchestration.lib.processes import PARENT_ENV
+
+    name = f"cvm-dbt-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.lib.dbt_server", name, engine_kind],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    previous = os.environ.get(SERVER_ENV)
+    os.environ[SERVER_ENV] = name
+    try:
+        yield name
+    finally:
+        if previous is None:
+            os.environ.pop(SERVER_ENV, None)
+        else:
+            os.environ[SERVER_ENV] = previous
+        server.kill()
+        server.wait()
+
+
+def _address(name: str) -> str:
+    return "\0" + name  # Linux's abstract namespace
+
+
+def serve(name: str, engine_kind: str) -> None:
+    """The server: listen, import dbt, then fork a dbt process per request, one at a time."""
+    from orchestration.lib.processes import die_with_parent
+
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the load and its dbt
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(_address(name))
+    listener.listen(8)  # a request waits here until the imports are done
+    for module in (*PRELOAD, *ADAPTERS.get(engine_kind, ())):
+        importlib.import_module(module)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            try:
+                request, fds = _receive(conn)
+            except (OSError, ValueError):
+                continue
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                _worker(conn, request, fds)  # never returns
+            for fd in fds:
+                os.close(fd)  # the streams are the process's and cvm-dbt's alone
+            _watch(conn, pid)
+
+
+def _receive(conn: socket.socket) -> tuple[dict, list[int]]:
+    """A request: its JSON (argv, env, cwd) and the three streams."""
+    data, fds, _, _ = socket.recv_fds(conn, 1 << 16, len(STREAMS))
+    if len(fds) != len(STREAMS) or len(data) < HEADER.size:
+        for fd in fds:
+            os.close(fd)
+        raise ValueError("incomplete request")
+    (length,) = HEADER.unpack_from(data)
+    body = data[HEADER.size:]
+    while len(body) < length:
+        chunk = conn.recv(length - len(body))
+        if not chunk:
+            raise ValueError("incomplete request")
+        body += chunk
+    return json.loads(body), list(fds)
+
+
+def _watch(conn: socket.socket, pid: int) -> None:
+    """Tell `cvm-dbt` the process's pid, wait for it to end and tell its status; kill it when
+    `cvm-dbt` is gone first."""
+    try:
+        conn.sendall(f"pid {pid}\n".encode())
+    except OSError:  # cvm-dbt is gone already
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return
+    try:  # readable when the process ends (Linux 5.3)
+        pidfd, timeout = os.pidfd_open(pid), None
+    except (AttributeError, OSError):
+        pidfd, timeout = None, 0.05
+    status = None
+    try:
+        while status is None:
+            ready, _, _ = select.select([conn] + ([pidfd] if pidfd is not None else []), [], [],
+                                        timeout)
+            if conn in ready and not _receives(conn):  # cvm-dbt is gone
+                os.kill(pid, signal.SIGKILL)
+                _, status = os.waitpid(pid, 0)
+                return
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if not done:
+                status = None
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    with contextlib.suppress(OSError):
+        conn.sendall(f"status {status}\n".encode())
+
+
+def _receives(conn: socket.socket) -> bool:
+    """Whether `cvm-dbt` is still there (it sends nothing more: readable means gone)."""
+    try:
+        return bool(conn.recv(1))
+    except OSError:
+        return False
+
+
+def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
+    """The forked process: `cvm-dbt`'s streams, folder, environment and arguments, then dbt."""
+    code = 1
+    try:
+        conn.close()
+        from orchestration.lib.processes import PARENT_ENV, die_with_parent
+
+        os.setpgid(0, 0)  # signals come from cvm-dbt alone
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in zip(STREAMS, fds, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        for stream in (sys.stdout, sys.stderr):  # dbt's events as they come, line by line
+            stream.reconfigure(line_buffering=True)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ[PARENT_ENV] = str(os.getppid())
+        die_with_parent()  # with the server
+        sys.argv = list(request["argv"])
+        from dbt.cli.main import cli
+
+        try:  # the program's name in dbt's messages: as click takes it from a script
+            cli.main(args=sys.argv[1:], prog_name=os.path.basename(sys.argv[0]))
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    except BaseException:  # noqa: BLE001 - a traceback for cvm-dbt's stderr, then exit
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def run_in_server(argv: list[str]) -> int | None:
+    """`cvm-dbt`'s side: dbt run by the load's server with this process's streams, folder,
+    environment and `argv`; its exit status, or None when there is no server to ask."""
+    name = os.environ.get(SERVER_ENV)
+    if not name or not hasattr(socket, "send_fds"):
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(_address(name))
+    except OSError:
+        conn.close()
+        return None
+    body = json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    try:
+        socket.send_fds(conn, [HEADER.pack(len(body)) + body], list(STREAMS))
+        reader = conn.makefile("rb")
+        first = reader.readline().split()
+    except OSError:
+        first = []
+    if len(first) != 2 or first[0] != b"pid":
+        return None  # the server went away before it forked: run dbt here
+    pid = int(first[1])
+
+    def pass_on(signum, _frame):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, pass_on)
+    last = reader.readline().split()
+    if len(last) != 2 or last[0] != b"status":
+        print("cvm-dbt: the load's dbt server stopped before dbt ended", file=sys.stderr)
+        return 1
+    status = int(last[1])
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # end as dbt ended
+    return os.waitstatus_to_exitcode(status)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.argv[2])

@@ -1,0 +1,148 @@
+"""The load's dbt server (lib/dbt_server.py): `cvm-dbt` has dbt run by a process the server
+forks, and behaves as if it ran dbt itself: the same output, the same exit status, and no
+process left when it is killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.dbt_server import SERVER_ENV, dbt_server
+from orchestration.settings import DBT_PROJECT_DIR
+
+CVM_DBT = str(Path(sys.executable).with_name("cvm-dbt"))
+
+
+def children(pid: int) -> set[int]:
+    """The living children of `pid` (zombies left out)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] != "Z" and int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def server_pid(name: str) -> int:
+    """The pid of the server listening as `name` (its command line names it)."""
+    for _ in range(100):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if name.encode() in cmdline and b"orchestration.lib.dbt_server" in cmdline:
+                    return int(entry.name)
+        time.sleep(0.05)
+    raise AssertionError(f"no server process for {name}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One server for the module: its name and its pid."""
+    with dbt_server("duckdb") as name:
+        assert name is not None
+        yield name, server_pid(name)
+
+
+def env_with(name: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != SERVER_ENV}
+    return env | ({SERVER_ENV: name} if name else {})
+
+
+def parse(tmp_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """`cvm-dbt parse` of the project into a target folder of the test (a few seconds)."""
+    return subprocess.Popen(
+        [CVM_DBT, "parse", "--no-partial-parse", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(tmp_path / "target")],
+        env=env | {"CVM_WAREHOUSE": str(tmp_path / "w.duckdb")}, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_child(pid: int, client: subprocess.Popen) -> set[int]:
+    """The server's children once it has one (while `client` runs)."""
+    while client.poll() is None:
+        found = children(pid)
+        if found:
+            return found
+        time.sleep(0.01)
+    return set()
+
+
+@pytest.mark.parametrize("args", [["--version"], ["no-such-command"], ["parse", "--bad-flag"]])
+def test_output_and_exit_status_are_those_of_dbt_run_by_cvm_dbt_itself(server, args):
+    name, _ = server
+    served = subprocess.run([CVM_DBT, *args], env=env_with(name), capture_output=True,
+                            text=True, timeout=120)
+    itself = subprocess.run([CVM_DBT, *args], env=env_with(None), capture_output=True,
+                            text=True, timeout=120)
+    assert (served.returncode, served.stdout, served.stderr) == (
+        itself.returncode, itself.stdout, itself.stderr)
+    assert served.stdout or served.stderr  # dbt said something: the streams were handed over
+
+
+def test_dbt_runs_in_a_process_the_server_forked(server, tmp_path):
+    name, pid = server
+    client = parse(tmp_path, env_with(name))
+    forked = wait_for_child(pid, client)
+    out, err = client.communicate(timeout=300)
+    assert client.returncode == 0, (out, err)
+    assert len(forked) == 1, forked  # dbt ran below the server, not in cvm-dbt
+    assert (tmp_path / "target" / "manifest.json").is_file()  # in cvm-dbt's folder
+    assert not children(pid)  # and is gone
+
+
+def test_without_a_server_cvm_dbt_runs_dbt_itself(tmp_path):
+    client = parse(tmp_path, env_with("cvm-dbt-no-such-server"))
+    out, err = client.communicate(timeout=300)
+    assert client.returncode == 0, (out, err)
+    assert (tmp_path / "target" / "manifest.json").is_file()
+
+
+def test_the_dbt_process_of_a_killed_cvm_dbt_is_killed_and_the_server_serves_on(
+        server, tmp_path):
+    name, pid = server
+    client = parse(tmp_path, env_with(name))
+    forked = wait_for_child(pid, client)
+    assert forked, client.communicate()
+    client.kill()
+    client.communicate()
+    deadline = time.monotonic() + 10
+    while children(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children(pid)
+    again = subprocess.run([CVM_DBT, "--version"], env=env_with(name), capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0 and "Core" in again.stdout, again
+
+
+def test_sigterm_to_cvm_dbt_reaches_dbt(server, tmp_path):
+    name, pid = server
+    client = parse(tmp_path, env_with(name))
+    forked = wait_for_child(pid, client)
+    assert forked, client.communicate()
+    client.send_signal(signal.SIGTERM)
+    client.communicate(timeout=60)
+    assert client.returncode == -signal.SIGTERM  # as dbt ended: by the signal
+    assert not children(pid)
+
+
+def test_the_server_is_gone_after_the_block():
+    before = os.environ.get(SERVER_ENV)
+    with dbt_server("duckdb") as name:
+        pid = server_pid(name)
+        assert os.environ[SERVER_ENV] == name
+    assert os.environ.get(SERVER_ENV) == before
+    assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
