@@ -15,23 +15,9 @@ import pytest
 
 from orchestration.lib.dbt_server import SERVER_ENV, dbt_server
 from orchestration.settings import DBT_PROJECT_DIR
+from tests.process_fixtures import children
 
 CVM_DBT = str(Path(sys.executable).with_name("cvm-dbt"))
-
-
-def children(pid: int) -> set[int]:
-    """The living children of `pid` (zombies left out)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] != "Z" and int(fields[1]) == pid:
-                found.add(int(entry.name))
-    return found
 
 
 def server_pid(name: str) -> int:

@@ -31,6 +31,7 @@ from orchestration.lib.landing import sha256_of
 from orchestration.lib.warehouse.store import Store
 from tests.dbt.test_incremental import end_state
 from tests.e2e_fixtures import D1, D2, D3, write_delivery
+from tests.process_fixtures import descendants
 
 pytestmark = [pytest.mark.slow, pytest.mark.kill]
 
@@ -51,28 +52,6 @@ def published_state(warehouse: Path) -> dict[str, str]:
     store = Store(warehouse, "duckdb")
     return {"catalog": sha256_of(warehouse)} | {
         path: sha256_of(store.path(path)) for path in sorted(named)}
-
-
-def descendants(pid: int) -> set[int]:
-    """Every living process below `pid` (children, their children, ...)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] != "Z":  # a zombie is dead, only not yet reaped
-                parents[int(entry.name)] = int(fields[1])
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
 
 
 def alive(pids: set[int]) -> set[int]:
