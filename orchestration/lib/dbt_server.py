@@ -241,10 +241,11 @@ def run_in_server(argv: list[str]) -> int | None:
         print("cvm-dbt: the load's dbt server stopped before dbt ended", file=sys.stderr)
         return 1
     status = int(last[1])
-    if os.WIFSIGNALED(status):
+    if os.WIFSIGNALED(status):  # end as dbt ended: by its signal (SIGKILL has no handler)
         signum = os.WTERMSIG(status)
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)  # end as dbt ended
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
     return os.waitstatus_to_exitcode(status)
 
 

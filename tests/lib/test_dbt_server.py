@@ -125,6 +125,17 @@ def test_sigterm_to_cvm_dbt_reaches_dbt(server, tmp_path):
     assert not children(pid)
 
 
+def test_a_dbt_killed_outright_ends_cvm_dbt_the_same_way(server, tmp_path):
+    name, pid = server
+    client = parse(tmp_path, env_with(name))
+    forked = wait_for_child(pid, client)
+    assert forked, client.communicate()
+    for child in forked:  # as the kernel's OOM killer would
+        os.kill(child, signal.SIGKILL)
+    client.communicate(timeout=60)
+    assert client.returncode == -signal.SIGKILL
+
+
 def test_the_server_is_gone_after_the_block():
     before = os.environ.get(SERVER_ENV)
     with dbt_server("duckdb") as name:
