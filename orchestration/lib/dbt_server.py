@@ -2,12 +2,13 @@
 
 Every part of a load's build is a `cvm-dbt` process (dagster-dbt starts it, lib/dbt_child.py).
 Python's start and dbt's imports cost about 2 s of each, more than the whole build of a small
-delta's nodes on DuckDB. So a load starts one server when it starts (`dbt_server`): a process
-that imports dbt and the engine's adapter while the load imports its own modules and ingests,
-on the other core, and then waits. `cvm-dbt` asks it for dbt (`run_in_server`): it hands over
-its standard streams, its arguments, its environment and its folder, and the server forks a
-process that runs dbt with them (`_worker`). That process writes into `cvm-dbt`'s own streams,
-so dagster-dbt reads dbt's events as before, and `cvm-dbt` exits with its exit status.
+delta's nodes on DuckDB. So a load starts one server once it holds the writer's lock
+(`dbt_server`): a process that imports dbt and the engine's adapter while the load imports its
+own modules and ingests, on the other core, and then waits. `cvm-dbt` asks it for dbt
+(`run_in_server`): it hands over its standard streams, its arguments, its environment and its
+folder, and the server forks a process that runs dbt with them (`_worker`). That process
+writes into `cvm-dbt`'s own streams, so dagster-dbt reads dbt's events as before, and
+`cvm-dbt` exits with its exit status.
 
 What stays as it was without the server:
 - Ctrl-C and SIGTERM: `cvm-dbt` passes SIGINT and SIGTERM on to the process it asked for. That
