@@ -305,6 +305,15 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
         assert outcome.exit_code == 0, outcome.error
         assert outcome.loaded == [folder]
     assert end_state(warehouse) == end_state(full)
+    # the last night was a build over the delta: a fact's data tests read the touched keys'
+    # rows only, a mart without an extract's key is tested whole (the columns of each relation
+    # looked up once per dbt run: macros/incremental/data_tests_scope.sql)
+    compiled = Store(warehouse, "duckdb").dbt_target / "compiled"
+    fact = next(compiled.rglob("unique_fct_service_activities_activity_id.sql")).read_text()
+    assert '"cvm_delta"."service_activities_keys"' in fact
+    mart = next(compiled.rglob("not_null_columns_customer_value.sql")).read_text()
+    assert 'from "cvm_engine"."marts"."customer_value"\n' in mart
+    assert "cvm_delta" not in mart
 
 
 def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_path, capsys):

@@ -5,14 +5,17 @@
     entity_key) is tested on the touched keys' rows only: the others were tested when they were
     written and have not changed since. Every other relation, and every relation outside a
     delta build, is tested whole. Tests that did not ask for it keep dbt's own `where`.
+
+    A relation's columns are looked up once per dbt invocation (macro tested_columns), not once
+    per test: the lookup is a query of the catalog, about 15 ms, and most relations have
+    several tests.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == '__touched__' -%}
         {%- set scope = none -%}
         {%- if execute and cvm_build() == 'delta' -%}
-            {%- set columns = adapter.get_columns_in_relation(relation)
-                | map(attribute='name') | map('lower') | list -%}
+            {%- set columns = tested_columns(relation) -%}
             {%- set scopes = [] -%}
             {%- for entity in ['service_activities', 'orders'] -%}
                 {%- if entity_key(entity) | reject('in', columns) | list | length == 0 -%}
@@ -39,4 +42,21 @@
     {%- else -%}
         {{ return(relation) }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    The lower-case column names of `relation`, kept for the rest of the dbt invocation in
+    `graph` (dbt builds that dict once per invocation and hands the same one to every node).
+    A relation is built before its tests run and not again in the same invocation, so the
+    columns kept are those its tests read.
+#}
+{% macro tested_columns(relation) -%}
+    {%- set kept = graph.setdefault('cvm_tested_columns', {}) -%}
+    {%- set key = relation | string -%}
+    {%- if key not in kept -%}
+        {%- do kept.update({key: adapter.get_columns_in_relation(relation)
+            | map(attribute='name') | map('lower') | list}) -%}
+    {%- endif -%}
+    {{ return(kept[key]) }}
 {%- endmacro %}

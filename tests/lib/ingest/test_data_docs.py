@@ -77,3 +77,24 @@ def test_every_validation_gets_a_page_and_the_check_links_to_it(tmp_path, con):
     link = by_name["great_expectations"].metadata["data_docs"]
     assert isinstance(link, dg.UrlMetadataValue)
     assert _page(link.value) == passed_page
+
+
+def test_the_index_lists_the_latest_validations_and_every_page_stays(tmp_path, monkeypatch):
+    """GX reads every stored result for the index whenever it builds a page: the index lists
+    the latest INDEX_LIMIT; every result and every page is kept."""
+    from orchestration.lib.ingest import data_docs
+
+    monkeypatch.setattr(data_docs, "INDEX_LIMIT", 2)
+    summary = {"suite": "customers", "success": True, "evaluated_expectations": 1,
+               "successful_expectations": 1, "rows_validated": 1,
+               "results": [{"expectation": "expect_column_values_to_not_be_null",
+                            "success": True, "element_count": 1, "unexpected_count": 0,
+                            "partial_unexpected": [], "kwargs": {"column": "customer_id"}}]}
+    days = [D1 + dt.timedelta(days=n) for n in range(4)]
+    pages = [_page(publish_validation(tmp_path, day, f"{day}/customers.csv", summary))
+             for day in days]
+    uncommitted = tmp_path / "gx" / "uncommitted"
+    assert len(list((uncommitted / "validations").rglob("*.json"))) == len(days)
+    assert all(page.is_file() for page in pages)
+    index = _text(uncommitted / "data_docs" / "local_site" / "index.html")
+    assert [day for day in days if f"{day} customers.csv" in index] == days[2:]

@@ -95,15 +95,16 @@ def test_a_store_is_always_given_its_engine_kind(tmp_path):
     assert store.engine_database == tmp_path / "w.store" / "work" / "cvm_engine.duckdb"
 
 
-def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path):
-    """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes and the
-    kind of build (full or delta)."""
+def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeypatch):
+    """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes, the
+    kind of build (full or delta), and dbt's log file at info unless asked otherwise."""
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     full = BuildPlan(True, "first build")
     duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
     assert duck.args == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
     assert duck.environment == {
         "CVM_WAREHOUSE": str(tmp_path / "w.store" / "work" / "cvm_engine.duckdb"),
-        "CVM_BUILD": "full"}
+        "CVM_BUILD": "full", "DBT_LOG_LEVEL_FILE": "info"}
     assert duck.describe() == "full build: first build"
     delta = BuildPlan(False, "incremental", added={"orders": ["raw/orders/a.parquet"]},
                       retired={"orders": ["raw/orders/b.parquet"], "customers": []})
@@ -113,8 +114,10 @@ def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path):
     assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
                                  "PYSPARK_PIN_THREAD": "false",
                                  "PYTHONWARNINGS": "ignore::FutureWarning",
-                                 "CVM_BUILD": "delta"}
+                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "info"}
     assert spark.describe() == "incremental build: 1 raw files added, 1 retired"
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # every statement, when asked for
+    assert duck.environment["DBT_LOG_LEVEL_FILE"] == "debug"
 
 
 def test_a_first_build_on_duckdb_is_prepared_in_full(tmp_path):
