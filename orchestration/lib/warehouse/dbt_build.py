@@ -58,6 +58,10 @@ class DuckDBEngine:
 
     kind = "duckdb"
     target_args: tuple[str, ...] = ()  # the profile's default target
+    # dbt's log file: the lines its console shows. At debug, dbt also writes every statement
+    # and event, about 1.5 MB and 0.3 s per part of a nightly at S0; a DuckDB error's message
+    # is at info.
+    log_level_file = "info"
 
     def describe(self) -> str:
         return "duckdb (embedded)"
@@ -79,6 +83,9 @@ class SparkEngine:
 
     kind = "spark"
     target_args: tuple[str, ...] = ("--target", "spark")
+    # dbt's log file keeps the stack trace of a failure (a debug line), which a failure on a
+    # cluster needs; beside Spark's jobs, writing the debug lines costs nothing that shows
+    log_level_file = "debug"
 
     def describe(self) -> str:
         return spark_engine.describe()
@@ -143,13 +150,12 @@ class DbtBuild:
         warehouse; on Spark, Spark's settings), and the kind of build (`full` or `delta`,
         macros/incremental.sql; it is no rule, so the rules fingerprint does not cover it).
 
-        dbt's log file (`dbt.log` in the store's dbt target) takes dbt's info lines, as its
-        console does, unless $DBT_LOG_LEVEL_FILE says otherwise (`debug` adds every statement
-        dbt runs): writing those cost about 0.3 s per part of a nightly at S0, and at debug a
-        load filled the file's 10 MB, so it kept the lines of about three loads."""
+        dbt's log file (`dbt.log` in the store's dbt target) takes the engine's level
+        (`log_level_file`) unless $DBT_LOG_LEVEL_FILE says otherwise."""
         return {**self.engine.environment(self.store),
                 "CVM_BUILD": "full" if self.plan.full else "delta",
-                "DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE") or "info"}
+                "DBT_LOG_LEVEL_FILE": (os.environ.get("DBT_LOG_LEVEL_FILE")
+                                       or self.engine.log_level_file)}
 
     def leave_out(self, kept: list[str]) -> list[str]:
         """dbt's arguments that leave out the nodes `kept` (their names, `kept_nodes`) in a

@@ -97,7 +97,8 @@ def test_a_store_is_always_given_its_engine_kind(tmp_path):
 
 def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeypatch):
     """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes, the
-    kind of build (full or delta), and dbt's log file at info unless asked otherwise."""
+    kind of build (full or delta), and the level of dbt's log file (debug on Spark, for a
+    failure's stack trace) unless asked otherwise."""
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     full = BuildPlan(True, "first build")
     duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
@@ -114,7 +115,7 @@ def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeyp
     assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
                                  "PYSPARK_PIN_THREAD": "false",
                                  "PYTHONWARNINGS": "ignore::FutureWarning",
-                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "info"}
+                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "debug"}
     assert spark.describe() == "incremental build: 1 raw files added, 1 retired"
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # every statement, when asked for
     assert duck.environment["DBT_LOG_LEVEL_FILE"] == "debug"
