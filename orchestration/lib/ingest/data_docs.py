@@ -8,9 +8,9 @@ into the metadata of the Dagster check, so the check links to what GX saw.
 
 The site's index lists the latest `INDEX_LIMIT` validations. GX reads every stored result
 again for the index whenever it builds a page: with no limit, each file's page cost about
-0.8 ms more for every result stored before it (0.15 s with none, 0.65 s with 600), so a year of
+0.8 ms more for every result stored before it (0.16 s with 100, 0.56 s with 600), so a year of
 nightlies (three files each) would add about a second per file. With the limit, what still
-grows is GX listing the stored results and pages (about 0.4 ms per result). Every result and
+grows is GX listing the stored results and pages (about 0.37 ms per result). Every result and
 page is kept; an older page is linked from its Dagster check and lies in
 `uncommitted/data_docs/local_site/validations/`.
 
