@@ -282,7 +282,7 @@ def run_load(
             # the warehouse, so that what it loads is what is still new after another load;
             # dbt's imports once for the load's builds, beside its own (lib/dbt_server.py)
             with write_lock(store, wait, what="cvm load", on_wait=echo), \
-                    dbt_server(store.engine_kind):
+                    dbt_server(store.engine_kind, store.dbt_target):
                 return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
                                  full_refresh, dbt_vars, vars_)
         except WarehouseBusy as error:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.dbt_server import SERVER_ENV, dbt_server
+from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, dbt_server
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.process_fixtures import children
 
@@ -143,3 +143,27 @@ def test_the_server_is_gone_after_the_block():
         assert os.environ[SERVER_ENV] == name
     assert os.environ.get(SERVER_ENV) == before
     assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
+
+
+def test_the_server_warms_dbt_up_on_the_builds_partial_parse(tmp_path, capfd):
+    """The server reads the partial parse of the builds' target folder before it serves
+    (`_warm_up`); a warm-up that fails is said on stderr, and the server serves all the same."""
+    target = tmp_path / "target"
+    parsed = subprocess.run(
+        [CVM_DBT, "parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--target-path", str(target)],
+        env=env_with(None) | {"CVM_WAREHOUSE": str(tmp_path / "w.duckdb")}, cwd=tmp_path,
+        capture_output=True, text=True, timeout=300)
+    assert parsed.returncode == 0, parsed
+    assert (target / PARTIAL_PARSE).is_file()
+    capfd.readouterr()
+    for broken in (False, True):
+        if broken:
+            (target / PARTIAL_PARSE).write_bytes(b"no parse of dbt")
+        with dbt_server("duckdb", target) as name:
+            # a request is served once the server waits: after its warm-up
+            served = subprocess.run([CVM_DBT, "--version"], env=env_with(name),
+                                    capture_output=True, text=True, timeout=120)
+            assert served.returncode == 0 and "Core" in served.stdout, served
+        said = capfd.readouterr().err
+        assert ("cvm dbt server: warm-up skipped" in said) is broken, said

@@ -24,6 +24,7 @@ half away from zero:
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -308,12 +309,18 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
     # the last night was a build over the delta: a fact's data tests read the touched keys'
     # rows only, a mart without an extract's key is tested whole (the columns of each relation
     # looked up once per dbt run: macros/incremental/data_tests_scope.sql)
-    compiled = Store(warehouse, "duckdb").dbt_target / "compiled"
+    target = Store(warehouse, "duckdb").dbt_target
+    compiled = target / "compiled"
     fact = next(compiled.rglob("unique_fct_service_activities_activity_id.sql")).read_text()
     assert '"cvm_delta"."service_activities_keys"' in fact
     mart = next(compiled.rglob("not_null_columns_customer_value.sql")).read_text()
     assert 'from "cvm_engine"."marts"."customer_value"\n' in mart
     assert "cvm_delta" not in mart
+    # of dbt's JSON artifacts, only the run results of the last part (lib/dbt_child.py)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    assert any(r["unique_id"] == "model.customer_value_warehouse.customer_value"
+               and r["status"] == "success" for r in results)
+    assert not (target / "manifest.json").exists()
 
 
 def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_path, capsys):

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.lib.dbt_child import RUN_RESULTS, RUN_RESULTS_ENV
 from orchestration.lib.sql import read_only
 from orchestration.lib.warehouse import build_state, catalog, spark_engine
 from orchestration.lib.warehouse.build_state import BuildPlan
@@ -151,11 +152,15 @@ class DbtBuild:
         macros/incremental.sql; it is no rule, so the rules fingerprint does not cover it).
 
         dbt's log file (`dbt.log` in the store's dbt target) takes the engine's level
-        (`log_level_file`) unless $DBT_LOG_LEVEL_FILE says otherwise."""
+        (`log_level_file`) unless $DBT_LOG_LEVEL_FILE says otherwise. Of dbt's JSON artifacts,
+        the build writes its run results alone, into the store's dbt target
+        (lib/dbt_child.py)."""
         return {**self.engine.environment(self.store),
                 "CVM_BUILD": "full" if self.plan.full else "delta",
                 "DBT_LOG_LEVEL_FILE": (os.environ.get("DBT_LOG_LEVEL_FILE")
-                                       or self.engine.log_level_file)}
+                                       or self.engine.log_level_file),
+                "DBT_WRITE_JSON": "false",
+                RUN_RESULTS_ENV: str(self.store.dbt_target / RUN_RESULTS)}
 
     def leave_out(self, kept: list[str]) -> list[str]:
         """dbt's arguments that leave out the nodes `kept` (their names, `kept_nodes`) in a

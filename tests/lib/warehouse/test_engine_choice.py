@@ -98,14 +98,17 @@ def test_a_store_is_always_given_its_engine_kind(tmp_path):
 def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeypatch):
     """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes, the
     kind of build (full or delta), and the level of dbt's log file (debug on Spark, for a
-    failure's stack trace) unless asked otherwise."""
+    failure's stack trace) unless asked otherwise. Of dbt's JSON artifacts, a build writes its
+    run results alone, into the store's dbt target."""
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     full = BuildPlan(True, "first build")
     duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
     assert duck.args == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
     assert duck.environment == {
         "CVM_WAREHOUSE": str(tmp_path / "w.store" / "work" / "cvm_engine.duckdb"),
-        "CVM_BUILD": "full", "DBT_LOG_LEVEL_FILE": "info"}
+        "CVM_BUILD": "full", "DBT_LOG_LEVEL_FILE": "info", "DBT_WRITE_JSON": "false",
+        "CVM_DBT_RUN_RESULTS": str(tmp_path / "w.store" / "work" / "dbt-target"
+                                   / "run_results.json")}
     assert duck.describe() == "full build: first build"
     delta = BuildPlan(False, "incremental", added={"orders": ["raw/orders/a.parquet"]},
                       retired={"orders": ["raw/orders/b.parquet"], "customers": []})
@@ -115,7 +118,11 @@ def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeyp
     assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
                                  "PYSPARK_PIN_THREAD": "false",
                                  "PYTHONWARNINGS": "ignore::FutureWarning",
-                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "debug"}
+                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "debug",
+                                 "DBT_WRITE_JSON": "false",
+                                 "CVM_DBT_RUN_RESULTS": str(tmp_path / "w.store" / "work"
+                                                            / "spark" / "dbt-target"
+                                                            / "run_results.json")}
     assert spark.describe() == "incremental build: 1 raw files added, 1 retired"
     monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")  # every statement, when asked for
     assert duck.environment["DBT_LOG_LEVEL_FILE"] == "debug"
