@@ -41,6 +41,7 @@ def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
         except SystemExit as done:
             return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         return 0
+    from dbt.cli.exceptions import DbtUsageException
     from dbt.cli.main import dbtRunner
 
     path = Path(results)
@@ -53,9 +54,9 @@ def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
         return 0
     if outcome.exception is None:
         return EXIT_FAILED_NODES
-    if not isinstance(outcome.exception, KeyboardInterrupt) and str(outcome.exception):
-        # dbt has logged what it caught; one that is not dbt's own is said here as well
-        print(f"{prog_name}: {outcome.exception}", file=sys.stderr)
+    if isinstance(outcome.exception, DbtUsageException):
+        # as dbt's command line says it; dbt has logged any other error it caught
+        print(f"{prog_name}: Error: {outcome.exception}", file=sys.stderr)
     return EXIT_ERROR
 
 
