@@ -25,9 +25,6 @@ from orchestration.lib.processes import die_with_parent
 
 RUN_RESULTS_ENV = "CVM_DBT_RUN_RESULTS"  # where run_dbt writes a build's run results
 RUN_RESULTS = "run_results.json"  # their name in dbt's target folder
-# dbt's exit statuses (dbt.cli.exceptions.ExitCodes): nodes failed; dbt itself failed
-EXIT_FAILED_NODES = 1
-EXIT_ERROR = 2
 
 
 def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
@@ -43,6 +40,7 @@ def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
         return 0
     from dbt.cli.exceptions import DbtUsageException
     from dbt.cli.main import dbtRunner
+    from dbt.utils import ExitCodes  # the exit statuses of dbt's command line
 
     path = Path(results)
     path.unlink(missing_ok=True)  # a build that ends without results leaves none behind
@@ -51,13 +49,13 @@ def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         outcome.result.write(str(path))
     if outcome.success:
-        return 0
+        return ExitCodes.Success
     if outcome.exception is None:
-        return EXIT_FAILED_NODES
+        return ExitCodes.ModelError  # nodes failed
     if isinstance(outcome.exception, DbtUsageException):
         # as dbt's command line says it; dbt has logged any other error it caught
         print(f"{prog_name}: Error: {outcome.exception}", file=sys.stderr)
-    return EXIT_ERROR
+    return ExitCodes.UnhandledError
 
 
 def main() -> int:
