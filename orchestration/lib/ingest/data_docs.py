@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from orchestration import settings
@@ -70,7 +71,31 @@ def _limit_index(context) -> None:
 def publish_validation(root: Path, extract_date: dt.date, source_file: str,
                        summary: dict) -> str:
     """Store one suite's result (`validate_rows`' summary) in the GX context under `root`
-    (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL)."""
+    (`root/gx/`), build its Data Docs page and return the page's address (a file:// URL).
+    In a load, the load's suite server does it (suite_server.py)."""
+    from orchestration.lib.ingest import suite_server
+
+    server = suite_server.active()
+    if server is not None:
+        answered, page = server.ask("publish", root=str(root), extract_date=extract_date,
+                                    source_file=source_file, summary=summary)
+        if answered:
+            return page
+    return publish_here(root, extract_date, source_file, summary)
+
+
+def publish_here(root: Path, extract_date: dt.date, source_file: str, summary: dict) -> str:
+    """publish_validation in this process."""
+    page, build = store_validation(root, extract_date, source_file, summary)
+    build()
+    return page
+
+
+def store_validation(root: Path, extract_date: dt.date, source_file: str,
+                     summary: dict) -> tuple[str, Callable[[], None]]:
+    """Store one suite's result in the GX context under `root`: the address its page will
+    have, and the function that builds the page (the suite server builds it after it has
+    answered)."""
     settings.telemetry_off()
     from great_expectations.core import (
         ExpectationSuiteValidationResult,
@@ -127,5 +152,6 @@ def publish_validation(root: Path, extract_date: dt.date, source_file: str,
         batch_identifier=source_file.replace("/", "__"),
     )
     context.validation_results_store.set(identifier, result)
-    context.build_data_docs(resource_identifiers=[identifier])
-    return context.get_docs_sites_urls(resource_identifier=identifier)[0]["site_url"]
+    page = context.get_docs_sites_urls(resource_identifier=identifier,
+                                       only_if_exists=False)[0]["site_url"]
+    return page, lambda: context.build_data_docs(resource_identifiers=[identifier])

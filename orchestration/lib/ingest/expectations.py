@@ -254,8 +254,35 @@ def validate_rows(con, spec: EntitySpec, sql: str, params: dict, suite_json: dic
 def validate_load(con, spec: EntitySpec, extract_date, source_file: str, load_result) -> dict:
     """The suite result for one load: accepted rows validated, rejected rows counted."""
     suite_json = load_suite_json(spec.name, extract_date)
-    result = validate_rows(con, spec, _select_sql(spec),
-                           {"d": extract_date, "f": source_file}, suite_json)
+    params = {"d": extract_date, "f": source_file}
+    result = _validate_in_server(con, spec, params, suite_json)
+    if result is None:
+        result = validate_rows(con, spec, _select_sql(spec), params, suite_json)
     result["rows_rejected_by_rules"] = load_result.rows_rejected
     result["rejected_by_reason"] = dict(load_result.rejected_by_reason)
     return {spec.name: result}
+
+
+def _validate_in_server(con, spec: EntitySpec, params: dict, suite_json: dict) -> dict | None:
+    """validate_rows of the load's rows by the load's suite server (suite_server.py), over
+    the delivery's raw files in the catalog; None when there is no server or it could not
+    answer."""
+    from orchestration.lib.ingest import suite_server
+    from orchestration.lib.warehouse import catalog
+
+    server = suite_server.active()
+    if server is None:
+        return None
+    store = catalog.store_of(con)
+    paths = [str(store.path(f.path)) for f in catalog.raw_files(con, spec.name)
+             if f.extract_date == params["d"]]
+    answered, result = server.ask("validate", entity=spec.name, paths=paths, params=params,
+                                  suite_json=suite_json, temp_directory=str(store.ingest_dir))
+    if not answered:
+        return None
+    (rows,) = con.execute(f"select count(*) from ({_inline(_select_sql(spec), params)})"
+                          ).fetchone()
+    if result["rows_validated"] != rows:
+        raise RuntimeError(f"{params}: the suite server validated {result['rows_validated']} "
+                           f"rows, the load holds {rows}")
+    return result

@@ -1,0 +1,251 @@
+"""The load's Great Expectations, in a process of its own.
+
+Importing great_expectations costs about 2 s, paid by every load before its first suite runs,
+in the load's own process: at S0 that is an eighth of a one-day nightly. So a load starts a
+suite server once it holds the writer's lock (`suite_server`, beside the dbt server of
+lib/dbt_server.py): a process that imports GX and opens the warehouse's Data Docs context on
+the other core while the load imports its own modules, and then waits for requests.
+
+What it does for the load, one request at a time:
+- `validate`: a file's suite, on the rows the load just committed. The server reads them from
+  the raw files of the delivery (the catalog's list, which the load sends) through its own
+  in-memory DuckDB, as the view raw.<entity> over those files, and runs the same suite with
+  the same code as the load would (expectations.validate_rows). The load checks that the server
+  validated as many rows as its own raw.<entity> holds for the file.
+- `publish`: the result's Data Docs page (data_docs.publish_validation). The server stores the
+  result and answers the page's address at once, then builds the page (about 0.3 s) while the
+  load goes on; its next request waits for that page. At its end the load waits for the last
+  page (`SuiteServer.finish`). A page that could not be built is said in the load's log.
+
+What stays as it was without the server:
+- The results: the same summary and page, from the same functions.
+- An error: a request the server could not answer (an error in it, the server gone or not
+  started) is done again in the load's own process, which raises what it raises there, as
+  before. The server is an optimisation only.
+- Nothing lives on after the load: the server dies with the load (lib/processes.py,
+  `die_with_parent`) and is stopped at the end of the block (at once when the block ends by
+  an error or an interrupt). A Ctrl-C during a request stops
+  the server (its answer would come to nobody); the load's suites then run in its own process.
+- Outside `cvm load` (a Dagster run of the daemon or of `dagster dev`, the tests of the
+  loader) no server runs, and the suites run in the process that loads.
+
+The channel is the server's standard input and output (pickled requests and answers); what
+the server itself would print goes to the load's log file (its stderr is the log during a
+request).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+_ACTIVE: list[SuiteServer] = []  # the server of the load running in this process
+FINISH_SECONDS = 60  # the longest a finished load waits for the server's last page
+
+
+def active() -> SuiteServer | None:
+    """The running load's suite server, or None."""
+    return _ACTIVE[-1] if _ACTIVE else None
+
+
+class SuiteServer:
+    """The load's side of the server: `ask` sends a request and returns its answer."""
+
+    def __init__(self, process: subprocess.Popen, log: Path):
+        self.process = process
+        self.log = Path(log)
+        self._lock = threading.Lock()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ask(self, op: str, **args) -> tuple[bool, object]:
+        """(True, the answer) of the request, or (False, None) when the server cannot answer
+        it: then the caller does the work itself."""
+        with self._lock:
+            if not self.alive:
+                return False, None
+            try:
+                pickle.dump({"op": op, "args": args, "log": str(self.log)}, self.process.stdin)
+                self.process.stdin.flush()
+                status, answer = pickle.load(self.process.stdout)
+            except BaseException as error:
+                self.stop()  # half a conversation: no later request could be trusted
+                if isinstance(error, Exception):
+                    return False, None
+                raise  # Ctrl-C and exits go on
+            if status != "ok":
+                print(f"cvm suite server: {op} done in the load's process ({answer})",
+                      file=sys.stderr)
+                return False, None
+            return True, answer
+
+    def finish(self) -> None:
+        """No more requests: wait for the work the server does after its last answer (a Data
+        Docs page) for up to FINISH_SECONDS."""
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(FINISH_SECONDS)
+
+    def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+
+
+@contextlib.contextmanager
+def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
+    """A suite server for the load of the warehouse `published`, active for the length of the
+    block (`active()`); None where it cannot run (not Linux). `log` is the load's log file,
+    where the server's own output goes."""
+    if not sys.platform.startswith("linux"):
+        yield None
+        return
+    from orchestration.lib.ingest.data_docs import context_root
+    from orchestration.lib.processes import PARENT_ENV
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
+         str(context_root(published))],
+        env={**os.environ, PARENT_ENV: str(os.getpid())},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    server = SuiteServer(process, log)
+    _ACTIVE.append(server)
+    try:
+        yield server
+        server.finish()  # a load that ended (an error or an interrupt: at once, below)
+    finally:
+        _ACTIVE.remove(server)
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        server.stop()
+        process.stdout.close()
+
+
+# --- the server's side ----------------------------------------------------------------------
+
+def _validate(entity: str, paths: list[str], params: dict, suite_json: dict,
+              temp_directory: str) -> dict:
+    """The suite over the rows of raw.<entity> (a view over `paths`) that `params` select."""
+    import duckdb
+
+    from orchestration.lib.ingest import expectations
+    from orchestration.lib.ingest.spec import get_spec
+    from orchestration.lib.warehouse.catalog import raw_view_sql
+    from orchestration.lib.warehouse.connection import MEMORY_LIMIT_BYTES
+
+    spec = get_spec(entity)
+    con = duckdb.connect(config={"memory_limit": f"{MEMORY_LIMIT_BYTES}B",
+                                 "temp_directory": temp_directory})
+    try:
+        con.execute("create schema raw")
+        con.execute(f"create view raw.{entity} as {raw_view_sql(spec, paths)}")
+        return expectations.validate_rows(con, spec, expectations._select_sql(spec), params,
+                                          suite_json)
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class _Then:
+    """An answer, and work to do after it is sent (`what` names it in a failure's line)."""
+    answer: object
+    work: Callable[[], None]
+    what: str
+
+
+def _publish(root: str, extract_date, source_file: str, summary: dict) -> _Then:
+    """The result stored and the address of its page answered; the page built after."""
+    from orchestration.lib.ingest.data_docs import store_validation
+
+    page, build = store_validation(Path(root), extract_date, source_file, summary)
+    return _Then(page, build, f"the Data Docs page of {source_file}")
+
+
+_OPS = {"validate": _validate, "publish": _publish}
+
+
+def _warm_up(root: Path) -> None:
+    """GX's imports, its ephemeral context and the Data Docs context of `root` (when the
+    warehouse has one already). A warm-up that fails costs the time it was to save."""
+    try:
+        import sqlalchemy.dialects.postgresql  # noqa: F401 - the dialect validate_rows uses
+        from great_expectations.validator.v1_validator import Validator  # noqa: F401
+
+        from orchestration.lib.ingest import data_docs, expectations
+
+        expectations._context()
+        if (root / "gx").is_dir():
+            data_docs._context(root)
+    except Exception as error:  # noqa: BLE001 - an optimisation only
+        print(f"cvm suite server: warm-up skipped ({type(error).__name__}: {error})",
+              file=sys.stderr)
+
+
+def _write_to(log: str | None) -> None:
+    """The server's stdout and stderr: the load's log file (opened again per request: the load
+    starts a new log after the server started)."""
+    if not log:
+        return
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def serve(root: Path) -> None:
+    """Warm up, then answer requests from standard input until it closes."""
+    from orchestration.lib.processes import die_with_parent
+
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the load
+    requests = os.fdopen(os.dup(0), "rb")
+    answers = os.fdopen(os.dup(1), "wb")
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(2, 1)  # a stray print must not reach the channel
+    os.close(null)
+    from orchestration import settings
+
+    settings.telemetry_off()
+    _warm_up(root)
+    while True:
+        try:
+            request = pickle.load(requests)
+        except EOFError:  # the load is done: end without tearing GX down (about 0.8 s)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
+        _write_to(request.get("log"))
+        then = None
+        try:
+            value = _OPS[request["op"]](**request["args"])
+            if isinstance(value, _Then):
+                value, then = value.answer, value
+            answer = ("ok", value)
+        except Exception as error:  # noqa: BLE001 - the load does it again, and raises
+            answer = ("error", f"{type(error).__name__}: {error}")
+        pickle.dump(answer, answers)
+        answers.flush()
+        if then is not None:
+            try:
+                then.work()
+            except Exception as error:  # noqa: BLE001 - said in the load's log
+                print(f"cvm suite server: {then.what} was not built "
+                      f"({type(error).__name__}: {error})", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    serve(Path(sys.argv[1]))

@@ -1,0 +1,169 @@
+"""The load's suite server (lib/ingest/suite_server.py): GX validates a landed file's rows and
+publishes its Data Docs page in a process of its own, with the results the load's own process
+would have had; a request it cannot answer is done in the load's process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from orchestration.lib.ingest import data_docs
+from orchestration.lib.ingest import expectations as gxe
+from orchestration.lib.ingest.loader import load_file
+from orchestration.lib.ingest.spec import SPECS
+from orchestration.lib.ingest.suite_server import active, suite_server
+from tests.ingest_fixtures import extract, record, write_file
+from tests.process_fixtures import children
+
+D1 = "2025-03-31"
+DAY = dt.date.fromisoformat(D1)
+CUSTOMERS = SPECS["customers"]
+
+
+def _customers(root: Path) -> None:
+    """Two customers; one's annual potential (1000) is below the stricter suite's 5000."""
+    write_file(root, D1, "customers", extract(
+        "customers",
+        record("customers", customer_id="C1", customer_name="Alpha", country_code="DE",
+               customer_since="2020-01-01", annual_potential_eur="1000"),
+        record("customers", customer_id="C2", customer_name="Beta", country_code="AT",
+               customer_since="2021-06-01", annual_potential_eur="6000")))
+
+
+def _stricter(monkeypatch) -> None:
+    stored = gxe.load_suite_json
+
+    def stricter(entity, extract_date, *args):
+        suite = stored(entity, extract_date, *args)
+        suite["expectations"].append({"type": "expect_column_values_to_be_between",
+                                      "kwargs": {"column": "annual_potential_eur",
+                                                 "min_value": 5000}})
+        return suite
+
+    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+
+
+def _not_here(*args, **kwargs):
+    raise AssertionError("done in the load's process")
+
+
+def _text(url: str) -> str:
+    assert url.startswith("file://")
+    page = Path(unquote(urlparse(url).path))
+    return " ".join(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")).split())
+
+
+def test_the_server_validates_and_publishes_what_the_load_would(tmp_path, con, monkeypatch):
+    """With the load's own validation and publishing made to fail, a load in the server's
+    block still gets its suite result and its page: the server's. The result is the one the
+    load's own process computes afterwards: two rows validated, one potential below 5000."""
+    _customers(tmp_path)
+    _stricter(monkeypatch)
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert active() is server
+        monkeypatch.setattr(gxe, "validate_rows", _not_here)
+        monkeypatch.setattr(data_docs, "publish_here", _not_here)
+        result = load_file(con, tmp_path, D1, "customers")
+        suite = result.expectation_results["customers"]
+        page = data_docs.publish_validation(tmp_path, DAY, result.source_file, suite)
+        assert server.alive
+    assert active() is None
+
+    assert suite["success"] is False and suite["rows_validated"] == 2
+    (failed,) = suite["unsuccessful_expectations"]
+    assert (failed["column"], failed["element_count"], failed["unexpected_count"]) \
+        == ("annual_potential_eur", 2, 1)
+    assert [float(v) for v in failed["partial_unexpected"]] == [1000.0]
+    shown = _text(page)
+    assert f"Run Name {D1} customers.csv" in shown
+    assert "Unsuccessful Expectations 1" in shown
+
+    monkeypatch.undo()
+    _stricter(monkeypatch)
+    here = gxe.validate_rows(con, CUSTOMERS, gxe._select_sql(CUSTOMERS),
+                             {"d": DAY, "f": result.source_file},
+                             gxe.load_suite_json("customers", D1))
+    assert {k: suite[k] for k in here} == here
+
+
+def test_a_request_the_server_cannot_answer_is_done_in_the_load(tmp_path, con, monkeypatch,
+                                                                  capsys):
+    """A suite the server refuses (an unanchored pattern) is refused again by the load's own
+    process, with its own error; a server that died leaves the load's suites to its own
+    process, and no process behind."""
+    _customers(tmp_path)
+    stored = gxe.load_suite_json
+
+    def unanchored(entity, extract_date, *args):
+        suite = stored(entity, extract_date, *args)
+        suite["expectations"].append({"type": "expect_column_values_to_match_regex",
+                                      "kwargs": {"column": "country_code", "regex": "[A-Z]"}})
+        return suite
+
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        monkeypatch.setattr(gxe, "load_suite_json", unanchored)
+        with pytest.raises(ValueError, match="country_code: the pattern '\\[A-Z\\]' must"):
+            load_file(con, tmp_path, D1, "customers")
+        assert "cvm suite server: validate done in the load's process (ValueError" \
+            in capsys.readouterr().err
+        assert server.alive  # an error of a request is not the server's end
+        monkeypatch.setattr(gxe, "load_suite_json", stored)
+
+        server.process.kill()
+        server.process.wait()
+        again = load_file(con, tmp_path, D1, "customers")
+        assert again.expectation_results["customers"]["success"] is True
+        assert again.expectation_results["customers"]["rows_validated"] == 2
+        pid = server.process.pid
+    assert pid not in children(os.getpid())
+
+
+def test_the_server_ends_with_its_block(tmp_path):
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        pid = server.process.pid
+        assert pid in children(os.getpid())
+    assert pid not in children(os.getpid())
+    assert not server.alive
+
+
+def test_a_load_with_a_suite_server_does_not_import_gx(tmp_path):
+    """The point of the server: the load's own process validates and publishes without
+    importing Great Expectations or the SQL dialect it uses."""
+    _customers(tmp_path)
+    script = (
+        "import sys, datetime, duckdb\n"
+        "import orchestration.defs.ingest.assets, orchestration.defs.ingest.checks\n"
+        "from orchestration.lib.ingest.data_docs import publish_validation\n"
+        "from orchestration.lib.ingest.loader import load_file\n"
+        "from orchestration.lib.ingest.suite_server import suite_server\n"
+        "from orchestration.lib.warehouse.catalog import ensure_meta\n"
+        "from orchestration.lib.warehouse.store import StoreFiles\n"
+        "from pathlib import Path\n"
+        "root = Path(sys.argv[1])\n"
+        "con = duckdb.connect()\n"
+        "ensure_meta(con, StoreFiles(root / 'store'))\n"
+        "with suite_server(root / 'w.duckdb', root / 'load.log'):\n"
+        "    result = load_file(con, root, sys.argv[2], 'customers')\n"
+        "    suite = result.expectation_results['customers']\n"
+        "    page = publish_validation(root, datetime.date.fromisoformat(sys.argv[2]),\n"
+        "                              result.source_file, suite)\n"
+        "print('validated:', suite['rows_validated'], suite['success'], flush=True)\n"
+        "from urllib.parse import unquote, urlparse\n"
+        "print('page:', Path(unquote(urlparse(page).path)).is_file(), flush=True)\n"
+        "print('imported:', sorted(m for m in ('great_expectations', 'duckdb_engine')\n"
+        "                         if m in sys.modules), flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), D1],
+                          capture_output=True, text=True, cwd=Path(__file__).parents[3],
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "validated: 2 True" in done.stdout, done.stdout
+    assert "page: True" in done.stdout, done.stdout
+    assert "imported: []" in done.stdout, done.stdout
