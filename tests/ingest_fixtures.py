@@ -61,3 +61,36 @@ ALL_TABLES = (
     "raw.customers", "raw.orders", "raw.service_activities", "audit.load_log",
     "audit.rejected_rows", "audit.pending_orders", "audit.pending_service_activities",
 )
+
+
+def add_expectation(monkeypatch, expectation: dict) -> None:
+    """Every suite a load reads (`load_suite_json`) gets `expectation` besides its stored ones,
+    for the rest of the test."""
+    from orchestration.lib.ingest import expectations as gxe
+
+    stored = gxe.load_suite_json
+
+    def with_it(entity, extract_date, *args):
+        suite = stored(entity, extract_date, *args)
+        suite["expectations"].append(expectation)
+        return suite
+
+    monkeypatch.setattr(gxe, "load_suite_json", with_it)
+
+
+# a script's last line for run_python: which of Great Expectations and its SQL dialect the
+# script's process imported
+PRINT_GX_IMPORTED = ("print('imported:', sorted(m for m in ('great_expectations', "
+                     "'duckdb_engine') if m in sys.modules), flush=True)\n")
+
+
+def run_python(script: str, *args: str) -> str:
+    """The standard output of `script`, run with `args` by a fresh Python in the project's
+    folder; it must exit 0."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
+                          text=True, cwd=Path(__file__).parents[1], check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout

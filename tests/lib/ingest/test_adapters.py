@@ -16,6 +16,7 @@ from orchestration.lib.ingest.adapters.base import Mapping, MappingError, stamp
 from orchestration.lib.ingest.adapters.sap import sap_date
 from orchestration.lib.landing import Delivery
 from tests.adapter_fixtures import D1, D2, EXPECTED, write_generic, write_native
+from tests.ingest_fixtures import add_expectation
 
 
 def _load(con, landing, date, entities=("customers", "orders", "service_activities"), **kw):
@@ -388,7 +389,6 @@ def test_the_suite_runs_on_native_rows_and_blocks_when_it_fails(con, landing, mo
     from orchestration.defs.ingest import checks
     from orchestration.lib import audit
     from orchestration.lib.audit import recount
-    from orchestration.lib.ingest import expectations as gxe
 
     key = dg.AssetKey(["raw", "orders"])
     results = _load(con, landing, D1, entities=("customers", "orders"))
@@ -408,15 +408,8 @@ def test_the_suite_runs_on_native_rows_and_blocks_when_it_fails(con, landing, mo
 
     assert verdict(items.values()).passed
 
-    stored = gxe.load_suite_json
-
-    def stricter(entity, extract_date, *args):
-        suite = stored(entity, extract_date, *args)
-        suite["expectations"].append({"type": "expect_column_values_to_be_between",
-                                      "kwargs": {"column": "net_revenue_eur", "max_value": 0}})
-        return suite
-
-    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+    add_expectation(monkeypatch, {"type": "expect_column_values_to_be_between",
+                                  "kwargs": {"column": "net_revenue_eur", "max_value": 0}})
     again = _load(con, landing, D1, entities=("orders",), force=True)
     reloaded = [r for name, r in again.items() if "VBRP" in name or "OrderItem" in name]
     check = verdict(reloaded)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -18,9 +15,12 @@ from orchestration.lib.ingest.loader import FileRefused, load_file, release_pend
 from orchestration.lib.ingest.spec import SERVICE_ACTIVITIES
 from tests.ingest_fixtures import (
     ALL_TABLES,
+    PRINT_GX_IMPORTED,
+    add_expectation,
     extract,
     header,
     record,
+    run_python,
     table_checksum,
     write_file,
 )
@@ -421,18 +421,9 @@ def test_a_failing_expectation_blocks_and_names_what_failed(tmp_path, con, monke
 
     from orchestration.defs.ingest import checks
     from orchestration.lib import audit
-    from orchestration.lib.ingest import expectations as gxe
 
-    stored = gxe.load_suite_json
-
-    def stricter(entity, extract_date, *args):
-        suite = stored(entity, extract_date, *args)
-        suite["expectations"].append({"type": "expect_column_values_to_be_between",
-                                      "kwargs": {"column": "duration_minutes",
-                                                 "min_value": 15}})
-        return suite
-
-    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+    add_expectation(monkeypatch, {"type": "expect_column_values_to_be_between",
+                                  "kwargs": {"column": "duration_minutes", "min_value": 15}})
     _customers(tmp_path)
     _load(con, tmp_path, "customers")
     _activities(tmp_path, D1, _activity(aid="A1", minutes="5"), _activity(aid="A2", minutes="10"),
@@ -478,14 +469,10 @@ def test_a_load_that_runs_no_suite_does_not_import_gx(tmp_path):
         "load_file(con, sys.argv[1], sys.argv[2], 'customers', run_expectations=False)\n"
         "again = load_file(con, sys.argv[1], sys.argv[2], 'customers')\n"
         "assert again.skipped_unchanged and not again.expectation_results\n"
-        "print('imported:', sorted(m for m in ('great_expectations', 'duckdb_engine')\n"
-        "                         if m in sys.modules), flush=True)\n"
+        + PRINT_GX_IMPORTED
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), D1],
-                          capture_output=True, text=True, cwd=Path(__file__).parents[3],
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    assert "imported: []" in done.stdout, done.stdout
+    out = run_python(script, str(tmp_path), D1)
+    assert "imported: []" in out, out
 
 
 def test_a_suite_that_cannot_run_has_not_passed(tmp_path, con, monkeypatch):

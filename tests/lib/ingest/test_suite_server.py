@@ -7,8 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -19,7 +17,14 @@ from orchestration.lib.ingest import expectations as gxe
 from orchestration.lib.ingest.loader import load_file
 from orchestration.lib.ingest.spec import SPECS
 from orchestration.lib.ingest.suite_server import active, suite_server
-from tests.ingest_fixtures import extract, record, write_file
+from tests.ingest_fixtures import (
+    PRINT_GX_IMPORTED,
+    add_expectation,
+    extract,
+    record,
+    run_python,
+    write_file,
+)
 from tests.process_fixtures import children
 
 D1 = "2025-03-31"
@@ -38,16 +43,9 @@ def _customers(root: Path) -> None:
 
 
 def _stricter(monkeypatch) -> None:
-    stored = gxe.load_suite_json
-
-    def stricter(entity, extract_date, *args):
-        suite = stored(entity, extract_date, *args)
-        suite["expectations"].append({"type": "expect_column_values_to_be_between",
-                                      "kwargs": {"column": "annual_potential_eur",
-                                                 "min_value": 5000}})
-        return suite
-
-    monkeypatch.setattr(gxe, "load_suite_json", stricter)
+    add_expectation(monkeypatch, {"type": "expect_column_values_to_be_between",
+                                  "kwargs": {"column": "annual_potential_eur",
+                                             "min_value": 5000}})
 
 
 def _not_here(*args, **kwargs):
@@ -99,22 +97,15 @@ def test_a_request_the_server_cannot_answer_is_done_in_the_load(tmp_path, con, m
     process, with its own error; a server that died leaves the load's suites to its own
     process, and no process behind."""
     _customers(tmp_path)
-    stored = gxe.load_suite_json
-
-    def unanchored(entity, extract_date, *args):
-        suite = stored(entity, extract_date, *args)
-        suite["expectations"].append({"type": "expect_column_values_to_match_regex",
-                                      "kwargs": {"column": "country_code", "regex": "[A-Z]"}})
-        return suite
-
     with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
-        monkeypatch.setattr(gxe, "load_suite_json", unanchored)
+        add_expectation(monkeypatch, {"type": "expect_column_values_to_match_regex",
+                                      "kwargs": {"column": "country_code", "regex": "[A-Z]"}})
         with pytest.raises(ValueError, match="country_code: the pattern '\\[A-Z\\]' must"):
             load_file(con, tmp_path, D1, "customers")
         assert "cvm suite server: validate done in the load's process (ValueError" \
             in capsys.readouterr().err
         assert server.alive  # an error of a request is not the server's end
-        monkeypatch.setattr(gxe, "load_suite_json", stored)
+        monkeypatch.undo()
 
         server.process.kill()
         server.process.wait()
@@ -157,13 +148,9 @@ def test_a_load_with_a_suite_server_does_not_import_gx(tmp_path):
         "print('validated:', suite['rows_validated'], suite['success'], flush=True)\n"
         "from urllib.parse import unquote, urlparse\n"
         "print('page:', Path(unquote(urlparse(page).path)).is_file(), flush=True)\n"
-        "print('imported:', sorted(m for m in ('great_expectations', 'duckdb_engine')\n"
-        "                         if m in sys.modules), flush=True)\n"
+        + PRINT_GX_IMPORTED
     )
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path), D1],
-                          capture_output=True, text=True, cwd=Path(__file__).parents[3],
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    assert "validated: 2 True" in done.stdout, done.stdout
-    assert "page: True" in done.stdout, done.stdout
-    assert "imported: []" in done.stdout, done.stdout
+    out = run_python(script, str(tmp_path), D1)
+    assert "validated: 2 True" in out, out
+    assert "page: True" in out, out
+    assert "imported: []" in out, out
