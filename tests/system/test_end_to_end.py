@@ -311,7 +311,7 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
     # looked up once per dbt run: macros/incremental/data_tests_scope.sql)
     target = Store(warehouse, "duckdb").dbt_target
     compiled = target / "compiled"
-    fact = next(compiled.rglob("unique_fct_service_activities_activity_id.sql")).read_text()
+    fact = next(compiled.rglob("column_rules_fct_service_activities.sql")).read_text()
     assert '"cvm_delta"."service_activities_keys"' in fact
     mart = next(compiled.rglob("not_null_columns_customer_value.sql")).read_text()
     assert 'from "cvm_engine"."marts"."customer_value"\n' in mart

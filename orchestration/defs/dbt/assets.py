@@ -166,6 +166,7 @@ def _failed_nodes(invocation, target: Path) -> list[str]:
     except Exception:  # the artifact may be missing after a crash
         return []
     nulls = null_columns(target / "dbt.log")
+    rules = broken_rules(target / "dbt.log")
     said = []
     for r in results:
         if r.get("status") not in {"error", "fail", "runtime error"}:
@@ -174,6 +175,8 @@ def _failed_nodes(invocation, target: Path) -> list[str]:
         name = r["unique_id"].split(".")[2] if r["unique_id"].count(".") >= 2 else ""
         if nulls.get(name):
             what += "; NULL in " + ", ".join(nulls[name])
+        if rules.get(name):
+            what += "; " + ", ".join(rules[name])
         said.append(f"{r['unique_id']} ({what})")
     return said
 
@@ -186,20 +189,42 @@ _NULL_COLUMN = re.compile(r"(not_null_columns_\w+): (\w+) is NULL in (\d+) rows"
 def null_columns(log: Path) -> dict[str, list[str]]:
     """The columns that a failed not_null_columns test found NULL in the last dbt run of
     `log` (dbt's log file): test name -> ['column (n rows)', ...]. Empty when there is no log."""
+    found: dict[str, list[str]] = {}
+    for match in _last_run_matches(log, _NULL_COLUMN):
+        test, column, rows = match.groups()
+        entry = f"{column} ({rows} row{'s' if rows != '1' else ''})"
+        if entry not in found.setdefault(test, []):
+            found[test].append(entry)
+    return found
+
+
+# the line of macro report_null_columns for each broken rule and value of a failed
+# column_rules test
+_BROKEN_RULE = re.compile(r"(column_rules_\w+): (\w+) broken in (\w+) by (.*?) \((\d+) rows\)")
+
+
+def broken_rules(log: Path) -> dict[str, list[str]]:
+    """The rules that a failed column_rules test found broken in the last dbt run of `log`:
+    test name -> ['unique broken in activity_id by A-1 (2 rows)', ...]. Empty when there is
+    no log."""
+    found: dict[str, list[str]] = {}
+    for match in _last_run_matches(log, _BROKEN_RULE):
+        test, rule, column, value, rows = match.groups()
+        entry = f"{rule} broken in {column} by {value} ({rows} row{'s' if rows != '1' else ''})"
+        if entry not in found.setdefault(test, []):
+            found[test].append(entry)
+    return found
+
+
+def _last_run_matches(log: Path, pattern: re.Pattern) -> list[re.Match]:
+    """The matches of `pattern` in the lines of the last dbt run of `log` (dbt's log file)."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
-        return {}
+        return []
     starts = [i for i, line in enumerate(lines) if "Running with dbt=" in line]
-    found: dict[str, list[str]] = {}
-    for line in lines[starts[-1] if starts else 0:]:
-        match = _NULL_COLUMN.search(line)
-        if match:
-            test, column, rows = match.groups()
-            entry = f"{column} ({rows} row{'s' if rows != '1' else ''})"
-            if entry not in found.setdefault(test, []):
-                found[test].append(entry)
-    return found
+    return [match for line in lines[starts[-1] if starts else 0:]
+            if (match := pattern.search(line))]
 
 
 def headline(message: str) -> str:

@@ -154,15 +154,16 @@ def test_reference_column_table_is_the_spec(entity):
 # --- dbt YAML -------------------------------------------------------------------------------
 
 def _accepted_values() -> list[tuple[str, str, list[str]]]:
-    """(model, column, values) of every accepted_values test in the dbt models' YAML."""
+    """(model, column, values) of every accepted_values rule in the dbt models' YAML (a
+    relation's column_rules test)."""
     found = []
     for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
-            for column in model.get("columns", []):
-                for test in column.get("data_tests", []):
-                    if isinstance(test, dict) and "accepted_values" in test:
-                        values = test["accepted_values"]["arguments"]["values"]
-                        found.append((model["name"], column["name"], values))
+            for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "column_rules" in test:
+                    rules = test["column_rules"]["arguments"].get("accepted_values", {})
+                    found += [(model["name"], column, values)
+                              for column, values in rules.items()]
     return found
 
 
