@@ -29,6 +29,7 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from orchestration.defs.constants import DBT_OP, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.ingest import suite_server
 from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse.dbt_build import (
@@ -91,6 +92,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         config: BuildConfig,
     ):
         dbt_vars = run_vars(context, warehouse.landing)
+        suite_server.rest()  # no suites run during the build: its memory is the build's
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             build = prepare_build(store, session_of(context), project.project_dir, dbt_vars,
                                   config.full_refresh)

@@ -22,6 +22,9 @@ What stays as it was without the server:
 - An error: a request the server could not answer (an error in it, the server gone or not
   started) is done again in the load's own process, which raises what it raises there, as
   before. The server is an optimisation only.
+- Its memory (about 0.2 GB) is not held during the build: when the load's dbt build starts,
+  the server ends once its last page is built (`rest`), and a later delivery of the same load
+  starts it again.
 - Nothing lives on after the load: the server dies with the load (lib/processes.py,
   `die_with_parent`) and is stopped at the end of the block (at once when the block ends by
   an error or an interrupt). A Ctrl-C during a request stops
@@ -56,13 +59,24 @@ def active() -> SuiteServer | None:
     return _ACTIVE[-1] if _ACTIVE else None
 
 
+def rest() -> None:
+    """The load's files are loaded for now (its dbt build starts): the server ends once its
+    last page is built, so that it holds no memory during the build. A later request (the next
+    delivery of a load of several) starts it again."""
+    server = active()
+    if server is not None:
+        server.rest()
+
+
 class SuiteServer:
     """The load's side of the server: `ask` sends a request and returns its answer."""
 
-    def __init__(self, process: subprocess.Popen, log: Path):
-        self.process = process
+    def __init__(self, start: Callable[[], subprocess.Popen], log: Path):
+        self._start = start
+        self.process = start()
         self.log = Path(log)
         self._lock = threading.Lock()
+        self._resting = False
 
     @property
     def alive(self) -> bool:
@@ -72,6 +86,13 @@ class SuiteServer:
         """(True, the answer) of the request, or (False, None) when the server cannot answer
         it: then the caller does the work itself."""
         with self._lock:
+            if self._resting:
+                self._resting = False
+                self._close()
+                try:
+                    self.process = self._start()
+                except OSError:
+                    return False, None
             if not self.alive:
                 return False, None
             try:
@@ -89,6 +110,15 @@ class SuiteServer:
                 return False, None
             return True, answer
 
+    def rest(self) -> None:
+        """End the process once its last page is built (`finish`); the next request starts
+        a new one."""
+        with self._lock:
+            if self.alive:
+                self.finish()
+                self.stop()
+                self._resting = True
+
     def finish(self) -> None:
         """No more requests: wait for the work the server does after its last answer (a Data
         Docs page) for up to FINISH_SECONDS."""
@@ -102,6 +132,11 @@ class SuiteServer:
             self.process.kill()
         self.process.wait()
 
+    def _close(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
 
 @contextlib.contextmanager
 def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
@@ -114,12 +149,19 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
     from orchestration.lib.ingest.data_docs import context_root
     from orchestration.lib.processes import PARENT_ENV
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
-         str(context_root(published))],
-        env={**os.environ, PARENT_ENV: str(os.getpid())},
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    server = SuiteServer(process, log)
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
+             str(context_root(published))],
+            env={**os.environ, PARENT_ENV: str(os.getpid())},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    try:
+        server = SuiteServer(start, log)
+    except OSError as error:  # no process to spare: the load validates in its own
+        print(f"cvm suite server: not started ({error})", file=sys.stderr)
+        yield None
+        return
     _ACTIVE.append(server)
     try:
         yield server
@@ -127,9 +169,9 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
     finally:
         _ACTIVE.remove(server)
         with contextlib.suppress(OSError):
-            process.stdin.close()
+            server.process.stdin.close()
         server.stop()
-        process.stdout.close()
+        server._close()
 
 
 # --- the server's side ----------------------------------------------------------------------

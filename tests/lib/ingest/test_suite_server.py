@@ -16,7 +16,7 @@ from orchestration.lib.ingest import data_docs
 from orchestration.lib.ingest import expectations as gxe
 from orchestration.lib.ingest.loader import load_file
 from orchestration.lib.ingest.spec import SPECS
-from orchestration.lib.ingest.suite_server import active, suite_server
+from orchestration.lib.ingest.suite_server import active, rest, suite_server
 from tests.ingest_fixtures import (
     PRINT_GX_IMPORTED,
     add_expectation,
@@ -154,3 +154,37 @@ def test_a_load_with_a_suite_server_does_not_import_gx(tmp_path):
     assert "validated: 2 True" in out, out
     assert "page: True" in out, out
     assert "imported: []" in out, out
+
+
+def test_a_server_that_cannot_start_leaves_the_suites_to_the_load(tmp_path, monkeypatch,
+                                                                  capsys):
+    from orchestration.lib.ingest import suite_server as module
+
+    def no_process(*args, **kwargs):
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(module.subprocess, "Popen", no_process)
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert server is None and active() is None
+    assert "cvm suite server: not started (Resource temporarily unavailable)" \
+        in capsys.readouterr().err
+
+
+def test_a_resting_server_holds_nothing_and_starts_again(tmp_path, con, monkeypatch):
+    """When the load's build starts, the server ends once its last page is built; a later
+    file of the same load (the next delivery of a load of several) starts a new one, which
+    answers in place of the load's own process."""
+    _customers(tmp_path)
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        first = server.process
+        monkeypatch.setattr(gxe, "validate_rows", _not_here)
+        monkeypatch.setattr(data_docs, "publish_here", _not_here)
+        result = load_file(con, tmp_path, D1, "customers")
+        page = data_docs.publish_validation(tmp_path, DAY, result.source_file,
+                                            result.expectation_results["customers"])
+        rest()
+        assert first.poll() is not None and first.pid not in children(os.getpid())
+        assert "Unsuccessful Expectations 0" in _text(page)  # built before it ended
+        again = load_file(con, tmp_path, D1, "customers", force=True)
+        assert server.process is not first and server.alive
+        assert again.expectation_results["customers"]["rows_validated"] == 2
