@@ -22,6 +22,10 @@ matches the whole value and GX's pandas and PostgreSQL `~` search in it: the two
 pattern anchored at both ends (^...$), as every pattern of the spec is; a suite with an
 unanchored pattern is refused.
 
+In `cvm load` the load's suite server runs the suite instead (suite_server.py): the same
+`validate_rows`, on a view raw.<entity> over the delivery's raw files in its own in-memory
+DuckDB; the load checks that it validated as many rows as its own raw.<entity> holds.
+
 great_expectations is imported inside the functions (it costs seconds to import). The GX
 context (ephemeral, progress bars off) is built once per process and built suites are kept,
 so a second load in the same process pays neither again. A data source is added per run and
