@@ -40,7 +40,7 @@ from orchestration.defs.constants import (
 )
 from orchestration.lib import audit, landing, processes
 from orchestration.lib.dbt_server import dbt_server
-from orchestration.lib.ingest.suite_server import suite_server
+from orchestration.lib.ingest import suite_server
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
@@ -284,7 +284,7 @@ def run_load(
             # GX's and dbt's imports once for the load, beside its own (lib/ingest/
             # suite_server.py, lib/dbt_server.py)
             with write_lock(store, wait, what="cvm load", on_wait=echo), \
-                    suite_server(store.published, store.log), \
+                    suite_server.for_load(store.published, store.log), \
                     dbt_server(store.engine_kind, store.dbt_target):
                 return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
                                  full_refresh, dbt_vars, vars_)

@@ -235,6 +235,13 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
         traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
+            # what exit() would clean up and os._exit does not: the named semaphores of
+            # dbt's locks (a spawn context's), else the resource tracker removes them at the
+            # load's end, warning of leaked semaphores in the load's output
+            from multiprocessing import util
+
+            util._run_finalizers(0)
+        with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)

@@ -31,6 +31,9 @@ What stays as it was without the server:
   the server (its answer would come to nobody); the load's suites then run in its own process.
 - Outside `cvm load` (a Dagster run of the daemon or of `dagster dev`, the tests of the
   loader) no server runs, and the suites run in the process that loads.
+- A load in a process that has imported GX already (`for_load`: a load run by a test, or by a
+  long-lived process that loaded before) starts no server either: there the server would
+  import GX a second time, and the load's own suites cost no import.
 
 The channel is the server's standard input and output (pickled requests and answers); what
 the server itself would print goes to the load's log file (its stderr is the log during a
@@ -172,6 +175,15 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
             server.process.stdin.close()
         server.stop()
         server._close()
+
+
+def for_load(published: Path, log: Path) -> contextlib.AbstractContextManager:
+    """The suite server of a load (`suite_server`), or, in a process that has imported
+    Great Expectations already, none (a block that yields None): its suites cost no import
+    there."""
+    if "great_expectations" in sys.modules:
+        return contextlib.nullcontext()
+    return suite_server(published, log)
 
 
 # --- the server's side ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ from orchestration.lib.ingest import data_docs
 from orchestration.lib.ingest import expectations as gxe
 from orchestration.lib.ingest.loader import load_file
 from orchestration.lib.ingest.spec import SPECS
-from orchestration.lib.ingest.suite_server import active, rest, suite_server
+from orchestration.lib.ingest.suite_server import active, for_load, rest, suite_server
 from tests.ingest_fixtures import (
     PRINT_GX_IMPORTED,
     add_expectation,
@@ -154,6 +154,19 @@ def test_a_load_with_a_suite_server_does_not_import_gx(tmp_path):
     assert "validated: 2 True" in out, out
     assert "page: True" in out, out
     assert "imported: []" in out, out
+
+
+def test_a_load_starts_a_server_unless_its_process_has_gx_already(tmp_path, monkeypatch):
+    """A process that has imported Great Expectations (a test's, a long-lived one's) runs its
+    load's suites itself: a server there would import GX a second time."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
+    with for_load(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert server is not None and active() is server and server.alive
+    monkeypatch.setitem(sys.modules, "great_expectations", sys)  # any module: it is imported
+    with for_load(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert server is None and active() is None
 
 
 def test_a_server_that_cannot_start_leaves_the_suites_to_the_load(tmp_path, monkeypatch,
