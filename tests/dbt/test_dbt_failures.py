@@ -15,7 +15,7 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration.defs.dbt.assets import broken_rules, headline, null_columns
+from orchestration.defs.dbt.assets import broken_rules, headline
 from tests.dbt_engine_fixtures import ENGINES, PROJECT, open_warehouse, run_dbt
 from tests.dbt_fixtures import build_raw_fixture
 
@@ -56,7 +56,7 @@ def test_money_overflow_fails_the_build_instead_of_turning_null(request, tmp_pat
     C001's 2025 orders O-1 and O-2 are set to 60,000,000,000,000 EUR each: their sum,
     120,000,000,000,000, does not fit DECIMAL(18, 4) (at most 99,999,999,999,999.9999).
     DuckDB refuses the cast. Spark, which dbt-spark runs with ANSI mode off, returns
-    NULL instead, so the not_null tests on the marts' money columns must fail the build:
+    NULL instead, so the not_null rules on the marts' money columns must fail the build:
     test_spark_engine.py::test_a_failing_blocking_test_publishes_nothing_and_leaves_no_process.
     """
     engine = "duckdb"
@@ -91,8 +91,9 @@ def test_money_overflow_fails_the_build_instead_of_turning_null(request, tmp_pat
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_relation_s_not_null_test_fails_naming_each_null_column(request, tmp_path, engine):
-    """One not_null_columns test covers a relation's required columns; the failed build's log
-    names each column that holds a NULL, with its row count, for the load's report.
+    """A relation's column_rules test covers its required columns (`not_null`, in one scan);
+    the failed build's log names each column that holds a NULL, with its row count, for the
+    load's report.
 
     O-0/1, O-1/1 (two versions, one kept) and O-2/1 lose their customer_id in the raw zone:
     the staged order lines then hold 3 lines without one, and no other required column of
@@ -106,27 +107,28 @@ def test_a_relation_s_not_null_test_fails_naming_each_null_column(request, tmp_p
     finally:
         con.close()
     warehouse = open_warehouse(request, engine, tmp_path, raw)
-    result = run_dbt(["build", "--select", "stg_crm__orders", "--exclude",
+    result = run_dbt(["build", "--select", "+column_rules_stg_crm__orders", "--exclude",
                       "resource_type:unit_test"],
                      engine=engine, work=tmp_path, env=warehouse.dbt_env)
     assert not result.success
-    assert "not_null_columns_stg_crm__orders" in result.output
-    assert null_columns(tmp_path / "logs" / "dbt.log") == {
-        "not_null_columns_stg_crm__orders": ["customer_id (3 rows)"]
+    assert "column_rules_stg_crm__orders" in result.output
+    assert broken_rules(tmp_path / "logs" / "dbt.log") == {
+        "column_rules_stg_crm__orders": ["NULL in customer_id (3 rows)"]
     }
     # no log (a build that never started): nothing named
-    assert null_columns(tmp_path / "no.log") == {}
+    assert broken_rules(tmp_path / "no.log") == {}
 
 
 def test_a_relation_s_column_rules_fail_naming_each_broken_rule(tmp_path):
-    """One column_rules test covers a relation's unique, accepted_values and relationships
-    rules; the failed build's log names each broken rule, its column and the value that broke
-    it, for the load's report.
+    """One column_rules test covers a relation's unique, unique_combinations, accepted_values
+    and relationships rules; the failed build's log names each broken rule, its column (or
+    columns) and the value (or values) that broke it, for the load's report.
 
     Of the staged activities, the first (by id) gets the status 'lost' (not done or
-    cancelled) and the last a customer 'C-NONE' that no staged customer has; every other rule
-    of the relation holds. On DuckDB: the macro's SQL is the same on Spark, whose nights run
-    these tests too.
+    cancelled) and the last a customer 'C-NONE' that no staged customer has. The seed of
+    source systems' customer ids maps two HubSpot ids to the same customer, whose key there is
+    the source system and the customer. Every other rule of both relations holds. On DuckDB:
+    the macro's SQL is the same on Spark, whose nights run these tests too.
     """
     raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
     con = duckdb.connect(str(raw))
@@ -137,17 +139,25 @@ def test_a_relation_s_column_rules_fail_naming_each_broken_rule(tmp_path):
                     "activity_id = (select max(activity_id) from raw.service_activities)")
     finally:
         con.close()
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "seeds" / "source_customer_ids.csv").write_text(
+        "source_system,source_customer_id,customer_id\n"
+        "hubspot,H-1,C-0001\nhubspot,H-2,C-0001\nhubspot,H-3,C-0002\n", encoding="utf-8")
     warehouse = open_warehouse(None, "duckdb", tmp_path, raw)
     result = run_dbt(["build", "--select", "+column_rules_stg_service_log__service_activities",
-                      "--exclude", "resource_type:unit_test"],
-                     engine="duckdb", work=tmp_path, env=warehouse.dbt_env)
+                      "+column_rules_source_customer_ids", "--exclude", "resource_type:unit_test"],
+                     engine="duckdb", work=tmp_path, env=warehouse.dbt_env, project=project)
     assert not result.success
     assert "column_rules_stg_service_log__service_activities" in result.output
     assert broken_rules(tmp_path / "logs" / "dbt.log") == {
         "column_rules_stg_service_log__service_activities": [
             "accepted_values broken in status by lost (1 row)",
             "relationships broken in customer_id by C-NONE (1 row)",
-        ]
+        ],
+        "column_rules_source_customer_ids": [
+            "unique broken in source_system, customer_id by hubspot, C-0001 (2 rows)",
+        ],
     }
     assert broken_rules(tmp_path / "no.log") == {}
 

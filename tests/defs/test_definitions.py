@@ -100,7 +100,7 @@ def test_error_severity_dbt_tests_are_blocking_checks(graph, defs):
         for spec in assets_def.check_specs:
             specs[f"{spec.asset_key.to_user_string()}:{spec.name}"] = spec.blocking
     # a generic error test and a singular reconciliation test attached through dbt meta
-    assert specs["marts/customer_value:not_null_columns_customer_value"] is True
+    assert specs["marts/customer_value:column_rules_customer_value"] is True
     assert specs[
         "marts/customer_value:assert_value_transfer_ledger_reconciles_with_customer_value"
     ] is True

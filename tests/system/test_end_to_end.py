@@ -313,7 +313,7 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
     compiled = target / "compiled"
     fact = next(compiled.rglob("column_rules_fct_service_activities.sql")).read_text()
     assert '"cvm_delta"."service_activities_keys"' in fact
-    mart = next(compiled.rglob("not_null_columns_customer_value.sql")).read_text()
+    mart = next(compiled.rglob("column_rules_customer_value.sql")).read_text()
     assert 'from "cvm_engine"."marts"."customer_value"\n' in mart
     assert "cvm_delta" not in mart
     # of dbt's JSON artifacts, only the run results of the last part (lib/dbt_child.py)

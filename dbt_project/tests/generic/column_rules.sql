@@ -1,13 +1,21 @@
 {#
-    The column rules of one relation in one data test: `unique` (a list of columns),
-    `accepted_values` (column: its values) and `relationships` (column: {to: the relation,
-    field: its column}). Fails with one row per broken rule and value: the rule, the column,
-    the value (as text) and how many rows hold it. NULLs break none of these rules (a relation's
-    required columns are its not_null_columns test). One test per relation instead of one per
-    column and rule: at a small delta a data test costs its compilation more than its query;
-    macro report_null_columns names each broken rule in dbt's log when the test fails.
+    The rules of one relation in one data test:
+    - `not_null` (a list of columns), each column without NULLs, checked in one scan;
+    - `unique` (a list of columns), each column's values unique;
+    - `unique_combinations` (a list of column lists), each combination of values unique, as a
+      key of several columns;
+    - `accepted_values` (column: its values);
+    - `relationships` (column: {to: the relation, field: its column}).
+    Fails with one row per broken rule and value: the rule, the column (a combination's columns
+    joined by ', '), the value as text (a combination's values joined by ', ', NULL written so)
+    and how many rows hold it. NULLs break none of the other single-column rules; a combination
+    that occurs more than once breaks its rule, NULLs or not. One test per relation instead of
+    one per column and rule: at a small delta a data test costs its compilation more than its
+    query, and on Spark a query of its own; macro report_broken_rules names each broken rule in
+    dbt's log when the test fails.
 #}
-{% test column_rules(model, unique=[], accepted_values={}, relationships={}) %}
+{% test column_rules(model, not_null=[], unique=[], unique_combinations=[], accepted_values={},
+                    relationships={}) %}
 
 {#- (rule, column, its values or parent) of every rule, then one query per rule, each reading
     its column from the relation itself: a CTE of the whole relation, read by every rule,
@@ -16,6 +24,9 @@
 {%- for column in unique -%}
     {%- do rules.append(('unique', column, none)) -%}
 {%- endfor -%}
+{%- for columns in unique_combinations -%}
+    {%- do rules.append(('unique', columns | join(', '), columns)) -%}
+{%- endfor -%}
 {%- for column, values in accepted_values.items() -%}
     {%- do rules.append(('accepted_values', column, values)) -%}
 {%- endfor -%}
@@ -23,8 +34,49 @@
     {%- do rules.append(('relationships', column, parent)) -%}
 {%- endfor -%}
 
+{%- if not_null %}
+    {#- every required column's NULLs counted in one scan, one row per column that holds one #}
+    select
+        'not_null' as rule,
+        required.column_name,
+        'NULL' as value,
+        case required.column_position
+            {%- for column in not_null %}
+            when {{ loop.index }} then null_counts.null_rows_{{ loop.index }}
+            {%- endfor %}
+        end as rows_found
+    from (
+        select
+            {%- for column in not_null %}
+            count(*) - count({{ column }}) as null_rows_{{ loop.index }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ model }}
+    ) as null_counts
+    cross join (
+        {%- for column in not_null %}
+        {{ "union all " if not loop.first }}select {{ loop.index }} as column_position, '{{ column }}' as column_name
+        {%- endfor %}
+    ) as required
+    where case required.column_position
+        {%- for column in not_null %}
+        when {{ loop.index }} then null_counts.null_rows_{{ loop.index }}
+        {%- endfor %}
+    end > 0
+{%- endif %}
 {% for rule, column, detail in rules %}
-    {{ "union all" if not loop.first }}
+    {{ "union all" if not (loop.first and not not_null) }}
+    {%- if rule == 'unique' and detail %}
+    select
+        'unique' as rule,
+        '{{ column }}' as column_name,
+        concat_ws(', ', {% for part in detail -%}
+            coalesce(cast({{ part }} as {{ dbt.type_string() }}), 'NULL')
+            {{- ", " if not loop.last }}{% endfor %}) as value,
+        count(*) as rows_found
+    from (select {{ column }} from {{ model }}) as tested
+    group by {{ column }}
+    having count(*) > 1
+    {%- else %}
     select
         '{{ rule }}' as rule,
         '{{ column }}' as column_name,
@@ -47,6 +99,7 @@
     group by tested.checked
     {%- if rule == 'unique' %}
         having count(*) > 1
+    {%- endif %}
     {%- endif %}
 {% endfor %}
 

@@ -167,7 +167,6 @@ def _failed_nodes(invocation, target: Path) -> list[str]:
         results = invocation.get_artifact("run_results.json").get("results", [])
     except Exception:  # the artifact may be missing after a crash
         return []
-    nulls = null_columns(target / "dbt.log")
     rules = broken_rules(target / "dbt.log")
     said = []
     for r in results:
@@ -175,44 +174,29 @@ def _failed_nodes(invocation, target: Path) -> list[str]:
             continue
         what = headline(r.get("message") or "") or r["status"]
         name = r["unique_id"].split(".")[2] if r["unique_id"].count(".") >= 2 else ""
-        if nulls.get(name):
-            what += "; NULL in " + ", ".join(nulls[name])
         if rules.get(name):
             what += "; " + ", ".join(rules[name])
         said.append(f"{r['unique_id']} ({what})")
     return said
 
 
-# the line of macro report_null_columns (dbt_project/macros) for each column of a failed
-# not_null_columns test that holds a NULL
-_NULL_COLUMN = re.compile(r"(not_null_columns_\w+): (\w+) is NULL in (\d+) rows")
-
-
-def null_columns(log: Path) -> dict[str, list[str]]:
-    """The columns that a failed not_null_columns test found NULL in the last dbt run of
-    `log` (dbt's log file): test name -> ['column (n rows)', ...]. Empty when there is no log."""
-    found: dict[str, list[str]] = {}
-    for match in _last_run_matches(log, _NULL_COLUMN):
-        test, column, rows = match.groups()
-        entry = f"{column} ({rows} row{'s' if rows != '1' else ''})"
-        if entry not in found.setdefault(test, []):
-            found[test].append(entry)
-    return found
-
-
-# the line of macro report_null_columns for each broken rule and value of a failed
-# column_rules test
-_BROKEN_RULE = re.compile(r"(column_rules_\w+): (\w+) broken in (\w+) by (.*?) \((\d+) rows\)")
+# the line of macro report_broken_rules (dbt_project/macros) for each broken rule and value
+# of a failed column_rules test (a key of several columns: its columns and its values joined
+# by ', ')
+_BROKEN_RULE = re.compile(
+    r"(column_rules_\w+): (\w+) broken in (\w+(?:, \w+)*) by (.*?) \((\d+) rows\)")
 
 
 def broken_rules(log: Path) -> dict[str, list[str]]:
     """The rules that a failed column_rules test found broken in the last dbt run of `log`:
-    test name -> ['unique broken in activity_id by A-1 (2 rows)', ...]. Empty when there is
-    no log."""
+    test name -> ['NULL in customer_id (3 rows)', 'unique broken in activity_id by A-1
+    (2 rows)', ...]. Empty when there is no log."""
     found: dict[str, list[str]] = {}
     for match in _last_run_matches(log, _BROKEN_RULE):
         test, rule, column, value, rows = match.groups()
-        entry = f"{rule} broken in {column} by {value} ({rows} row{'s' if rows != '1' else ''})"
+        counted = f"({rows} row{'s' if rows != '1' else ''})"
+        entry = (f"NULL in {column} {counted}" if rule == "not_null"
+                 else f"{rule} broken in {column} by {value} {counted}")
         if entry not in found.setdefault(test, []):
             found[test].append(entry)
     return found

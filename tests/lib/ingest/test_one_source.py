@@ -209,11 +209,16 @@ def test_dbt_entity_keys_are_the_spec_s():
 
 
 def _yaml_combinations() -> list[tuple[str, list[str]]]:
-    """(model, columns) of every unique_combination_of_columns test in the dbt models' YAML."""
+    """(model, columns) of every key of several columns in the dbt models' YAML: a
+    unique_combinations rule of a column_rules test, or a unique_combination_of_columns test."""
     found = []
     for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
         for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
             for test in model.get("data_tests", []):
+                if isinstance(test, dict) and "column_rules" in test:
+                    for columns in test["column_rules"]["arguments"].get(
+                            "unique_combinations", []):
+                        found.append((model["name"], columns))
                 if isinstance(test, dict) and "unique_combination_of_columns" in test:
                     arguments = test["unique_combination_of_columns"]["arguments"]
                     found.append((model["name"], arguments["combination_of_columns"]))

@@ -394,10 +394,11 @@ def test_a_failing_blocking_test_publishes_nothing_and_leaves_no_process(nights)
     assert code == 1, lines
     failed = [line for line in lines if line.startswith("FAILED at delivery")]
     assert len(failed) == 1 and failed[0].startswith(f"FAILED at delivery {FAILING}:"), failed
-    # the overflowing sum is NULL on Spark: a not_null test of the money built from it fails
+    # the overflowing sum is NULL on Spark: the not_null rule of the money built from it fails
     # and names the column that holds the NULL, with its rows
-    assert re.search(r"test\.customer_value_warehouse\.not_null_columns_\w+(\.\w+)? "
-                     r"\(Got \d+ results?[^;]*; NULL in \w+ \(\d+ rows?\)", failed[0]), failed
+    assert re.search(r"test\.customer_value_warehouse\.column_rules_\w+(\.\w+)? "
+                     r"\(Got \d+ results?[^;]*; [^;)]*NULL in \w+ \(\d+ rows?\)", failed[0]), \
+        failed
     assert "the published warehouse is unchanged" in failed[0]
     unchanged, left = nights["after_failed"]
     assert unchanged
