@@ -35,11 +35,24 @@ def server_pid(name: str) -> int:
     raise AssertionError(f"no server process for {name}")
 
 
+def wait_until_listening(name: str) -> None:
+    """Wait until the server `name` listens on its socket: a `cvm-dbt` that finds no server
+    to connect to runs dbt itself (and a server that started a moment ago may not listen yet)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(line.rstrip().endswith(f"@{name}")
+               for line in Path("/proc/net/unix").read_text().splitlines()):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"server {name} does not listen")
+
+
 @pytest.fixture(scope="module")
 def server():
     """One server for the module: its name and its pid."""
     with dbt_server("duckdb") as name:
         assert name is not None
+        wait_until_listening(name)
         yield name, server_pid(name)
 
 
@@ -161,6 +174,7 @@ def test_the_server_warms_dbt_up_on_the_builds_partial_parse(tmp_path, capfd):
         if broken:
             (target / PARTIAL_PARSE).write_bytes(b"no parse of dbt")
         with dbt_server("duckdb", target) as name:
+            wait_until_listening(name)
             # a request is served once the server waits: after its warm-up
             served = subprocess.run([CVM_DBT, "--version"], env=env_with(name),
                                     capture_output=True, text=True, timeout=120)
