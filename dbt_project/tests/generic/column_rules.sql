@@ -36,35 +36,32 @@
 
 {%- if not_null %}
     {#- every required column's NULLs counted in one scan, one row per column that holds one #}
-    select
-        'not_null' as rule,
-        required.column_name,
-        'NULL' as value,
-        case required.column_position
-            {%- for column in not_null %}
-            when {{ loop.index }} then null_counts.null_rows_{{ loop.index }}
-            {%- endfor %}
-        end as rows_found
+    select 'not_null' as rule, counted.column_name, 'NULL' as value, counted.rows_found
     from (
         select
+            required.column_name,
+            case required.column_position
+                {%- for column in not_null %}
+                when {{ loop.index }} then null_counts.null_rows_{{ loop.index }}
+                {%- endfor %}
+            end as rows_found
+        from (
+            select
+                {%- for column in not_null %}
+                count(*) - count({{ column }}) as null_rows_{{ loop.index }}{{ "," if not loop.last }}
+                {%- endfor %}
+            from {{ model }}
+        ) as null_counts
+        cross join (
             {%- for column in not_null %}
-            count(*) - count({{ column }}) as null_rows_{{ loop.index }}{{ "," if not loop.last }}
+            {{ "union all " if not loop.first }}select {{ loop.index }} as column_position, '{{ column }}' as column_name
             {%- endfor %}
-        from {{ model }}
-    ) as null_counts
-    cross join (
-        {%- for column in not_null %}
-        {{ "union all " if not loop.first }}select {{ loop.index }} as column_position, '{{ column }}' as column_name
-        {%- endfor %}
-    ) as required
-    where case required.column_position
-        {%- for column in not_null %}
-        when {{ loop.index }} then null_counts.null_rows_{{ loop.index }}
-        {%- endfor %}
-    end > 0
+        ) as required
+    ) as counted
+    where counted.rows_found > 0
 {%- endif %}
 {% for rule, column, detail in rules %}
-    {{ "union all" if not (loop.first and not not_null) }}
+    {{ "union all" if not_null or not loop.first }}
     {%- if rule == 'unique' and detail %}
     select
         'unique' as rule,
