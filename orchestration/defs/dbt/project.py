@@ -9,7 +9,9 @@ every reload, and so prepares the manifest again when a file changed.
 
 dbt is always the one beside this Python (the venv's), whether or not the venv is activated:
 dagster-dbt's own `prepare_if_dev` looks for `dbt` on PATH, and under `dagster dev` without an
-activated venv the code location failed to load, so it is not used.
+activated venv the code location failed to load, so it is not used. The manifest is prepared
+through CvmDbtCliResource (CvmDbtProjectPreparer): this process has no dbt-core to make an
+adapter with (without_dbt.py).
 """
 
 import contextlib
@@ -20,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 from packaging import version
 
 from orchestration.lib.warehouse.fingerprint import sources_digest
@@ -64,6 +66,17 @@ class CvmDbtCliResource(DbtCliResource):
         return None
 
 
+class CvmDbtProjectPreparer(DagsterDbtProjectPreparer):
+    """dagster-dbt's preparer (`dbt parse`), run by CvmDbtCliResource: dagster-dbt's own
+    resource would create a dbt adapter in this process, which has no dbt-core
+    (without_dbt.py)."""
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        CvmDbtCliResource(project_dir=project).cli(
+            self._prepare_project_cli_args, target_path=project.target_path).wait()
+        self._invalidate_seeds_in_partial_parse(project)
+
+
 def prepared(project: DbtProject) -> DbtProject:
     """The project, with a manifest of its files as they are: prepared by dagster-dbt when it
     has none, or when the files changed since (see the module docstring)."""
@@ -75,7 +88,7 @@ def prepared(project: DbtProject) -> DbtProject:
         # dagster-dbt's preparer runs the `dbt` on PATH: make it the one next to Python
         path = f"{Path(DBT_EXECUTABLE).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         with environment(PATH=path):
-            project.preparer.prepare(project)
+            CvmDbtProjectPreparer().prepare(project)
         stamp.write_text(digest + "\n", encoding="utf-8")
     return project
 
