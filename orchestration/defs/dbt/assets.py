@@ -37,6 +37,7 @@ from orchestration.lib.warehouse.dbt_build import (
     PARTS,
     DbtBuild,
     kept_nodes,
+    kept_tests,
     prepare_build,
     resume_build,
 )
@@ -114,17 +115,14 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         # dbt's target folder stays in the store, so that the next build finds dbt's parse
         # of the project there and parses only what changed; dbt dies with this process
         # (lib/dbt_child.py)
-        kept = _kept(context, build)
-        for output_name in kept:
-            # as the last build built and tested it, which the next catalog publishes again;
-            # first, as Dagster takes a multi-asset's outputs in the order of their lineage
-            yield dg.Output(None, output_name=output_name,
-                            metadata={"kept_from_last_build": True})
+        # the kept assets: as the last build built and tested them, which the next catalog
+        # publishes again (a view: as the last build made it, over what this build makes)
+        kept, left_out = _kept(context, build)
         with environment(**build.environment, **{PARENT_ENV: str(os.getpid())}):
-            invocation = dbt.cli(build.args + build.leave_out(list(kept.values())),
+            invocation = dbt.cli(build.args + build.leave_out(left_out),
                                  context=context, raise_on_error=False,
                                  target_path=store.dbt_target)
-            yield from invocation.stream()
+            yield from _in_lineage_order(invocation.stream(), kept, context.assets_def)
         if not invocation.is_successful():
             failures = _failed_nodes(invocation, Path(store.dbt_target))
             report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
@@ -139,21 +137,57 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     return [cvm_dbt_models, cvm_dbt_customer_value]
 
 
-def _kept(context: dg.AssetExecutionContext, build: DbtBuild) -> dict[str, str]:
-    """The assets of this part that a build over the delta keeps as they are
-    (dbt_build.kept_nodes): output name -> dbt name. None in a full build, nor when the run
-    selects only some of the part's assets or checks (dagster-dbt selects those itself)."""
+def _kept(context: dg.AssetExecutionContext,
+          build: DbtBuild) -> tuple[dict[str, dict[str, bool]], list[str]]:
+    """What a build over the delta keeps as it is (dbt_build.kept_nodes, kept_tests): the
+    outputs of this part's kept assets (output name -> their metadata), and the dbt names of
+    those assets and of the tests left out with them. Nothing in a full build, nor when the
+    run selects only some of the part's assets or checks (dagster-dbt selects those itself)."""
     assets_def = context.assets_def
     if (build.plan.full or context.selected_asset_keys != set(assets_def.keys)
             or context.selected_asset_check_keys != set(assets_def.check_keys)):
-        return {}
+        return {}, []
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([assets_def])
-    kept = {}
-    for node in kept_nodes(manifest):
+    outputs: dict[str, dict[str, bool]] = {}
+    names: list[str] = []
+    unchanged = {node["unique_id"] for node in kept_nodes(manifest)}
+    for node in kept_nodes(manifest, views=build.engine.keeps_views):
         key = translator.get_asset_key(node)
         if key in assets_def.keys:
-            kept[assets_def.get_output_name_for_asset_key(key)] = node["name"]
-    return kept
+            outputs[assets_def.get_output_name_for_asset_key(key)] = (
+                {"kept_from_last_build": True} if node["unique_id"] in unchanged
+                else {"view_kept_from_last_build": True})
+            names.append(node["name"])
+    return outputs, names + [test["name"] for test in kept_tests(manifest)]
+
+
+def _in_lineage_order(events, kept: dict[str, dict[str, bool]],
+                      assets_def: dg.AssetsDefinition):
+    """dbt's events, and the outputs of the kept assets (`kept`: output name -> metadata)
+    among them: each as soon as every asset of this part that it reads has its output, as
+    Dagster takes a multi-asset's outputs in the order of their lineage. A kept asset that
+    reads only kept assets comes before dbt's first event; a kept view after what it reads
+    that dbt builds (and so before its own data tests, which dbt runs after that too)."""
+    key_of = assets_def.keys_by_output_name
+    output_of = {key: name for name, key in key_of.items()}
+    waiting = {name: {output_of[key] for key in assets_def.asset_deps[key_of[name]]
+                      if key in output_of}
+               for name in kept}  # parents first (kept_nodes)
+    done: set[str] = set()
+
+    def ready():
+        while released := [name for name, reads in waiting.items() if reads <= done]:
+            for name in released:
+                del waiting[name]
+                done.add(name)
+                yield dg.Output(None, output_name=name, metadata=kept[name])
+
+    yield from ready()
+    for event in events:
+        yield event
+        if isinstance(event, dg.Output):
+            done.add(event.output_name)
+            yield from ready()
 
 
 def _built_nodes(invocation) -> set[str]:

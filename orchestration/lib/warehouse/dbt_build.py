@@ -18,6 +18,11 @@ and the rules (models, macros, seeds, tests, vars) are those it was built with
 tested, and the published catalog keeps it. A test of such a relation and of a relation the
 delta touches (a relationship of a fact to a seed) still runs.
 
+On DuckDB such a build keeps the views too (`Engine.keeps_views`): a view is a query that
+DuckDB keeps by its text and binds when it is read, over relations it names; with the rules
+unchanged its text is the one the last build made, so it reads what this build makes of the
+relations it names. Its data tests still run: their relations changed.
+
 Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
 build, the dbt target it builds on, the environment dbt runs with, and what it does after a
 build that passed. The choice between DuckDB and Spark is made here, once; the rest of the
@@ -59,6 +64,7 @@ class DuckDBEngine:
 
     kind = "duckdb"
     target_args: tuple[str, ...] = ()  # the profile's default target
+    keeps_views = True  # a build over the delta makes no view again (module docstring)
     # dbt's log file: the lines its console shows. At debug, dbt also writes every statement
     # and event, about 1.5 MB and 0.3 s per part of a nightly at S0; a DuckDB error's message
     # is at info.
@@ -84,6 +90,9 @@ class SparkEngine:
 
     kind = "spark"
     target_args: tuple[str, ...] = ("--target", "spark")
+    # every build makes its views again, as the staging views read relations that the
+    # build's own on-run-start hook makes from `cvm_spark_inputs`
+    keeps_views = False
     # dbt's log file keeps the stack trace of a failure (a debug line), which a failure on a
     # cluster needs; beside Spark's jobs, writing the debug lines costs nothing that shows
     log_level_file = "debug"
@@ -163,14 +172,15 @@ class DbtBuild:
                 RUN_RESULTS_ENV: str(self.store.dbt_target / RUN_RESULTS)}
 
     def leave_out(self, kept: list[str]) -> list[str]:
-        """dbt's arguments that leave out the nodes `kept` (their names, `kept_nodes`) in a
-        build over the delta, with the tests of nothing else: `cautious` leaves out a test only
-        when every relation it reads is left out (dbt's default, `eager`, would leave out a
-        fact's relationship to a seed too). None in a full build. The names are one argument,
-        as dagster-dbt passes an `--exclude` on (dbt splits it at the blanks)."""
+        """dbt's arguments that leave out the nodes `kept` (the names of `kept_nodes` and of
+        `kept_tests`) in a build over the delta. Indirect selection is `empty`, so that dbt
+        leaves out no test but those named: a kept view's tests run (dbt's `cautious` would
+        leave them out with the view, and its default `eager` a fact's relationship to a seed
+        too). None in a full build. The names are one argument, as dagster-dbt passes an
+        `--exclude` on (dbt splits it at the blanks)."""
         if self.plan.full or not kept:
             return []
-        return ["--indirect-selection", "cautious", "--exclude", " ".join(kept)]
+        return ["--indirect-selection", "empty", "--exclude", " ".join(kept)]
 
     def describe(self) -> str:
         """The build in words: 'full build: first build', 'incremental build: 3 raw files
@@ -196,10 +206,11 @@ class DbtBuild:
             encoding="utf-8")
 
 
-def kept_nodes(manifest: Mapping) -> list[dict]:
+def kept_nodes(manifest: Mapping, views: bool = False) -> list[dict]:
     """The seeds and models of the manifest that read no source, directly or through other
     models, nor the clock (their manifest entries), parents before children: a build over the
-    delta keeps them as the last build left them (see the module docstring)."""
+    delta keeps them as the last build left them (see the module docstring). With `views`,
+    every view model too, in the same order."""
     nodes = manifest["nodes"]
     reads_source: dict[str, bool] = {}
     order: list[str] = []  # every node walked, parents first
@@ -221,7 +232,24 @@ def kept_nodes(manifest: Mapping) -> list[dict]:
         reads(unique_id)
     return [nodes[unique_id] for unique_id in order
             if nodes[unique_id]["resource_type"] in {"seed", "model"}
-            and not reads_source[unique_id]]
+            and (not reads_source[unique_id] or (views and is_view(nodes[unique_id])))]
+
+
+def is_view(node: Mapping) -> bool:
+    """Whether a manifest node is a model that dbt makes a view."""
+    return (node["resource_type"] == "model"
+            and node.get("config", {}).get("materialized") == "view")
+
+
+def kept_tests(manifest: Mapping) -> list[dict]:
+    """The data tests of the manifest that a build over the delta leaves out: those that read
+    nothing but the relations it keeps unchanged (`kept_nodes` without views: a view of the
+    facts is kept, but its data changes with the relations it reads)."""
+    unchanged = {node["unique_id"] for node in kept_nodes(manifest)}
+    return [node for node in manifest["nodes"].values()
+            if node["resource_type"] == "test"
+            and (parents := node.get("depends_on", {}).get("nodes", []))
+            and set(parents) <= unchanged]
 
 
 def resume_build(store: Store) -> DbtBuild:

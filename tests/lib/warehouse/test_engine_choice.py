@@ -11,7 +11,13 @@ import pytest
 from orchestration import settings
 from orchestration.lib.warehouse.build_state import BuildPlan
 from orchestration.lib.warehouse.catalog import RawFile
-from orchestration.lib.warehouse.dbt_build import DbtBuild, describe, kept_nodes, prepare_build
+from orchestration.lib.warehouse.dbt_build import (
+    DbtBuild,
+    describe,
+    kept_nodes,
+    kept_tests,
+    prepare_build,
+)
 from orchestration.lib.warehouse.spark_engine import environment, input_statements
 from orchestration.lib.warehouse.store import Store
 
@@ -166,31 +172,50 @@ def test_the_readme_starts_the_cluster_the_tests_start():
             ".venv/bin/cvm load --engine spark") in lines
     assert f"engine: spark ({url})" in lines
 
-def _node(kind: str, name: str, parents: list[str], sql: str = "select 1") -> dict:
+def _node(kind: str, name: str, parents: list[str], sql: str = "select 1",
+          materialized: str = "table") -> dict:
     return {"resource_type": kind, "name": name, "raw_code": sql,
-            "depends_on": {"nodes": parents}}
+            "depends_on": {"nodes": parents}, "config": {"materialized": materialized}}
+
+
+def _manifest(nodes: dict[str, dict]) -> dict:
+    return {"nodes": {unique_id: {**node, "unique_id": unique_id}
+                      for unique_id, node in nodes.items()}}
 
 
 def test_a_delta_build_keeps_what_reads_no_source_and_tests_the_rest():
     """Kept: seeds, the models over seeds only (parents first), none that reads the clock;
-    dbt's arguments leave them out with `cautious`, so that a test of a kept relation and a
-    built one (a fact's relationship to a seed) still runs. A full build leaves nothing out."""
+    on DuckDB the views too. Left out with them: the tests of nothing but the relations kept
+    unchanged, by name, with indirect selection `empty`, so that a test of a kept relation and
+    a built one (a fact's relationship to a seed) still runs, and so does a kept view's test.
+    A full build leaves nothing out."""
     p = "model.p."
-    manifest = {"nodes": {
+    manifest = _manifest({
         "seed.p.rates": _node("seed", "rates", []),
-        p + "stg_rates": _node("model", "stg_rates", ["seed.p.rates"]),
+        p + "stg_rates": _node("model", "stg_rates", ["seed.p.rates"], materialized="view"),
         p + "dim_rates": _node("model", "dim_rates", [p + "stg_rates"]),
         p + "stg_orders": _node("model", "stg_orders", ["source.p.raw.orders"]),
         p + "fct": _node("model", "fct", [p + "stg_orders", p + "dim_rates"]),
+        p + "v_fct": _node("model", "v_fct", [p + "fct"], materialized="view"),
         p + "calendar": _node("model", "calendar", [], "select current_date as today"),
         "test.p.unique_rates": _node("test", "unique_rates", ["seed.p.rates"]),
-    }}
+        "test.p.rules_stg_rates": _node("test", "rules_stg_rates", [p + "stg_rates"]),
+        "test.p.fct_rates": _node("test", "fct_rates", [p + "fct", p + "dim_rates"]),
+        "test.p.rules_v_fct": _node("test", "rules_v_fct", [p + "v_fct"]),
+    })
     kept = [node["name"] for node in kept_nodes(manifest)]
     assert kept == ["rates", "stg_rates", "dim_rates"]
+    assert [node["name"] for node in kept_nodes(manifest, views=True)] == [
+        "rates", "stg_rates", "dim_rates", "v_fct"]
+    assert sorted(test["name"] for test in kept_tests(manifest)) == [
+        "rules_stg_rates", "unique_rates"]
     delta = DbtBuild(Store(Path("w.duckdb"), "duckdb"),
                      BuildPlan(False, "incremental", {}, {}), {})
-    assert delta.leave_out(kept) == ["--indirect-selection", "cautious",
+    assert delta.leave_out(kept) == ["--indirect-selection", "empty",
                                      "--exclude", "rates stg_rates dim_rates"]
     assert delta.leave_out([]) == []
     full = DbtBuild(Store(Path("w.duckdb"), "duckdb"), BuildPlan(True, "first build"), {})
     assert full.leave_out(kept) == []
+    assert delta.engine.keeps_views
+    assert not DbtBuild(Store(Path("w"), "spark"), BuildPlan(False, "incremental", {}, {}),
+                        {}).engine.keeps_views
