@@ -218,8 +218,18 @@ def fit_gamma_gamma(x, m) -> Fit:
     if np.any(x < 1) or np.any(m <= 0):
         raise ValueError("Gamma-Gamma is fitted on x >= 1 repeat purchases of positive mean")
 
-    # the sum of the appendix's log-likelihoods (gamma_gamma_log_likelihoods), its gamma
-    # functions once per distinct x
+    negative_ll, gradient = gamma_gamma_objective(x, m)
+    start = np.log([1.0, 2.0, max(float(np.mean(m)), 1e-6)])
+    return _fit(negative_ll, start, GAMMA_GAMMA_PARAMETERS, len(x), gradient)
+
+
+def gamma_gamma_objective(x, m):
+    """The negative log-likelihood of Gamma-Gamma over the customers, and its gradient, both
+    of the logarithms of (p, q, gamma): the sum of the appendix's log-likelihoods
+    (gamma_gamma_log_likelihoods), its gamma functions once per distinct x. With the
+    gradient, L-BFGS-B needs no differences of its own, whose noise could end its line search
+    short of the top."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     counts, per_customer = np.unique(x, return_inverse=True)
     log_m, log_x = np.log(m), np.log(x)
 
@@ -232,8 +242,20 @@ def fit_gamma_gamma(x, m) -> Fit:
                   + np.sum((px - 1) * log_m + px * log_x - (px + q) * np.log(gamma + m * x)))
         return value if np.isfinite(value) else 1e300
 
-    start = np.log([1.0, 2.0, max(float(np.mean(m)), 1e-6)])
-    return _fit(negative_ll, start, GAMMA_GAMMA_PARAMETERS, len(x))
+    def gradient(log_params):
+        """d(negative_ll) / d(log p, log q, log gamma), from the derivatives of the
+        appendix's log-likelihood by p, q and gamma."""
+        p, q, gamma = np.exp(log_params)
+        px = p * x
+        psi = special.digamma
+        log_gm = np.log(gamma + m * x)
+        by_count = psi(p * counts + q)[per_customer]
+        d_p = x * (by_count - psi(p * counts)[per_customer] + log_m + log_x - log_gm)
+        d_q = by_count - psi(q) + np.log(gamma) - log_gm
+        d_gamma = q / gamma - (px + q) / (gamma + m * x)
+        return -np.array([p * d_p.sum(), q * d_q.sum(), gamma * d_gamma.sum()])
+
+    return negative_ll, gradient
 
 
 def population_mean_value(fit: Fit) -> float:

@@ -228,6 +228,21 @@ def test_the_bg_nbd_gradient_is_the_slope_of_its_likelihood():
         assert gradient(point) == pytest.approx(central, rel=1e-5, abs=1e-4)
 
 
+def test_the_gamma_gamma_gradient_is_the_slope_of_its_likelihood():
+    """The analytic gradient (model.gamma_gamma_objective) agrees with central differences
+    of the negative log-likelihood, at points inside and near the fitted region."""
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 12, 300).astype(float)
+    m = rng.gamma(3.0, 40.0, 300)
+    negative_ll, gradient = model.gamma_gamma_objective(x, m)
+    for point in ([0.0, 0.7, 4.0], [-0.5, 1.2, 3.0], [1.0, 0.2, 5.5]):
+        point = np.array(point)
+        step = 1e-5
+        central = [(negative_ll(point + step * unit) - negative_ll(point - step * unit))
+                   / (2 * step) for unit in np.eye(3)]
+        assert gradient(point) == pytest.approx(central, rel=1e-5, abs=1e-4)
+
+
 def _steady_buyers():
     """x, t_x, T (weeks) of customers who never drop out: the last purchase falls anywhere."""
     x = np.array([i % 4 for i in range(40)], dtype=float)
