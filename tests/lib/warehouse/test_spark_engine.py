@@ -183,14 +183,16 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
     events in PostgreSQL (DAGSTER_HOME): the configuration of README "The three together".
     Its loads, each as an operator runs them:
     1. D1 and D2: `cvm load --engine spark`, a full build;
-    2. D3: `CVM_ENGINE=spark cvm load`, an incremental night, as are 3 and 4;
-    3. 2026-11-24: A2 cancelled, 2025's third quarter left without activities;
-    4. 2026-11-25: O3 moved into the fourth quarter, the third left without any row; while
+    2. D3 (customers) and 2026-11-24 (A2 cancelled, 2025's third quarter left without
+       activities): `CVM_ENGINE=spark cvm load`, an incremental night over both, as is 3;
+    3. 2026-11-25: O3 moved into the fourth quarter, the third left without any row; while
        dbt builds, the executor is killed: the worker starts another, the load completes;
-    5. 2026-11-26, orders whose sum overflows: a blocking test fails, the load exits 1;
-    6. the file delivered again, corrected; a load stopped by SIGTERM while dbt builds;
-    7. the load that completes it.
-    After 5 and 6 the published catalog and its files are byte-identical to before, and no
+    4. 2026-11-26, orders whose sum overflows: a blocking test fails, the load exits 1;
+    5. the file delivered again, corrected; a load stopped by SIGTERM while dbt builds;
+    6. the load that completes it.
+    Each Spark load costs minutes here, so the two deliveries of 2 share a night: D3 touches
+    customers only, so the third quarter's activities are rewritten for A2 alone.
+    After 4 and 5 the published catalog and its files are byte-identical to before, and no
     load, dbt, driver or executor process is left. The last load's marts are compared with one
     DuckDB load of the same landing into a new warehouse."""
     root = tmp_path_factory.mktemp("spark_nights")
@@ -215,23 +217,18 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
                                         "--warehouse", str(spark))
             assert code == 0, "\n".join(found["first"])
             apps.append(_applications(spark_cluster))
+            # 2. D3 and a quarter left without activities, one night
             write_delivery(landing, D3)
+            write_emptied_month(landing)
             env.setenv("CVM_ENGINE", "spark")
             code, found["second"] = _cvm("load", "--landing", str(landing),
                                          "--warehouse", str(spark))
             assert code == 0, "\n".join(found["second"])
             apps.append(_applications(spark_cluster))
             found["state"] = build_state.read_state(Store(spark, "spark").engine_database)
-
-            # 3. a quarter left without activities
-            write_emptied_month(landing)
-            code, found["emptied_month"] = _cvm("load", "--landing", str(landing),
-                                                "--warehouse", str(spark))
-            assert code == 0, "\n".join(found["emptied_month"])
             found["emptied"] = [_emptied_facts(spark)]
-            apps.append(_applications(spark_cluster))
 
-            # 4. ... and without order lines; the executor lost while dbt builds
+            # 3. ... and without order lines; the executor lost while dbt builds
             write_emptied_quarter(landing)
             load = _start_load(landing, spark)
             lines = _read_until(load, "  dbt ")
@@ -248,14 +245,14 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
             found["emptied"].append(_emptied_facts(spark))
             apps.append(_applications(spark_cluster))
 
-            # 5. a blocking test fails
+            # 4. a blocking test fails
             before = published_state(spark)
             _write_orders(landing, FAILING_ORDERS)
             found["failed"] = _cvm("load", "--landing", str(landing), "--warehouse", str(spark))
             found["after_failed"] = (published_state(spark) == before,
                                      _settled(spark_cluster, root))
 
-            # 6. stopped while dbt builds
+            # 5. stopped while dbt builds
             _write_orders(landing, FIXED_ORDERS)
             load = _start_load(landing, spark)
             lines = _read_until(load, "  dbt ")
@@ -266,7 +263,7 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
             found["after_stopped"] = (published_state(spark) == before,
                                       _settled(spark_cluster, root))
 
-            # 7. the load that completes it
+            # 6. the load that completes it
             code, found["last"] = _cvm("load", "--landing", str(landing),
                                        "--warehouse", str(spark))
             assert code == 0, "\n".join(found["last"])
@@ -383,7 +380,7 @@ def test_a_load_that_loses_its_executor_completes(nights):
     assert any("dbt incremental build" in line for line in out.splitlines()), out
     # the night's applications (one per part of its dbt build): the killed executor and its
     # replacement, each with a working directory of its own, in one of them
-    apps = {a["id"] for a in nights["apps"][4]} - {a["id"] for a in nights["apps"][3]}
+    apps = {a["id"] for a in nights["apps"][3]} - {a["id"] for a in nights["apps"][2]}
     executors = {app: sorted(p.name for p in (nights["cluster"].work_dir / app).iterdir())
                  for app in apps}
     assert max(len(found) for found in executors.values()) >= 2, executors
