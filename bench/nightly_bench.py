@@ -525,8 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--s0-nightly", type=float, metavar="SECONDS",
                         help="the nightly at S0 to compare with, when S0 is not in this run")
     parser.add_argument("--demo", action="store_true", help="also time `make demo`")
-    parser.add_argument("--workdir", type=Path, help="where the work folders go (default: "
-                        "the system temp folder)")
+    parser.add_argument("--workdir", type=Path, help="where the work folders go, made when "
+                        "missing (default: the system temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders")
     parser.add_argument("--sample", action="append", default=[], metavar="[SCALE=]DIR",
                         help="a sample generated before with the scale's command, linked into "
@@ -557,6 +557,11 @@ def main(argv: list[str] | None = None) -> int:
         if scale not in args.scales:
             parser.error(f"--sample {given}: name one of the scales run, as SCALE=DIR")
         samples[scale] = Path(folder)
+    if args.workdir is not None:
+        try:
+            args.workdir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            parser.error(f"--workdir {args.workdir}: {error.strerror or error}")
     if args.spark_master is not None:
         unreachable = check_master(args.spark_master)
         if unreachable:
