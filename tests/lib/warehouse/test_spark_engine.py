@@ -9,11 +9,11 @@ loaded
 - on Spark night by night, on a standalone cluster (spark_cluster_fixtures.py: a master, a
   worker and its executors, each a process of its own), by quarters, with Dagster's runs in
   PostgreSQL (postgres_fixtures.py): README "The three together". The first two deliveries
-  (`cvm load --engine spark`, a full build), then the third (`CVM_ENGINE=spark cvm load`, an
-  incremental night over the delta). The driver, in dbt's process, runs the on-run-start
-  hook's statements (the raw views); the executors read the views' files and overwrite the
-  facts' partitions; the load exports the marts they wrote. Then, night by night (fixture
-  `nights`):
+  (`cvm load --engine spark`, a full build), then the third with the next one
+  (`CVM_ENGINE=spark cvm load`, an incremental night over the delta). The driver, in dbt's
+  process, runs the on-run-start hook's statements (the raw views); the executors read the
+  views' files and overwrite the facts' partitions; the load exports the marts they wrote.
+  Then, night by night (fixture `nights`):
   - a period that a delivery leaves without rows goes (tests/nightly_fixtures.py): a delivery
     cancels the third quarter of 2025's only activity, the next moves its only order line into
     the fourth quarter; during that night's build the executor is killed, the worker starts
@@ -110,8 +110,8 @@ def _applications(cluster) -> list[dict]:
     return state["activeapps"] + state["completedapps"]
 
 
-# after D3, the two deliveries of tests/nightly_fixtures.py that leave 2025's third quarter
-# without rows, then a delivery whose first version fails a blocking test
+# with and after D3, the two deliveries of tests/nightly_fixtures.py that leave 2025's third
+# quarter without rows, then a delivery whose first version fails a blocking test
 FAILING = "2026-11-26"
 FAILING_ORDERS = ORDERS_HEADER + (
     # each line fits DECIMAL(18,4); C1's fourth quarter of 2026, their sum 120,000,000,000,000,
@@ -183,15 +183,18 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
     events in PostgreSQL (DAGSTER_HOME): the configuration of README "The three together".
     Its loads, each as an operator runs them:
     1. D1 and D2: `cvm load --engine spark`, a full build;
-    2. D3 (customers) and 2026-11-24 (A2 cancelled, 2025's third quarter left without
-       activities): `CVM_ENGINE=spark cvm load`, an incremental night over both, as is 3;
+    2. D3 (customers: C5, whose snapshot releases the held rows A11 and O8) and 2026-11-24
+       (A2 cancelled, 2025's third quarter left without activities): `CVM_ENGINE=spark cvm
+       load`, an incremental night over both, as is 3;
     3. 2026-11-25: O3 moved into the fourth quarter, the third left without any row; while
        dbt builds, the executor is killed: the worker starts another, the load completes;
     4. 2026-11-26, orders whose sum overflows: a blocking test fails, the load exits 1;
     5. the file delivered again, corrected; a load stopped by SIGTERM while dbt builds;
     6. the load that completes it.
-    Each Spark load costs minutes here, so the two deliveries of 2 share a night: D3 touches
-    customers only, so the third quarter's activities are rewritten for A2 alone.
+    Each Spark load costs minutes here, so the two deliveries of 2 share a night. No fact
+    reads customers, and A11 and O8 lie in 2026's fourth quarter: the third quarter's
+    partition of the activities holds A2 alone among the touched keys, and is dropped for it
+    (left in place, A2 would still be there and `emptied` would say so).
     After 4 and 5 the published catalog and its files are byte-identical to before, and no
     load, dbt, driver or executor process is left. The last load's marts are compared with one
     DuckDB load of the same landing into a new warehouse."""
