@@ -21,7 +21,10 @@ delta touches (a relationship of a fact to a seed) still runs.
 On DuckDB such a build keeps the views too (`Engine.keeps_views`): a view is a query that
 DuckDB keeps by its text and binds when it is read, over relations it names; with the rules
 unchanged its text is the one the last build made, so it reads what this build makes of the
-relations it names. Its data tests still run: their relations changed.
+relations it names. Its data tests still run: their relations changed. A view whose text
+depends on the build's kind (`reads_build_kind`: the costing views under the facts, which in
+a delta build show the touched keys only) is made again in every build: kept from a full
+build, it would cost the whole history in every night.
 
 Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
 build, the dbt target it builds on, the environment dbt runs with, and what it does after a
@@ -54,6 +57,9 @@ PARTS: dict[str, tuple[str, str | None]] = {
     "customer_value": (f"{FORECAST_SOURCE}+", None),
 }
 BUILD_FILE = "dbt_build.json"
+# the macro that reads the build's kind (macros/incremental/build_kind.sql): a view whose SQL
+# calls it is made again in every build (reads_build_kind)
+BUILD_KIND_MACRO = "cvm_build"
 # what a model reads besides its inputs and the rules: such a model is never kept (kept_nodes)
 CLOCK = re.compile(r"\b(current_date|current_timestamp|now|today|run_started_at|random)\b",
                    re.IGNORECASE)
@@ -64,7 +70,7 @@ class DuckDBEngine:
 
     kind = "duckdb"
     target_args: tuple[str, ...] = ()  # the profile's default target
-    keeps_views = True  # a build over the delta makes no view again (module docstring)
+    keeps_views = True  # a build over the delta keeps the views (module docstring)
     # dbt's log file: the lines its console shows. At debug, dbt also writes every statement
     # and event, about 1.5 MB and 0.3 s per part of a nightly at S0; a DuckDB error's message
     # is at info.
@@ -210,7 +216,8 @@ def kept_nodes(manifest: Mapping, views: bool = False) -> list[dict]:
     """The seeds and models of the manifest that read no source, directly or through other
     models, nor the clock (their manifest entries), parents before children: a build over the
     delta keeps them as the last build left them (see the module docstring). With `views`,
-    every view model too, in the same order."""
+    every view model too, in the same order, but those whose SQL reads the build's kind
+    (`reads_build_kind`)."""
     nodes = manifest["nodes"]
     reads_source: dict[str, bool] = {}
     order: list[str] = []  # every node walked, parents first
@@ -232,7 +239,29 @@ def kept_nodes(manifest: Mapping, views: bool = False) -> list[dict]:
         reads(unique_id)
     return [nodes[unique_id] for unique_id in order
             if nodes[unique_id]["resource_type"] in {"seed", "model"}
-            and (not reads_source[unique_id] or (views and is_view(nodes[unique_id])))]
+            and (not reads_source[unique_id]
+                 or (views and is_view(nodes[unique_id])
+                     and not reads_build_kind(manifest, nodes[unique_id])))]
+
+
+def reads_build_kind(manifest: Mapping, node: Mapping) -> bool:
+    """Whether the SQL dbt makes of a manifest node depends on the build's kind: whether it
+    calls the macro `BUILD_KIND_MACRO`, directly or through other macros (the manifest's
+    `depends_on.macros`). Such a view's text after a full build shows every row (a costing
+    view under the facts, macro in_delta_scope); kept in a build over the delta, it would make
+    the build read the whole history through it."""
+    macros = manifest.get("macros", {})
+    seen: set[str] = set()
+    waiting = list(node.get("depends_on", {}).get("macros", []))
+    while waiting:
+        unique_id = waiting.pop()
+        if unique_id in seen:
+            continue
+        seen.add(unique_id)
+        if unique_id.rsplit(".", 1)[-1] == BUILD_KIND_MACRO:
+            return True
+        waiting.extend(macros.get(unique_id, {}).get("depends_on", {}).get("macros", []))
+    return False
 
 
 def is_view(node: Mapping) -> bool:
