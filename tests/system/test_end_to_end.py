@@ -316,11 +316,49 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
     mart = next(compiled.rglob("column_rules_customer_value.sql")).read_text()
     assert 'from "cvm_engine"."marts"."customer_value"\n' in mart
     assert "cvm_delta" not in mart
+    assert_delta_tests_read_the_touched_rows(Store(warehouse, "duckdb").engine_database,
+                                             compiled, tmp_path / "scope")
     # of dbt's JSON artifacts, only the run results of the last part (lib/dbt_child.py)
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert any(r["unique_id"] == "model.customer_value_warehouse.customer_value"
                and r["status"] == "success" for r in results)
     assert not (target / "manifest.json").exists()
+
+
+def assert_delta_tests_read_the_touched_rows(engine, compiled, folder) -> None:
+    """The fact's tests as a build over the delta compiled them, run on a copy of the engine's
+    database in which one touched and one untouched activity are broken twice: each row
+    doubled (breaks the rule `unique`) and its value transfer raised by 1 EUR as a free
+    transfer (breaks the rule that a free transfer is the full standard cost). The rules of
+    one test read the touched rows once (a materialized CTE), the free-transfer test reads
+    the touched rows that are free transfers: both report the touched activity, neither the
+    untouched one."""
+    folder.mkdir()
+    copy = folder / engine.name  # the compiled SQL names the database by its file's stem
+    shutil.copy(engine, copy)
+    rules = next(compiled.rglob("column_rules_fct_service_activities.sql")).read_text()
+    free = next(compiled.rglob(
+        "fct_service_activities_free_transfers_full_standard_cost.sql")).read_text()
+    assert "touched_rows as materialized" in rules
+    con = duckdb.connect(str(copy))
+    try:
+        touched_keys = "select activity_id from cvm_delta.service_activities_keys"
+        touched = con.execute(f"select min(activity_id) from marts.fct_service_activities "
+                              f"where activity_id in ({touched_keys})").fetchone()[0]
+        untouched = con.execute(f"select min(activity_id) from marts.fct_service_activities "
+                                f"where activity_id not in ({touched_keys})").fetchone()[0]
+        assert touched and untouched
+        for activity in (touched, untouched):
+            con.execute("update marts.fct_service_activities set transfer_kind = 'free', "
+                        "value_transfer_eur = standard_cost_eur + 1, billed_amount_eur = 0 "
+                        "where activity_id = ?", [activity])
+            con.execute("insert into marts.fct_service_activities select * from "
+                        "marts.fct_service_activities where activity_id = ?", [activity])
+        broken = con.execute(rules).fetchall()
+        assert [(rule, value) for rule, _, value, _ in broken] == [("unique", touched)], broken
+        assert {row[0] for row in con.execute(free).fetchall()} == {touched}
+    finally:
+        con.close()
 
 
 def test_refused_file_fails_loudly_and_leaves_published_file_alone(loaded, tmp_path, capsys):

@@ -4,7 +4,9 @@
     build, a relation with the key columns of service_activities (else of orders; macro
     entity_key) is tested on the touched keys' rows only: the others were tested when they were
     written and have not changed since. Every other relation, and every relation outside a
-    delta build, is tested whole. Tests that did not ask for it keep dbt's own `where`.
+    delta build, is tested whole. A test with a condition of its own says
+    `where: "__touched__ and <condition>"`: the touched keys' rows that meet it in a delta
+    build, every row that meets it otherwise. Tests with any other `where` keep dbt's own.
 
     A relation's columns are looked up once per dbt invocation (macro tested_columns), not once
     per test: the lookup is a query of the catalog, about 15 ms, and most relations have
@@ -12,7 +14,10 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where == '__touched__' -%}
+    {%- set touched_and = '__touched__ and ' -%}
+    {%- if where == '__touched__' or (where is string and where.startswith(touched_and)) -%}
+        {#- `__touched__ and <condition>`: the touched keys' rows that meet the condition -#}
+        {%- set condition = where[touched_and | length:] if where != '__touched__' else none -%}
         {%- set scope = none -%}
         {%- if execute and cvm_build() == 'delta' -%}
             {%- set columns = tested_columns(relation) -%}
@@ -24,12 +29,14 @@
             {%- endfor -%}
             {%- set scope = scopes[0] if scopes else none -%}
         {%- endif -%}
-        {%- if scope is none -%}
+        {%- if scope is none and condition is none -%}
             {{ return(relation) }}
         {%- else -%}
             {%- set filtered -%}
                 (select * from {{ relation }} as tested
-                 where {{ is_touched_relation(scope, entity_key(scope), 'tested') }})
+                 where {{ is_touched_relation(scope, entity_key(scope), 'tested')
+                          if scope is not none else 'true' }}
+                 {%- if condition is not none %} and ({{ condition }}){% endif %})
                 as dbt_subquery
             {%- endset -%}
             {{ return(filtered) }}

@@ -19,7 +19,24 @@
 
 {#- (rule, column, its values or parent) of every rule, then one query per rule, each reading
     its column from the relation itself: a CTE of the whole relation, read by every rule,
-    would be materialized by DuckDB (all of a fact's columns, in a full build) -#}
+    would be materialized by DuckDB (all of a fact's columns, in a full build). In a build
+    over the delta on DuckDB, where `model` is the touched keys' rows of a big relation (macro
+    get_where_subquery: a filter, not the relation), those rows are found once, into a
+    materialized CTE of the rules' columns, and every rule reads that: one scan of the
+    relation for the semi-join on the touched keys instead of one per rule -#}
+{%- set read_once = execute and target.type == 'duckdb' and cvm_build() == 'delta'
+    and model is string -%}
+{%- if read_once -%}
+    {%- set needed = [] -%}
+    {%- for column in not_null + unique + (unique_combinations | sum(start=[]))
+        + (accepted_values | list) + (relationships | list) -%}
+        {%- if column not in needed -%}{%- do needed.append(column) -%}{%- endif -%}
+    {%- endfor %}
+    with touched_rows as materialized (
+        select {{ needed | join(', ') }} from {{ model }}
+    )
+    {%- set model = 'touched_rows' -%}
+{%- endif -%}
 {%- set rules = [] -%}
 {%- for column in unique -%}
     {%- do rules.append(('unique', column, none)) -%}
