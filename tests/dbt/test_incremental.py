@@ -210,11 +210,15 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
         assert made > SCOPED_VIEWS if expect_full else made == SCOPED_VIEWS, (number, made)
         if not expect_full:
             # the costing view shows the delta's touched keys only, so that the night costs
-            # no activity it did not touch
+            # no activity it did not touch: exactly the fact's rows of those keys
             engine = Store(warehouse, "duckdb").engine_database
+            touched = ("exists (select 1 from cvm_delta.service_activities_keys as k "
+                       "where k.activity_id = c.activity_id)")
             assert _one(engine, "select count(*) from intermediate.int_activities_costed as c "
-                                "where not exists (select 1 from cvm_delta.service_activities_keys"
-                                " as k where k.activity_id = c.activity_id)") == [(0,)], number
+                                f"where not {touched}") == [(0,)], number
+            assert _one(engine, "select count(*) from intermediate.int_activities_costed") == (
+                _one(engine, f"select count(*) from marts.fct_service_activities as c "
+                             f"where {touched}")), number
         if not expect_full:
             reference = rebuilt_marts(warehouse, project, tmp_path / f"night{number}", dbt_vars,
                                       landing)

@@ -22,9 +22,10 @@ On DuckDB such a build keeps the views too (`Engine.keeps_views`): a view is a q
 DuckDB keeps by its text and binds when it is read, over relations it names; with the rules
 unchanged its text is the one the last build made, so it reads what this build makes of the
 relations it names. Its data tests still run: their relations changed. A view whose text
-depends on the build's kind (`reads_build_kind`: the costing views under the facts, which in
-a delta build show the touched keys only) is made again in every build: kept from a full
-build, it would cost the whole history in every night.
+depends on the build's kind (`reads_build_kind`: the views of the costed activities and of
+the order lines under the facts, which in a delta build show the touched keys only) is made
+again in every build: kept from a full build, it would cost the whole history in every
+night.
 
 Each kind of engine is one `Engine` (`engine_for`): what it adds to dbt's vars before the
 build, the dbt target it builds on, the environment dbt runs with, and what it does after a
