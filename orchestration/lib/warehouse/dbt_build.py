@@ -248,9 +248,9 @@ def kept_nodes(manifest: Mapping, views: bool = False) -> list[dict]:
 def reads_build_kind(manifest: Mapping, node: Mapping) -> bool:
     """Whether the SQL dbt makes of a manifest node depends on the build's kind: whether it
     calls the macro `BUILD_KIND_MACRO`, directly or through other macros (the manifest's
-    `depends_on.macros`). Such a view's text after a full build shows every row (a costing
-    view under the facts, macro in_delta_scope); kept in a build over the delta, it would make
-    the build read the whole history through it."""
+    `depends_on.macros`). Such a view's text after a full build shows every row (the views
+    under the facts, macro in_delta_scope); kept in a build over the delta, it would make the
+    build read the whole history through it."""
     macros = manifest.get("macros", {})
     seen: set[str] = set()
     waiting = list(node.get("depends_on", {}).get("macros", []))
