@@ -39,10 +39,11 @@ from orchestration.defs.constants import (
     delivery_partitions,
 )
 from orchestration.lib import audit, landing, processes
-from orchestration.lib.dbt_server import dbt_server
+from orchestration.lib.dbt_server import dbt_server, start_engine
 from orchestration.lib.ingest import suite_server
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
+from orchestration.lib.warehouse.dbt_build import engine_for
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
 from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
 from orchestration.lib.warehouse.store import Store, rotate_log
@@ -285,7 +286,8 @@ def run_load(
             # suite_server.py, lib/dbt_server.py)
             with write_lock(store, wait, what="cvm load", on_wait=echo), \
                     suite_server.for_load(store.published, store.log), \
-                    dbt_server(store.engine_kind, store.dbt_target):
+                    dbt_server(store.engine_kind, store.dbt_target,
+                               engine_for(store.engine_kind).environment(store)):
                 return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
                                  full_refresh, dbt_vars, vars_)
         except WarehouseBusy as error:
@@ -348,6 +350,7 @@ def _run_load(
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
     rotate_log(store.log)
+    start_engine(store.log)  # on Spark, the builds' session beside the ingest (dbt_server.py)
     # the runs of this load prepare one next catalog together; the process tag tells a later
     # load whether this one still runs
     tags = {SESSION_TAG: uuid.uuid4().hex, PROCESS_TAG: processes.token()}

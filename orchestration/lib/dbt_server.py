@@ -51,6 +51,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SERVER_ENV = "CVM_DBT_SERVER"  # the abstract socket's name, while a load runs
+START_ENGINE = "start_engine"  # a request of the load's own (`start_engine`), not a build
 STREAMS = (0, 1, 2)  # stdin, stdout and stderr of `cvm-dbt`, handed over to the server
 HEADER = struct.Struct("!I")  # the length of the request that follows
 # what the server imports before it waits: dbt's command line and what each build reads
@@ -63,18 +64,21 @@ ADAPTERS = {"duckdb": ("dbt.adapters.duckdb", "dbt.adapters.duckdb.environments.
 
 
 @contextlib.contextmanager
-def dbt_server(engine_kind: str, dbt_target: Path | None = None) -> Iterator[str | None]:
+def dbt_server(engine_kind: str, dbt_target: Path | None = None,
+               environment: dict[str, str] | None = None) -> Iterator[str | None]:
     """A server for the dbt processes of one load on `engine_kind`, named in $CVM_DBT_SERVER
     for the length of the block; its name, or None where it cannot run (not Linux). The server
     is stopped at the end of the block. `dbt_target` is the builds' target folder, whose
-    partial parse the server reads to warm dbt up (`_warm_up`)."""
+    partial parse the server reads to warm dbt up (`_warm_up`); `environment`, the engine's
+    part of every build's environment (dbt_build.py: `Engine.environment`), which the server
+    starts Spark's session with (`_start_spark`)."""
     if not sys.platform.startswith("linux"):
         yield None
         return
     from orchestration.lib.processes import PARENT_ENV
 
     name = f"cvm-dbt-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    env = {**os.environ, PARENT_ENV: str(os.getpid())}
+    env = {**os.environ, **(environment or {}), PARENT_ENV: str(os.getpid())}
     server = subprocess.Popen(
         [sys.executable, "-m", "orchestration.lib.dbt_server", name, engine_kind,
          *([str(dbt_target)] if dbt_target is not None else [])],
@@ -117,6 +121,11 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
             try:
                 request, fds = _receive(conn)
             except (OSError, ValueError):
+                continue
+            if request.get("op") == START_ENGINE:
+                with _streams(fds):
+                    if engine_kind == "spark":
+                        _start_spark()
                 continue
             pid = os.fork()
             if pid == 0:
@@ -197,6 +206,109 @@ def _watch(conn: socket.socket, pid: int) -> None:
         conn.sendall(f"status {status}\n".encode())
 
 
+@contextlib.contextmanager
+def _streams(fds: list[int]) -> Iterator[None]:
+    """The server's standard streams are `fds` (closed afterwards) for the length of the
+    block: what it starts then writes there."""
+    kept = [os.dup(target) for target in STREAMS]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        for target, fd in zip(STREAMS, fds, strict=True):
+            os.dup2(fd, target)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for target, fd in zip(STREAMS, kept, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        for fd in fds:
+            os.close(fd)
+
+
+def start_engine(log: Path) -> None:
+    """Ask the load's server, if there is one, to start its engine's session now, writing
+    into `log` (on Spark: `_start_spark`; nothing on DuckDB). The load asks once it knows
+    that it will build, so that the session starts beside its ingest; it does not wait."""
+    name = os.environ.get(SERVER_ENV)
+    if not name or not hasattr(socket, "send_fds"):
+        return
+    body = json.dumps({"op": START_ENGINE}).encode()
+    with contextlib.ExitStack() as opened:
+        stdin = os.open(os.devnull, os.O_RDONLY)
+        opened.callback(os.close, stdin)
+        out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        opened.callback(os.close, out)
+        conn = opened.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+        with contextlib.suppress(OSError):  # no server: each build starts its own session
+            conn.connect(_address(name))
+            socket.send_fds(conn, [HEADER.pack(len(body)) + body], [stdin, out, out])
+
+
+def _start_spark() -> None:
+    """Spark's session for every build of the load, started when the load asks
+    (`start_engine`), before its first build.
+
+    dbt-spark's `method: session` makes its session with `SparkSession.builder...getOrCreate()`
+    in the dbt process, and each part of a build is a process of its own: each started a JVM,
+    a Spark application and its Hive metastore (about 15 to 20 s on two cores, docs/
+    benchmarks.md), twice per load. The server makes the session as dbt-spark would, from the
+    profile's `spark` target rendered with the load's environment (the one every build gets:
+    `dbt_server`'s `environment`), beside the load's ingest; each forked build inherits it, so
+    dbt-spark's `getOrCreate()` finds it. The builds are one at a time, as the forks are.
+
+    The JVM is the server's child, its output the load's log (as a build's JVM wrote into
+    the build's stderr, which the load's log keeps). It ends with the server (pyspark's
+    gateway exits when its standard input closes, which the server and its forks hold). A
+    build that is stopped leaves the session to the server, which the load stops with it.
+    Only for the local session (`method: session`); a target of another method, or a session
+    that cannot start, leaves each build to start its own (the second said in the log)."""
+    from orchestration.lib.warehouse import spark_engine
+
+    if spark_engine.target_method() != "session":
+        return
+    try:
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.enableHiveSupport()
+        for parameter, value in spark_engine.profile_parameters().items():
+            builder = builder.config(parameter, value)
+        builder.getOrCreate().sql("show databases").collect()  # the metastore too
+    except Exception as error:  # noqa: BLE001 - each build then starts its own
+        print(f"cvm dbt server: Spark's session not started here ({type(error).__name__}: "
+              f"{error})", file=sys.stderr)
+        _forget_spark()
+
+
+def _forget_spark() -> None:
+    """pyspark's record of a session and its JVM cleared: the next `getOrCreate()` of this
+    process starts its own."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    SparkContext._active_spark_context = None
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
+def _own_spark_connections() -> None:
+    """A forked build's own connections to the inherited JVM: the server's (and an earlier
+    build's) stay theirs. Those inherited are set aside, not closed: closing one would shut
+    down the socket the server shares."""
+    spark = sys.modules.get("pyspark")
+    gateway = spark and spark.SparkContext._gateway
+    if gateway is not None:
+        client = gateway._gateway_client
+        _INHERITED.extend(client.deque)
+        client.deque.clear()
+
+
+_INHERITED: list = []  # the server's connections to Spark's JVM, in a forked build
+
+
 def _receives(conn: socket.socket) -> bool:
     """Whether `cvm-dbt` is still there (it sends nothing more: readable means gone)."""
     try:
@@ -224,6 +336,7 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         os.environ[PARENT_ENV] = str(os.getppid())
         die_with_parent()  # with the server
+        _own_spark_connections()
         sys.argv = list(request["argv"])
         from orchestration.lib.dbt_child import run_dbt
 

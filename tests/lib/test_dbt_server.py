@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, dbt_server
+from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, dbt_server, start_engine
 from orchestration.settings import DBT_PROJECT_DIR
-from tests.process_fixtures import children
+from tests.process_fixtures import children, descendants
 
 CVM_DBT = str(Path(sys.executable).with_name("cvm-dbt"))
 
@@ -181,3 +181,56 @@ def test_the_server_warms_dbt_up_on_the_builds_partial_parse(tmp_path, capfd):
             assert served.returncode == 0 and "Core" in served.stdout, served
         said = capfd.readouterr().err
         assert ("cvm dbt server: warm-up skipped" in said) is broken, said
+
+
+def spark_drivers(pid: int) -> set[int]:
+    """The Spark driver JVMs below `pid`: Java running pyspark's `SparkSubmit ...
+    pyspark-shell` (not the shell scripts that start it, nor the launcher that builds its
+    command line)."""
+    found = set()
+    for child in descendants(pid):
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        program, *args = cmdline.split(b"\0")
+        if (program.endswith(b"java") and b"org.apache.spark.deploy.SparkSubmit" in args
+                and b"pyspark-shell" in args and b"org.apache.spark.launcher.Main" not in args):
+            found.add(child)
+    return found
+
+
+@pytest.mark.spark
+def test_on_spark_every_build_uses_the_session_the_server_started(tmp_path, capfd):
+    """On Spark the server starts the session once, when the load asks (`start_engine`), and
+    each build it forks uses it: two `cvm-dbt debug` (a query on the `spark` target each)
+    start no JVM of their own. Spark's output goes to the load's log, not the load's
+    terminal, and its JVM is gone with the server."""
+    environment = {"CVM_SPARK_DIR": str(tmp_path / "spark"), "PYSPARK_PIN_THREAD": "false"}
+    seen: set[int] = set()
+    log = tmp_path / "load.log"
+    with dbt_server("spark", None, environment) as name:
+        pid = server_pid(name)
+        wait_until_listening(name)
+        start_engine(log)
+        deadline = time.monotonic() + 180
+        while not (started := spark_drivers(pid)):
+            assert time.monotonic() < deadline, "the server started no Spark session"
+            time.sleep(0.1)
+        for _ in range(2):
+            client = subprocess.Popen(
+                [CVM_DBT, "--no-use-colors", "debug", "--target", "spark",
+                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+                env=env_with(name) | environment, cwd=tmp_path, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, text=True)
+            while client.poll() is None:  # every driver below the server while dbt runs
+                seen |= spark_drivers(pid)
+                time.sleep(0.02)
+            out = client.stdout.read()
+            assert client.returncode == 0 and "Connection test: [OK connection ok]" in out, out
+    assert seen == started and len(started) == 1, (seen, started)
+    assert "Spark" in log.read_text() and "Spark" not in capfd.readouterr().err
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{jvm}").exists() for jvm in started):
+        assert time.monotonic() < deadline, "Spark's JVM outlived the server"
+        time.sleep(0.2)

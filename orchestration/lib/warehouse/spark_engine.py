@@ -91,6 +91,11 @@ def profile_parameters(spark_dir: Path | None = None,
     return {key: _render(value, values) for key, value in parameters.items()}
 
 
+def target_method(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """How dbt reaches Spark: `session` (a session in dbt's process), `thrift`, ..."""
+    return str(_target(project_dir).get("method"))
+
+
 def describe(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """Spark as the first line of `cvm load` names it: 'spark (local[2])' for the local
     session, else the server the `spark` target reaches (dbt_build.describe)."""
