@@ -350,7 +350,8 @@ def _run_load(
     store.root.mkdir(parents=True, exist_ok=True)
     digests.save()
     rotate_log(store.log)
-    start_engine(store.log)  # on Spark, the builds' session beside the ingest (dbt_server.py)
+    # on Spark, the builds' one session, started beside the ingest (lib/dbt_server.py)
+    start_engine(store.log, dbt_project_dir or settings.DBT_PROJECT_DIR)
     # the runs of this load prepare one next catalog together; the process tag tells a later
     # load whether this one still runs
     tags = {SESSION_TAG: uuid.uuid4().hex, PROCESS_TAG: processes.token()}

@@ -19,7 +19,8 @@ What stays as it was without the server:
   a `cvm-dbt` that is gone (its connection closed before the process ended).
 - One process, one command: the server forks before it runs any command of dbt, so each
   build starts from dbt's state after its imports and the warm-up below alone. The server has
-  no threads.
+  no threads of its own (on Spark, pyspark's accumulator server waits in a thread of it,
+  which the forks neither have nor use).
 - Without a server (`cvm-dbt` outside a load, the server gone, no Linux), `cvm-dbt` runs dbt
   itself.
 
@@ -46,12 +47,15 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 SERVER_ENV = "CVM_DBT_SERVER"  # the abstract socket's name, while a load runs
 START_ENGINE = "start_engine"  # a request of the load's own (`start_engine`), not a build
+STOP_WAIT_S = 30  # how long the load waits for its server to stop its engine, then kills it
+CONNECT_WAIT_S = 10  # how long `start_engine` tries to reach a server that has just started
 STREAMS = (0, 1, 2)  # stdin, stdout and stderr of `cvm-dbt`, handed over to the server
 HEADER = struct.Struct("!I")  # the length of the request that follows
 # what the server imports before it waits: dbt's command line and what each build reads
@@ -92,8 +96,12 @@ def dbt_server(engine_kind: str, dbt_target: Path | None = None,
             os.environ.pop(SERVER_ENV, None)
         else:
             os.environ[SERVER_ENV] = previous
-        server.kill()
-        server.wait()
+        server.terminate()  # on Spark, the server stops its session's JVM and waits for it
+        try:
+            server.wait(timeout=STOP_WAIT_S)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def _address(name: str) -> str:
@@ -107,6 +115,7 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
 
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the load and its dbt
+    signal.signal(signal.SIGTERM, _stop)  # the load's end: the engine's session first
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(_address(name))
     listener.listen(8)  # a request waits here until the imports are done
@@ -125,7 +134,7 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
             if request.get("op") == START_ENGINE:
                 with _streams(fds):
                     if engine_kind == "spark":
-                        _start_spark()
+                        _start_spark(Path(request["project_dir"]))
                 continue
             pid = os.fork()
             if pid == 0:
@@ -227,26 +236,38 @@ def _streams(fds: list[int]) -> Iterator[None]:
             os.close(fd)
 
 
-def start_engine(log: Path) -> None:
+def start_engine(log: Path, project_dir: Path) -> None:
     """Ask the load's server, if there is one, to start its engine's session now, writing
-    into `log` (on Spark: `_start_spark`; nothing on DuckDB). The load asks once it knows
-    that it will build, so that the session starts beside its ingest; it does not wait."""
+    into `log` (on Spark: `_start_spark`, with the profile of `project_dir`; nothing on
+    DuckDB). The load asks once it knows that it will build, so that the session starts
+    beside its ingest; it does not wait for it. A server that cannot be reached (it has just
+    started and does not listen yet: it is tried for CONNECT_WAIT_S) is said in `log`; each
+    build then starts its own session."""
     name = os.environ.get(SERVER_ENV)
     if not name or not hasattr(socket, "send_fds"):
         return
-    body = json.dumps({"op": START_ENGINE}).encode()
+    body = json.dumps({"op": START_ENGINE, "project_dir": str(project_dir)}).encode()
     with contextlib.ExitStack() as opened:
         stdin = os.open(os.devnull, os.O_RDONLY)
         opened.callback(os.close, stdin)
         out = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         opened.callback(os.close, out)
-        conn = opened.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
-        with contextlib.suppress(OSError):  # no server: each build starts its own session
-            conn.connect(_address(name))
-            socket.send_fds(conn, [HEADER.pack(len(body)) + body], [stdin, out, out])
+        deadline = time.monotonic() + CONNECT_WAIT_S
+        while True:
+            conn = opened.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+            try:
+                conn.connect(_address(name))
+                socket.send_fds(conn, [HEADER.pack(len(body)) + body], [stdin, out, out])
+                return
+            except OSError as error:
+                if time.monotonic() > deadline:
+                    os.write(out, f"cvm load: the dbt server was not reached ({error}); each "
+                                  "build starts its engine's session itself\n".encode())
+                    return
+            time.sleep(0.05)
 
 
-def _start_spark() -> None:
+def _start_spark(project_dir: Path) -> None:
     """Spark's session for every build of the load, started when the load asks
     (`start_engine`), before its first build.
 
@@ -266,19 +287,52 @@ def _start_spark() -> None:
     that cannot start, leaves each build to start its own (the second said in the log)."""
     from orchestration.lib.warehouse import spark_engine
 
-    if spark_engine.target_method() != "session":
+    if spark_engine.target_method(project_dir) != "session":
         return
     try:
         from pyspark.sql import SparkSession
 
         builder = SparkSession.builder.enableHiveSupport()
-        for parameter, value in spark_engine.profile_parameters().items():
+        for parameter, value in spark_engine.profile_parameters(project_dir=project_dir).items():
             builder = builder.config(parameter, value)
         builder.getOrCreate().sql("show databases").collect()  # the metastore too
+        _SPARK["variables"] = spark_engine.profile_variables(project_dir)
     except Exception as error:  # noqa: BLE001 - each build then starts its own
         print(f"cvm dbt server: Spark's session not started here ({type(error).__name__}: "
               f"{error})", file=sys.stderr)
+        _stop_spark()
         _forget_spark()
+    finally:
+        # pyspark's SparkContext takes SIGINT (cancel the jobs, raise KeyboardInterrupt): the
+        # server ignores it, as before, and each build sets its own (`_worker`)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_SPARK: dict[str, set[str]] = {}  # the server's session: the variables its settings read
+
+
+def _stop(_signum, _frame) -> None:
+    """SIGTERM, the load's end: stop the session's JVM (`_stop_spark`), then exit."""
+    _stop_spark()
+    os._exit(0)
+
+
+def _stop_spark() -> None:
+    """The JVM that pyspark started in this process, if any, closed and waited for: its
+    gateway ends when its standard input closes (Spark then stops its application), and is
+    killed if it has not after STOP_WAIT_S / 2."""
+    spark = sys.modules.get("pyspark")
+    gateway = spark and spark.SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    try:
+        proc.wait(timeout=STOP_WAIT_S / 2)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _forget_spark() -> None:
@@ -294,16 +348,29 @@ def _forget_spark() -> None:
     SparkContext._jvm = None
 
 
-def _own_spark_connections() -> None:
-    """A forked build's own connections to the inherited JVM: the server's (and an earlier
-    build's) stay theirs. Those inherited are set aside, not closed: closing one would shut
-    down the socket the server shares."""
+def _own_spark_connections(request_env: dict[str, str]) -> None:
+    """A forked build's own connections to the inherited JVM: the server's stay the server's.
+    Those inherited are set aside, not closed (closing one would shut down the socket the
+    server shares), and so are the finalizers of the Java objects the build inherited (one
+    would free a Java object of the server's session). A build whose environment sets the
+    session's settings otherwise than the server's (a variable the profile's `spark` target
+    reads) does not use the session: it starts its own, as without a server."""
     spark = sys.modules.get("pyspark")
     gateway = spark and spark.SparkContext._gateway
-    if gateway is not None:
-        client = gateway._gateway_client
-        _INHERITED.extend(client.deque)
-        client.deque.clear()
+    if gateway is None:
+        return
+    from py4j.finalizer import ThreadSafeFinalizer
+
+    client = gateway._gateway_client
+    _INHERITED.extend(client.deque)
+    client.deque.clear()
+    ThreadSafeFinalizer.clear_finalizers(clear_all=True)
+    differ = sorted(name for name in _SPARK.get("variables", ())
+                    if os.environ.get(name) != request_env.get(name))
+    if differ:
+        print(f"cvm dbt server: this build's {', '.join(differ)} differ from the load's Spark "
+              "session; it starts its own", file=sys.stderr)
+        _forget_spark()
 
 
 _INHERITED: list = []  # the server's connections to Spark's JVM, in a forked build
@@ -321,6 +388,7 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
     """The forked process: `cvm-dbt`'s streams, folder, environment and arguments, then dbt."""
     code = 1
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's `_stop`
         conn.close()
         from orchestration.lib.processes import PARENT_ENV, die_with_parent
 
@@ -329,6 +397,7 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
         for target, fd in zip(STREAMS, fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
+        _own_spark_connections(request["env"])  # says so on cvm-dbt's stderr if it cannot
         for stream in (sys.stdout, sys.stderr):  # dbt's events as they come, line by line
             stream.reconfigure(line_buffering=True)
         os.chdir(request["cwd"])
@@ -336,7 +405,6 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         os.environ[PARENT_ENV] = str(os.getppid())
         die_with_parent()  # with the server
-        _own_spark_connections()
         sys.argv = list(request["argv"])
         from orchestration.lib.dbt_child import run_dbt
 

@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, dbt_server, start_engine
 from orchestration.settings import DBT_PROJECT_DIR
-from tests.process_fixtures import children, descendants
+from tests.process_fixtures import children, descendants, living_parents
 
 CVM_DBT = str(Path(sys.executable).with_name("cvm-dbt"))
 
@@ -202,35 +202,44 @@ def spark_drivers(pid: int) -> set[int]:
 
 @pytest.mark.spark
 def test_on_spark_every_build_uses_the_session_the_server_started(tmp_path, capfd):
-    """On Spark the server starts the session once, when the load asks (`start_engine`), and
-    each build it forks uses it: two `cvm-dbt debug` (a query on the `spark` target each)
-    start no JVM of their own. Spark's output goes to the load's log, not the load's
-    terminal, and its JVM is gone with the server."""
+    """On Spark the server starts the session once, when the load asks (`start_engine`, asked
+    as soon as the server runs: it waits until the server listens), and each build it forks
+    uses it: two `cvm-dbt debug` (a query on the `spark` target each) start no JVM of their
+    own. A build whose environment sets one of the session's settings otherwise starts its
+    own, saying so. Spark's output goes to the load's log, not the load's terminal, and the
+    server stops its JVM before it ends."""
     environment = {"CVM_SPARK_DIR": str(tmp_path / "spark"), "PYSPARK_PIN_THREAD": "false"}
-    seen: set[int] = set()
     log = tmp_path / "load.log"
+
+    def debug(pid: int, name: str, env: dict[str, str]) -> tuple[str, set[int]]:
+        """`cvm-dbt debug` on the `spark` target through the server: its output, and every
+        Spark driver below the server while it ran."""
+        seen = set()
+        client = subprocess.Popen(
+            [CVM_DBT, "--no-use-colors", "debug", "--target", "spark",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            env=env_with(name) | env, cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        while client.poll() is None:
+            seen |= spark_drivers(pid)
+            time.sleep(0.02)
+        out = client.stdout.read()
+        assert client.returncode == 0 and "Connection test: [OK connection ok]" in out, out
+        return out, seen
+
     with dbt_server("spark", None, environment) as name:
+        start_engine(log, DBT_PROJECT_DIR)
         pid = server_pid(name)
-        wait_until_listening(name)
-        start_engine(log)
         deadline = time.monotonic() + 180
         while not (started := spark_drivers(pid)):
             assert time.monotonic() < deadline, "the server started no Spark session"
             time.sleep(0.1)
         for _ in range(2):
-            client = subprocess.Popen(
-                [CVM_DBT, "--no-use-colors", "debug", "--target", "spark",
-                 "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-                env=env_with(name) | environment, cwd=tmp_path, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, text=True)
-            while client.poll() is None:  # every driver below the server while dbt runs
-                seen |= spark_drivers(pid)
-                time.sleep(0.02)
-            out = client.stdout.read()
-            assert client.returncode == 0 and "Connection test: [OK connection ok]" in out, out
-    assert seen == started and len(started) == 1, (seen, started)
+            out, seen = debug(pid, name, environment)
+            assert seen == started and len(started) == 1, (seen, started)
+            assert "differ from the load's Spark session" not in out
+        out, seen = debug(pid, name, environment | {"CVM_SPARK_SHUFFLE_PARTITIONS": "3"})
+        assert len(seen - started) == 1, (seen, started)  # a driver of its own
+        assert "CVM_SPARK_SHUFFLE_PARTITIONS differ from the load's Spark session" in out, out
     assert "Spark" in log.read_text() and "Spark" not in capfd.readouterr().err
-    deadline = time.monotonic() + 60
-    while any(Path(f"/proc/{jvm}").exists() for jvm in started):
-        assert time.monotonic() < deadline, "Spark's JVM outlived the server"
-        time.sleep(0.2)
+    assert not started & set(living_parents()), "Spark's JVM outlived the server"

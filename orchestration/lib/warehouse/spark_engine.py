@@ -91,6 +91,13 @@ def profile_parameters(spark_dir: Path | None = None,
     return {key: _render(value, values) for key, value in parameters.items()}
 
 
+def profile_variables(project_dir: Path = DBT_PROJECT_DIR) -> set[str]:
+    """The environment variables that the `spark` target's server_side_parameters read."""
+    parameters = _target(project_dir).get("server_side_parameters") or {}
+    return {match.group(1) for value in parameters.values()
+            for match in _ENV_VAR.finditer(str(value))}
+
+
 def target_method(project_dir: Path = DBT_PROJECT_DIR) -> str:
     """How dbt reaches Spark: `session` (a session in dbt's process), `thrift`, ..."""
     return str(_target(project_dir).get("method"))

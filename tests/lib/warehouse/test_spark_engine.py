@@ -292,12 +292,15 @@ def test_the_first_line_names_the_engine(nights):
 
 
 def test_the_nights_ran_on_the_cluster(nights):
-    """Each load's dbt runs were applications of the cluster, which gave each an executor on
-    the worker, a process of its own with its own working directory."""
+    """Each load's dbt runs were one application of the cluster (both parts of its build use
+    the session of the load's dbt server), which gave it an executor on the worker, a process
+    of its own with its own working directory."""
     before, after_first, after_second = ({app["id"] for app in apps}
                                          for apps in nights["apps"][:3])
     first, second = after_first - before, after_second - after_first
-    assert first and second
+    assert len(first) == len(second) == 1, (first, second)
+    # the six Spark loads of the nights, the one that failed and the one stopped included
+    assert len({app["id"] for app in nights["apps"][-1]} - before) == 6
     apps = {app["id"]: app for app in nights["apps"][-1] if app["id"] in first | second}
     assert {app["name"] for app in apps.values()} == {"customer-value-warehouse"}
     assert {app["state"] for app in apps.values()} == {"FINISHED"}
