@@ -254,16 +254,16 @@ def start_engine(log: Path, project_dir: Path) -> None:
         opened.callback(os.close, out)
         deadline = time.monotonic() + CONNECT_WAIT_S
         while True:
-            conn = opened.enter_context(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
-            try:
-                conn.connect(_address(name))
-                socket.send_fds(conn, [HEADER.pack(len(body)) + body], [stdin, out, out])
-                return
-            except OSError as error:
-                if time.monotonic() > deadline:
-                    os.write(out, f"cvm load: the dbt server was not reached ({error}); each "
-                                  "build starts its engine's session itself\n".encode())
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:  # one per attempt
+                try:
+                    conn.connect(_address(name))
+                    socket.send_fds(conn, [HEADER.pack(len(body)) + body], [stdin, out, out])
                     return
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        os.write(out, f"cvm load: the dbt server was not reached ({error}); "
+                                      "each build starts its engine's session itself\n".encode())
+                        return
             time.sleep(0.05)
 
 
