@@ -13,8 +13,8 @@ spark.master), SPARK_LOCAL_IP (the driver in dbt's process listens on 127.0.0.1 
 SPARK_EXECUTOR_MEMORY (the worker offers 1 GB; one executor of 512 MB fits). The tests' loads
 use `cluster.test_environment`, which adds SPARK_CONF_DIR, the driver's configuration folder:
 its spark-defaults.conf starts each executor with the JIT's first tier only and the serial
-collector (`spark.executor.defaultJavaOptions`), as the profile starts the driver; the tests'
-builds are short.
+collector (`spark.executor.defaultJavaOptions`): the tests' builds are short. The driver,
+which plans every statement of a load, runs with the profile's flags (every tier).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import pytest
 
 HOST = "127.0.0.1"
 EXECUTOR_MEMORY = "512m"
-# the JVM flags of the tests' short-lived daemons and executors (the profile's for the driver)
+# the JVM flags of the tests' short-lived daemons and executors (the driver: the profile's)
 SHORT_RUN_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
