@@ -70,6 +70,10 @@ def _load(args: argparse.Namespace) -> int:
 
 def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path,
               engine_kind: str) -> int:
+    from orchestration.lib.ingest import suite_server
+
+    # GX's import in the load's suite server, beside the load's own imports that follow
+    suite_server.start_early(warehouse)
     from orchestration.lib.reports.summary import print_summary
     from orchestration.runner import LoadError, run_load
 
@@ -79,6 +83,8 @@ def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path,
     except LoadError as error:
         print(f"cvm load: {error}", file=sys.stderr)
         return 2
+    finally:
+        suite_server.discard_early()  # not taken: the load ended before its first file
     if outcome.exit_code == 0 and warehouse.exists():
         print_summary(warehouse, outcome.loaded, files=outcome.files)
     return outcome.exit_code

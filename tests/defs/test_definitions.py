@@ -17,6 +17,7 @@ import pytest
 from orchestration.defs import definitions
 from orchestration.defs.constants import WAREHOUSE_POOL
 from orchestration.defs.dbt import project
+from tests.ingest_fixtures import run_python
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
 
@@ -43,6 +44,29 @@ def test_importing_the_code_location_does_no_dbt_work(monkeypatch):
         module.defs()  # the factory does the work, when called
     monkeypatch.undo()
     assert module.defs() is module.defs()  # and does it once
+
+
+def test_the_definitions_leave_the_purchase_model_s_libraries_to_its_assets():
+    """numpy, pandas and scipy (about 1.3 s of imports) are imported by the assets that fit
+    the purchase model and compute the payback, when they run, not with the definitions; and
+    import_in_background imports them."""
+    script = (
+        "import sys, threading\n"
+        "from orchestration.defs.definitions import build_definitions\n"
+        "build_definitions()\n"
+        "heavy = ('numpy', 'pandas', 'scipy', 'orchestration.lib.clv.build')\n"
+        "print('with the definitions:', sorted(m for m in heavy if m in sys.modules))\n"
+        "from orchestration.defs.lifetime_value.assets import import_in_background\n"
+        "import_in_background()\n"
+        "for thread in threading.enumerate():\n"
+        "    if thread.name == 'cvm-import-purchase-model':\n"
+        "        thread.join(60)\n"
+        "print('in the background:', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = run_python(script)
+    assert "with the definitions: []" in out, out
+    assert "in the background: ['numpy', 'orchestration.lib.clv.build', 'pandas', 'scipy']" \
+        in out, out
 
 
 def _describe(graph, defs) -> dict:

@@ -28,6 +28,7 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration.defs.constants import DBT_OP, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
+from orchestration.defs.lifetime_value.assets import import_in_background
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.ingest import suite_server
 from orchestration.lib.processes import PARENT_ENV
@@ -94,6 +95,8 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     ):
         dbt_vars = run_vars(context, warehouse.landing)
         suite_server.rest()  # no suites run during the build: its memory is the build's
+        # the purchase model, fitted next, imports its libraries while this process waits
+        import_in_background()
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             build = prepare_build(store, session_of(context), project.project_dir, dbt_vars,
                                   config.full_refresh)

@@ -1,26 +1,49 @@
 """What a customer will be worth: the purchase model, fitted once per load between the two
 parts of the dbt build (lib/clv/build.py), and the value of the customer base after the
-second. The fit's check that every model converged blocks the rest of the load."""
+second. The fit's check that every model converged blocks the rest of the load.
 
+The purchase model's libraries (numpy, pandas, scipy: about 1.3 s of imports on a quiet
+machine) are imported where the assets run, not with the definitions; `import_in_background`
+starts that import while the first part of the dbt build runs, when the load's process mostly
+waits for dbt."""
+
+import importlib
+import threading
 import time
 
 import dagster as dg
 
 from orchestration.defs.constants import WAREHOUSE_POOL, session_of
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.clv import build
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse import build_state, catalog
+from orchestration.lib.warehouse.spark_engine import FORECAST
 
 FIT_KEYS = [dg.AssetKey(["marts", "customer_lifetime_value"]),
             dg.AssetKey(["marts", "clv_model"]),
-            dg.AssetKey(build.FORECAST.split("."))]
+            dg.AssetKey(FORECAST.split("."))]
 EQUITY_KEY = dg.AssetKey(["marts", "customer_equity"])
 CLV_KEYS = [*FIT_KEYS[:2], EQUITY_KEY]  # the marts the purchase model writes
 MODEL_KEY = dg.AssetKey(["marts", "clv_model"])
 FIT_CHECK = "fit_converged"
 FIT_INPUTS = [dg.AssetKey(["marts", "customer_purchase_summary"])]
 EQUITY_INPUTS = [dg.AssetKey(["marts", "customer_value"]), FIT_KEYS[0]]
+# what the fit, customer_equity and segment_payback import when they run
+MODULES = ("orchestration.lib.clv.build", "orchestration.lib.clv.payback")
+
+
+def import_in_background() -> None:
+    """Import MODULES in a daemon thread. An asset that needs them and runs before the
+    import ends waits for it (Python's lock of a module being imported); an import that fails
+    here fails again, with its traceback, where the asset imports the module."""
+    def run() -> None:
+        for name in MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again where the asset imports it
+                return
+
+    threading.Thread(target=run, name="cvm-import-purchase-model", daemon=True).start()
 
 _DESCRIPTIONS = {
     "customer_lifetime_value": "One row per customer with a purchase day: p_alive, the "
@@ -53,6 +76,8 @@ def _spec(key: dg.AssetKey, deps: list[dg.AssetKey]) -> dg.AssetSpec:
 )
 def customer_lifetime_value_fit(context: dg.AssetExecutionContext,
                                 warehouse: WarehouseResource):
+    from orchestration.lib.clv import build
+
     with warehouse.retry_transient(), warehouse.exclusive() as store:
         started = time.perf_counter()
         outcome = build.run(store)
@@ -82,6 +107,8 @@ def customer_lifetime_value_fit(context: dg.AssetExecutionContext,
 @dg.asset(key=EQUITY_KEY, deps=EQUITY_INPUTS, group_name="marts", kinds={"python"},
           description=_DESCRIPTIONS["customer_equity"], pool=WAREHOUSE_POOL)
 def customer_equity(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    from orchestration.lib.clv import build
+
     with warehouse.retry_transient(), warehouse.exclusive() as store:
         # a full build (a rebuild) computes every earlier as-of date again
         state = build_state.read_state(store.engine_database)

@@ -6,7 +6,6 @@ import dagster as dg
 
 from orchestration.defs.constants import WAREHOUSE_POOL
 from orchestration.defs.resources import WarehouseResource
-from orchestration.lib.clv import payback
 from orchestration.lib.progress import report
 
 PAYBACK_KEY = dg.AssetKey(["marts", "segment_payback"])
@@ -34,6 +33,8 @@ def build_payback_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
             "inverted.")],
     )
     def segment_payback(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        from orchestration.lib.clv import payback  # numpy, pandas: assets.MODULES
+
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             outcome = payback.run(store.engine_database)
         periods = f"{outcome.periods} period" + ("" if outcome.periods == 1 else "s")

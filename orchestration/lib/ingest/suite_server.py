@@ -4,7 +4,9 @@ Importing great_expectations costs about 2 s, paid by every load before its firs
 in the load's own process: at S0 that is an eighth of a one-day nightly. So a load starts a
 suite server once it holds the writer's lock (`suite_server`, beside the dbt server of
 lib/dbt_server.py): a process that imports GX and opens the warehouse's Data Docs context on
-the other core while the load imports its own modules, and then waits for requests.
+the other core while the load imports its own modules, and then waits for requests. `cvm load`
+starts that process sooner still, first of all, before it imports Dagster (`start_early`);
+the load takes it once it holds the lock, and a load that ends before that stops it.
 
 What it does for the load, one request at a time:
 - `validate`: a file's suite, on the rows the load just committed. The server reads them from
@@ -149,15 +151,9 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
     if not sys.platform.startswith("linux"):
         yield None
         return
-    from orchestration.lib.ingest.data_docs import context_root
-    from orchestration.lib.processes import PARENT_ENV
 
     def start() -> subprocess.Popen:
-        return subprocess.Popen(
-            [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
-             str(context_root(published))],
-            env={**os.environ, PARENT_ENV: str(os.getpid())},
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        return _take_early(published) or _spawn(published)
 
     try:
         server = SuiteServer(start, log)
@@ -175,6 +171,54 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
             server.process.stdin.close()
         server.stop()
         server._close()
+
+
+def _spawn(published: Path) -> subprocess.Popen:
+    from orchestration.lib.ingest.data_docs import context_root
+    from orchestration.lib.processes import PARENT_ENV
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
+         str(context_root(published))],
+        env={**os.environ, PARENT_ENV: str(os.getpid())},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+_EARLY: list[tuple[Path, subprocess.Popen]] = []  # started by start_early, not yet taken
+
+
+def start_early(published: Path) -> None:
+    """Start the server of a load of `published` now, before the load imports its own
+    modules: `cvm load` calls this first, so that GX's import (about 4 s) begins about 1 s
+    sooner. The load's `suite_server` takes this process instead of starting one; a load that
+    ends before (a wrong setting, a warehouse that stays busy) stops it with `discard_early`,
+    and it dies with the load's process in any case. While the load waits for another load's
+    lock, the process waits too, warmed up (about 0.2 GB). Nothing where `for_load` would start
+    no server."""
+    if not sys.platform.startswith("linux") or "great_expectations" in sys.modules or _EARLY:
+        return
+    with contextlib.suppress(OSError):  # no process to spare: the load starts its own later
+        _EARLY.append((Path(published), _spawn(published)))
+
+
+def _take_early(published: Path) -> subprocess.Popen | None:
+    """The process start_early started for `published`, if it still runs."""
+    if _EARLY and _EARLY[0][0] == Path(published) and _EARLY[0][1].poll() is None:
+        return _EARLY.pop()[1]
+    discard_early()
+    return None
+
+
+def discard_early() -> None:
+    """Stop a server that start_early started and no load took."""
+    while _EARLY:
+        _, process = _EARLY.pop()
+        for pipe in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        if process.poll() is None:
+            process.kill()
+        process.wait()
 
 
 def for_load(published: Path, log: Path) -> contextlib.AbstractContextManager:

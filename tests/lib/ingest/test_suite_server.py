@@ -201,3 +201,42 @@ def test_a_resting_server_holds_nothing_and_starts_again(tmp_path, con, monkeypa
         again = load_file(con, tmp_path, D1, "customers", force=True)
         assert server.process is not first and server.alive
         assert again.expectation_results["customers"]["rows_validated"] == 2
+
+
+def test_the_load_takes_the_server_started_early_for_its_warehouse(tmp_path, monkeypatch):
+    """`cvm load` starts its suite server before its own imports (start_early); the load's
+    block takes that process instead of starting another, and ends it with the block."""
+    import sys
+
+    from orchestration.lib.ingest import suite_server as module
+
+    monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
+    module.start_early(tmp_path / "w.duckdb")
+    (early,) = [process for _, process in module._EARLY]
+    with for_load(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert server.process is early and server.alive and not module._EARLY
+    assert early.poll() is not None and early.pid not in children(os.getpid())
+
+
+def test_a_server_started_early_that_no_load_takes_is_stopped(tmp_path, monkeypatch):
+    """One started for another warehouse is stopped when a load starts its own; one that no
+    load took is stopped by discard_early (`cvm load` calls it when the load ends)."""
+    import sys
+
+    from orchestration.lib.ingest import suite_server as module
+
+    monkeypatch.delitem(sys.modules, "great_expectations", raising=False)
+    module.start_early(tmp_path / "other.duckdb")
+    (other,) = [process for _, process in module._EARLY]
+    with for_load(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        assert server.process is not other and server.alive
+        assert other.poll() is not None and other.pid not in children(os.getpid())
+    module.start_early(tmp_path / "w.duckdb")
+    (unused,) = [process for _, process in module._EARLY]
+    module.discard_early()
+    assert not module._EARLY
+    assert unused.poll() is not None and unused.pid not in children(os.getpid())
+    # a process that has imported GX starts none: it would import GX a second time
+    monkeypatch.setitem(sys.modules, "great_expectations", sys)
+    module.start_early(tmp_path / "w.duckdb")
+    assert not module._EARLY

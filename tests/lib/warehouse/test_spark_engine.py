@@ -9,15 +9,15 @@ loaded
 - on Spark night by night, on a standalone cluster (spark_cluster_fixtures.py: a master, a
   worker and its executors, each a process of its own), by quarters, with Dagster's runs in
   PostgreSQL (postgres_fixtures.py): README "The three together". The first two deliveries
-  (`cvm load --engine spark`, a full build), then the third with the next one
+  (`cvm load --engine spark`, a full build), then the third with the next two
   (`CVM_ENGINE=spark cvm load`, an incremental night over the delta). The driver, in dbt's
   process, runs the on-run-start hook's statements (the raw views); the executors read the
   views' files and overwrite the facts' partitions; the load exports the marts they wrote.
   Then, night by night (fixture `nights`):
-  - a period that a delivery leaves without rows goes (tests/nightly_fixtures.py): a delivery
-    cancels the third quarter of 2025's only activity, the next moves its only order line into
-    the fourth quarter; during that night's build the executor is killed, the worker starts
-    another and the load completes;
+  - a period that a delivery leaves without rows goes (tests/nightly_fixtures.py): in the
+    night after D3, one delivery cancels the third quarter of 2025's only activity, the next
+    moves its only order line into the fourth quarter; during that night's build the executor
+    is killed, the worker starts another and the load completes;
   - a delivery whose sum overflows fails a blocking test; its corrected file's load is stopped
     by SIGTERM while dbt builds; each time the published catalog and its files are
     byte-identical, and no load, dbt, driver or executor process is left; the next load
@@ -183,19 +183,20 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
     events in PostgreSQL (DAGSTER_HOME): the configuration of README "The three together".
     Its loads, each as an operator runs them:
     1. D1 and D2: `cvm load --engine spark`, a full build;
-    2. D3 (customers: C5, whose snapshot releases the held rows A11 and O8) and 2026-11-24
-       (A2 cancelled, 2025's third quarter left without activities): `CVM_ENGINE=spark cvm
-       load`, an incremental night over both, as is 3;
-    3. 2026-11-25: O3 moved into the fourth quarter, the third left without any row; while
-       dbt builds, the executor is killed: the worker starts another, the load completes;
-    4. 2026-11-26, orders whose sum overflows: a blocking test fails, the load exits 1;
-    5. the file delivered again, corrected; a load stopped by SIGTERM while dbt builds;
-    6. the load that completes it.
-    Each Spark load costs minutes here, so the two deliveries of 2 share a night. No fact
-    reads customers, and A11 and O8 lie in 2026's fourth quarter: the third quarter's
-    partition of the activities holds A2 alone among the touched keys, and is dropped for it
-    (left in place, A2 would still be there and `emptied` would say so).
-    After 4 and 5 the published catalog and its files are byte-identical to before, and no
+    2. D3 (customers: C5, whose snapshot releases the held rows A11 and O8), 2026-11-24 (A2
+       cancelled, 2025's third quarter left without activities) and 2026-11-25 (O3 moved into
+       the fourth quarter, the third left without any row): `CVM_ENGINE=spark cvm load`, an
+       incremental night over the three; while dbt builds, the executor is killed: the worker
+       starts another, the load completes;
+    3. 2026-11-26, orders whose sum overflows: a blocking test fails, the load exits 1;
+    4. the file delivered again, corrected; a load stopped by SIGTERM while dbt builds;
+    5. the load that completes it.
+    Each Spark load costs minutes here, so the three deliveries of 2 share a night (the nights
+    of tests/dbt/test_incremental.py load the two that empty the quarter one at a time, on
+    DuckDB). No fact reads customers, and A11 and O8 lie in 2026's fourth quarter: the third
+    quarter's partitions hold A2 and O3 alone among the touched keys, and are dropped for
+    them (left in place, A2 or O3 would still be there and `emptied` would say so).
+    After 3 and 4 the published catalog and its files are byte-identical to before, and no
     load, dbt, driver or executor process is left. The last load's marts are compared with one
     DuckDB load of the same landing into a new warehouse."""
     root = tmp_path_factory.mktemp("spark_nights")
@@ -220,19 +221,12 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
                                         "--warehouse", str(spark))
             assert code == 0, "\n".join(found["first"])
             apps.append(_applications(spark_cluster))
-            # 2. D3 and a quarter left without activities, one night
+            # 2. D3 and a quarter left without activities, then without order lines, one
+            # night; the executor lost while dbt builds
             write_delivery(landing, D3)
             write_emptied_month(landing)
-            env.setenv("CVM_ENGINE", "spark")
-            code, found["second"] = _cvm("load", "--landing", str(landing),
-                                         "--warehouse", str(spark))
-            assert code == 0, "\n".join(found["second"])
-            apps.append(_applications(spark_cluster))
-            found["state"] = build_state.read_state(Store(spark, "spark").engine_database)
-            found["emptied"] = [_emptied_facts(spark)]
-
-            # 3. ... and without order lines; the executor lost while dbt builds
             write_emptied_quarter(landing)
+            env.setenv("CVM_ENGINE", "spark")
             load = _start_load(landing, spark)
             lines = _read_until(load, "  dbt ")
             deadline = time.monotonic() + 120
@@ -243,19 +237,21 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
             for pid in executors:
                 os.kill(pid, signal.SIGKILL)
             rest, _ = load.communicate(timeout=1800)
+            found["second"] = ("".join(lines) + rest).splitlines()
             found["lost_executor"] = (load.returncode, "".join(lines) + rest, executors)
             assert load.returncode == 0, found["lost_executor"][1]
-            found["emptied"].append(_emptied_facts(spark))
             apps.append(_applications(spark_cluster))
+            found["state"] = build_state.read_state(Store(spark, "spark").engine_database)
+            found["emptied"] = _emptied_facts(spark)
 
-            # 4. a blocking test fails
+            # 3. a blocking test fails
             before = published_state(spark)
             _write_orders(landing, FAILING_ORDERS)
             found["failed"] = _cvm("load", "--landing", str(landing), "--warehouse", str(spark))
             found["after_failed"] = (published_state(spark) == before,
                                      _settled(spark_cluster, root))
 
-            # 5. stopped while dbt builds
+            # 4. stopped while dbt builds
             _write_orders(landing, FIXED_ORDERS)
             load = _start_load(landing, spark)
             lines = _read_until(load, "  dbt ")
@@ -266,7 +262,7 @@ def nights(tmp_path_factory, spark_cluster, postgres_server):
             found["after_stopped"] = (published_state(spark) == before,
                                       _settled(spark_cluster, root))
 
-            # 6. the load that completes it
+            # 5. the load that completes it
             code, found["last"] = _cvm("load", "--landing", str(landing),
                                        "--warehouse", str(spark))
             assert code == 0, "\n".join(found["last"])
@@ -299,8 +295,8 @@ def test_the_nights_ran_on_the_cluster(nights):
                                          for apps in nights["apps"][:3])
     first, second = after_first - before, after_second - after_first
     assert len(first) == len(second) == 1, (first, second)
-    # the six Spark loads of the nights, the one that failed and the one stopped included
-    assert len({app["id"] for app in nights["apps"][-1]} - before) == 6
+    # the five Spark loads of the nights, the one that failed and the one stopped included
+    assert len({app["id"] for app in nights["apps"][-1]} - before) == 5
     apps = {app["id"]: app for app in nights["apps"][-1] if app["id"] in first | second}
     assert {app["name"] for app in apps.values()} == {"customer-value-warehouse"}
     assert {app["state"] for app in apps.values()} == {"FINISHED"}
@@ -371,10 +367,10 @@ def _rows(warehouse, sql: str) -> list[tuple]:
 
 
 def test_a_period_left_without_rows_goes_on_spark(nights):
-    """A2, the third quarter's only activity, cancelled; O3, its only order line, still there,
-    then moved into the fourth quarter: the quarter keeps no row, O3 is in the fourth once."""
-    assert nights["emptied"] == [[("order line", "O3", EMPTIED)],
-                                 [("order line", "O3", "2025-10-01")]]
+    """A2, the third quarter's only activity, cancelled, and O3, its only order line, moved
+    into the fourth quarter, in one night: the quarter keeps no row of either fact, A2 is in
+    none, O3 is in the fourth quarter once."""
+    assert nights["emptied"] == [("order line", "O3", "2025-10-01")]
 
 
 def test_a_load_that_loses_its_executor_completes(nights):
@@ -386,7 +382,7 @@ def test_a_load_that_loses_its_executor_completes(nights):
     assert any("dbt incremental build" in line for line in out.splitlines()), out
     # the night's applications (one per part of its dbt build): the killed executor and its
     # replacement, each with a working directory of its own, in one of them
-    apps = {a["id"] for a in nights["apps"][3]} - {a["id"] for a in nights["apps"][2]}
+    apps = {a["id"] for a in nights["apps"][2]} - {a["id"] for a in nights["apps"][1]}
     executors = {app: sorted(p.name for p in (nights["cluster"].work_dir / app).iterdir())
                  for app in apps}
     assert max(len(found) for found in executors.values()) >= 2, executors
