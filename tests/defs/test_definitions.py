@@ -56,7 +56,7 @@ def test_the_definitions_leave_the_purchase_model_s_libraries_to_its_assets():
         "build_definitions()\n"
         "heavy = ('numpy', 'pandas', 'scipy', 'orchestration.lib.clv.build')\n"
         "print('with the definitions:', sorted(m for m in heavy if m in sys.modules))\n"
-        "from orchestration.defs.lifetime_value.assets import import_in_background\n"
+        "from orchestration.lib.clv import import_in_background\n"
         "import_in_background()\n"
         "for thread in threading.enumerate():\n"
         "    if thread.name == 'cvm-import-purchase-model':\n"

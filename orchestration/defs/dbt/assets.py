@@ -28,8 +28,8 @@ from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from orchestration.defs.constants import DBT_OP, WAREHOUSE_POOL, run_vars, session_of
 from orchestration.defs.dbt.project import environment
-from orchestration.defs.lifetime_value.assets import import_in_background
 from orchestration.defs.resources import WarehouseResource
+from orchestration.lib.clv import import_in_background
 from orchestration.lib.ingest import suite_server
 from orchestration.lib.processes import PARENT_ENV
 from orchestration.lib.progress import report

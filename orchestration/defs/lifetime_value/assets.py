@@ -2,13 +2,9 @@
 parts of the dbt build (lib/clv/build.py), and the value of the customer base after the
 second. The fit's check that every model converged blocks the rest of the load.
 
-The purchase model's libraries (numpy, pandas, scipy: about 1.3 s of imports on a quiet
-machine) are imported where the assets run, not with the definitions; `import_in_background`
-starts that import while the first part of the dbt build runs, when the load's process mostly
-waits for dbt."""
+The purchase model's modules (lib/clv/: numpy, pandas, scipy) are imported where the assets
+run, not with the definitions (`orchestration.lib.clv.import_in_background`)."""
 
-import importlib
-import threading
 import time
 
 import dagster as dg
@@ -28,22 +24,6 @@ MODEL_KEY = dg.AssetKey(["marts", "clv_model"])
 FIT_CHECK = "fit_converged"
 FIT_INPUTS = [dg.AssetKey(["marts", "customer_purchase_summary"])]
 EQUITY_INPUTS = [dg.AssetKey(["marts", "customer_value"]), FIT_KEYS[0]]
-# what the fit, customer_equity and segment_payback import when they run
-MODULES = ("orchestration.lib.clv.build", "orchestration.lib.clv.payback")
-
-
-def import_in_background() -> None:
-    """Import MODULES in a daemon thread. An asset that needs them and runs before the
-    import ends waits for it (Python's lock of a module being imported); an import that fails
-    here fails again, with its traceback, where the asset imports the module."""
-    def run() -> None:
-        for name in MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - raised again where the asset imports it
-                return
-
-    threading.Thread(target=run, name="cvm-import-purchase-model", daemon=True).start()
 
 _DESCRIPTIONS = {
     "customer_lifetime_value": "One row per customer with a purchase day: p_alive, the "

@@ -33,7 +33,7 @@ def build_payback_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
             "inverted.")],
     )
     def segment_payback(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        from orchestration.lib.clv import payback  # numpy, pandas: assets.MODULES
+        from orchestration.lib.clv import payback  # numpy, pandas: lib/clv/__init__.py
 
         with warehouse.retry_transient(), warehouse.exclusive() as store:
             outcome = payback.run(store.engine_database)
