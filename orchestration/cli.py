@@ -84,7 +84,7 @@ def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path,
         print(f"cvm load: {error}", file=sys.stderr)
         return 2
     finally:
-        suite_server.discard_early()  # not taken: the load ended before its first file
+        suite_server.discard_early()  # not taken: the load ended before it held the lock
     if outcome.exit_code == 0 and warehouse.exists():
         print_summary(warehouse, outcome.loaded, files=outcome.files)
     return outcome.exit_code
