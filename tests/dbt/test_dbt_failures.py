@@ -165,6 +165,57 @@ def test_a_relation_s_column_rules_fail_naming_each_broken_rule(tmp_path):
     assert broken_rules(tmp_path / "no.log") == {}
 
 
+def test_the_fact_s_expressions_fail_naming_each_expression_and_activity(tmp_path):
+    """The fact's column_rules test holds its expressions: each applies to the rows of its
+    `where` and fails for a row where it is false or NULL, named by the expression's name
+    and the row's activity_id; a row outside its `where` breaks nothing.
+
+    After a passing build of the fact, three priced activities of the fact are changed in the
+    engine's database: the first (by id) becomes a free transfer whose value transfer is its
+    standard cost plus 1 EUR (breaks free_transfers_full_standard_cost); the second loses its
+    value transfer (NULL: breaks priced_have_cost_and_transfer, and, if it is a free,
+    discounted or billed transfer, that kind's expression too: NULL is not true); the third
+    becomes unpriced while it keeps its cost (breaks unpriced_have_no_cost_and_no_transfer,
+    and no rule of the priced, which applies to it no longer). The test run again fails and
+    the log names those rules with those activities, nothing else.
+    """
+    raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
+    warehouse = open_warehouse(None, "duckdb", tmp_path, raw)
+    built = run_dbt(["build", "--select", "+column_rules_fct_service_activities", "--exclude",
+                     "resource_type:unit_test", "--indirect-selection", "cautious"],
+                    engine="duckdb", work=tmp_path, env=warehouse.dbt_env)
+    assert built.success, built.output
+    con = duckdb.connect(str(warehouse.path))
+    try:
+        first, second, third = (row[0] for row in con.execute(
+            "select activity_id from marts.fct_service_activities where is_priced "
+            "order by activity_id limit 3").fetchall())
+        second_kind = con.execute("select transfer_kind from marts.fct_service_activities "
+                                  "where activity_id = ?", [second]).fetchone()[0]
+        con.execute("update marts.fct_service_activities set transfer_kind = 'free', "
+                    "billed_amount_eur = 0, value_transfer_eur = standard_cost_eur + 1 "
+                    "where activity_id = ?", [first])
+        con.execute("update marts.fct_service_activities set value_transfer_eur = null "
+                    "where activity_id = ?", [second])
+        con.execute("update marts.fct_service_activities set is_priced = false "
+                    "where activity_id = ?", [third])
+    finally:
+        con.close()
+    tested = run_dbt(["test", "--select", "column_rules_fct_service_activities"],
+                     engine="duckdb", work=tmp_path, env=warehouse.dbt_env)
+    assert not tested.success
+    kinds = {"free": "free_transfers_full_standard_cost",
+             "discounted": "discounted_transfers_cost_minus_billed",
+             "billed": "billed_transfers_nothing"}
+    expected = {f"free_transfers_full_standard_cost not true for {first} (1 row)",
+                f"priced_have_cost_and_transfer not true for {second} (1 row)",
+                f"{kinds[second_kind]} not true for {second} (1 row)",
+                f"unpriced_have_no_cost_and_no_transfer not true for {third} (1 row)"}
+    found = broken_rules(tmp_path / "logs" / "dbt.log")
+    assert list(found) == ["column_rules_fct_service_activities"], found
+    assert set(found["column_rules_fct_service_activities"]) == expected, found
+
+
 def test_the_headline_of_a_failure_is_the_database_s_error_line():
     con = duckdb.connect()
     with pytest.raises(duckdb.Error) as failed:

@@ -329,24 +329,26 @@ def assert_delta_tests_read_the_touched_rows(engine, compiled, folder) -> None:
     """The fact's tests as a build over the delta compiled them, run on a copy of the engine's
     database in which one touched and one untouched activity are broken twice: each row
     doubled (breaks the rule `unique`) and its value transfer raised by 1 EUR as a free
-    transfer (breaks the rule that a free transfer is the full standard cost). The rules of
-    one test read the touched rows once (a materialized CTE), the free-transfer test reads
-    the touched rows that are free transfers: both report the touched activity, neither the
-    untouched one."""
+    transfer (breaks the expression that a free transfer is the full standard cost, twice:
+    the row is doubled). The rules of the test read the touched rows once (a materialized
+    CTE), the expression those of them that are free transfers: both rules report the touched
+    activity, neither the untouched one."""
     folder.mkdir()
     copy = folder / engine.name  # the compiled SQL names the database by its file's stem
     shutil.copy(engine, copy)
     rules = next(compiled.rglob("column_rules_fct_service_activities.sql")).read_text()
-    free = next(compiled.rglob(
-        "fct_service_activities_free_transfers_full_standard_cost.sql")).read_text()
     assert "touched_rows as materialized" in rules
     con = duckdb.connect(str(copy))
     try:
         touched_keys = "select activity_id from cvm_delta.service_activities_keys"
+        # priced ones: an unpriced activity made a free transfer would break the expression
+        # of the unpriced too
         touched = con.execute(f"select min(activity_id) from marts.fct_service_activities "
-                              f"where activity_id in ({touched_keys})").fetchone()[0]
+                              f"where is_priced and activity_id in ({touched_keys})"
+                              ).fetchone()[0]
         untouched = con.execute(f"select min(activity_id) from marts.fct_service_activities "
-                                f"where activity_id not in ({touched_keys})").fetchone()[0]
+                                f"where is_priced and activity_id not in ({touched_keys})"
+                                ).fetchone()[0]
         assert touched and untouched
         for activity in (touched, untouched):
             con.execute("update marts.fct_service_activities set transfer_kind = 'free', "
@@ -354,9 +356,9 @@ def assert_delta_tests_read_the_touched_rows(engine, compiled, folder) -> None:
                         "where activity_id = ?", [activity])
             con.execute("insert into marts.fct_service_activities select * from "
                         "marts.fct_service_activities where activity_id = ?", [activity])
-        broken = con.execute(rules).fetchall()
-        assert [(rule, value) for rule, _, value, _ in broken] == [("unique", touched)], broken
-        assert {row[0] for row in con.execute(free).fetchall()} == {touched}
+        broken = sorted(con.execute(rules).fetchall())
+        assert broken == [("expression", "free_transfers_full_standard_cost", touched, 2),
+                          ("unique", "activity_id", touched, 2)], broken
     finally:
         con.close()
 

@@ -5,17 +5,21 @@
     - `unique_combinations` (a list of column lists), each combination of values unique, as a
       key of several columns;
     - `accepted_values` (column: its values);
-    - `relationships` (column: {to: the relation, field: its column}).
+    - `relationships` (column: {to: the relation, field: its column});
+    - `expressions` (name: {expression: a condition on a row, where: the rows it applies to,
+      optional}), each true on every row it applies to: a row where it is false or NULL breaks
+      it. `key` (a column, or a list of them) names such a row.
     Fails with one row per broken rule and value: the rule, the column (a combination's columns
-    joined by ', '), the value as text (a combination's values joined by ', ', NULL written so)
-    and how many rows hold it. NULLs break none of the other single-column rules; a combination
+    joined by ', '; an expression's name), the value as text (a combination's values joined by
+    ', ', NULL written so; the key of a row that breaks an expression, NULL without `key`) and
+    how many rows hold it. NULLs break none of the other single-column rules; a combination
     that occurs more than once breaks its rule, NULLs or not. One test per relation instead of
     one per column and rule: at a small delta a data test costs its compilation more than its
     query, and on Spark a query of its own; macro report_broken_rules names each broken rule in
     dbt's log when the test fails.
 #}
 {% test column_rules(model, not_null=[], unique=[], unique_combinations=[], accepted_values={},
-                    relationships={}) %}
+                    relationships={}, expressions={}, key=none) %}
 
 {#- (rule, column, its values or parent) of every rule, then one query per rule, each reading
     its column from the relation itself: a CTE of the whole relation, read by every rule,
@@ -32,8 +36,9 @@
         + (accepted_values | list) + (relationships | list) -%}
         {%- if column not in needed -%}{%- do needed.append(column) -%}{%- endif -%}
     {%- endfor %}
+    {#- an expression may read any column: then every column of the touched rows #}
     with touched_rows as materialized (
-        select {{ needed | join(', ') }} from {{ model }}
+        select {{ '*' if expressions else needed | join(', ') }} from {{ model }}
     )
     {%- set model = 'touched_rows' -%}
 {%- endif -%}
@@ -50,6 +55,10 @@
 {%- for column, parent in relationships.items() -%}
     {%- do rules.append(('relationships', column, parent)) -%}
 {%- endfor -%}
+{%- for name, rule in expressions.items() -%}
+    {%- do rules.append(('expression', name, rule)) -%}
+{%- endfor -%}
+{%- set key_columns = ([key] if key is string else key) if key else [] -%}
 
 {%- if not_null %}
     {#- every required column's NULLs counted in one scan, one row per column that holds one #}
@@ -79,7 +88,30 @@
 {%- endif %}
 {% for rule, column, detail in rules %}
     {{ "union all" if not_null or not loop.first }}
-    {%- if rule == 'unique' and detail %}
+    {%- if rule == 'expression' %}
+    {#- the rows it applies to where it is not true (false or NULL), by their key #}
+    select
+        'expression' as rule,
+        '{{ column }}' as column_name,
+        {% if key_columns -%}
+        concat_ws(', ', {% for part in key_columns -%}
+            coalesce(cast({{ part }} as {{ dbt.type_string() }}), 'NULL')
+            {{- ", " if not loop.last }}{% endfor %})
+        {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+        {%- endif %} as value,
+        count(*) as rows_found
+    from (select * from {{ model }}) as tested
+    where
+        {% if detail.get('where') -%}
+        ({{ detail['where'] }}) and {% endif -%}
+        not coalesce({{ detail['expression'] }}, false)
+    {%- if key_columns %}
+    group by {{ key_columns | join(', ') }}
+    {%- else %}
+    having count(*) > 0
+    {%- endif %}
+    {%- elif rule == 'unique' and detail %}
     select
         'unique' as rule,
         '{{ column }}' as column_name,

@@ -227,13 +227,18 @@ _BROKEN_RULE = re.compile(
 def broken_rules(log: Path) -> dict[str, list[str]]:
     """The rules that a failed column_rules test found broken in the last dbt run of `log`:
     test name -> ['NULL in customer_id (3 rows)', 'unique broken in activity_id by A-1
-    (2 rows)', ...]. Empty when there is no log."""
+    (2 rows)', 'free_transfers_full_standard_cost not true for A-1 (1 row)', ...]. Empty when
+    there is no log."""
     found: dict[str, list[str]] = {}
     for match in _last_run_matches(log, _BROKEN_RULE):
         test, rule, column, value, rows = match.groups()
         counted = f"({rows} row{'s' if rows != '1' else ''})"
-        entry = (f"NULL in {column} {counted}" if rule == "not_null"
-                 else f"{rule} broken in {column} by {value} {counted}")
+        if rule == "not_null":
+            entry = f"NULL in {column} {counted}"
+        elif rule == "expression":  # `column` is the expression's name, `value` a row's key
+            entry = f"{column} not true for {value} {counted}"
+        else:
+            entry = f"{rule} broken in {column} by {value} {counted}"
         if entry not in found.setdefault(test, []):
             found[test].append(entry)
     return found
