@@ -175,9 +175,11 @@ def test_the_fact_s_expressions_fail_naming_each_expression_and_activity(tmp_pat
     standard cost plus 1 EUR (breaks free_transfers_full_standard_cost); the second loses its
     value transfer (NULL: breaks priced_have_cost_and_transfer, and, if it is a free,
     discounted or billed transfer, that kind's expression too: NULL is not true); the third
-    becomes unpriced while it keeps its cost (breaks unpriced_have_no_cost_and_no_transfer,
-    and no rule of the priced, which applies to it no longer). The test run again fails and
-    the log names those rules with those activities, nothing else.
+    becomes unpriced while it keeps its cost (breaks unpriced_have_no_cost_and_no_transfer;
+    priced_have_cost_and_transfer applies to it no longer, and it still meets its transfer
+    kind's). The test run again fails and the log names those rules with those activities,
+    nothing else. Then every free transfer breaks its expression: the log names the first
+    three of them by id (macro report_broken_rules), and the other broken rules as before.
     """
     raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
     warehouse = open_warehouse(None, "duckdb", tmp_path, raw)
@@ -213,6 +215,31 @@ def test_the_fact_s_expressions_fail_naming_each_expression_and_activity(tmp_pat
                 f"unpriced_have_no_cost_and_no_transfer not true for {third} (1 row)"}
     found = broken_rules(tmp_path / "logs" / "dbt.log")
     assert list(found) == ["column_rules_fct_service_activities"], found
+    assert set(found["column_rules_fct_service_activities"]) == expected, found
+
+    # every free transfer 1 EUR above its cost: the log names 3 of them, the first by id, and
+    # every other broken rule still
+    con = duckdb.connect(str(warehouse.path))
+    try:
+        con.execute("update marts.fct_service_activities set value_transfer_eur = "
+                    "standard_cost_eur + 1 where transfer_kind = 'free' and activity_id <> ?",
+                    [second])
+        free = sorted(row[0] for row in con.execute(
+            "select activity_id from marts.fct_service_activities "
+            "where transfer_kind = 'free'").fetchall())
+    finally:
+        con.close()
+    assert len(free) > 3
+    tested = run_dbt(["test", "--select", "column_rules_fct_service_activities"],
+                     engine="duckdb", work=tmp_path, env=warehouse.dbt_env)
+    assert not tested.success
+    expected = {f"free_transfers_full_standard_cost not true for {activity} (1 row)"
+                for activity in free[:3]}
+    expected |= {f"priced_have_cost_and_transfer not true for {second} (1 row)",
+                 f"unpriced_have_no_cost_and_no_transfer not true for {third} (1 row)"}
+    if second_kind != "free":
+        expected.add(f"{kinds[second_kind]} not true for {second} (1 row)")
+    found = broken_rules(tmp_path / "logs" / "dbt.log")
     assert set(found["column_rules_fct_service_activities"]) == expected, found
 
 

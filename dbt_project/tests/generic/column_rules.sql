@@ -11,8 +11,8 @@
       it. `key` (a column, or a list of them) names such a row.
     Fails with one row per broken rule and value: the rule, the column (a combination's columns
     joined by ', '; an expression's name), the value as text (a combination's values joined by
-    ', ', NULL written so; the key of a row that breaks an expression, NULL without `key`) and
-    how many rows hold it. NULLs break none of the other single-column rules; a combination
+    ', ', NULL written so; the key of a row that breaks an expression, 'NULL' without `key`)
+    and how many rows hold it. NULLs break none of the other single-column rules; a combination
     that occurs more than once breaks its rule, NULLs or not. One test per relation instead of
     one per column and rule: at a small delta a data test costs its compilation more than its
     query, and on Spark a query of its own; macro report_broken_rules names each broken rule in
@@ -26,8 +26,9 @@
     would be materialized by DuckDB (all of a fact's columns, in a full build). In a build
     over the delta on DuckDB, where `model` is the touched keys' rows of a big relation (macro
     get_where_subquery: a filter, not the relation), those rows are found once, into a
-    materialized CTE of the rules' columns, and every rule reads that: one scan of the
-    relation for the semi-join on the touched keys instead of one per rule -#}
+    materialized CTE of the rules' columns (of every column when the test has expressions),
+    and every rule reads that: one scan of the relation for the semi-join on the touched keys
+    instead of one per rule -#}
 {%- set read_once = execute and target.type == 'duckdb' and cvm_build() == 'delta'
     and model is string -%}
 {%- if read_once -%}
@@ -98,7 +99,7 @@
             coalesce(cast({{ part }} as {{ dbt.type_string() }}), 'NULL')
             {{- ", " if not loop.last }}{% endfor %})
         {%- else -%}
-        cast(null as {{ dbt.type_string() }})
+        'NULL'
         {%- endif %} as value,
         count(*) as rows_found
     from (select * from {{ model }}) as tested
