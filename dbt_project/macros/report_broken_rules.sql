@@ -5,8 +5,9 @@
     '<test name>: <rule> broken in <column> by <value> (<n> rows)'; a column that holds NULLs
     is '<test name>: not_null broken in <column> by NULL (<n> rows)', a broken expression
     '<test name>: expression broken in <its name> by <a key that breaks it> (<n> rows)'. At
-    most `max_values` (3) values of each broken rule, and `max_lines` (20) lines in all: an expression
-    broken by many rows names a few of them and leaves room for every other broken rule.
+    most `max_values` (3) values of each broken rule, and `max_lines` (20) lines in all: an
+    expression broken by many rows names a few of them and leaves room for every other broken
+    rule.
 #}
 {% macro report_broken_rules(results) %}
     {%- if execute -%}
