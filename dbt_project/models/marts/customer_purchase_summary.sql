@@ -23,9 +23,10 @@ per_customer as (
         count(*) as purchases,
         sum(revenue_eur) as revenue_eur,
         sum(contribution_margin_eur) as contribution_margin_eur,
-        -- the repeat purchase days: every day but the first
-        sum(case when purchase_number > 1 then revenue_eur end) as repeat_revenue_eur,
-        sum(case when purchase_number > 1 then contribution_margin_eur end)
+        -- the repeat purchase days: every day but the first (one row per day, so the first
+        -- day is the one row with the earliest date)
+        sum(revenue_eur) - min_by(revenue_eur, purchase_date) as repeat_revenue_eur,
+        sum(contribution_margin_eur) - min_by(contribution_margin_eur, purchase_date)
             as repeat_margin_eur
     from purchase_days
     group by customer_id

@@ -1,3 +1,8 @@
+-- a table, unlike the other staged models: its rows are few, but finding them reads the
+-- extract date of every raw row, and its test, int_periods (a view under several models) and
+-- customer_purchase_summary read them again (DECISIONLOG.md)
+{{ config(materialized='table') }}
+
 with
 
 customers as (
