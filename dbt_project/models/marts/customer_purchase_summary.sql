@@ -14,22 +14,41 @@ loaded as (
 
 ),
 
-per_customer as (
+first_days as (
 
     select
         customer_id,
-        min(purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
-        count(*) as purchases,
-        sum(revenue_eur) as revenue_eur,
-        sum(contribution_margin_eur) as contribution_margin_eur,
-        -- the repeat purchase days: every day but the first (one row per day, so the first
-        -- day is the one row with the earliest date)
-        sum(revenue_eur) - min_by(revenue_eur, purchase_date) as repeat_revenue_eur,
-        sum(contribution_margin_eur) - min_by(contribution_margin_eur, purchase_date)
-            as repeat_margin_eur
+        min(purchase_date) as first_purchase_date
     from purchase_days
     group by customer_id
+
+),
+
+per_customer as (
+
+    select
+        purchase_days.customer_id,
+        min(first_days.first_purchase_date) as first_purchase_date,
+        max(purchase_days.purchase_date) as last_purchase_date,
+        count(*) as purchases,
+        sum(purchase_days.revenue_eur) as revenue_eur,
+        sum(purchase_days.contribution_margin_eur) as contribution_margin_eur,
+        -- the repeat purchase days: every day but the first
+        sum(
+            case
+                when purchase_days.purchase_date > first_days.first_purchase_date
+                    then purchase_days.revenue_eur
+            end
+        ) as repeat_revenue_eur,
+        sum(
+            case
+                when purchase_days.purchase_date > first_days.first_purchase_date
+                    then purchase_days.contribution_margin_eur
+            end
+        ) as repeat_margin_eur
+    from purchase_days
+    inner join first_days on purchase_days.customer_id = first_days.customer_id
+    group by purchase_days.customer_id
 
 ),
 
