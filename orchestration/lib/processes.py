@@ -12,10 +12,19 @@ import ctypes
 import os
 import signal
 import socket
+import sys
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_ENV = "CVM_PARENT_PID"  # the pid a child of a load must die with
+
+
+def module_command(module: str, *args: str) -> list[str]:
+    """The command line of a child that runs `module` of this program with this Python: `-P`
+    keeps the current folder out of its import path (`-m` would put it first), so that a
+    folder named `orchestration` where the load was started is not imported in the program's
+    place."""
+    return [sys.executable, "-P", "-m", module, *args]
 
 
 def start_time(pid: int) -> str | None:

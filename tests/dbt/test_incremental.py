@@ -225,6 +225,13 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path):
             assert _one(engine, "select count(*) from intermediate.int_activities_costed") == (
                 _one(engine, f"select count(*) from marts.fct_service_activities as c "
                              f"where {touched}")), number
+            # the data tests of a relation with the keys of service_activities read the
+            # touched keys' rows only; those of a relation without them read every row
+            executed = Store(warehouse, "duckdb").dbt_target / "run"
+            tests = {path.stem: path.read_text(encoding="utf-8")
+                     for path in executed.rglob("column_rules_*.sql")}
+            assert "service_activities_keys" in tests["column_rules_fct_service_activities"]
+            assert "_keys" not in tests["column_rules_dim_customers"], number
             reference = rebuilt_marts(warehouse, project, tmp_path / "reference", dbt_vars,
                                       landing)
             assert_same_marts(published_marts(warehouse), reference)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, dbt_server, start_engine
+from orchestration.lib.dbt_server import (
+    PARTIAL_PARSE,
+    SERVER_ENV,
+    _compile_macro,
+    _warm_up,
+    dbt_server,
+    start_engine,
+)
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.process_fixtures import children, descendants, living_parents
 
@@ -181,6 +188,47 @@ def test_the_server_warms_dbt_up_on_the_builds_partial_parse(tmp_path, capfd):
             assert served.returncode == 0 and "Core" in served.stdout, served
         said = capfd.readouterr().err
         assert ("cvm dbt server: warm-up skipped" in said) is broken, said
+        if not broken:
+            _the_warm_up_hands_over_every_macro_to_compile(target)
+
+
+def _the_warm_up_hands_over_every_macro_to_compile(target: Path) -> None:
+    """The warm-up's macros (compiled by the server while no request waits): every macro of
+    the partial parse, the project's and the adapter's compiled first (the list's end). Each
+    compiled template is dbt's own for that macro's text, the one a build would take."""
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt_common.clients.jinja import template_cache
+
+    manifest = Manifest.from_msgpack((target / PARTIAL_PARSE).read_bytes())
+    macros = _warm_up("duckdb", target)
+    assert sorted(macro.unique_id for macro in macros) == sorted(manifest.macros)
+    packages = [macro.package_name for macro in macros]
+    first_dbt = packages.index("dbt")
+    assert set(packages[:first_dbt + packages.count("dbt")]) == {"dbt"}
+    assert {"customer_value_warehouse", "dbt_duckdb"} <= set(packages[first_dbt:])
+    ours = next(macro for macro in reversed(macros)
+                if macro.unique_id == "macro.customer_value_warehouse.tested_columns")
+    template_cache.file_cache.pop(ours.macro_sql, None)
+    _compile_macro(ours)
+    compiled = template_cache.file_cache[ours.macro_sql]
+    assert "dbt_macro__tested_columns" in compiled.module.__dict__
+    assert template_cache.get_node_template(ours) is compiled  # what a build takes
+
+
+def test_a_folder_named_like_the_package_where_the_load_starts_is_not_imported(
+        tmp_path, monkeypatch):
+    """The server runs the load's own code: started in a folder that holds a package named
+    `orchestration` (another checkout, say), it does not import that one."""
+    shadow = tmp_path / "orchestration"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text('raise SystemExit("the folder\'s package ran")\n')
+    monkeypatch.chdir(tmp_path)
+    with dbt_server("duckdb") as name:
+        wait_until_listening(name)
+        served = subprocess.run([CVM_DBT, "--version"], env=env_with(name),
+                                capture_output=True, text=True, timeout=120)
+        assert served.returncode == 0 and "Core" in served.stdout, served
+        assert server_pid(name)
 
 
 def spark_drivers(pid: int) -> set[int]:

@@ -175,11 +175,10 @@ def suite_server(published: Path, log: Path) -> Iterator[SuiteServer | None]:
 
 def _spawn(published: Path) -> subprocess.Popen:
     from orchestration.lib.ingest.data_docs import context_root
-    from orchestration.lib.processes import PARENT_ENV
+    from orchestration.lib.processes import PARENT_ENV, module_command
 
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.lib.ingest.suite_server",
-         str(context_root(published))],
+        module_command("orchestration.lib.ingest.suite_server", str(context_root(published))),
         env={**os.environ, PARENT_ENV: str(os.getpid())},
         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -122,6 +123,18 @@ def test_the_server_ends_with_its_block(tmp_path):
         assert pid in children(os.getpid())
     assert pid not in children(os.getpid())
     assert not server.alive
+
+
+def test_a_folder_named_like_the_package_where_the_load_starts_is_not_imported(
+        tmp_path, monkeypatch):
+    """The server runs the load's own code, wherever the load was started."""
+    shadow = tmp_path / "orchestration"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text('raise SystemExit("the folder\'s package ran")\n')
+    monkeypatch.chdir(tmp_path)
+    with suite_server(tmp_path / "w.duckdb", tmp_path / "load.log") as server:
+        time.sleep(2)  # the folder's package would have ended it by now
+        assert server.alive
 
 
 def test_a_load_with_a_suite_server_does_not_import_gx(tmp_path):
