@@ -131,8 +131,7 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     while True:
-        if macros and not select.select([listener], [], [], 0)[0]:
-            _compile_macro(macros.pop())  # while no request waits
+        if _compile_while_idle(listener, macros):
             continue
         conn, _ = listener.accept()
         with conn:
@@ -178,6 +177,15 @@ def _warm_up(engine_kind: str, dbt_target: Path | None) -> list:
         print(f"cvm dbt server: warm-up skipped ({type(error).__name__}: {error})",
               file=sys.stderr)
     return []
+
+
+def _compile_while_idle(listener: socket.socket, macros: list) -> bool:
+    """Whether the last of `macros` was taken off the list and compiled (`_compile_macro`):
+    only while no request waits at `listener`, which then waits for one macro at most."""
+    if not macros or select.select([listener], [], [], 0)[0]:
+        return False
+    _compile_macro(macros.pop())
+    return True
 
 
 def _compile_macro(macro) -> None:

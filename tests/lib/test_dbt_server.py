@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,7 +17,9 @@ import pytest
 from orchestration.lib.dbt_server import (
     PARTIAL_PARSE,
     SERVER_ENV,
+    _address,
     _compile_macro,
+    _compile_while_idle,
     _warm_up,
     dbt_server,
     start_engine,
@@ -203,16 +206,49 @@ def _the_warm_up_hands_over_every_macro_to_compile(target: Path) -> None:
     macros = _warm_up("duckdb", target)
     assert sorted(macro.unique_id for macro in macros) == sorted(manifest.macros)
     packages = [macro.package_name for macro in macros]
-    first_dbt = packages.index("dbt")
-    assert set(packages[:first_dbt + packages.count("dbt")]) == {"dbt"}
-    assert {"customer_value_warehouse", "dbt_duckdb"} <= set(packages[first_dbt:])
+    dbt_own = packages.count("dbt")
+    assert set(packages[:dbt_own]) == {"dbt"}  # dbt's own at the start: compiled last
+    assert set(packages[dbt_own:]) == {"customer_value_warehouse", "dbt_duckdb"}
     ours = next(macro for macro in reversed(macros)
                 if macro.unique_id == "macro.customer_value_warehouse.tested_columns")
     template_cache.file_cache.pop(ours.macro_sql, None)
     _compile_macro(ours)
-    compiled = template_cache.file_cache[ours.macro_sql]
+    compiled = template_cache.file_cache[ours.macro_sql]  # the entry a build looks up
     assert "dbt_macro__tested_columns" in compiled.module.__dict__
-    assert template_cache.get_node_template(ours) is compiled  # what a build takes
+
+
+def test_the_server_compiles_a_macro_only_while_no_request_waits(tmp_path):
+    """The serve loop's idle step (`_compile_while_idle`): the next macro is compiled when
+    nobody waits at the server's socket, none while a request waits, and nothing once the
+    list is done."""
+    from dbt_common.clients.jinja import template_cache
+
+    class Macro:  # what dbt's cache reads of a macro
+        package_name, unique_id = "customer_value_warehouse", "macro.test.idle"
+
+        def __init__(self, number: int):
+            self.macro_sql = f"{{% macro idle_{number}() %}}{number}{{% endmacro %}}"
+
+    name = f"cvm-dbt-test-{os.getpid()}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(_address(name))
+    listener.listen(1)
+    first, second = Macro(1), Macro(2)
+    macros = [second, first]
+    try:
+        assert _compile_while_idle(listener, macros) is True
+        assert macros == [second] and first.macro_sql in template_cache.file_cache
+        waiting = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        waiting.connect(_address(name))
+        assert _compile_while_idle(listener, macros) is False
+        assert macros == [second] and second.macro_sql not in template_cache.file_cache
+        listener.accept()[0].close()
+        waiting.close()
+        assert _compile_while_idle(listener, macros) is True
+        assert _compile_while_idle(listener, macros) is False  # all compiled
+        assert macros == [] and second.macro_sql in template_cache.file_cache
+    finally:
+        listener.close()
 
 
 def test_a_folder_named_like_the_package_where_the_load_starts_is_not_imported(
