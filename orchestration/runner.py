@@ -43,7 +43,7 @@ from orchestration.lib.dbt_server import dbt_server, start_engine
 from orchestration.lib.ingest import suite_server
 from orchestration.lib.progress import Progress
 from orchestration.lib.warehouse import catalog
-from orchestration.lib.warehouse.dbt_build import engine_for
+from orchestration.lib.warehouse.dbt_build import engine_for, parsing_ahead
 from orchestration.lib.warehouse.fingerprint import BadVars, effective_vars, rules_fingerprint
 from orchestration.lib.warehouse.lock import WarehouseBusy, write_lock
 from orchestration.lib.warehouse.store import Store, rotate_log
@@ -351,7 +351,20 @@ def _run_load(
     digests.save()
     rotate_log(store.log)
     # on Spark, the builds' one session, started beside the ingest (lib/dbt_server.py)
-    start_engine(store.log, dbt_project_dir or settings.DBT_PROJECT_DIR)
+    project_dir = Path(dbt_project_dir or settings.DBT_PROJECT_DIR)
+    start_engine(store.log, project_dir)
+    # on a store's first load, the first build's parse of the project too (dbt_build.py)
+    with parsing_ahead(store, project_dir, vars_, store.log):
+        return _run_steps(store, echo, job, instance, steps, raw_keys, todo, full_refresh,
+                          dbt_vars)
+
+
+def _run_steps(store: Store, echo: Callable[[str], None], job: dg.JobDefinition,
+               instance: dg.DagsterInstance, steps: list[Step], raw_keys: list[dg.AssetKey],
+               todo: list[landing.Delivery], full_refresh: bool, dbt_vars: str) -> LoadOutcome:
+    """The load's steps (`_plan`), each a Dagster run of its own, then the check that the
+    published warehouse holds what the load loaded."""
+    warehouse_path = store.published
     # the runs of this load prepare one next catalog together; the process tag tells a later
     # load whether this one still runs
     tags = {SESSION_TAG: uuid.uuid4().hex, PROCESS_TAG: processes.token()}

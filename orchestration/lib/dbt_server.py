@@ -35,7 +35,10 @@ cache of them (`_compile_macro`), the project's and the adapter's first: dbt mak
 template per macro's text, without a context, so a build finds the very template it would
 have compiled. Sampled in a nightly at S0, a build spent 0.8 s compiling them at the first
 call of each macro (the customer-value part 0.3 to 0.5 s). Those seconds are the build's
-wall time: a build's CPU time is about its wall time, as dbt's Python holds one core.
+wall time: a build's CPU time is about its wall time, as dbt's Python holds one core. A store
+that has no partial parse yet gets one during its first load's ingest (`dbt parse`, asked for
+by the load: dbt_build.parsing_ahead); once that request is served, the server reads it and
+compiles its macros as above (`_macros_after`).
 
 The server listens on an abstract Unix socket (Linux: no file to clean up, no length limit of
 the store's path) named in the load's environment ($CVM_DBT_SERVER) while the load runs.
@@ -151,6 +154,7 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
             for fd in fds:
                 os.close(fd)  # the streams are the process's and cvm-dbt's alone
             _watch(conn, pid)
+        macros = _macros_after(request, macros, listener, engine_kind, dbt_target)
 
 
 def _warm_up(engine_kind: str, dbt_target: Path | None) -> list:
@@ -182,10 +186,32 @@ def _warm_up(engine_kind: str, dbt_target: Path | None) -> list:
 def _compile_while_idle(listener: socket.socket, macros: list) -> bool:
     """Whether the last of `macros` was taken off the list and compiled (`_compile_macro`):
     only while no request waits at `listener`, which then waits for one macro at most."""
-    if not macros or select.select([listener], [], [], 0)[0]:
+    if not macros or _waiting(listener):
         return False
     _compile_macro(macros.pop())
     return True
+
+
+def _macros_after(request: dict, macros: list, listener: socket.socket, engine_kind: str,
+                  dbt_target: Path | None) -> list:
+    """The macros to compile once `request` was served: those of the parse it made, when it
+    was a `dbt parse` (a store's first, made ahead of its first build: dbt_build.
+    parsing_ahead), the server had none left to compile and no request waits; else
+    `macros`."""
+    if macros or not _is_parse(request) or _waiting(listener):
+        return macros
+    return _warm_up(engine_kind, dbt_target)
+
+
+def _waiting(listener: socket.socket) -> bool:
+    """Whether a request waits at `listener`."""
+    return bool(select.select([listener], [], [], 0)[0])
+
+
+def _is_parse(request: dict) -> bool:
+    """Whether a request runs `dbt parse` (its first argument that is not an option)."""
+    return next((arg for arg in request.get("argv", [])[1:] if not arg.startswith("-")),
+                None) == "parse"
 
 
 def _compile_macro(macro) -> None:

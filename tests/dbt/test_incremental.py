@@ -258,6 +258,11 @@ def test_every_incremental_night_equals_a_full_rebuild(tmp_path, monkeypatch):
     # 1-3: the end-to-end deliveries, one night each
     write_delivery(landing, D1)
     night(1, expect_full=True)
+    # the store's first build found the parse made during the ingest (dbt_build.
+    # parsing_ahead): its dbt parsed only what changed (nothing), where it would parse it all
+    dbt_log = (Store(warehouse, "duckdb").dbt_target / "dbt.log").read_text(encoding="utf-8")
+    assert dbt_log.count("Running with dbt=") == 3  # the parse and the build's two parts
+    assert "Unable to do partial parsing" not in "\n".join(_last_load_log(warehouse))
     write_delivery(landing, D2)
     night(2)
     write_delivery(landing, D3)

@@ -5,6 +5,7 @@ process left when it is killed."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -20,10 +21,13 @@ from orchestration.lib.dbt_server import (
     _address,
     _compile_macro,
     _compile_while_idle,
+    _macros_after,
     _warm_up,
     dbt_server,
     start_engine,
 )
+from orchestration.lib.warehouse.dbt_build import parsing_ahead
+from orchestration.lib.warehouse.store import Store
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.process_fixtures import children, descendants, living_parents
 
@@ -249,6 +253,77 @@ def test_the_server_compiles_a_macro_only_while_no_request_waits(tmp_path):
         assert macros == [] and second.macro_sql in template_cache.file_cache
     finally:
         listener.close()
+
+
+def test_a_stores_first_parse_is_made_by_the_server_ahead_of_its_build(
+        server, tmp_path, monkeypatch):
+    """`parsing_ahead`: a store without a parse of its own gets one from `cvm-dbt parse`, run
+    below the load's server into the store's dbt target; it says nothing when it passes. Once
+    served, the server takes that parse's macros to compile (`_macros_after`). Nothing is
+    started for a store that has its parse, on Spark, or without a server; a parse that still
+    runs at the block's end is stopped, and nothing of it is left."""
+    from dbt.contracts.graph.manifest import Manifest
+
+    name, pid = server
+    monkeypatch.setenv(SERVER_ENV, name)
+    store, log = Store(tmp_path / "w.duckdb", "duckdb"), tmp_path / "load.log"
+    with parsing_ahead(store, DBT_PROJECT_DIR, {"period_grain": "quarter"}, log) as parse:
+        assert parse is not None
+        assert wait_for_child(pid, parse)  # dbt runs below the server
+        assert parse.wait(timeout=300) == 0, log.read_text(encoding="utf-8")
+    assert not log.exists() or log.read_text(encoding="utf-8") == ""
+    made = Manifest.from_msgpack((store.dbt_target / PARTIAL_PARSE).read_bytes())
+    # dbt takes it as its partial parse with the build's vars and the engine's database in
+    # the profile (which its partial parsing compares), and not with other vars
+    for vars_, taken in (('{"period_grain": "quarter"}', True), ("{}", False)):
+        again = tmp_path / "again"
+        again.mkdir(exist_ok=True)
+        shutil.copyfile(store.dbt_target / PARTIAL_PARSE, again / PARTIAL_PARSE)
+        parsed = subprocess.run(
+            [CVM_DBT, "parse", "--vars", vars_, "--project-dir", str(DBT_PROJECT_DIR),
+             "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(again)],
+            env=env_with(None) | {"CVM_WAREHOUSE": str(store.engine_database)},
+            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert parsed.returncode == 0, parsed
+        assert ("Unable to do partial parsing" not in parsed.stdout) is taken, parsed.stdout
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(_address(f"cvm-dbt-test-after-{os.getpid()}"))
+    listener.listen(1)
+    asked = {"argv": [CVM_DBT, "--quiet", "parse", "--vars", "{}"]}
+    try:
+        assert _macros_after({"argv": [CVM_DBT, "build"]}, [], listener, "duckdb",
+                             store.dbt_target) == []
+        macros = _macros_after(asked, [], listener, "duckdb", store.dbt_target)
+        assert sorted(macro.unique_id for macro in macros) == sorted(made.macros)
+        left = ["a macro not compiled yet"]
+        assert _macros_after(asked, left, listener, "duckdb", store.dbt_target) is left
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as waiting:
+            waiting.connect(_address(f"cvm-dbt-test-after-{os.getpid()}"))
+            assert _macros_after(asked, [], listener, "duckdb", store.dbt_target) == []
+    finally:
+        listener.close()
+
+    for kind, server_name, path in (("duckdb", name, "w.duckdb"),  # has its parse
+                                    ("spark", name, "s.duckdb"), ("duckdb", None, "n.duckdb")):
+        if server_name is None:
+            monkeypatch.delenv(SERVER_ENV)
+        with parsing_ahead(Store(tmp_path / path, kind), DBT_PROJECT_DIR, {}, log) as parse:
+            assert parse is None, (kind, server_name, path)
+
+    monkeypatch.setenv(SERVER_ENV, name)
+    stopped = Store(tmp_path / "stopped.duckdb", "duckdb")
+    with parsing_ahead(stopped, DBT_PROJECT_DIR, {}, log) as parse:
+        assert wait_for_child(pid, parse)
+    assert parse.returncode != 0
+    deadline = time.monotonic() + 30
+    while children(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children(pid)
+    # the project's prepared parse, copied first as dagster-dbt would copy it at the build's
+    # start, so that dagster-dbt does not write that file while the parse does
+    prepared = DBT_PROJECT_DIR / "target" / PARTIAL_PARSE
+    assert (stopped.dbt_target / PARTIAL_PARSE).read_bytes() == prepared.read_bytes()
 
 
 def test_a_folder_named_like_the_package_where_the_load_starts_is_not_imported(

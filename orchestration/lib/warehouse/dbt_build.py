@@ -35,10 +35,14 @@ package asks the engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +54,8 @@ from orchestration.lib.warehouse.catalog import RawFile
 from orchestration.lib.warehouse.fingerprint import rules_fingerprint
 from orchestration.lib.warehouse.store import Store
 
+PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's parse of the project, in its target folder
+DBT_CHILD = str(Path(sys.executable).with_name("cvm-dbt"))
 # the forecast of the purchase model, which the load's fit writes between the two parts
 FORECAST_SOURCE = "source:purchase_model"
 # the parts of a load's dbt build: name -> (dbt's --select, dbt's --exclude)
@@ -71,6 +77,9 @@ class DuckDBEngine:
 
     kind = "duckdb"
     target_args: tuple[str, ...] = ()  # the profile's default target
+    # a store's first build finds dbt's parse made beside the ingest (`parse_ahead`): its
+    # vars are known before the ingest, as the engine adds none
+    parses_ahead = True
     keeps_views = True  # a build over the delta keeps the views (module docstring)
     # dbt's log file: the lines its console shows. At debug, dbt also writes every statement
     # and event, about 1.5 MB and 0.3 s per part of a nightly at S0; a DuckDB error's message
@@ -97,6 +106,9 @@ class SparkEngine:
 
     kind = "spark"
     target_args: tuple[str, ...] = ("--target", "spark")
+    # each build's vars name its own input statements (`input_vars`), which dbt's parse
+    # depends on: no parse can be made before them
+    parses_ahead = False
     # every build makes its views again, as the staging views read relations that the
     # build's own on-run-start hook makes from `cvm_spark_inputs`
     keeps_views = False
@@ -157,9 +169,7 @@ class DbtBuild:
         args = ["build", "--exclude-resource-type", "unit_test", *self.engine.target_args]
         if self.plan.full:
             args.append("--full-refresh")
-        if self.dbt_vars:
-            args += ["--vars", json.dumps(self.dbt_vars, sort_keys=True)]
-        return args
+        return args + vars_args(self.dbt_vars)
 
     @property
     def environment(self) -> dict[str, str]:
@@ -280,6 +290,60 @@ def kept_tests(manifest: Mapping) -> list[dict]:
             if node["resource_type"] == "test"
             and (parents := node.get("depends_on", {}).get("nodes", []))
             and set(parents) <= unchanged]
+
+
+def vars_args(dbt_vars: dict) -> list[str]:
+    """dbt's `--vars` for `dbt_vars`; none for no vars (the project's own)."""
+    return ["--vars", json.dumps(dbt_vars, sort_keys=True)] if dbt_vars else []
+
+
+@contextlib.contextmanager
+def parsing_ahead(store: Store, project_dir: Path, dbt_vars: dict,
+                  log: Path) -> Iterator[subprocess.Popen | None]:
+    """dbt's parse of the project for the store's first build, made while the load ingests:
+    a `cvm-dbt parse` (the load's dbt server runs it) with the vars, the target and the
+    environment of the build (`DbtBuild`), started now and not waited for. dbt's partial
+    parsing then finds the store's own parse, as in every later build; without it, the first
+    build parses the whole project (about 2.5 s on one core at S0), as the project's prepared
+    parse was made with another profile (the engine's database) and other vars.
+
+    Only where there is something to gain and nothing to race: the store has no parse of its
+    own yet, the engine's vars are known before the ingest (`parses_ahead`), and the load has
+    a dbt server, which runs its requests one at a time, so that the build's dbt starts
+    after the parse ended and reads what it wrote. The project's parse is copied into the
+    store's target first, as dagster-dbt would copy it at the build's start: so dagster-dbt
+    never writes that file while the parse does. The parse says only its errors (into `log`);
+    a parse that fails leaves the build to parse and fail on its own. At the end of the block
+    a parse that still runs is stopped (SIGTERM, which `cvm-dbt` passes on)."""
+    from orchestration.lib.dbt_server import SERVER_ENV
+    from orchestration.lib.processes import PARENT_ENV
+
+    engine = engine_for(store.engine_kind)
+    target = store.dbt_target
+    if (not engine.parses_ahead or not os.environ.get(SERVER_ENV)
+            or (target / PARTIAL_PARSE).is_file()):
+        yield None
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    prepared = Path(project_dir) / "target" / PARTIAL_PARSE
+    if prepared.is_file():
+        shutil.copyfile(prepared, target / PARTIAL_PARSE)
+    env = {**os.environ, **engine.environment(store), "CVM_BUILD": "full",
+           "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target),
+           "DBT_PROFILES_DIR": str(project_dir), "DBT_PROJECT_DIR": str(project_dir),
+           "DBT_LOG_FORMAT_FILE": "json", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "DBT_WRITE_JSON": "false",
+           PARENT_ENV: str(os.getpid())}
+    with open(log, "a", encoding="utf-8") as out:
+        parse = subprocess.Popen(
+            [DBT_CHILD, "--quiet", "parse", *engine.target_args, *vars_args(dbt_vars)],
+            cwd=project_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    try:
+        yield parse
+    finally:
+        if parse.poll() is None:
+            parse.terminate()
+        parse.wait()
 
 
 def resume_build(store: Store) -> DbtBuild:
