@@ -4,7 +4,9 @@ The load runs dbt as a process of its own (dagster-dbt). Killed with SIGKILL, th
 not stop it: dbt lived on, kept the engine's database locked and kept writing it. This entry
 point asks the kernel first to kill it together with its parent (lib/processes.py), then has
 dbt run by the load's dbt server, which has imported dbt already (lib/dbt_server.py), or, with
-no server to ask, runs dbt's own command line in the same process (`run_dbt`).
+no server to ask, runs dbt's own command line in the same process (`run_dbt`). A command that
+must run in the server or not at all ($CVM_DBT_SERVER_ONLY: the parse a load makes ahead of
+its first build, dbt_build.parsing_ahead) exits 1 instead, saying so.
 
 A load's build names the one artifact it reads in $CVM_DBT_RUN_RESULTS (dbt_build.py): dbt's
 run results. dbt then writes no JSON artifact of its own (DBT_WRITE_JSON=false), and
@@ -60,11 +62,15 @@ def run_dbt(args: list[str], prog_name: str = "dbt") -> int:
 
 def main() -> int:
     die_with_parent()
-    from orchestration.lib.dbt_server import run_in_server
+    from orchestration.lib.dbt_server import SERVER_ONLY_ENV, run_in_server
 
     status = run_in_server(sys.argv)
     if status is not None:
         return status
+    if os.environ.get(SERVER_ONLY_ENV):
+        print("cvm-dbt: the load's dbt server did not take this command, and it runs nowhere "
+              "else; not run", file=sys.stderr)
+        return 1
     return run_dbt(sys.argv[1:], os.path.basename(sys.argv[0]))
 
 

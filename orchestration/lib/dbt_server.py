@@ -62,6 +62,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 SERVER_ENV = "CVM_DBT_SERVER"  # the abstract socket's name, while a load runs
+# set for a `cvm-dbt` that must run in the server or not at all (dbt_build.parsing_ahead)
+SERVER_ONLY_ENV = "CVM_DBT_SERVER_ONLY"
 START_ENGINE = "start_engine"  # a request of the load's own (`start_engine`), not a build
 STOP_WAIT_S = 30  # how long the load waits for its server to stop its engine, then kills it
 CONNECT_WAIT_S = 10  # how long `start_engine` tries to reach a server that has just started

@@ -18,6 +18,7 @@ import pytest
 from orchestration.lib.dbt_server import (
     PARTIAL_PARSE,
     SERVER_ENV,
+    SERVER_ONLY_ENV,
     _address,
     _compile_macro,
     _compile_while_idle,
@@ -122,6 +123,16 @@ def test_without_a_server_cvm_dbt_runs_dbt_itself(tmp_path):
     out, err = client.communicate(timeout=300)
     assert client.returncode == 0, (out, err)
     assert (tmp_path / "target" / "manifest.json").is_file()
+
+
+def test_a_cvm_dbt_that_must_run_in_the_server_runs_nowhere_else(tmp_path):
+    """$CVM_DBT_SERVER_ONLY (the parse a load makes ahead of its first build): with no server
+    to take it, `cvm-dbt` says so and exits 1, and dbt does not run."""
+    client = parse(tmp_path, env_with("cvm-dbt-no-such-server") | {SERVER_ONLY_ENV: "1"})
+    out, err = client.communicate(timeout=120)
+    assert client.returncode == 1, (out, err)
+    assert "the load's dbt server did not take this command" in err
+    assert not (tmp_path / "target").exists()
 
 
 def test_the_dbt_process_of_a_killed_cvm_dbt_is_killed_and_the_server_serves_on(

@@ -17,6 +17,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+from orchestration.lib.reports.errors import ReportError
 from orchestration.lib.reports.export import (
     ANY,
     DATE,
@@ -41,6 +42,9 @@ from orchestration.lib.reports.translations import (
 )
 
 HEADER_ROW = 4  # the row of the column headings in every sheet; the data follow
+EXCEL_ROWS = 1_048_576  # the rows of an Excel sheet
+EXCEL_CELL_CHARS = 32_767  # the characters an Excel cell holds
+CUT = " […]"  # the end of a text cut to what a cell holds
 
 
 
@@ -70,10 +74,18 @@ def write_xlsx(export: Export, out: Path) -> Path:
     """The export as one workbook at `out`, written with XlsxWriter row by row (its
     constant-memory mode: a ledger of many thousand rows in about a second at demo size).
     Each value is written as what it is: text as text (never read as a formula or a link),
-    numbers as numbers (decimals as Excel's doubles), dates and timestamps as dates."""
+    numbers as numbers (decimals as Excel's doubles), dates and timestamps as dates. A text
+    longer than a cell holds is cut (`_in_a_cell`); a table longer than a sheet holds is
+    refused (ReportError) before anything is written, as Excel would not show its end."""
     import xlsxwriter
 
     lang = language(export.lang)
+    for table in export.tables:  # before anything is written
+        if HEADER_ROW + len(table.rows) > EXCEL_ROWS:
+            raise ReportError(
+                f"the sheet {table.title(lang)!r} would hold {len(table.rows):,} rows, more "
+                f"than an Excel sheet holds below its headings ({EXCEL_ROWS - HEADER_ROW:,}); "
+                "write the export as CSV files (--format csv)")
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(out), {"constant_memory": True,
                                               "nan_inf_to_errors": True})
@@ -118,7 +130,7 @@ def write_xlsx(export: Export, out: Path) -> Path:
                 if value is None:
                     continue
                 if isinstance(value, str):
-                    sheet.write_string(number, index, value)  # text: no style
+                    sheet.write_string(number, index, _in_a_cell(value))  # text: no style
                 elif isinstance(value, bool):
                     sheet.write_boolean(number, index, value)
                 elif isinstance(value, int | float | Decimal):
@@ -131,6 +143,14 @@ def write_xlsx(export: Export, out: Path) -> Path:
                     sheet.write_string(number, index, str(value))
     workbook.close()
     return out
+
+
+def _in_a_cell(value: str) -> str:
+    """`value`, or as much of it as an Excel cell holds, ending in CUT (a rejected record as
+    delivered can be longer; the CSV export keeps it whole)."""
+    if len(value) <= EXCEL_CELL_CHARS:
+        return value
+    return value[:EXCEL_CELL_CHARS - len(CUT)] + CUT
 
 
 def _width(table: Table, index: int) -> float:

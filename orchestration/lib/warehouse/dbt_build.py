@@ -77,7 +77,7 @@ class DuckDBEngine:
 
     kind = "duckdb"
     target_args: tuple[str, ...] = ()  # the profile's default target
-    # a store's first build finds dbt's parse made beside the ingest (`parse_ahead`): its
+    # a store's first build finds dbt's parse made beside the ingest (`parsing_ahead`): its
     # vars are known before the ingest, as the engine adds none
     parses_ahead = True
     keeps_views = True  # a build over the delta keeps the views (module docstring)
@@ -183,8 +183,7 @@ class DbtBuild:
         (lib/dbt_child.py)."""
         return {**self.engine.environment(self.store),
                 "CVM_BUILD": "full" if self.plan.full else "delta",
-                "DBT_LOG_LEVEL_FILE": (os.environ.get("DBT_LOG_LEVEL_FILE")
-                                       or self.engine.log_level_file),
+                "DBT_LOG_LEVEL_FILE": _log_level_file(self.engine),
                 "DBT_WRITE_JSON": "false",
                 RUN_RESULTS_ENV: str(self.store.dbt_target / RUN_RESULTS)}
 
@@ -292,6 +291,11 @@ def kept_tests(manifest: Mapping) -> list[dict]:
             and set(parents) <= unchanged]
 
 
+def _log_level_file(engine: Engine) -> str:
+    """The level of dbt's log file: $DBT_LOG_LEVEL_FILE, else the engine's."""
+    return os.environ.get("DBT_LOG_LEVEL_FILE") or engine.log_level_file
+
+
 def vars_args(dbt_vars: dict) -> list[str]:
     """dbt's `--vars` for `dbt_vars`; none for no vars (the project's own)."""
     return ["--vars", json.dumps(dbt_vars, sort_keys=True)] if dbt_vars else []
@@ -310,12 +314,14 @@ def parsing_ahead(store: Store, project_dir: Path, dbt_vars: dict,
     Only where there is something to gain and nothing to race: the store has no parse of its
     own yet, the engine's vars are known before the ingest (`parses_ahead`), and the load has
     a dbt server, which runs its requests one at a time, so that the build's dbt starts
-    after the parse ended and reads what it wrote. The project's parse is copied into the
-    store's target first, as dagster-dbt would copy it at the build's start: so dagster-dbt
-    never writes that file while the parse does. The parse says only its errors (into `log`);
-    a parse that fails leaves the build to parse and fail on its own. At the end of the block
-    a parse that still runs is stopped (SIGTERM, which `cvm-dbt` passes on)."""
-    from orchestration.lib.dbt_server import SERVER_ENV
+    after the parse ended and reads what it wrote; the parse is run by that server or not at
+    all (SERVER_ONLY_ENV). The project's parse is copied into the store's target first (under
+    another name, then renamed, as the server may be reading that file for its warm-up), as
+    dagster-dbt would copy it at the build's start: so dagster-dbt never writes that file
+    while the parse does. The parse says only its errors (into `log`); a parse that fails
+    leaves the build to parse and fail on its own. At the end of the block a parse that
+    still runs is stopped (SIGTERM, which `cvm-dbt` passes on)."""
+    from orchestration.lib.dbt_server import SERVER_ENV, SERVER_ONLY_ENV
     from orchestration.lib.processes import PARENT_ENV
 
     engine = engine_for(store.engine_kind)
@@ -325,15 +331,18 @@ def parsing_ahead(store: Store, project_dir: Path, dbt_vars: dict,
         yield None
         return
     target.mkdir(parents=True, exist_ok=True)
-    prepared = Path(project_dir) / "target" / PARTIAL_PARSE
+    # where dagster-dbt copies a build's partial parse from: $DBT_TARGET_PATH, else target/
+    prepared = Path(project_dir) / os.environ.get("DBT_TARGET_PATH", "target") / PARTIAL_PARSE
     if prepared.is_file():
-        shutil.copyfile(prepared, target / PARTIAL_PARSE)
+        copied = target / f"{PARTIAL_PARSE}.copying"
+        shutil.copyfile(prepared, copied)
+        copied.replace(target / PARTIAL_PARSE)
     env = {**os.environ, **engine.environment(store), "CVM_BUILD": "full",
            "DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target),
            "DBT_PROFILES_DIR": str(project_dir), "DBT_PROJECT_DIR": str(project_dir),
-           "DBT_LOG_FORMAT_FILE": "json", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-           "DBT_WRITE_JSON": "false",
-           PARENT_ENV: str(os.getpid())}
+           "DBT_LOG_FORMAT_FILE": "json", "DBT_LOG_LEVEL_FILE": _log_level_file(engine),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_WRITE_JSON": "false",
+           SERVER_ONLY_ENV: "1", PARENT_ENV: str(os.getpid())}
     with open(log, "a", encoding="utf-8") as out:
         parse = subprocess.Popen(
             [DBT_CHILD, "--quiet", "parse", *engine.target_args, *vars_args(dbt_vars)],

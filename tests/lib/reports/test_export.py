@@ -394,3 +394,43 @@ def test_a_period_the_warehouse_does_not_hold_is_named(reports_warehouse, tmp_pa
     error = capsys.readouterr().err
     assert "no period '2019'" in error and "2024, 2025, 2026" in error
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_a_text_longer_than_a_cell_is_cut_and_a_formula_stays_text(reports_warehouse, tmp_path):
+    """A rejected record as delivered can be longer than an Excel cell holds (32,767
+    characters): the cell holds its start and says it was cut. A text that reads like a
+    formula is written as the text it is."""
+    from openpyxl import load_workbook
+
+    from orchestration.lib.reports.export import TEXT, Column, Table, build_export
+    from orchestration.lib.reports.sheets import write_xlsx
+
+    export = build_export(reports_warehouse, "2026", "de")
+    table = Table("rejected_rows", "ex_table_rejected_rows", "audit.rejected_rows",
+                  (Column("raw_record", TEXT, "ex_col_record_as_delivered"),),
+                  [("x" * 40_000,), ("=1+1",), ("y" * 32_767,)])
+    out = write_xlsx(export._replace(tables=(table,)), tmp_path / "cut.xlsx")
+    sheet = load_workbook(out).worksheets[0]
+    cut, formula, whole = (sheet.cell(HEADER_ROW + n, 1) for n in (1, 2, 3))
+    assert len(cut.value) == 32_767 and cut.value.endswith("x […]")
+    assert (formula.value, formula.data_type) == ("=1+1", "s")
+    assert whole.value == "y" * 32_767  # what a cell holds is written whole
+
+
+def test_a_table_longer_than_a_sheet_is_refused(reports_warehouse, tmp_path, capsys,
+                                                monkeypatch):
+    """A table with more rows than an Excel sheet holds below its headings is refused before
+    anything is written, and the line says to write CSV files instead (here with the sheet's
+    limit lowered to a few rows: the period sheet alone has more)."""
+    from orchestration.lib.reports import sheets
+
+    monkeypatch.setattr(sheets, "EXCEL_ROWS", HEADER_ROW + 2)
+    assert main(["export", "--warehouse", str(reports_warehouse), "--period", "2026",
+                 "--out", str(tmp_path / "x.xlsx")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"cvm export: {reports_warehouse}: the sheet 'Zeitraum' would hold")
+    assert "more than an Excel sheet holds below its headings (2)" in error
+    assert "--format csv" in error
+    assert not (tmp_path / "x.xlsx").exists()
+    assert main(["export", "--warehouse", str(reports_warehouse), "--period", "2026",
+                 "--format", "csv", "--out", str(tmp_path / "csv")]) == 0
