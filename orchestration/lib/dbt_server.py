@@ -68,6 +68,7 @@ START_ENGINE = "start_engine"  # a request of the load's own (`start_engine`), n
 STOP_WAIT_S = 30  # how long the load waits for its server to stop its engine, then kills it
 CONNECT_WAIT_S = 10  # how long `start_engine` tries to reach a server that has just started
 STREAMS = (0, 1, 2)  # stdin, stdout and stderr of `cvm-dbt`, handed over to the server
+HELD_AT_FORK = {signal.SIGTERM, signal.SIGINT}  # held until a forked process has its handlers
 HEADER = struct.Struct("!I")  # the length of the request that follows
 # what the server imports before it waits: dbt's command line and what each build reads
 PRELOAD = ("dbt.cli.main", "dbt.task.build", "dbt.parser.manifest", "agate",
@@ -149,10 +150,14 @@ def serve(name: str, engine_kind: str, dbt_target: Path | None = None) -> None:
                     if engine_kind == "spark":
                         _start_spark(Path(request["project_dir"]))
                 continue
+            # SIGTERM and SIGINT held until the forked process has its own handlers: one that
+            # came at once would run the server's `_stop` there, and end it with status 0
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_AT_FORK)
             pid = os.fork()
             if pid == 0:
                 listener.close()
-                _worker(conn, request, fds)  # never returns
+                _worker(conn, request, fds, held)  # never returns
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             for fd in fds:
                 os.close(fd)  # the streams are the process's and cvm-dbt's alone
             _watch(conn, pid)
@@ -445,8 +450,10 @@ def _receives(conn: socket.socket) -> bool:
         return False
 
 
-def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
-    """The forked process: `cvm-dbt`'s streams, folder, environment and arguments, then dbt."""
+def _worker(conn: socket.socket, request: dict, fds: list[int], mask: set) -> None:
+    """The forked process: `cvm-dbt`'s streams, folder, environment and arguments, then dbt.
+    It starts with SIGTERM and SIGINT held (`serve`) and lets them through, `mask`, once its
+    own handlers are set: a signal that came meanwhile acts as it would on dbt."""
     code = 1
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the server's `_stop`
@@ -455,6 +462,7 @@ def _worker(conn: socket.socket, request: dict, fds: list[int]) -> None:
 
         os.setpgid(0, 0)  # signals come from cvm-dbt alone
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for target, fd in zip(STREAMS, fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
