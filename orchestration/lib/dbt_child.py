@@ -25,6 +25,8 @@ from pathlib import Path
 
 from orchestration.lib.processes import die_with_parent
 
+# this entry point, beside the Python that runs the load: what dagster-dbt and the load start
+EXECUTABLE = str(Path(sys.executable).with_name("cvm-dbt"))
 RUN_RESULTS_ENV = "CVM_DBT_RUN_RESULTS"  # where run_dbt writes a build's run results
 RUN_RESULTS = "run_results.json"  # their name in dbt's target folder
 

@@ -41,12 +41,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.lib.dbt_child import RUN_RESULTS, RUN_RESULTS_ENV
+from orchestration.lib.dbt_child import EXECUTABLE, RUN_RESULTS, RUN_RESULTS_ENV
 from orchestration.lib.sql import read_only
 from orchestration.lib.warehouse import build_state, catalog, spark_engine
 from orchestration.lib.warehouse.build_state import BuildPlan
@@ -54,8 +53,6 @@ from orchestration.lib.warehouse.catalog import RawFile
 from orchestration.lib.warehouse.fingerprint import rules_fingerprint
 from orchestration.lib.warehouse.store import Store
 
-PARTIAL_PARSE = "partial_parse.msgpack"  # dbt's parse of the project, in its target folder
-DBT_CHILD = str(Path(sys.executable).with_name("cvm-dbt"))
 # the forecast of the purchase model, which the load's fit writes between the two parts
 FORECAST_SOURCE = "source:purchase_model"
 # the parts of a load's dbt build: name -> (dbt's --select, dbt's --exclude)
@@ -321,7 +318,7 @@ def parsing_ahead(store: Store, project_dir: Path, dbt_vars: dict,
     while the parse does. The parse says only its errors (into `log`); a parse that fails
     leaves the build to parse and fail on its own. At the end of the block a parse that
     still runs is stopped (SIGTERM, which `cvm-dbt` passes on)."""
-    from orchestration.lib.dbt_server import SERVER_ENV, SERVER_ONLY_ENV
+    from orchestration.lib.dbt_server import PARTIAL_PARSE, SERVER_ENV, SERVER_ONLY_ENV
     from orchestration.lib.processes import PARENT_ENV
 
     engine = engine_for(store.engine_kind)
@@ -345,7 +342,7 @@ def parsing_ahead(store: Store, project_dir: Path, dbt_vars: dict,
            SERVER_ONLY_ENV: "1", PARENT_ENV: str(os.getpid())}
     with open(log, "a", encoding="utf-8") as out:
         parse = subprocess.Popen(
-            [DBT_CHILD, "--quiet", "parse", *engine.target_args, *vars_args(dbt_vars)],
+            [EXECUTABLE, "--quiet", "parse", *engine.target_args, *vars_args(dbt_vars)],
             cwd=project_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
     try:
         yield parse
