@@ -321,7 +321,8 @@ def _run_load(
         echo(f"no deliveries in {landing_dir}")
     todo = landing.pending(deliveries, audit.loaded_files(audit.read_load_log(warehouse_path)))
     digests.save()
-    fingerprint = rules_fingerprint(dbt_project_dir or settings.DBT_PROJECT_DIR, vars_)
+    project_dir = Path(dbt_project_dir or settings.DBT_PROJECT_DIR)
+    fingerprint = rules_fingerprint(project_dir, vars_)
     published = catalog.read_state(warehouse_path)
     rules_changed = published is not None and published.rules_fingerprint != fingerprint
     if not todo and not rules_changed and not full_refresh and published is not None:
@@ -351,7 +352,6 @@ def _run_load(
     digests.save()
     rotate_log(store.log)
     # on Spark, the builds' one session, started beside the ingest (lib/dbt_server.py)
-    project_dir = Path(dbt_project_dir or settings.DBT_PROJECT_DIR)
     start_engine(store.log, project_dir)
     # on a store's first load, the first build's parse of the project too (dbt_build.py)
     with parsing_ahead(store, project_dir, vars_, store.log):

@@ -23,7 +23,7 @@ from orchestration.defs.automation.jobs import nightly_job
 from orchestration.defs.automation.schedules import nightly_schedule
 from orchestration.defs.automation.sensors import new_delivery_sensor
 from orchestration.defs.dbt.assets import build_dbt_assets
-from orchestration.defs.dbt.project import DBT_CHILD, CvmDbtCliResource, project_at
+from orchestration.defs.dbt.project import CvmDbtCliResource, project_at
 from orchestration.defs.executor import writer_executor
 from orchestration.defs.ingest.assets import raw_assets
 from orchestration.defs.lifetime_value.assets import CLV_KEYS, lifetime_value_assets
@@ -31,6 +31,7 @@ from orchestration.defs.lifetime_value.payback import build_payback_asset
 from orchestration.defs.publish.assets import build_publish_asset
 from orchestration.defs.resources import WarehouseResource
 from orchestration.defs.writeback.assets import build_writeback_asset
+from orchestration.lib.dbt_child import EXECUTABLE
 
 
 def build_definitions(
@@ -65,7 +66,8 @@ def build_definitions(
         executor=writer_executor(warehouse.store),
         resources={
             "warehouse": warehouse,
-            "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=DBT_CHILD),
+            # dbt as a child of the load that dies with it (lib/dbt_child.py)
+            "dbt": CvmDbtCliResource(project_dir=project, dbt_executable=EXECUTABLE),
         },
     )
 

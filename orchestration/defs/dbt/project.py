@@ -25,14 +25,11 @@ from pathlib import Path
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration.lib.dbt_child import EXECUTABLE
 from orchestration.lib.warehouse.fingerprint import sources_digest
 from orchestration.settings import DBT_PROJECT_DIR
 
 # the dbt next to this interpreter: the venv's, whether or not the venv is on PATH
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-# dbt as a child of the load that dies with it (lib/dbt_child.py): what the runs start
-DBT_CHILD = EXECUTABLE
 MANIFEST_SOURCES = "manifest.sources"  # beside the manifest: the digest it was prepared from
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
