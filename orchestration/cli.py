@@ -56,7 +56,7 @@ def _load(args: argparse.Namespace) -> int:
     print(f"cvm load: landing {landing_dir} -> warehouse {warehouse}", flush=True)
     try:
         return _run_load(args, landing_dir, warehouse, engine_kind)
-    except KeyboardInterrupt:  # before or after the load proper: nothing to undo
+    except KeyboardInterrupt:  # before the load proper: nothing to undo
         print("cvm load: INTERRUPTED; nothing published", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - one line here, the traceback in the log
@@ -86,7 +86,12 @@ def _run_load(args: argparse.Namespace, landing_dir: Path, warehouse: Path,
     finally:
         suite_server.discard_early()  # not taken: the load ended before it held the lock
     if outcome.exit_code == 0 and warehouse.exists():
-        print_summary(warehouse, outcome.loaded, files=outcome.files)
+        try:
+            print_summary(warehouse, outcome.loaded, files=outcome.files)
+        except KeyboardInterrupt:  # the load has ended: what it published is said above
+            print("cvm load: INTERRUPTED while printing the summary; the load itself had "
+                  "ended, as said above", file=sys.stderr)
+            return 130
     return outcome.exit_code
 
 

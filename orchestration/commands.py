@@ -12,7 +12,9 @@ COMMANDS = {
         "Load the deliveries of the landing root that are not loaded yet, build the dbt "
         "project, run its checks and tests, and publish the warehouse only when every blocking "
         "check passed. Exit code 0: published, or nothing new; 1: failed, nothing published; "
-        "2: refused before anything ran; 130: interrupted, nothing published."),
+        "2: refused before anything ran; 130: interrupted, nothing published (one that "
+        "comes as the new catalog replaces the old one acts once that is done, and the last "
+        "line names the version published)."),
     "chart": (
         "portfolio, whale, payback or capacity chart of a period as PNG",
         "Draw a period's portfolio (classic value against value transfer, per customer), "

@@ -53,7 +53,9 @@ QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 EXIT_BUSY = 75  # EX_TEMPFAIL: another load held the warehouse for longer than the wait
-INTERRUPTED = "DagsterExecutionInterruptedError"  # how Dagster reports Ctrl-C and SIGTERM
+# how a run reports Ctrl-C and SIGTERM: Dagster's interrupt, or a KeyboardInterrupt raised by
+# the load's own code (publish.publish, after an interrupt that was swallowed on its way)
+INTERRUPTED = frozenset({"DagsterExecutionInterruptedError", "KeyboardInterrupt"})
 ACTIVE_RUNS = (dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
                dg.DagsterRunStatus.CANCELING)
 
@@ -147,13 +149,33 @@ def _root_error(event):
     return error
 
 
-def _as_it_was(warehouse_path: Path, named: bool = False) -> str:
-    """What a load that published nothing left: the published warehouse as it was, or still
-    none (a first load)."""
+NOT_HELD = (-1, -1)  # `_as_it_was`'s `before` of a load stopped before it held the lock
+
+
+def _published_file(warehouse_path: Path) -> tuple[int, int] | None:
+    """Which file the published catalog is (device and inode), or None when there is none: a
+    publication renames a new file over it."""
+    try:
+        found = warehouse_path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _as_it_was(warehouse_path: Path, before: tuple[int, int] | None,
+               named: bool = False) -> str:
+    """What a load that ended short left, as the published warehouse shows it (`before`:
+    `_published_file` when the load took the writer's lock, NOT_HELD before): nothing
+    published, and the warehouse as it was or still none (a first load); or, when the load
+    was stopped after it replaced the catalog, the version it published."""
     where = f" {warehouse_path}" if named else ""
+    if before != NOT_HELD and _published_file(warehouse_path) != before:
+        found = catalog.read_state(warehouse_path)
+        version = f" version {found.version}" if found is not None else ""
+        return f"the published warehouse{where} is{version}, published by this load"
     if warehouse_path.exists():
-        return f"the published warehouse{where} is unchanged"
-    return f"no warehouse is published yet{' at' + where if named else ''}"
+        return f"nothing published; the published warehouse{where} is unchanged"
+    return f"nothing published; no warehouse is published yet{' at' + where if named else ''}"
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
@@ -178,7 +200,7 @@ def _was_interrupted(result: dg.ExecuteInProcessResult) -> bool:
         data = event.event_specific_data
         error = getattr(data, "error", None)
         while error is not None:
-            if error.cls_name == INTERRUPTED:
+            if error.cls_name in INTERRUPTED:
                 return True
             error = error.cause
     return False
@@ -278,7 +300,8 @@ def run_load(
         echo(f"FAILED: {error}")
         return LoadOutcome(exit_code=2, error=str(error))
     check_paths(landing_dir, store)
-    with _sigterm_as_interrupt():
+    before = NOT_HELD  # the published catalog when this load took the writer's lock
+    with _sigterm_as_interrupt(), processes.interrupts_recorded():
         try:
             # one writer for the whole load: the landing is looked at only once this load owns
             # the warehouse, so that what it loads is what is still new after another load;
@@ -288,15 +311,16 @@ def run_load(
                     suite_server.for_load(store.published, store.log), \
                     dbt_server(store.engine_kind, store.dbt_target,
                                engine_for(store.engine_kind).environment(store)):
+                before = _published_file(warehouse_path)
                 return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
-                                 full_refresh, dbt_vars, vars_)
+                                 full_refresh, dbt_vars, vars_, before)
         except WarehouseBusy as error:
             echo(f"FAILED: {error}")
             return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
         except KeyboardInterrupt:
-            # outside a Dagster run (a run reports an interrupt as its failure): nothing was
-            # published, the next catalog is the next load's to discard
-            echo(f"INTERRUPTED: nothing published; {_as_it_was(warehouse_path, named=True)}")
+            # outside a Dagster run (a run reports an interrupt as its failure): before the
+            # publication or after it; the next catalog is the next load's to discard
+            echo(f"INTERRUPTED: {_as_it_was(warehouse_path, before, named=True)}")
             return LoadOutcome(exit_code=EXIT_INTERRUPTED, error="interrupted",
                                interrupted=True)
 
@@ -310,8 +334,10 @@ def _run_load(
     full_refresh: bool,
     dbt_vars: str,
     vars_: dict,
+    before: tuple[int, int] | None,
 ) -> LoadOutcome:
-    """The load itself, once it holds the writer's lock and its settings are checked."""
+    """The load itself, once it holds the writer's lock and its settings are checked
+    (`before`: the published catalog then, `_published_file`)."""
     from orchestration.defs.definitions import build_definitions
 
     warehouse_path = store.published
@@ -356,12 +382,13 @@ def _run_load(
     # on a store's first load, the first build's parse of the project too (dbt_build.py)
     with parsing_ahead(store, project_dir, vars_, store.log):
         return _run_steps(store, echo, job, instance, steps, raw_keys, todo, full_refresh,
-                          dbt_vars)
+                          dbt_vars, before)
 
 
 def _run_steps(store: Store, echo: Callable[[str], None], job: dg.JobDefinition,
                instance: dg.DagsterInstance, steps: list[Step], raw_keys: list[dg.AssetKey],
-               todo: list[landing.Delivery], full_refresh: bool, dbt_vars: str) -> LoadOutcome:
+               todo: list[landing.Delivery], full_refresh: bool, dbt_vars: str,
+               before: tuple[int, int] | None) -> LoadOutcome:
     """The load's steps (`_plan`), each a Dagster run of its own, then the check that the
     published warehouse holds what the load loaded."""
     warehouse_path = store.published
@@ -404,13 +431,13 @@ def _run_steps(store: Store, echo: Callable[[str], None], job: dg.JobDefinition,
                 if _was_interrupted(result):
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"
-                    progress.line(f"INTERRUPTED at delivery {label}: nothing published; "
-                                  f"{_as_it_was(warehouse_path, named=True)}")
+                    progress.line(f"INTERRUPTED at delivery {label}: "
+                                  f"{_as_it_was(warehouse_path, before, named=True)}")
                     return outcome
                 outcome.exit_code = 1
                 outcome.error = _failure_message(result)
                 progress.line(f"FAILED at delivery {label}: {outcome.error} "
-                              f"({_as_it_was(warehouse_path)}; details in {store.log})")
+                              f"({_as_it_was(warehouse_path, before)}; details in {store.log})")
                 return outcome
             if step.loads:
                 outcome.loaded.append(step.partition_key)

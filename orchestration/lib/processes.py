@@ -1,5 +1,6 @@
 """The processes of a load: a token that names one process for good, whether it still runs,
-and children that die with their parent.
+children that die with their parent, the interrupts a load received, and interrupts held over
+a step that must not stop halfway.
 
 A process id alone names a process only while it runs: the kernel gives the number to another
 process later. The token adds the host and the process's start time (in clock ticks since
@@ -8,15 +9,20 @@ boot, /proc/<pid>/stat), so that a token of a process that is gone never matches
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import socket
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_ENV = "CVM_PARENT_PID"  # the pid a child of a load must die with
+HELD = (signal.SIGINT, signal.SIGTERM)  # the interrupts: what `interrupts_held` holds
+_RECEIVED = {"pipe": None, "seen": False}  # interrupts_recorded's pipe, and what it has read
 
 
 def module_command(module: str, *args: str) -> list[str]:
@@ -72,3 +78,62 @@ def die_with_parent() -> None:
     # the parent may have died before prctl took effect: then this process was reparented
     if expected and expected.isdigit() and os.getppid() != int(expected):
         os._exit(1)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """SIGINT and SIGTERM that come during the block act at its end: a step that has begun to
+    change what users see (a publication) finishes its bookkeeping before a stop takes effect,
+    and a stop is never lost. The first signal held is raised again as the block ends, with
+    the handlers of before (a KeyboardInterrupt, Dagster's interrupt, or the default action).
+    Only the main thread receives Python's signals; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {number: signal.getsignal(number) for number in HELD}
+    for number in HELD:
+        signal.signal(number, lambda number, _frame: held.append(number))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if held:
+            signal.raise_signal(held[0])
+
+
+@contextlib.contextmanager
+def interrupts_recorded() -> Iterator[None]:
+    """Record every SIGINT and SIGTERM the process receives in the block, whatever handler
+    meets it, so that an interrupt is known (`interrupted`) even where a library's bare
+    `except:` swallowed the exception its handler raised (dagster-dbt's reading of dbt's
+    lines does). Python's own signal handler writes the number of each signal it receives to
+    the wakeup fd, before any handler written in Python runs. Main thread only; elsewhere
+    nothing is recorded."""
+    if threading.current_thread() is not threading.main_thread() or _RECEIVED["pipe"]:
+        yield
+        return
+    read_end, write_end = os.pipe()
+    for end in (read_end, write_end):
+        os.set_blocking(end, False)
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    _RECEIVED.update(pipe=read_end, seen=False)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        _RECEIVED.update(pipe=None, seen=False)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def interrupted() -> bool:
+    """Whether the process received SIGINT or SIGTERM in the block of `interrupts_recorded`
+    (False outside one)."""
+    pipe = _RECEIVED["pipe"]
+    if pipe is not None and not _RECEIVED["seen"]:
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(pipe, 512):
+                _RECEIVED["seen"] |= any(number in HELD for number in chunk)
+    return bool(_RECEIVED["seen"])

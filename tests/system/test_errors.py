@@ -83,7 +83,7 @@ def test_a_refusal_is_one_line_and_its_traceback_goes_to_the_log(tmp_path, capsy
     assert sum("net_revenue_eur" in line for line in lines) == 1, lines
     assert f"  {D1} orders: REFUSED" in lines
     # a first load: there is no published warehouse to be unchanged
-    assert "(no warehouse is published yet; details in " in failed[0]
+    assert "(nothing published; no warehouse is published yet; details in " in failed[0]
     assert not any("Traceback" in line or "Stack Trace" in line for line in lines), lines
     log = Store(warehouse, "duckdb").log.read_text(encoding="utf-8")
     assert "Stack Trace" in log or "Traceback" in log
@@ -110,15 +110,35 @@ def test_another_failure_names_the_file_and_the_cause(tmp_path, capsys):
     assert not any("Traceback" in line or "Stack Trace" in line for line in lines), lines
 
 
-def test_a_load_that_publishes_nothing_says_what_was_left(tmp_path):
-    from orchestration.runner import _as_it_was
+def test_a_load_that_ended_short_says_what_it_left(tmp_path):
+    """Nothing published: the warehouse as it was, or still none. Published before the load
+    was stopped (another file now in the warehouse's place): that version, as its catalog
+    says. Stopped before it held the writer's lock: whatever another load published meanwhile
+    is not this load's."""
+    from orchestration.lib.warehouse import catalog
+    from orchestration.runner import NOT_HELD, _as_it_was, _published_file
 
     warehouse = tmp_path / "warehouse.duckdb"
-    assert _as_it_was(warehouse) == "no warehouse is published yet"
-    assert _as_it_was(warehouse, named=True) == f"no warehouse is published yet at {warehouse}"
-    warehouse.write_bytes(b"")
-    assert _as_it_was(warehouse) == "the published warehouse is unchanged"
-    assert _as_it_was(warehouse, named=True) == f"the published warehouse {warehouse} is unchanged"
+    before = _published_file(warehouse)
+    assert before is None
+    assert _as_it_was(warehouse, before) == "nothing published; no warehouse is published yet"
+    assert _as_it_was(warehouse, before, named=True) == (
+        f"nothing published; no warehouse is published yet at {warehouse}")
+    store = Store(warehouse, "duckdb")
+    catalog.open_next(store, "s1")
+    catalog.publish_next(store)  # version 1, in the place where none was
+    assert _as_it_was(warehouse, before) == (
+        "the published warehouse is version 1, published by this load")
+    unchanged = "nothing published; the published warehouse is unchanged"
+    assert _as_it_was(warehouse, NOT_HELD) == unchanged
+    before = _published_file(warehouse)
+    assert _as_it_was(warehouse, before) == unchanged
+    assert _as_it_was(warehouse, before, named=True) == (
+        f"nothing published; the published warehouse {warehouse} is unchanged")
+    catalog.open_next(store, "s2")
+    catalog.publish_next(store)
+    assert _as_it_was(warehouse, before, named=True) == (
+        f"the published warehouse {warehouse} is version 2, published by this load")
 
 
 def test_files_that_are_none_of_the_extracts_are_reported(tmp_path):

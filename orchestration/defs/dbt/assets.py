@@ -12,7 +12,8 @@ that passed).
 
 import os
 import re
-from collections.abc import Mapping
+import signal
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from orchestration.defs.dbt.project import environment
 from orchestration.defs.resources import WarehouseResource
 from orchestration.lib.clv import import_in_background
 from orchestration.lib.ingest import suite_server
-from orchestration.lib.processes import PARENT_ENV
+from orchestration.lib.processes import PARENT_ENV, interrupted
 from orchestration.lib.progress import report
 from orchestration.lib.warehouse.dbt_build import (
     FORECAST_SOURCE,
@@ -125,7 +126,8 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
             invocation = dbt.cli(build.args + build.leave_out(left_out),
                                  context=context, raise_on_error=False,
                                  target_path=store.dbt_target)
-            yield from _in_lineage_order(invocation.stream(), kept, context.assets_def)
+            yield from _in_lineage_order(_until_interrupted(invocation), kept,
+                                         context.assets_def)
         if not invocation.is_successful():
             failures = _failed_nodes(invocation, Path(store.dbt_target))
             report(f"  dbt build FAILED: {', '.join(failures) or 'see the dbt log'}", context)
@@ -191,6 +193,23 @@ def _in_lineage_order(events, kept: dict[str, dict[str, bool]],
         if isinstance(event, dg.Output):
             done.add(event.output_name)
             yield from ready()
+
+
+def _until_interrupted(invocation) -> Iterator:
+    """The invocation's events, until the load has received SIGINT or SIGTERM: then dbt is
+    stopped as dagster-dbt stops it (SIGINT, which cvm-dbt passes on) and the step ends as
+    interrupted. Dagster's interrupt, raised by its signal handler, can meet dagster-dbt
+    while it reads one of dbt's lines, where a bare `except:` takes it for a line that is no
+    JSON and goes on (dbt_cli_invocation._stream_stdout); the interrupt is still recorded
+    (processes.interrupts_recorded), and is acted on here with dbt's next event."""
+    for event in invocation.stream():
+        if interrupted():
+            invocation.process.send_signal(signal.SIGINT)
+            invocation.process.wait(timeout=invocation.termination_timeout_seconds)
+            raise dg.DagsterExecutionInterruptedError()
+        yield event
+    if interrupted():
+        raise dg.DagsterExecutionInterruptedError()
 
 
 def _built_nodes(invocation) -> set[str]:

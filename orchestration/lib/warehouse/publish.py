@@ -8,7 +8,11 @@ Runs after dbt built and checked everything, under the writer's lock:
 3. mark the engine's database as that published state (build_state.mark_published);
 4. delete the files no catalog names any more (catalog.collect_garbage).
 A failure before step 2 leaves the published catalog as it was, byte for byte; the engine's
-database stays marked unfinished, so the next run builds it again from the raw zone.
+database stays marked unfinished, so the next run builds it again from the raw zone. A load
+that received SIGINT or SIGTERM (processes.interrupted) stops before step 2, even where the
+interrupt's exception was swallowed on its way. Steps 2 to 4 run with interrupts held
+(processes.interrupts_held): one that comes while the catalog is replaced takes effect once
+the store's bookkeeping is done.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 import duckdb
 
 from orchestration.lib.ingest import writing
+from orchestration.lib.processes import interrupted, interrupts_held
 from orchestration.lib.sql import sql_literal
 from orchestration.lib.warehouse import build_state, catalog, marts
 from orchestration.lib.warehouse.store import ENGINE_DATABASE, Store
@@ -74,7 +79,10 @@ def publish(store: Store) -> Published:
         con.execute(f"detach {NEXT}")
     finally:
         con.close()
-    publication = catalog.publish_next(store)
-    build_state.mark_published(store, version, files)
-    deleted = catalog.collect_garbage(store, publication.named)
+    with interrupts_held():
+        if interrupted():  # told to stop: the published catalog stays as it was
+            raise KeyboardInterrupt
+        publication = catalog.publish_next(store)
+        build_state.mark_published(store, version, files)
+        deleted = catalog.collect_garbage(store, publication.named)
     return Published(publication.digest, version, built.is_full, exported, deleted)
