@@ -301,8 +301,9 @@ def run_load(
         return LoadOutcome(exit_code=2, error=str(error))
     check_paths(landing_dir, store)
     before = NOT_HELD  # the published catalog when this load took the writer's lock
-    with _sigterm_as_interrupt(), processes.interrupts_recorded():
-        try:
+    left = ""  # what an interrupted load left, read while it still held the lock
+    try:
+        with _sigterm_as_interrupt(), processes.interrupts_recorded():
             # one writer for the whole load: the landing is looked at only once this load owns
             # the warehouse, so that what it loads is what is still new after another load;
             # GX's and dbt's imports once for the load, beside its own (lib/ingest/
@@ -312,17 +313,21 @@ def run_load(
                     dbt_server(store.engine_kind, store.dbt_target,
                                engine_for(store.engine_kind).environment(store)):
                 before = _published_file(warehouse_path)
-                return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
-                                 full_refresh, dbt_vars, vars_, before)
-        except WarehouseBusy as error:
-            echo(f"FAILED: {error}")
-            return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
-        except KeyboardInterrupt:
-            # outside a Dagster run (a run reports an interrupt as its failure): before the
-            # publication or after it; the next catalog is the next load's to discard
-            echo(f"INTERRUPTED: {_as_it_was(warehouse_path, before, named=True)}")
-            return LoadOutcome(exit_code=EXIT_INTERRUPTED, error="interrupted",
-                               interrupted=True)
+                try:
+                    return _run_load(landing_dir, store, echo, instance, dbt_project_dir,
+                                     full_refresh, dbt_vars, vars_, before)
+                except KeyboardInterrupt:
+                    left = _as_it_was(warehouse_path, before, named=True)
+                    raise
+    except WarehouseBusy as error:
+        echo(f"FAILED: {error}")
+        return LoadOutcome(exit_code=EXIT_BUSY, error=str(error))
+    except KeyboardInterrupt:
+        # outside a Dagster run (a run reports an interrupt as its failure): before the
+        # publication or after it; the next catalog is the next load's to discard
+        echo(f"INTERRUPTED: {left or _as_it_was(warehouse_path, before, named=True)}")
+        return LoadOutcome(exit_code=EXIT_INTERRUPTED, error="interrupted",
+                           interrupted=True)
 
 
 def _run_load(
@@ -401,6 +406,8 @@ def _run_steps(store: Store, echo: Callable[[str], None], job: dg.JobDefinition,
     outcome = LoadOutcome(exit_code=0)
     with Progress("deliveries", total=len(steps), echo=echo) as progress, progress.reporting():
         for number, step in enumerate(steps, start=1):
+            if processes.interrupted():  # also one that came between two runs
+                raise KeyboardInterrupt
             label = step.partition_key or "(no delivery)"
             builds = step.selection != raw_keys
             progress.line(f"[{number}/{len(steps)}] delivery {label}"
@@ -428,7 +435,8 @@ def _run_steps(store: Store, echo: Callable[[str], None], job: dg.JobDefinition,
             outcome.files += _collect_files(result)
             if not result.success:
                 catalog.abandon_next(store)  # this load holds the writer's lock
-                if _was_interrupted(result):
+                # a run that failed as it was being stopped (dbt not stopping in time, say)
+                if _was_interrupted(result) or processes.interrupted():
                     outcome.exit_code, outcome.interrupted = EXIT_INTERRUPTED, True
                     outcome.error = "interrupted"
                     progress.line(f"INTERRUPTED at delivery {label}: "

@@ -7,6 +7,10 @@ meanwhile (a `cvm load`, a run of another Dagster instance) waits until this run
 of interleaving its steps with this run's. The steps take the lock again; within the run's
 process that costs nothing. `cvm load` runs its runs in process (`execute_in_process`, which
 brings its own executor) and holds the lock itself, around all of them.
+
+Like `cvm load`, the run records every SIGINT and SIGTERM it receives (processes.
+interrupts_recorded), so that one whose exception was swallowed on its way still stops dbt and
+the publication.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dagster._core.definitions.executor_definition import (
 )
 from dagster._core.executor.in_process import InProcessExecutor
 
+from orchestration.lib.processes import interrupts_recorded
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.lock import write_lock
 from orchestration.lib.warehouse.store import Store
@@ -36,7 +41,7 @@ class WriterExecutor(InProcessExecutor):
     def execute(self, plan_context, execution_plan) -> Iterator[dg.DagsterEvent]:
         run_id = plan_context.dagster_run.run_id
         with write_lock(self.store, what=f"Dagster run {run_id}",
-                        on_wait=plan_context.log.info):
+                        on_wait=plan_context.log.info), interrupts_recorded():
             failed = False
             try:
                 for event in super().execute(plan_context, execution_plan):

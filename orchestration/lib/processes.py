@@ -91,10 +91,10 @@ def interrupts_held() -> Iterator[None]:
         yield
         return
     held: list[int] = []
-    previous = {number: signal.getsignal(number) for number in HELD}
-    for number in HELD:
-        signal.signal(number, lambda number, _frame: held.append(number))
+    previous = {}
     try:
+        for number in HELD:  # installing one may run a handler pending: restore what was set
+            previous[number] = signal.signal(number, lambda number, _frame: held.append(number))
         yield
     finally:
         for number, handler in previous.items():
@@ -111,19 +111,24 @@ def interrupts_recorded() -> Iterator[None]:
     lines does). Python's own signal handler writes the number of each signal it receives to
     the wakeup fd, before any handler written in Python runs. Main thread only; elsewhere
     nothing is recorded."""
-    if threading.current_thread() is not threading.main_thread() or _RECEIVED["pipe"]:
+    if (threading.current_thread() is not threading.main_thread()
+            or _RECEIVED["pipe"] is not None):  # within a block already: that one records
         yield
         return
     read_end, write_end = os.pipe()
-    for end in (read_end, write_end):
-        os.set_blocking(end, False)
-    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    _RECEIVED.update(pipe=read_end, seen=False)
     try:
-        yield
+        for end in (read_end, write_end):
+            os.set_blocking(end, False)
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+        try:
+            _RECEIVED.update(pipe=read_end, seen=False)
+            yield
+        finally:
+            try:
+                signal.set_wakeup_fd(previous)
+            finally:
+                _RECEIVED.update(pipe=None, seen=False)
     finally:
-        signal.set_wakeup_fd(previous)
-        _RECEIVED.update(pipe=None, seen=False)
         os.close(read_end)
         os.close(write_end)
 

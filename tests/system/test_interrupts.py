@@ -158,26 +158,6 @@ def stop_at(load: subprocess.Popen, marker: str, how: str) -> tuple[int, str, di
     return load.returncode, "".join(lines) + rest, children
 
 
-def kept(tmp_path: Path) -> Path:
-    """A copy of the warehouse, its store, GX's folder and the Dagster instance, to go back to
-    (`back_to`)."""
-    copy = tmp_path.parent / f"{tmp_path.name}-kept"
-    shutil.rmtree(copy, ignore_errors=True)
-    copy.mkdir()
-    for entry in tmp_path.iterdir():
-        if entry.name not in ("landing", "clean"):
-            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, copy / entry.name)
-    return copy
-
-
-def back_to(copy: Path, tmp_path: Path) -> None:
-    for entry in tmp_path.iterdir():
-        if entry.name not in ("landing", "clean"):
-            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-    for entry in copy.iterdir():
-        (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, tmp_path / entry.name)
-
-
 def test_a_stopped_load_publishes_nothing_and_the_next_one_completes(tmp_path):
     landing, home = tmp_path / "landing", tmp_path / "dagster_home"
     for folder in (D1, D2):
@@ -201,21 +181,11 @@ def test_a_stopped_load_publishes_nothing_and_the_next_one_completes(tmp_path):
         where = {DBT: "dbt", INGEST: "ingest", BUILT: "publish"}[marker]
         case = f"{how} at the {where} step"
         swallow = where if how == "swallowed" else None
-        for _attempt in range(3):
-            copy = kept(tmp_path)
-            code, out, children = stop_at(start_load(landing, warehouse, home, swallow),
-                                          marker, how)
-            if published_state(warehouse) == before:
-                break
-            # the load published before the signal took effect (a test process that was not
-            # scheduled for seconds): it must not say otherwise, and the case is tried again;
-            # a load that stopped itself had no way to be too late
-            assert how != "swallowed", (case, out)
-            assert "nothing published" not in out and "unchanged" not in out, (case, out)
-            assert how == "SIGKILL" or "published" in out, (case, out)
-            back_to(copy, tmp_path)
-        else:
-            pytest.fail(f"{case}: every load published before it was stopped")
+        code, out, children = stop_at(start_load(landing, warehouse, home, swallow), marker,
+                                      how)
+        assert published_state(warehouse) == before, (case, code, out)
+        if (marker, how) == (DBT, "swallowed"):  # stopped at dbt's next event, not after it
+            assert "dbt build passed" not in out, (case, out)
         # the run the killed load left STARTED, holding the writers' pool, is found and freed
         assert ("of an earlier load that was killed" in out) == after_kill, (case, out)
         after_kill = how == "SIGKILL"

@@ -13,6 +13,7 @@ that passed).
 import os
 import re
 import signal
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -197,19 +198,31 @@ def _in_lineage_order(events, kept: dict[str, dict[str, bool]],
 
 def _until_interrupted(invocation) -> Iterator:
     """The invocation's events, until the load has received SIGINT or SIGTERM: then dbt is
-    stopped as dagster-dbt stops it (SIGINT, which cvm-dbt passes on) and the step ends as
-    interrupted. Dagster's interrupt, raised by its signal handler, can meet dagster-dbt
-    while it reads one of dbt's lines, where a bare `except:` takes it for a line that is no
-    JSON and goes on (dbt_cli_invocation._stream_stdout); the interrupt is still recorded
-    (processes.interrupts_recorded), and is acted on here with dbt's next event."""
-    for event in invocation.stream():
+    stopped as dagster-dbt stops it (SIGINT, which cvm-dbt passes on; killed if it has not
+    ended after dagster-dbt's termination timeout), its remaining lines are read to their end
+    and the step ends as interrupted. Dagster's interrupt, raised by its signal handler, can
+    meet dagster-dbt while it reads one of dbt's lines, where a bare `except:` takes it for a
+    line that is no JSON and goes on (dbt_cli_invocation._stream_stdout); the interrupt is
+    still recorded (processes.interrupts_recorded), and is acted on here with dbt's next
+    event."""
+    stream = invocation.stream()
+    for event in stream:
         if interrupted():
-            invocation.process.send_signal(signal.SIGINT)
-            invocation.process.wait(timeout=invocation.termination_timeout_seconds)
-            raise dg.DagsterExecutionInterruptedError()
+            break
         yield event
-    if interrupted():
-        raise dg.DagsterExecutionInterruptedError()
+    if not interrupted():
+        return
+    process = invocation.process
+    process.send_signal(signal.SIGINT)
+    deadline = threading.Timer(invocation.termination_timeout_seconds, process.kill)
+    deadline.start()
+    try:
+        for _ in stream:  # to dbt's end: a dbt writing into a full pipe would not end
+            pass
+        process.wait()
+    finally:
+        deadline.cancel()
+    raise dg.DagsterExecutionInterruptedError()
 
 
 def _built_nodes(invocation) -> set[str]:

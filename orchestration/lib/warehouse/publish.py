@@ -9,8 +9,8 @@ Runs after dbt built and checked everything, under the writer's lock:
 4. delete the files no catalog names any more (catalog.collect_garbage).
 A failure before step 2 leaves the published catalog as it was, byte for byte; the engine's
 database stays marked unfinished, so the next run builds it again from the raw zone. A load
-that received SIGINT or SIGTERM (processes.interrupted) stops before step 2, even where the
-interrupt's exception was swallowed on its way. Steps 2 to 4 run with interrupts held
+that received SIGINT or SIGTERM (processes.interrupted) stops before step 1 or 2, even where
+the interrupt's exception was swallowed on its way. Steps 2 to 4 run with interrupts held
 (processes.interrupts_held): one that comes while the catalog is replaced takes effect once
 the store's bookkeeping is done.
 """
@@ -47,6 +47,8 @@ class Published:
 def publish(store: Store) -> Published:
     """Publish the last build of the store's engine with the next catalog (see the module
     docstring)."""
+    if interrupted():  # told to stop already: not even the export
+        raise KeyboardInterrupt
     built = build_state.read_state(store.engine_database)
     if built is None or built.is_finished:
         raise NothingToPublish(f"{store.engine_database}: no unpublished build; build with dbt "
