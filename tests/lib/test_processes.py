@@ -21,10 +21,14 @@ def _signal_myself(number: int) -> None:
 
 @pytest.fixture
 def sigterm_as_interrupt():
-    """SIGTERM raises KeyboardInterrupt, as in a load (runner._sigterm_as_interrupt)."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    """SIGINT and SIGTERM raise KeyboardInterrupt, as in a load (runner._sigterm_as_interrupt).
+    Both are set here: a process started in the background by a shell without job control
+    inherits SIGINT ignored, and Dagster gives SIGTERM the handler SIGINT has."""
+    previous = {number: signal.signal(number, signal.default_int_handler)
+                for number in (signal.SIGINT, signal.SIGTERM)}
     yield
-    signal.signal(signal.SIGTERM, previous)
+    for number, handler in previous.items():
+        signal.signal(number, handler)
 
 
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
@@ -56,6 +60,7 @@ def test_a_sigterm_held_where_it_would_end_the_process_ends_it_after_the_block()
     the block has done its work."""
     code = ("import os, signal, time\n"
             "from orchestration.lib.processes import interrupts_held\n"
+            "signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not what this process inherited\n"
             "with interrupts_held():\n"
             "    os.kill(os.getpid(), signal.SIGTERM)\n"
             "    time.sleep(0.05)\n"
@@ -87,7 +92,7 @@ def test_an_interrupt_whose_exception_was_swallowed_is_still_known(sigterm_as_in
         assert interrupted()
 
 
-def test_other_signals_are_no_interrupt():
+def test_other_signals_are_no_interrupt(sigterm_as_interrupt):
     previous = signal.signal(signal.SIGUSR1, lambda *_: None)
     try:
         with interrupts_recorded():
