@@ -115,13 +115,18 @@ def alive(pids: set[int]) -> set[int]:
     return living
 
 
+def trigger(landing: Path) -> Path:
+    """The file whose existence makes a SWALLOWING load stop itself."""
+    return landing.parent / "stop-now"
+
+
 def start_load(landing: Path, warehouse: Path, home: Path,
                swallow: str | None = None) -> subprocess.Popen:
     env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [CVM]
     if swallow:  # SWALLOWING
         command = [sys.executable, "-c", SWALLOWING]
-        env |= {"SWALLOW": swallow, "TRIGGER": str(home.parent / "stop-now")}
+        env |= {"SWALLOW": swallow, "TRIGGER": str(trigger(landing))}
     return subprocess.Popen(
         [*command, "load", "--landing", str(landing), "--warehouse", str(warehouse)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -149,7 +154,7 @@ def stop_at(load: subprocess.Popen, marker: str, how: str) -> tuple[int, str, di
         time.sleep(0.5)  # dbt is under way
     children = {pid: _cmdline(pid) for pid in descendants(load.pid)}
     if how == "swallowed":
-        (Path(load.args[load.args.index("--landing") + 1]).parent / "stop-now").touch()
+        trigger(Path(load.args[load.args.index("--landing") + 1])).touch()
     elif how == "SIGINT":
         os.killpg(load.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
     else:
