@@ -38,6 +38,17 @@ class Digests:
         stat = path.stat()
         return [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
 
+    def known(self, path: Path) -> str | None:
+        """The sha256 remembered for the file as it is now (the same identity), without
+        reading it; None when it is not known."""
+        try:
+            identity = self._identity(path)
+        except OSError:
+            return None
+        with self._lock:
+            known = self._known.get(str(Path(path).resolve()))
+        return known[4] if known is not None and known[:4] == identity else None
+
     def of(self, path: Path) -> str:
         key = str(Path(path).resolve())
         identity = self._identity(path)

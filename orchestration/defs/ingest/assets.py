@@ -27,6 +27,7 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
         load_file,
         release_pending,
     )
+    from orchestration.lib.landing import Digests
 
     run_vars(context, warehouse.landing)  # bad dbt vars fail before anything loads
     extract_date = date.fromisoformat(context.partition_key)
@@ -41,7 +42,8 @@ def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource, entit
             result = None
         else:
             try:
-                result = load_file(con, warehouse.landing, extract_date, entity)
+                result = load_file(con, warehouse.landing, extract_date, entity,
+                                   digests=Digests(warehouse.store.landing_digests))
             except FileRefused as refused:
                 # the reason once, on the load's FAILED line (the run's failure below)
                 report(f"  {context.partition_key} {entity}: REFUSED", context)

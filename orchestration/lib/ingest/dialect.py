@@ -131,16 +131,18 @@ def choose_encoding(count: Utf8Count) -> str:
     return "cp1252"
 
 
-def scan_file(path: Path) -> FileScan:
+def scan_file(path: Path, sha256: str | None = None) -> FileScan:
     """One pass over the bytes for the sha256 and the UTF-8 count; a file that is not UTF-8
     by `choose_encoding` is then checked for cp1252. Raises UndecodableFile when the file is
-    neither.
+    neither. `sha256`, the digest of the file's bytes when the caller knows it already
+    (landing.Digests: hashed by the load's look at the landing, the file unchanged since), is
+    taken as it is instead of hashing the bytes a second time.
 
     A chunk of pure ASCII is skipped; any other is decoded strictly (fast, and no stray byte
     to count), and only a chunk that fails to decode is decoded again, each stray byte kept as
     a surrogate to be counted. The two decoders hand over the bytes of a character that
     straddles two chunks."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256() if sha256 is None else None
     strict = codecs.getincrementaldecoder("utf-8")("strict")
     lenient = codecs.getincrementaldecoder("utf-8")("surrogateescape")
     chars = ascii_bytes = stray = 0
@@ -160,7 +162,8 @@ def scan_file(path: Path) -> FileScan:
         while chunk := handle.read(SCAN_BYTES):
             if bom is None:
                 bom = chunk.startswith(UTF8_BOM)
-            digest.update(chunk)
+            if digest is not None:
+                digest.update(chunk)
             if chunk.isascii() and not strict.getstate()[0]:
                 continue
             decoded, strays = counted(chunk)
@@ -171,11 +174,12 @@ def scan_file(path: Path) -> FileScan:
         chars += decoded
         stray += strays
     count = Utf8Count(bool(bom), chars - ascii_bytes - stray, stray)
+    found = sha256 if digest is None else digest.hexdigest()
     if choose_encoding(count) == "utf-8":
-        return FileScan(digest.hexdigest(), "utf-8", count.stray_bytes)
+        return FileScan(found, "utf-8", count.stray_bytes)
     undefined = first_undefined_cp1252(path)
     if undefined is None:
-        return FileScan(digest.hexdigest(), "cp1252", count.stray_bytes)
+        return FileScan(found, "cp1252", count.stray_bytes)
     byte, line = undefined
     raise UndecodableFile(
         f"bytes decode neither as UTF-8 ({count.stray_bytes:,} stray bytes, more than the "
@@ -227,22 +231,36 @@ class ColumnNumbers:
     ambiguous: tuple[int, str] | None = None
 
 
-def number_kinds_sql(columns: dict[str, int], source: str = "_src") -> str:
+# a kind of value seen in a column, its line and value not read (number_formats)
+SEEN = (0, "")
+
+
+def _kind_conditions(position: int) -> dict[str, str]:
+    """The condition of each kind (module docstring) on the field at `position`."""
+    value = f"nullif(trim(c{position}), '')"
+    point, comma = f"^{POINT_NUMBER}$", f"^{COMMA_NUMBER}$"
+    is_point, is_comma = (f"regexp_full_match({value}, '{point}')",
+                          f"regexp_full_match({value}, '{comma}')")
+    return {
+        "point": f"{is_point} and not {is_comma}",
+        "comma": f"{is_comma} and not {is_point}",
+        "ambiguous": f"{is_point} and {is_comma} and contains({value}, '.')",
+    }
+
+
+def number_kinds_sql(columns: dict[str, int], source: str = "_src", lines: bool = True) -> str:
     """SELECT over `source` (reading.records_sql): per decimal column (name -> field position)
     the first line and text of each kind (module docstring), in one pass. A record that could
-    not be read (its `problem`) is left out."""
-    point, comma = f"^{POINT_NUMBER}$", f"^{COMMA_NUMBER}$"
+    not be read (its `problem`) is left out. With `lines` false, only whether each kind is
+    there: a query that reads no line number, which DuckDB runs on all its threads (it numbers
+    a CSV file's records in one)."""
     parts = []
-    for i, (_, position) in enumerate(columns.items()):
-        value = f"nullif(trim(c{position}), '')"
-        is_point, is_comma = (f"regexp_full_match({value}, '{point}')",
-                              f"regexp_full_match({value}, '{comma}')")
-        kinds = {
-            "point": f"{is_point} and not {is_comma}",
-            "comma": f"{is_comma} and not {is_point}",
-            "ambiguous": f"{is_point} and {is_comma} and contains({value}, '.')",
-        }
-        for kind, condition in kinds.items():
+    for i, position in enumerate(columns.values()):
+        for kind, condition in _kind_conditions(position).items():
+            if not lines:
+                parts.append(f"bool_or({condition}) as l{i}_{kind}")
+                continue
+            value = f"nullif(trim(c{position}), '')"
             parts.append(f"min(line_number) filter (where {condition}) as l{i}_{kind}, "
                          f"arg_min({value}, line_number) filter (where {condition}) "
                          f"as v{i}_{kind}")
@@ -250,19 +268,40 @@ def number_kinds_sql(columns: dict[str, int], source: str = "_src") -> str:
             "where problem is null or problem = ''")
 
 
-def column_numbers(con, columns: dict[str, int], source: str = "_src") -> list[ColumnNumbers]:
-    """`number_kinds_sql` run on `con`: one ColumnNumbers per decimal column."""
+def column_numbers(con, columns: dict[str, int], source: str = "_src",
+                   lines: bool = True) -> list[ColumnNumbers]:
+    """`number_kinds_sql` run on `con`: one ColumnNumbers per decimal column. With `lines`
+    false, a kind that is there is SEEN, without its line and text."""
     if not columns:
         return []
-    row = con.execute(number_kinds_sql(columns, source)).fetchone()
+    row = con.execute(number_kinds_sql(columns, source, lines)).fetchone()
     found = []
     for i, name in enumerate(columns):
         firsts = {}
         for j, kind in enumerate(KINDS):
+            if not lines:
+                firsts[kind] = SEEN if row[3 * i + j] else None
+                continue
             line, text = row[6 * i + 2 * j], row[6 * i + 2 * j + 1]
             firsts[kind] = (int(line), text) if line is not None else None
         found.append(ColumnNumbers(name, **firsts))
     return found
+
+
+def number_formats(con, columns: dict[str, int], stated: str | None, setting: str,
+                   source: str = "_src") -> tuple[tuple[str, str], ...]:
+    """decide_number_formats on the values of `source` (column name -> field position). The
+    decision needs only which kinds each column holds (`_decide`): that pass reads no line
+    number. Only when it refuses the file is the source read again, for the lines and values
+    its message names. Raises UndecidedNumbers."""
+    if stated is not None:
+        return decide_number_formats([ColumnNumbers(name) for name in columns], stated,
+                                     setting)
+    decided, refused = _decide(column_numbers(con, columns, source, lines=False))
+    if refused is None:
+        return decided
+    # the same kinds, so the same refusal, now with the first line and value of each
+    return decide_number_formats(column_numbers(con, columns, source), None, setting)
 
 
 def _both_ways(text: str) -> str:
@@ -283,15 +322,34 @@ def decide_number_formats(
     with the delimiter's usual mark). Raises UndecidedNumbers."""
     if stated is not None:
         return tuple((f.column, MARKS[stated]) for f in found)
+    decided, refused = _decide(found)
+    if refused is None:
+        return decided
+    f = refused
+    if f.point and f.comma:
+        raise UndecidedNumbers(
+            f"column {f.column} holds numbers with a decimal point ('{f.point[1]}', line "
+            f"{f.point[0]}) and with a decimal comma ('{f.comma[1]}', line {f.comma[0]}); "
+            f"state its format with {setting}=point or =comma (values of the other "
+            "format are then rejected as invalid_number)"
+        )
+    line, text = f.ambiguous
+    raise UndecidedNumbers(
+        f"column {f.column}: '{text}' (line {line}) reads as {_both_ways(text)}, and "
+        f"no value in the file decides which; state the format with {setting}=point "
+        "or =comma"
+    )
+
+
+def _decide(found: list[ColumnNumbers]
+            ) -> tuple[tuple[tuple[str, str], ...], ColumnNumbers | None]:
+    """The rule of decide_number_formats without a stated format: the decided marks, and the
+    first column that refuses the file (None: none does). It reads only which kinds each
+    column holds, never their lines or values."""
     decided: dict[str, str] = {}
     for f in found:
         if f.point and f.comma:
-            raise UndecidedNumbers(
-                f"column {f.column} holds numbers with a decimal point ('{f.point[1]}', line "
-                f"{f.point[0]}) and with a decimal comma ('{f.comma[1]}', line {f.comma[0]}); "
-                f"state its format with {setting}=point or =comma (values of the other "
-                "format are then rejected as invalid_number)"
-            )
+            return (), f
         if f.point or f.comma:
             decided[f.column] = "point" if f.point else "comma"
     file_format = set(decided.values())
@@ -299,11 +357,6 @@ def decide_number_formats(
         if f.column in decided or not f.ambiguous:
             continue
         if len(file_format) != 1:
-            line, text = f.ambiguous
-            raise UndecidedNumbers(
-                f"column {f.column}: '{text}' (line {line}) reads as {_both_ways(text)}, and "
-                f"no value in the file decides which; state the format with {setting}=point "
-                "or =comma"
-            )
+            return (), f
         decided[f.column] = next(iter(file_format))
-    return tuple((f.column, MARKS[decided[f.column]]) for f in found if f.column in decided)
+    return tuple((f.column, MARKS[decided[f.column]]) for f in found if f.column in decided), None

@@ -5,7 +5,8 @@ into the raw zone that `con`'s catalog names, seen as `raw.<entity>` (architectu
 API of the ingest"), in these steps:
 
 1. refuse what cannot be read: no file, 0 bytes, undecodable bytes (dialect.scan_file, which
-   also gives the sha256), a required column missing -> FileRefused, nothing written;
+   also gives the sha256, unless the landing's digests know it: landing.Digests), a required
+   column missing -> FileRefused, nothing written;
 2. skip bytes already loaded: the same sha256 for the same folder and file, unless its
    Great Expectations suite failed;
 3. read every record with its physical line: a plain UTF-8 file as it is
@@ -29,6 +30,7 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestration import settings
 from orchestration.lib import audit
@@ -38,6 +40,9 @@ from orchestration.lib.ingest.catalogue import read_catalogue
 from orchestration.lib.ingest.spec import UNKNOWN_CUSTOMER, EntitySpec, get_spec
 from orchestration.lib.warehouse import catalog
 from orchestration.lib.warehouse.connection import memory_budget, transaction
+
+if TYPE_CHECKING:
+    from orchestration.lib.landing import Digests
 
 # a share of rejected rows refuses only a file of at least this many rows: in a small nightly
 # delta a handful of faults is a large share and says nothing of how the file was read (the
@@ -93,18 +98,20 @@ def load_file(
     run_expectations: bool = True,
     force: bool = False,
     catalogue: frozenset[str] | None = None,
+    digests: Digests | None = None,
 ) -> LoadResult:
     """Load one landing file into raw.<entity>; see the module docstring.
 
     `force=True` reloads even when the sha256 is unchanged or another file holds the same
-    bytes.
+    bytes. `digests`: the landing's known sha256 (landing.Digests); a file it knows as it is
+    now is not hashed again.
     """
     spec = get_spec(entity)
     date = _as_date(extract_date)
     source_file = f"{date.isoformat()}/{entity}.csv"
     policy = _Policy.read(entity)
     path = Path(landing_root) / source_file
-    scan = _scan(path, source_file)
+    scan = _scan(path, source_file, digests)
     ensure_schemas(con)
     previous = audit.logged_load(con, date, source_file)
     if _unchanged(previous, scan, force):
@@ -140,7 +147,7 @@ def load_file(
         if (Path(landing_root) / copy_file).is_file():
             audit.forget_file(con, copy_date, copy_file, entity)
             load_file(con, landing_root, copy_date, entity, run_expectations=run_expectations,
-                      catalogue=catalogue)
+                      catalogue=catalogue, digests=digests)
             result.reloaded_copies.append(copy_file)
     return result
 
@@ -245,14 +252,15 @@ def _as_date(extract_date) -> dt.date:
     return dt.date.fromisoformat(str(extract_date))
 
 
-def _scan(path: Path, source_file: str) -> dl.FileScan:
-    """The file's sha256 and encoding, or FileRefused for a file that cannot be read."""
+def _scan(path: Path, source_file: str, digests: Digests | None = None) -> dl.FileScan:
+    """The file's sha256 and encoding, or FileRefused for a file that cannot be read; the
+    sha256 from `digests` when they know the file as it is now."""
     if not path.is_file():
         raise FileRefused(f"{source_file}: file not found")
     if path.stat().st_size == 0:
         raise FileRefused(f"{source_file}: empty file (0 bytes)")
     try:
-        return dl.scan_file(path)
+        return dl.scan_file(path, digests.known(path) if digests is not None else None)
     except dl.UndecodableFile as error:
         raise FileRefused(f"{source_file}: {error}") from None
 
@@ -356,10 +364,9 @@ def _number_formats(con, spec: EntitySpec, source_file: str, dialect: dl.Dialect
     or FileRefused when nothing in the file decides one."""
     columns = {c.name: positions[c.name] for c in spec.columns
                if c.kind == "decimal" and c.name in positions}
-    found = ([dl.ColumnNumbers(name) for name in columns] if policy.number_format
-             else dl.column_numbers(con, columns))
     try:
-        decimals = dl.decide_number_formats(found, policy.number_format, policy.number_setting)
+        decimals = dl.number_formats(con, columns, policy.number_format,
+                                     policy.number_setting)
     except dl.UndecidedNumbers as error:
         raise FileRefused(f"{source_file}: {error}") from None
     return dataclasses.replace(dialect, decimals=decimals)

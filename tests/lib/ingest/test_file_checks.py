@@ -130,6 +130,28 @@ def test_a_column_of_both_formats_is_refused_unless_one_is_stated(landing, con, 
     assert [row[:2] for row in _revenues(con)] == [("O1", "8000.0000"), ("O3", "1000.0000")]
 
 
+def test_the_formats_are_decided_without_line_numbers_and_read_again_for_a_refusal(
+        landing, con, monkeypatch):
+    """The decision needs only which kinds of value a column holds: that pass reads no line
+    number (DuckDB numbers a file's records in one thread). The lines and values of a refusal
+    come from a second pass, made only for a refused file; a file that loads is read once."""
+    from orchestration.lib.ingest import dialect as dl
+
+    passes = []
+    real = dl.column_numbers
+    monkeypatch.setattr(dl, "column_numbers", lambda *a, **k: passes.append(
+        k.get("lines", True)) or real(*a, **k))
+    _semicolon_orders(landing, _order("O1", "8000.00", "1.500"), _order("O2", "12.345"))
+    assert _load(con, landing).rows_loaded == 2
+    assert passes == [False]
+    passes.clear()
+    _semicolon_orders(landing, _order("O1", "8000.00"), _order("O2", "7,5"))
+    with pytest.raises(FileRefused, match=r"decimal point \('8000.00', line 2\) and with a "
+                                          r"decimal comma \('7,5', line 3\)"):
+        _load(con, landing)
+    assert passes == [False, True]
+
+
 def test_an_unknown_setting_value_names_the_setting(landing, con, monkeypatch):
     monkeypatch.setenv("CVM_NUMBER_FORMAT_ORDERS", "german")
     _semicolon_orders(landing, _order("O1", "1,5"))

@@ -627,6 +627,38 @@ def test_scan_reads_utf8_across_chunk_borders(tmp_path, monkeypatch):
     assert dl.scan_file(path) == dl.FileScan(hashlib.sha256(data).hexdigest(), "utf-8")
 
 
+def test_a_file_the_landing_digests_know_is_not_hashed_again(tmp_path, con, monkeypatch):
+    """A load hashes the landing before its run (landing.Digests): the loader takes that
+    sha256 for a file unchanged since, and hashes a file written again after it."""
+    import hashlib
+    import os
+
+    from orchestration.lib import landing
+    from orchestration.lib.ingest import dialect as dl
+
+    _customers(tmp_path)
+    path = tmp_path / D1 / "customers.csv"
+    digests = landing.Digests(tmp_path / "digests.json")
+    known = digests.of(path)
+    assert known == hashlib.sha256(path.read_bytes()).hexdigest()
+    hashed = []
+    real = hashlib.sha256
+    monkeypatch.setattr(dl.hashlib, "sha256", lambda *a: hashed.append(1) or real(*a))
+    result = load_file(con, tmp_path, D1, "customers", run_expectations=False,
+                       digests=digests)
+    assert (result.sha256, result.rows_loaded, hashed) == (known, 1, [])
+    # written again after the landing was hashed: another identity, hashed by the loader
+    _customers(tmp_path, D1, _customer(name="Alpha AG"))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert digests.known(path) is None
+    result = load_file(con, tmp_path, D1, "customers", run_expectations=False,
+                       digests=digests)
+    assert result.sha256 == real(path.read_bytes()).hexdigest() != known
+    assert hashed == [1]
+    assert con.execute("select customer_name from raw.customers").fetchall() == [("Alpha AG",)]
+
+
 def test_joins_build_as_written_during_a_load_and_the_setting_is_restored(
         tmp_path, con, monkeypatch):
     """While a file's rows are written, DuckDB may not swap a hash join's sides (it thinks a
