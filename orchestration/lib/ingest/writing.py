@@ -9,19 +9,25 @@ entity and writes a new one. Held rows released later are written as an extra fi
 own delivery's partition, with their original lineage.
 
 The file's records are read once, typed and judged row by row (line_number, typed values,
-reason1), into one Parquet file in the store's work/ingest/ (`_typed` is a view over it), and
-never into a table of the database: a table that size spills to DuckDB's temp files
-uncompressed, several times the file's Parquet size. `_rej` holds the rejected rows
+reason1, the lineage), into one Parquet file in the store's work/ingest/ (`_typed` is a view
+over it), and never into a table of the database: a table that size spills to DuckDB's temp
+files uncompressed, several times the file's Parquet size. `_rej` holds the rejected rows
 (line_number, reason, detail); their raw texts are read back from the `_src` view of the
-file's records. The typed file is deleted once the file is written or has failed.
+file's records. When no row is rejected, the typed file holds exactly the rows to keep and
+becomes the raw file itself (moved into the raw zone; `raw.<entity>` reads the table's columns
+by name, so its columns reason1 and detail1, all empty, are never seen); otherwise the
+accepted rows are written to a new raw file. The typed file is deleted once the file is
+written or has failed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 from orchestration.lib import audit
 from orchestration.lib.ingest.rules import (
@@ -87,25 +93,29 @@ def write_rows(
     ('' = loaded). `decimal_comma`: the number format of the decimal columns (rules.typed_sql).
     `lineage` holds the file's $d (extract date), $f (source file), $at (load
     time)."""
-    with _typed_rows(con, staging_sql(spec, positions, decimal_comma,
-                                      FileFacts(catalogue, len(header), lineage["d"]))) as total:
-        return _judge_and_write(con, spec, header, lineage, total)
+    staged = staging_sql(spec, positions, decimal_comma,
+                         FileFacts(catalogue, len(header), lineage["d"]))
+    typed = (f"select staged.*, $d as extract_date, $f as source_file, $at as loaded_at "
+             f"from ({staged}) as staged")
+    with _typed_rows(con, typed, lineage) as (total, path):
+        return _judge_and_write(con, spec, header, lineage, total, path)
 
 
 @contextlib.contextmanager
-def _typed_rows(con, select_sql: str) -> Iterator[int]:
+def _typed_rows(con, select_sql: str, params: dict) -> Iterator[tuple[int, Path]]:
     """The rows of `select_sql` as the view `_typed` over a Parquet file of the store's
-    work/ingest/, within this; yields their number. The store has one writer (its catalog's
-    connection), so any file left there is a killed load's, and goes first."""
+    work/ingest/, within this; yields their number and the file (which the caller may move
+    away). The store has one writer (its catalog's connection), so any file left there is a
+    killed load's, and goes first."""
     folder = catalog.store_of(con).ingest_dir
     for stale in folder.glob("*.parquet"):
         stale.unlink()
     path = folder / f"{uuid.uuid4().hex}.parquet"
     try:
-        total = write_parquet(con, select_sql, path)
+        total = write_parquet(con, select_sql, path, params)
         con.execute(f"create or replace temp view _typed as select * from read_parquet("
                     f"{sql_literal(path)})")
-        yield total
+        yield total, path
         con.execute("drop view _typed")
     finally:
         # on a failure, the transaction's rollback takes the view
@@ -113,8 +123,9 @@ def _typed_rows(con, select_sql: str) -> Iterator[int]:
 
 
 def _judge_and_write(con, spec: EntitySpec, header: list[str], lineage: dict,
-                     total: int) -> dict[str, int]:
-    """write_rows over `_typed` (`total` rows): the rejections, then the accepted rows."""
+                     total: int, typed: Path) -> dict[str, int]:
+    """write_rows over `_typed` (`total` rows in the file `typed`): the rejections, then the
+    accepted rows."""
     entity = spec.name
     con.execute("create or replace temp table _rej as " + rejections_sql(spec))
     counts = dict(con.execute("select reason, count(*) from _rej group by reason").fetchall())
@@ -123,10 +134,13 @@ def _judge_and_write(con, spec: EntitySpec, header: list[str], lineage: dict,
     values = ", ".join(quote_ident(c) for c in spec.column_names)
     rows = (f"select {values}, $d as extract_date, $f as source_file, t.line_number, "
             "$at as loaded_at from _typed as t")
-    accepted = (f"{rows} where not exists "
-                "(select 1 from _rej as r where r.line_number = t.line_number)")
-    written = _write_raw_file(con, entity, lineage["d"], lineage["f"], accepted,
-                              lineage, DELIVERED)
+    if total and len(counts) == 1:  # every row accepted: the typed file is the raw file
+        written = _move_raw_file(con, entity, lineage["d"], lineage["f"], typed, total)
+    else:
+        accepted = (f"{rows} where not exists "
+                    "(select 1 from _rej as r where r.line_number = t.line_number)")
+        written = _write_raw_file(con, entity, lineage["d"], lineage["f"], accepted,
+                                  lineage, DELIVERED)
     if written != counts[""]:
         raise RuntimeError(f"{lineage['f']}: {counts['']} rows accepted, {written} written")
     if written:
@@ -137,6 +151,20 @@ def _judge_and_write(con, spec: EntitySpec, header: list[str], lineage: dict,
             audit.hold_pending(con, entity, rows, lineage)
     con.execute("drop table _rej")
     return counts
+
+
+def _move_raw_file(con, entity: str, extract_date: dt.date, source_file: str, typed: Path,
+                   rows: int) -> int:
+    """Make the typed file of a delivery's file, every row of it accepted, a new raw file of
+    the delivery, listed in the catalog; returns its rows. A rename within the store: the
+    typed file lies in its work/ingest/."""
+    store = catalog.store_of(con)
+    relative = store.new_raw_file(entity, extract_date)
+    target = store.path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(typed, target)
+    catalog.register_raw_file(con, entity, extract_date, source_file, relative, rows, DELIVERED)
+    return rows
 
 
 @contextlib.contextmanager

@@ -659,6 +659,42 @@ def test_a_file_the_landing_digests_know_is_not_hashed_again(tmp_path, con, monk
     assert con.execute("select customer_name from raw.customers").fetchall() == [("Alpha AG",)]
 
 
+def test_a_file_without_rejected_rows_keeps_its_typed_file_as_the_raw_file(
+        tmp_path, con, monkeypatch):
+    """The typed rows are written once. With every row accepted, that file is the raw file
+    (moved, not written again); with a rejected row, the accepted rows are written anew. The
+    raw rows, their lineage included, are the same either way, and work/ingest/ is empty."""
+    from orchestration.lib.ingest import writing
+    from orchestration.lib.warehouse import catalog
+
+    writes = []
+    real = writing.write_parquet
+    monkeypatch.setattr(writing, "write_parquet",
+                        lambda *a, **k: writes.append(a[2]) or real(*a, **k))
+    _customers(tmp_path)
+    _load(con, tmp_path, "customers")
+    _orders(tmp_path, D1, _order("O1"), _order("O2", revenue="12.5"))
+    writes.clear()
+    assert _load(con, tmp_path, "orders").rows_loaded == 2
+    (typed,) = writes
+    (raw,) = [f for f in catalog.raw_files(con, "orders")]
+    assert not typed.exists() and catalog.store_of(con).path(raw.path).is_file()
+    loaded_at = con.execute("select loaded_at from audit.load_log where entity = 'orders'"
+                            ).fetchone()[0]
+    lineage = [(dt.date(2025, 3, 31), f"{D1}/orders.csv", 2, loaded_at),
+               (dt.date(2025, 3, 31), f"{D1}/orders.csv", 3, loaded_at)]
+    assert con.execute("select order_id, net_revenue_eur::varchar, extract_date, source_file, "
+                       "line_number, loaded_at from raw.orders order by order_id").fetchall() == [
+        ("O1", "100.0000", *lineage[0]), ("O2", "12.5000", *lineage[1])]
+    # a rejected row: the accepted rows are written again, into a file of their own
+    _orders(tmp_path, D1, _order("O1"), _order("O2", revenue="zwölf"))
+    writes.clear()
+    assert _load(con, tmp_path, "orders").rows_loaded == 1
+    assert len(writes) == 2 and not writes[0].exists()
+    assert con.execute("select order_id, line_number from raw.orders").fetchall() == [("O1", 2)]
+    assert list(catalog.store_of(con).ingest_dir.glob("*")) == []
+
+
 def test_joins_build_as_written_during_a_load_and_the_setting_is_restored(
         tmp_path, con, monkeypatch):
     """While a file's rows are written, DuckDB may not swap a hash join's sides (it thinks a
@@ -720,7 +756,7 @@ def test_typed_rows_go_to_one_parquet_file_that_is_gone_after_the_load(
     seen = []
     judge = writing._judge_and_write
 
-    def spy(con, spec, header, lineage, total):
+    def spy(con, spec, header, lineage, total, typed):
         files = sorted(folder.glob("*.parquet"))
         seen.append((
             [con.execute(f"select count(*) from read_parquet('{f}')").fetchone()[0]
@@ -728,7 +764,7 @@ def test_typed_rows_go_to_one_parquet_file_that_is_gone_after_the_load(
             total,
             con.execute("select table_name from duckdb_tables() where temporary").fetchall(),
         ))
-        return judge(con, spec, header, lineage, total)
+        return judge(con, spec, header, lineage, total, typed)
 
     monkeypatch.setattr(writing, "_judge_and_write", spy)
     _customers(tmp_path)
