@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,13 +15,22 @@ from pathlib import Path
 from orchestration.lib.ingest.spec import ENTITIES
 
 REFERENCE_FOLDER = "reference"  # controlling's files, not a delivery (reference_inputs.py)
+# a file changed less than this before its hashing started may have changed again unseen
+# (a coarse file system's clock ticks once in 2 s)
+RACY_NS = 2_000_000_000
 
 
 class Digests:
     """The sha256 of landing files, remembered by the file's identity: (size, mtime, ctime,
     inode), as git's index does. A file written again, in place or by a new copy, changes its
     identity and is hashed anew; an unchanged file is not read again each night. Kept in a
-    JSON file (`path`, in the warehouse's store) when given; saved by replacing it whole."""
+    JSON file (`path`, in the warehouse's store) when given; saved by replacing it whole.
+
+    Each entry also keeps when its hashing started. A file changed again within one tick of
+    the file system's clock after it was hashed keeps its size and times, so the ingest, which
+    logs the sha256 of what it loads, takes a remembered digest only for a file last changed
+    well before it was hashed (`known`, git's rule for "racily clean" files); it hashes any
+    other itself."""
 
     def __init__(self, path: Path | None = None):
         self.path = path
@@ -40,14 +50,18 @@ class Digests:
 
     def known(self, path: Path) -> str | None:
         """The sha256 remembered for the file as it is now (the same identity), without
-        reading it; None when it is not known."""
+        reading it; None when it is not known, or when the file was last changed less than
+        RACY_NS before its hashing started (see the class docstring)."""
         try:
             identity = self._identity(path)
         except OSError:
             return None
         with self._lock:
             known = self._known.get(str(Path(path).resolve()))
-        return known[4] if known is not None and known[:4] == identity else None
+        if known is None or known[:4] != identity or len(known) < 6:
+            return None
+        changed = max(identity[1], identity[2])  # mtime, ctime
+        return known[4] if changed + RACY_NS < known[5] else None
 
     def of(self, path: Path) -> str:
         key = str(Path(path).resolve())
@@ -56,10 +70,11 @@ class Digests:
             known = self._known.get(key)
         if known is not None and known[:4] == identity:
             return known[4]
+        started = time.time_ns()
         digest = sha256_of(path)
         if self._identity(path) == identity:  # not changed while it was read
             with self._lock:
-                self._known[key] = [*identity, digest]
+                self._known[key] = [*identity, digest, started]
                 self._changed = True
         return digest
 

@@ -155,16 +155,19 @@ def _judge_and_write(con, spec: EntitySpec, header: list[str], lineage: dict,
 
 def _move_raw_file(con, entity: str, extract_date: dt.date, source_file: str, typed: Path,
                    rows: int) -> int:
-    """Make the typed file of a delivery's file, every row of it accepted, a new raw file of
-    the delivery, listed in the catalog; returns its rows. A rename within the store: the
-    typed file lies in its work/ingest/."""
+    """Make the typed file of a delivery's file, every row of it accepted (`rows`), a new raw
+    file of the delivery, listed in the catalog; returns the rows its footer counts, for the
+    caller to check against those accepted. A rename within the store: the typed file lies in
+    its work/ingest/."""
     store = catalog.store_of(con)
     relative = store.new_raw_file(entity, extract_date)
     target = store.path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(typed, target)
+    written = con.execute("select sum(num_rows) from parquet_file_metadata(?)",
+                          [str(target)]).fetchone()[0]
     catalog.register_raw_file(con, entity, extract_date, source_file, relative, rows, DELIVERED)
-    return rows
+    return int(written or 0)
 
 
 @contextlib.contextmanager

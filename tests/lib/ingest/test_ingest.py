@@ -629,9 +629,11 @@ def test_scan_reads_utf8_across_chunk_borders(tmp_path, monkeypatch):
 
 def test_a_file_the_landing_digests_know_is_not_hashed_again(tmp_path, con, monkeypatch):
     """A load hashes the landing before its run (landing.Digests): the loader takes that
-    sha256 for a file unchanged since, and hashes a file written again after it."""
+    sha256 for a file unchanged since, and hashes a file written again after it, or one
+    hashed within 2 s of its last change (it may have changed again in the same tick)."""
     import hashlib
     import os
+    import time
 
     from orchestration.lib import landing
     from orchestration.lib.ingest import dialect as dl
@@ -641,6 +643,14 @@ def test_a_file_the_landing_digests_know_is_not_hashed_again(tmp_path, con, monk
     digests = landing.Digests(tmp_path / "digests.json")
     known = digests.of(path)
     assert known == hashlib.sha256(path.read_bytes()).hexdigest()
+    # hashed as soon as it was written: it might change again within the clock's tick, unseen
+    assert digests.known(path) is None
+    # hashed a while after it was written (the clock moved on 3 s), as a delivery is
+    later = time.time_ns
+    monkeypatch.setattr(landing.time, "time_ns", lambda: later() + 3_000_000_000)
+    digests = landing.Digests(tmp_path / "digests.json")
+    assert digests.of(path) == known and digests.known(path) == known
+    monkeypatch.setattr(landing.time, "time_ns", later)
     hashed = []
     real = hashlib.sha256
     monkeypatch.setattr(dl.hashlib, "sha256", lambda *a: hashed.append(1) or real(*a))
@@ -663,7 +673,8 @@ def test_a_file_without_rejected_rows_keeps_its_typed_file_as_the_raw_file(
         tmp_path, con, monkeypatch):
     """The typed rows are written once. With every row accepted, that file is the raw file
     (moved, not written again); with a rejected row, the accepted rows are written anew. The
-    raw rows, their lineage included, are the same either way, and work/ingest/ is empty."""
+    raw rows, their lineage included, are the same either way, the two kinds of file read
+    together, and work/ingest/ is empty."""
     from orchestration.lib.ingest import writing
     from orchestration.lib.warehouse import catalog
 
@@ -686,12 +697,16 @@ def test_a_file_without_rejected_rows_keeps_its_typed_file_as_the_raw_file(
     assert con.execute("select order_id, net_revenue_eur::varchar, extract_date, source_file, "
                        "line_number, loaded_at from raw.orders order by order_id").fetchall() == [
         ("O1", "100.0000", *lineage[0]), ("O2", "12.5000", *lineage[1])]
-    # a rejected row: the accepted rows are written again, into a file of their own
-    _orders(tmp_path, D1, _order("O1"), _order("O2", revenue="zwölf"))
+    # another delivery with a rejected row: its accepted row is written anew, into a file of
+    # its own, which raw.orders reads beside the moved one
+    _orders(tmp_path, D2, _order("O3"), _order("O4", revenue="zwölf"))
     writes.clear()
-    assert _load(con, tmp_path, "orders").rows_loaded == 1
+    assert _load(con, tmp_path, "orders", D2).rows_loaded == 1
     assert len(writes) == 2 and not writes[0].exists()
-    assert con.execute("select order_id, line_number from raw.orders").fetchall() == [("O1", 2)]
+    assert con.execute("select order_id, net_revenue_eur::varchar, extract_date, line_number "
+                       "from raw.orders order by order_id").fetchall() == [
+        ("O1", "100.0000", dt.date(2025, 3, 31), 2), ("O2", "12.5000", dt.date(2025, 3, 31), 3),
+        ("O3", "100.0000", dt.date(2025, 4, 1), 2)]
     assert list(catalog.store_of(con).ingest_dir.glob("*")) == []
 
 
