@@ -53,22 +53,25 @@ class Digests:
         reading it; None when it is not known, or when the file was last changed less than
         RACY_NS before its hashing started (see the class docstring)."""
         try:
-            identity = self._identity(path)
+            _, identity, known = self._entry(path)
         except OSError:
             return None
-        with self._lock:
-            known = self._known.get(str(Path(path).resolve()))
-        if known is None or known[:4] != identity or len(known) < 6:
+        if known is None or len(known) < 6:
             return None
         changed = max(identity[1], identity[2])  # mtime, ctime
         return known[4] if changed + RACY_NS < known[5] else None
 
-    def of(self, path: Path) -> str:
+    def _entry(self, path: Path) -> tuple[str, list, list | None]:
+        """The file's key and identity now, and its remembered entry if that identity's."""
         key = str(Path(path).resolve())
         identity = self._identity(path)
         with self._lock:
             known = self._known.get(key)
-        if known is not None and known[:4] == identity:
+        return key, identity, known if known is not None and known[:4] == identity else None
+
+    def of(self, path: Path) -> str:
+        key, identity, known = self._entry(path)
+        if known is not None:
             return known[4]
         started = time.time_ns()
         digest = sha256_of(path)

@@ -235,13 +235,14 @@ class ColumnNumbers:
 SEEN = (0, "")
 
 
-def _kind_conditions(position: int) -> dict[str, str]:
-    """The condition of each kind (module docstring) on the field at `position`."""
+def _kind_conditions(position: int) -> tuple[str, dict[str, str]]:
+    """The value of the field at `position`, and the condition of each kind (module
+    docstring) on it."""
     value = f"nullif(trim(c{position}), '')"
     point, comma = f"^{POINT_NUMBER}$", f"^{COMMA_NUMBER}$"
     is_point, is_comma = (f"regexp_full_match({value}, '{point}')",
                           f"regexp_full_match({value}, '{comma}')")
-    return {
+    return value, {
         "point": f"{is_point} and not {is_comma}",
         "comma": f"{is_comma} and not {is_point}",
         "ambiguous": f"{is_point} and {is_comma} and contains({value}, '.')",
@@ -256,11 +257,11 @@ def number_kinds_sql(columns: dict[str, int], source: str = "_src", lines: bool 
     a CSV file's records in one)."""
     parts = []
     for i, position in enumerate(columns.values()):
-        for kind, condition in _kind_conditions(position).items():
+        value, conditions = _kind_conditions(position)
+        for kind, condition in conditions.items():
             if not lines:
                 parts.append(f"bool_or({condition}) as l{i}_{kind}")
                 continue
-            value = f"nullif(trim(c{position}), '')"
             parts.append(f"min(line_number) filter (where {condition}) as l{i}_{kind}, "
                          f"arg_min({value}, line_number) filter (where {condition}) "
                          f"as v{i}_{kind}")
