@@ -469,6 +469,38 @@ def test_docs_generate_lists_the_marts(built, tmp_path):
     assert (tmp_path / "target" / "index.html").exists()
 
 
+
+# the CTEs that hold every row of an extract and that their query reads more than once
+# (macro inline_in_full_build): model (path under models/) -> the CTEs
+WHOLE_HISTORY_CTES = {
+    "staging/crm/stg_crm__customers.sql": ["source"],
+    "staging/crm/stg_crm__customer_snapshots.sql": ["source"],
+    "staging/crm/stg_crm__orders.sql": ["source"],
+    "staging/service_log/stg_service_log__service_activities.sql": ["source"],
+    "intermediate/costing/int_activities_costed.sql": ["activities", "current_activities"],
+}
+
+
+def _kept_ctes(warehouse: DuckDBWarehouse, sql: str) -> list[str]:
+    """The CTEs that DuckDB's plan of `sql` keeps (materializes), by name."""
+    plan = warehouse.query(f"explain {sql}")[0][1]
+    return re.findall(r"CTE Name: (\w+)", plan)
+
+
+@pytest.mark.parametrize("built", ["duckdb"], indirect=True)
+def test_a_first_build_on_duckdb_keeps_no_copy_of_the_whole_history(built):
+    """Outside a delta build DuckDB reads the delivered versions and the costed activities
+    again for each reader instead of keeping a copy of every row; without the keyword it
+    keeps them (so the check can fail)."""
+    compiled = built.path.parent / "target" / "compiled" / "customer_value_warehouse" / "models"
+    for model, ctes in WHOLE_HISTORY_CTES.items():
+        sql = (compiled / model).read_text(encoding="utf-8")
+        for cte in ctes:
+            assert re.search(rf"\b{cte} as not materialized \(", sql), (model, cte)
+        assert not set(ctes) & set(_kept_ctes(built, sql)), model
+        plain = sql.replace(" as not materialized (", " as (")
+        assert set(ctes) & set(_kept_ctes(built, plain)), model
+
 @pytest.mark.parametrize(
     "var_name, value, message",
     [

@@ -1,6 +1,6 @@
 with
 
-activities as (
+activities as {{ inline_in_full_build() }} (
 
     select current_versions.*
     from {{ ref('stg_service_log__service_activities') }} as current_versions
@@ -23,7 +23,7 @@ equations as (
 
 ),
 
-current_activities as (
+current_activities as {{ inline_in_full_build() }} (
 
     select
         activity_id,

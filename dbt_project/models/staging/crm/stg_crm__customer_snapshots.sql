@@ -2,7 +2,7 @@
 
 with
 
-source as (
+source as {{ inline_in_full_build() }} (
 
     select delivered.* from {{ source('crm', 'customers') }} as delivered
     -- in a delta build, every snapshot row of the touched customers

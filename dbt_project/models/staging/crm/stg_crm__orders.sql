@@ -2,7 +2,7 @@
 
 with
 
-source as (
+source as {{ inline_in_full_build() }} (
 
     select delivered.* from {{ source('crm', 'orders') }} as delivered
     -- in a delta build, every version of the touched keys

@@ -4,7 +4,7 @@
 
 with
 
-source as (
+source as {{ inline_in_full_build() }} (
 
     select delivered.* from {{ source('service_log', 'service_activities') }} as delivered
     -- in a delta build, every version of the touched keys
