@@ -243,6 +243,45 @@ def test_the_fact_s_expressions_fail_naming_each_expression_and_activity(tmp_pat
     assert set(found["column_rules_fct_service_activities"]) == expected, found
 
 
+
+def test_the_rate_check_names_each_activity_whose_kept_rate_does_not_match(tmp_path):
+    """assert_priced_activities_match_exactly_one_rate matches each case of service type,
+    department, date and kept rate once, and names every priced activity of a broken case:
+    A1 (RESEARCH, 2025-02-01) given the hotline's rate of 2025, A9 (HOTLINE, 2025-01-01) given
+    the hotline's rate of 2024, which ended the day before. A3 and A10 keep theirs: HOTLINE
+    with HOTLINE-2025 on 2025-04-01, and with HOTLINE-2024 on 2024-12-31, where it is valid."""
+    raw = build_raw_fixture(tmp_path / "warehouse.duckdb")
+    warehouse = open_warehouse(None, "duckdb", tmp_path, raw)
+    test = "assert_priced_activities_match_exactly_one_rate"
+    built = run_dbt(["build", "--select", f"+{test}", "--exclude", "resource_type:unit_test",
+                     "--indirect-selection", "cautious"],
+                    engine="duckdb", work=tmp_path, env=warehouse.dbt_env)
+    assert built.success, built.output
+    con = duckdb.connect(str(warehouse.path))
+    try:
+        kept = dict(con.execute("select activity_id, rate_id from marts.fct_service_activities "
+                                "where activity_id in ('A1', 'A3', 'A9', 'A10')").fetchall())
+        assert kept == {"A1": "RESEARCH-2025", "A3": "HOTLINE-2025", "A9": "HOTLINE-2025",
+                        "A10": "HOTLINE-2024"}
+        con.execute("update marts.fct_service_activities set rate_id = 'HOTLINE-2025' "
+                    "where activity_id = 'A1'")
+        con.execute("update marts.fct_service_activities set rate_id = 'HOTLINE-2024' "
+                    "where activity_id = 'A9'")
+    finally:
+        con.close()
+    tested = run_dbt(["test", "--select", test], engine="duckdb", work=tmp_path,
+                     env=warehouse.dbt_env)
+    assert not tested.success
+    assert "Got 2 results" in tested.output, tested.output
+    compiled = next((tmp_path / "target" / "compiled").rglob(f"{test}.sql"))
+    con = duckdb.connect(str(warehouse.path), read_only=True)
+    try:
+        found = con.execute("select activity_id, rate_id, matching_kept_rate from ("
+                            + compiled.read_text(encoding="utf-8") + ") order by 1").fetchall()
+    finally:
+        con.close()
+    assert found == [("A1", "HOTLINE-2025", 0), ("A9", "HOTLINE-2024", 0)]
+
 def test_the_headline_of_a_failure_is_the_database_s_error_line():
     con = duckdb.connect()
     with pytest.raises(duckdb.Error) as failed:
