@@ -91,10 +91,10 @@ final as (
     from broken_cases
     inner join activities
         on
-            activities.service_type_code = broken_cases.service_type_code
-            and activities.activity_date = broken_cases.activity_date
-            and activities.department is not distinct from broken_cases.department
-            and activities.rate_id is not distinct from broken_cases.rate_id
+            broken_cases.service_type_code = activities.service_type_code
+            and broken_cases.activity_date = activities.activity_date
+            and broken_cases.department is not distinct from activities.department
+            and broken_cases.rate_id is not distinct from activities.rate_id
     where activities.is_priced
 
 )
