@@ -84,8 +84,8 @@ import pandas_peer  # noqa: E402  (the peer's comparison, from this folder)
 SCALES = {"S0": 200, "S1": 2_000, "S2": 20_000, "S3": 200_000}
 NO_PEER = {"S3"}  # the peer holds every row in pandas: more than 13 GB already at S2
 # disk per customer (5 years, one delta): the CSV from S2 (20,000 customers: 3.4 GB); the
-# store with DuckDB's temp files at the peak of the full load: about 3.0 GB at S2 since the
-# first build keeps no copy of the history in its CTEs (3.83 GB before; docs/benchmarks.md)
+# store with DuckDB's temp files at the peak of the full load, since the first build keeps no
+# copy of the history in its CTEs: about 3.0 GB at S2, 35.9 GB at S3 (docs/benchmarks.md)
 SAMPLE_BYTES_PER_CUSTOMER, STORE_BYTES_PER_CUSTOMER = 175_000, 200_000
 YEARS, DELTAS = 5, 1
 SAMPLE_SECONDS = 0.1
