@@ -243,7 +243,6 @@ def test_the_fact_s_expressions_fail_naming_each_expression_and_activity(tmp_pat
     assert set(found["column_rules_fct_service_activities"]) == expected, found
 
 
-
 def test_the_rate_check_names_each_activity_whose_kept_rate_does_not_match(tmp_path):
     """assert_priced_activities_match_exactly_one_rate matches each case of service type,
     department, date and kept rate once, and names every priced activity of a broken case:
@@ -281,6 +280,7 @@ def test_the_rate_check_names_each_activity_whose_kept_rate_does_not_match(tmp_p
     finally:
         con.close()
     assert found == [("A1", "HOTLINE-2025", 0), ("A9", "HOTLINE-2024", 0)]
+
 
 def test_the_headline_of_a_failure_is_the_database_s_error_line():
     con = duckdb.connect()

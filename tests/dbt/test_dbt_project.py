@@ -469,15 +469,15 @@ def test_docs_generate_lists_the_marts(built, tmp_path):
     assert (tmp_path / "target" / "index.html").exists()
 
 
-
 # the CTEs that hold every row of an extract and that their query reads more than once
-# (macro inline_in_full_build): model (path under models/) -> the CTEs
+# (macro inline_in_full_build): model or test (its path in the project) -> the CTEs
 WHOLE_HISTORY_CTES = {
-    "staging/crm/stg_crm__customers.sql": ["source"],
-    "staging/crm/stg_crm__customer_snapshots.sql": ["source"],
-    "staging/crm/stg_crm__orders.sql": ["source"],
-    "staging/service_log/stg_service_log__service_activities.sql": ["source"],
-    "intermediate/costing/int_activities_costed.sql": ["activities", "current_activities"],
+    "models/staging/crm/stg_crm__customers.sql": ["source"],
+    "models/staging/crm/stg_crm__customer_snapshots.sql": ["source"],
+    "models/staging/crm/stg_crm__orders.sql": ["source"],
+    "models/staging/service_log/stg_service_log__service_activities.sql": ["source"],
+    "models/intermediate/costing/int_activities_costed.sql": ["activities", "current_activities"],
+    "tests/assert_priced_activities_match_exactly_one_rate.sql": ["activities"],
 }
 
 
@@ -489,10 +489,10 @@ def _kept_ctes(warehouse: DuckDBWarehouse, sql: str) -> list[str]:
 
 @pytest.mark.parametrize("built", ["duckdb"], indirect=True)
 def test_a_first_build_on_duckdb_keeps_no_copy_of_the_whole_history(built):
-    """Outside a delta build DuckDB reads the delivered versions and the costed activities
-    again for each reader instead of keeping a copy of every row; without the keyword it
-    keeps them (so the check can fail)."""
-    compiled = built.path.parent / "target" / "compiled" / "customer_value_warehouse" / "models"
+    """Outside a delta build DuckDB reads the delivered versions, the costed activities and
+    the rate check's facts again for each reader instead of keeping a copy of every row;
+    without the keyword it keeps them (so the check can fail)."""
+    compiled = built.path.parent / "target" / "compiled" / "customer_value_warehouse"
     for model, ctes in WHOLE_HISTORY_CTES.items():
         sql = (compiled / model).read_text(encoding="utf-8")
         for cte in ctes:
