@@ -13,7 +13,7 @@ with
 activities as {{ inline_in_full_build() }} (
 
     select tested.* from {{ ref('fct_service_activities') }} as tested
-    where {{ in_delta_scope('service_activities', entity_key('service_activities'), 'tested') }}
+    where {{ in_delta_scope('tested') }}
 
 ),
 

@@ -12,7 +12,7 @@ with
 activities as (
 
     select tested.* from {{ ref('fct_service_activities') }} as tested
-    where {{ in_delta_scope('service_activities', entity_key('service_activities'), 'tested') }}
+    where {{ in_delta_scope('tested') }}
 
 ),
 

@@ -307,22 +307,89 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
         assert outcome.loaded == [folder]
     assert end_state(warehouse) == end_state(full)
     # the last night was a build over the delta: a fact's data tests read the touched keys'
-    # rows only, a mart without an extract's key is tested whole (the columns of each relation
-    # looked up once per dbt run: macros/incremental/data_tests_scope.sql)
+    # rows only, those that carry the build's number, which the night published as its
+    # catalog version; a mart without an extract's key is tested whole (the columns of each
+    # relation looked up once per dbt run: macros/incremental/data_tests_scope.sql)
     target = Store(warehouse, "duckdb").dbt_target
     compiled = target / "compiled"
+    version = _q(warehouse, "select version from meta.catalog")[0][0]
     fact = next(compiled.rglob("column_rules_fct_service_activities.sql")).read_text()
-    assert '"cvm_delta"."service_activities_keys"' in fact
+    assert f"tested.written_in_build = {version})" in fact
+    assert "cvm_delta" not in fact
+    assert_the_build_number_marks_the_touched_rows(Store(warehouse, "duckdb").engine_database,
+                                                   version)
     mart = next(compiled.rglob("column_rules_customer_value.sql")).read_text()
     assert 'from "cvm_engine"."marts"."customer_value"\n' in mart
     assert "cvm_delta" not in mart
     assert_delta_tests_read_the_touched_rows(Store(warehouse, "duckdb").engine_database,
                                              compiled, tmp_path / "scope")
+    assert_delta_tests_read_the_added_raw_rows(Store(warehouse, "duckdb").engine_database,
+                                               compiled, tmp_path / "raw-scope")
     # of dbt's JSON artifacts, only the run results of the last part (lib/dbt_child.py)
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert any(r["unique_id"] == "model.customer_value_warehouse.customer_value"
                and r["status"] == "success" for r in results)
     assert not (target / "manifest.json").exists()
+
+
+def assert_the_build_number_marks_the_touched_rows(engine, version: int) -> None:
+    """In the engine's database after a build over the delta numbered `version`: the rows of
+    the staged extracts and the facts that carry its number are the touched keys' rows (the
+    keys of the files the build added, as the orchestration listed them before dbt ran), and
+    no other; the published facts do not carry the number."""
+    con = duckdb.connect(str(engine), read_only=True)
+    try:
+        for relation, keys, key in (
+                ("staging.stg_service_log__service_activities", "service_activities_keys",
+                 "activity_id"),
+                ("marts.fct_service_activities", "service_activities_keys", "activity_id"),
+                ("staging.stg_crm__orders", "orders_keys", "order_id || '/' || line_no"),
+                ("marts.fct_order_lines", "orders_keys", "order_id || '/' || line_no")):
+            marked = {r[0] for r in con.execute(
+                f"select {key} from {relation} where written_in_build = ?", [version]
+            ).fetchall()}
+            touched = {r[0] for r in con.execute(
+                f"select {key} from {relation} where ({key}) in "
+                f"(select {key} from cvm_delta.{keys})").fetchall()}
+            earlier = con.execute(f"select max(written_in_build) from {relation} "
+                                  "where written_in_build <> ?", [version]).fetchone()[0]
+            assert marked and marked == touched, (relation, len(marked), len(touched))
+            assert earlier is not None and earlier < version, (relation, earlier)
+    finally:
+        con.close()
+
+
+def assert_delta_tests_read_the_added_raw_rows(engine, compiled, folder) -> None:
+    """The test of the activities as delivered (source raw.service_activities), as a build over
+    the delta compiled it, reads the rows of the raw files that build added
+    (`cvm_delta.service_activities`), not the raw zone: run on a copy of the engine's database
+    in which those rows are the night's with one activity's key taken away, it finds that
+    row; a key taken away from the raw zone's other rows is not its concern."""
+    rules = next(compiled.rglob("column_rules_service_log_service_activities.sql")).read_text()
+    assert '"cvm_delta"."service_activities" as tested' in rules
+    assert '"raw"."service_activities"' not in rules
+    folder.mkdir()
+    copy = folder / engine.name
+    shutil.copy(engine, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        added = con.execute("select count(*) from cvm_delta.service_activities").fetchone()[0]
+        assert 0 < added < con.execute("select count(*) from raw.service_activities").fetchone()[0]
+        assert con.execute(rules).fetchall() == []
+        con.execute("create or replace table night as select * from cvm_delta.service_activities")
+        con.execute("update night set activity_id = null where activity_id = "
+                    "(select min(activity_id) from night)")
+        con.execute("create or replace view cvm_delta.service_activities as select * from night")
+        assert con.execute(rules).fetchall() == [("not_null", "activity_id", "NULL", 1)]
+    finally:
+        con.close()
+
+
+def test_the_published_facts_leave_out_the_build_number(loaded):
+    _, _, full = loaded
+    for fact in ("fct_service_activities", "fct_order_lines", "fct_value_transfers"):
+        columns = [r[0] for r in _q(full, f"describe select * from marts.{fact}")]
+        assert "line_number" in columns and "written_in_build" not in columns, (fact, columns)
 
 
 def assert_delta_tests_read_the_touched_rows(engine, compiled, folder) -> None:

@@ -48,3 +48,45 @@
 {% macro is_delta_build() -%}
     {{ return(cvm_build() == 'delta' and is_incremental()) }}
 {%- endmacro %}
+
+{#
+    The number of this build: the catalog version it publishes, set by the orchestration as
+    CVM_BUILD_NUMBER (0 where none is set: a build by hand, always a full one). Read when dbt
+    runs a node, as the build's kind is. Every build of a published state has a number above
+    any the state's rows carry: a build that was not published leaves the engine unfinished,
+    and the next build is a full one.
+#}
+{% macro build_number() -%}
+    {%- set number = (env_var('CVM_BUILD_NUMBER', '0') | trim) if execute else '0' -%}
+    {%- if not number.isdigit() -%}
+        {{ exceptions.raise_compiler_error(
+            "CVM_BUILD_NUMBER must be a whole number, not '" ~ number ~ "'") }}
+    {%- endif -%}
+    {%- if execute and cvm_build() == 'delta' and number == '0' -%}
+        {{ exceptions.raise_compiler_error(
+            "a build over the delta needs its number (CVM_BUILD_NUMBER): the rows it writes "
+            ~ "carry it, and its data tests find them by it") }}
+    {%- endif -%}
+    {{ return(number | int) }}
+{%- endmacro %}
+
+{#
+    The column `written_in_build` of a model keyed by an extract's key: the number of the
+    build that wrote the row. A build over the delta writes the touched keys' rows and no
+    other, so those are the rows with its number (macro written_in_this_build). Engine-only:
+    publishing leaves it out (orchestration/lib/warehouse/marts.py).
+#}
+{% macro written_in_build_column() -%}
+    cast({{ build_number() }} as {{ dbt.type_bigint() }}) as written_in_build
+{%- endmacro %}
+
+{#
+    A condition on the row `alias` of a relation that carries `written_in_build`: this build
+    wrote it. After the model is built, in a build over the delta, these are its touched keys'
+    rows, found by a comparison with a constant: DuckDB skips every row group whose numbers
+    lie below it (the rows of earlier builds), where a semi-join on the touched keys reads the
+    key column of the whole history.
+#}
+{% macro written_in_this_build(alias) -%}
+    {{ alias }}.written_in_build = {{ build_number() }}
+{%- endmacro %}

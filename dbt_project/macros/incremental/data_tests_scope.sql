@@ -3,8 +3,16 @@
     (dbt_project.yml); dbt filters the tested relation through `get_where_subquery`. In a delta
     build, a relation with the key columns of service_activities (else of orders; macro
     entity_key) is tested on the touched keys' rows only: the others were tested when they were
-    written and have not changed since. Every other relation, and every relation outside a
-    delta build, is tested whole. A test with a condition of its own says
+    written and have not changed since. An extract as delivered (the source `raw.<extract>`)
+    is tested on the rows of the raw files the build added (`cvm_delta.<extract>`): a raw file
+    never changes once written, so every other row was tested by the build that added it (a
+    semi-join on the touched keys would read every raw file's keys, and could never find a
+    row without a key). Where the relation carries `written_in_build` (the
+    incremental tables keyed by those extracts, and the views that pass their rows on), those
+    are the rows this build wrote (macro written_in_this_build): DuckDB reads only the row
+    groups this build wrote. Else the touched keys are found by a semi-join, which reads the
+    relation's whole history. Every other relation, and every relation outside a delta build,
+    is tested whole. A test with a condition of its own says
     `where: "__touched__ and <condition>"`: the touched keys' rows that meet it in a delta
     build, every row that meets it otherwise. Tests with any other `where` keep dbt's own.
 
@@ -18,6 +26,16 @@
     {%- if where == '__touched__' or (where is string and where.startswith(touched_and)) -%}
         {#- `__touched__ and <condition>`: the touched keys' rows that meet the condition -#}
         {%- set condition = where[touched_and | length:] if where != '__touched__' else none -%}
+        {%- set added = added_rows(relation) if execute and cvm_build() == 'delta' else none -%}
+        {%- if added is not none -%}
+            {#- an extract as delivered: the rows of the raw files this build added -#}
+            {%- set filtered -%}
+                (select * from {{ added }} as tested
+                 {%- if condition is not none %} where ({{ condition }}){% endif %})
+                as dbt_subquery
+            {%- endset -%}
+            {{ return(filtered) }}
+        {%- endif -%}
         {%- set scope = none -%}
         {%- if execute and cvm_build() == 'delta' -%}
             {%- set columns = tested_columns(relation) -%}
@@ -34,7 +52,8 @@
         {%- else -%}
             {%- set filtered -%}
                 (select * from {{ relation }} as tested
-                 where {{ is_touched_relation(scope, entity_key(scope), 'tested')
+                 where {{ (written_in_this_build('tested') if 'written_in_build' in columns
+                           else is_touched_relation(scope, entity_key(scope), 'tested'))
                           if scope is not none else 'true' }}
                  {%- if condition is not none %} and ({{ condition }}){% endif %})
                 as dbt_subquery
@@ -106,4 +125,21 @@
             .append(row[3]) -%}
     {%- endfor -%}
     {{ return(found) }}
+{%- endmacro %}
+
+{#
+    The rows of the raw files this build added, as a relation, where `relation` is an
+    extract's source `raw.<extract>` (made before the build: lib/warehouse/build_state.py on
+    DuckDB, spark_engine.py on Spark); else none.
+#}
+{% macro added_rows(relation) -%}
+    {%- set extract = (relation.identifier or '') | lower -%}
+    {%- if (relation.schema or '') | lower == 'raw'
+        and extract in ['customers', 'orders', 'service_activities'] -%}
+        {{ return(api.Relation.create(
+            database=(target.database if target.database is defined else none),
+            schema='cvm_delta', identifier=extract
+        )) }}
+    {%- endif -%}
+    {{ return(none) }}
 {%- endmacro %}

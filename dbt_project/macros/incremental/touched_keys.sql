@@ -21,14 +21,17 @@
 {%- endmacro %}
 
 {#
-    A condition on the row `alias` for a view under the incremental facts: in a delta build,
-    its key is a touched key, so that the facts cost only those rows (a semi-join above the
-    view would come after the costing of every row); in any other build, true. The models
-    that read the whole history read the facts, never these views.
+    A condition on the row `alias` of an incremental model keyed by an extract's key, read
+    after the model was built (by a view under the facts, a fact's test): in a delta build,
+    the build wrote it, so it is a touched key's row (macro written_in_this_build: DuckDB skips
+    the row groups of earlier builds); in any other build, true. A view under the incremental
+    facts filters so, so that the facts cost only those rows (a semi-join above the view would
+    come after the costing of every row). The models that read the whole history read the
+    facts, never these views.
 #}
-{% macro in_delta_scope(entity, key_columns, alias) -%}
+{% macro in_delta_scope(alias) -%}
     {%- if cvm_build() == 'delta' -%}
-        {{ is_touched_relation(entity, key_columns, alias) }}
+        {{ written_in_this_build(alias) }}
     {%- else -%}
         true
     {%- endif -%}

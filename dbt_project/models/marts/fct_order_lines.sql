@@ -23,7 +23,8 @@ final as (
         cost_of_goods_eur,
         contribution_margin_eur,
         source_file,
-        line_number
+        line_number,
+        {{ written_in_build_column() }}
     from order_lines
 
 )

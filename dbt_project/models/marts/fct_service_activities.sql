@@ -35,7 +35,8 @@ final as (
         value_transfer_eur,
         description,
         source_file,
-        line_number
+        line_number,
+        {{ written_in_build_column() }}
     from activities
 
 )

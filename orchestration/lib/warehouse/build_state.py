@@ -13,7 +13,8 @@ that record with the next catalog:
 
 Either way it (re)creates what dbt reads besides the seeds:
 - `raw.<entity>`: views over the catalog's current raw files (the dbt sources);
-- `cvm_delta.<entity>`: the rows of the added files;
+- `cvm_delta.<entity>`: the rows of the added files (what a build over the delta tests of the
+  extract as delivered, dbt's source `raw.<entity>`);
 - `cvm_delta.<entity>_keys`: the touched keys, those of the added and of the retired files;
 - `cvm_delta.<mart>_partitions`: the partitions of the partitioned marts that the touched
   keys occupy before the build (publish.py adds those they occupy after it);
@@ -82,6 +83,9 @@ class BuildPlan:
     reason: str
     added: dict[str, list[str]] = field(default_factory=dict)  # entity -> raw files
     retired: dict[str, list[str]] = field(default_factory=dict)  # entity -> raw files
+    # the build's number, the catalog version it publishes: the incremental models' rows
+    # carry the number of the build that wrote them (`written_in_build`, macro build_number)
+    number: int = 0
 
     @property
     def has_delta(self) -> bool:
@@ -101,8 +105,9 @@ def plan_build(state: EngineState | None, catalog_version: int, fingerprint: str
         reason = "the working database is not the published state (an earlier run stopped)"
     elif state.rules_fingerprint != fingerprint:
         reason = "the rules changed (models, macros, seeds, tests or dbt vars)"
+    number = catalog_version + 1
     if reason:
-        return BuildPlan(True, reason)
+        return BuildPlan(True, reason, number=number)
     now = {f.path: f.entity for f in files}
     added: dict[str, list[str]] = {name: [] for name in SPECS}
     retired: dict[str, list[str]] = {name: [] for name in SPECS}
@@ -112,7 +117,7 @@ def plan_build(state: EngineState | None, catalog_version: int, fingerprint: str
     for path in sorted(state.raw_files - now.keys()):
         entity = path.split("/")[1]  # raw/<entity>/extract_date=.../<id>.parquet
         retired[entity].append(path)
-    return BuildPlan(False, "incremental", added, retired)
+    return BuildPlan(False, "incremental", added, retired, number)
 
 
 def _delete(path: Path) -> None:

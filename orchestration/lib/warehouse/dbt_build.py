@@ -171,8 +171,10 @@ class DbtBuild:
     @property
     def environment(self) -> dict[str, str]:
         """What dbt runs with besides its arguments: the engine's (its database as dbt's
-        warehouse; on Spark, Spark's settings), and the kind of build (`full` or `delta`,
-        macros/incremental.sql; it is no rule, so the rules fingerprint does not cover it).
+        warehouse; on Spark, Spark's settings), the kind of build (`full` or `delta`,
+        macros/incremental/build_kind.sql; it is no rule, so the rules fingerprint does not
+        cover it) and its number (CVM_BUILD_NUMBER, the catalog version it publishes: the rows
+        it writes carry it, macro build_number).
 
         dbt's log file (`dbt.log` in the store's dbt target) takes the engine's level
         (`log_level_file`) unless $DBT_LOG_LEVEL_FILE says otherwise. Of dbt's JSON artifacts,
@@ -180,6 +182,7 @@ class DbtBuild:
         (lib/dbt_child.py)."""
         return {**self.engine.environment(self.store),
                 "CVM_BUILD": "full" if self.plan.full else "delta",
+                "CVM_BUILD_NUMBER": str(self.plan.number),
                 "DBT_LOG_LEVEL_FILE": _log_level_file(self.engine),
                 "DBT_WRITE_JSON": "false",
                 RUN_RESULTS_ENV: str(self.store.dbt_target / RUN_RESULTS)}
@@ -215,7 +218,8 @@ class DbtBuild:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({
             "full": self.plan.full, "reason": self.plan.reason, "added": self.plan.added,
-            "retired": self.plan.retired, "dbt_vars": self.dbt_vars}, sort_keys=True),
+            "retired": self.plan.retired, "number": self.plan.number,
+            "dbt_vars": self.dbt_vars}, sort_keys=True),
             encoding="utf-8")
 
 
@@ -359,7 +363,8 @@ def resume_build(store: Store) -> DbtBuild:
         raise RuntimeError(f"{path}: no prepared dbt build to resume; the build's first part "
                            "prepares it")
     saved = json.loads(path.read_text(encoding="utf-8"))
-    plan = BuildPlan(saved["full"], saved["reason"], saved["added"], saved["retired"])
+    plan = BuildPlan(saved["full"], saved["reason"], saved["added"], saved["retired"],
+                     saved["number"])
     return DbtBuild(store, plan, saved["dbt_vars"])
 
 

@@ -9,6 +9,8 @@ database into immutable Parquet files of the store, with views over them in the 
 - Every other mart table is small (customers x periods at most) and is written whole.
 - A mart that dbt builds as a view (a filter or join of other marts) is created again in the
   catalog, from its own SQL, over the catalog's views.
+- The engine's own columns (ENGINE_ONLY_COLUMNS: the number of the build that wrote a fact's
+  row) are not published.
 - The seeds (schema reference) are copied into the catalog as tables.
 - With a pseudonym key set (settings.pseudonym_key), every mart's column that holds a person's
   identifier is written as its keyed pseudonym (personal.py).
@@ -53,6 +55,11 @@ SORT_COLUMN = "customer_id"
 # rows per row group of the big facts' files: a customer's rows of a month, adjacent after
 # the sort, lie in one group; smaller groups mean fewer rows read per lookup (DECISIONLOG.md)
 FACT_ROW_GROUP_SIZE = 32_768
+# columns of the engine's marts that are not published: the number of the build that wrote
+# the row (dbt's `written_in_build`), by which a build over the delta finds the rows it wrote;
+# published, it would make a warehouse loaded night by night differ from one loaded at once
+BUILD_COLUMN = "written_in_build"
+ENGINE_ONLY_COLUMNS = frozenset({BUILD_COLUMN})
 
 
 def partition_sql(mart: PartitionedMart, alias: str = "") -> str:
@@ -77,6 +84,12 @@ def _columns(con, relation: str) -> list[tuple[str, str]]:
     return [(r[0], r[1]) for r in rows]
 
 
+def _published_columns(con, mart: str) -> list[tuple[str, str]]:
+    """(name, type) of the columns of the engine's mart `mart` (qualified) that are
+    published: all but the engine's own (ENGINE_ONLY_COLUMNS)."""
+    return [c for c in _columns(con, mart) if c[0] not in ENGINE_ONLY_COLUMNS]
+
+
 def _relations(con) -> list[tuple[str, str]]:
     """(name, 'table'|'view') of the engine's marts."""
     return con.execute(
@@ -94,11 +107,13 @@ class Exported:
     rows: int
 
 
-def export_marts(con, store: Store, full: bool) -> list[Exported]:
+def export_marts(con, store: Store, full: bool, build_number: int) -> list[Exported]:
     """Write the engine's marts to new files and list them in the catalog; `con` is a
     connection to the engine's database with the next catalog attached and in use
-    (publish.py). Returns what was written. On an engine other than DuckDB, the database's
-    marts are views over that engine's output (spark_engine.py): each is exported as files."""
+    (publish.py); `build_number` is the number of the build published (the next catalog's
+    version), which the rows it wrote carry. Returns what was written. On an engine other
+    than DuckDB, the database's marts are views over that engine's output (spark_engine.py):
+    each is exported as files."""
     key = settings.pseudonym_key()
     if key:
         personal.register_pseudonym(con, key)
@@ -110,12 +125,14 @@ def export_marts(con, store: Store, full: bool) -> list[Exported]:
         if kind == "view" and store.engine_kind == "duckdb":
             views[name] = _view_sql(con, name)
         elif name in partitioned:
-            done.append(_export_partitioned(con, store, partitioned[name], source, full))
+            done.append(_export_partitioned(con, store, partitioned[name], source, full,
+                                            build_number))
         else:
             done.append(_export_whole(con, store, name, source))
     con.execute("create schema if not exists marts")
     for name in {e.table for e in done}:
-        _create_file_view(con, store, name, _columns(con, f"{ENGINE_DATABASE}.marts.{name}"))
+        _create_file_view(con, store, name,
+                          _published_columns(con, f"{ENGINE_DATABASE}.marts.{name}"))
     _create_views(con, views)
     return done
 
@@ -141,7 +158,7 @@ def _select_published(columns: list[tuple[str, str]]) -> str:
 
 
 def _export_whole(con, store: Store, name: str, source: str) -> Exported:
-    columns = _columns(con, source)
+    columns = _published_columns(con, source)
     relative = store.new_mart_file(name)
     rows = write_parquet(con, f"select {_select_published(columns)} from {source}"
                          f"{_order_by(columns)}",
@@ -152,19 +169,20 @@ def _export_whole(con, store: Store, name: str, source: str) -> Exported:
 
 
 def _export_partitioned(con, store: Store, mart: PartitionedMart, source: str,
-                        full: bool) -> Exported:
+                        full: bool, build_number: int) -> Exported:
     """One file per month, each written by its own COPY and sorted by customer within the
     month: a sort per month fits in memory, where one sort of the whole table spilled to disk
     (DECISIONLOG.md)."""
-    columns = _columns(con, source)
+    columns = _published_columns(con, source)
     touched = None
     if not full:
-        # the months the touched keys occupied before the build, and those they occupy now
+        # the months the touched keys occupied before the build, and those they occupy now:
+        # the months of the rows the build wrote (they carry its number; DuckDB reads only
+        # the row groups that hold them)
         touched = sorted({r[0] for r in con.execute(
             f"select partition_key from {ENGINE_DATABASE}.cvm_delta.{mart.table}_partitions "
             f"union select distinct {partition_sql(mart, 'm')} from {source} as m "
-            f"where exists (select 1 from {ENGINE_DATABASE}.cvm_delta.{mart.entity}_keys as k "
-            f"where {mart.key_match('m', 'k')})"
+            f"where m.{BUILD_COLUMN} = ?", [build_number]
         ).fetchall()})
         if not touched:
             return Exported(mart.table, [], 0, 0)

@@ -68,7 +68,7 @@ def publish(store: Store) -> Published:
                 f"{store.next_catalog}: version {found.version}, but the build started from "
                 f"version {built.catalog_version}; not published"
             )
-        exported = marts.export_marts(con, store, built.is_full)
+        exported = marts.export_marts(con, store, built.is_full, found.version + 1)
         marts.copy_reference(con)
         writing.refresh_raw_views(con)
         con.execute("update meta.catalog set rules_fingerprint = ?, dbt_vars = ?",

@@ -11,6 +11,8 @@ writes the published mart files and the catalog. What Spark adds is the middle:
    macros/cross_engine/engine_inputs.sql) runs in dbt's Spark session:
    - `raw.<entity>`: a view over exactly the catalog's current raw files, the file list the
      DuckDB engine reads (never a folder: a retired file and its successor lie side by side);
+   - `cvm_delta.<entity>`: the rows of the added raw files (the rows a build over the delta
+     tests of the extract as delivered);
    - `cvm_delta.<entity>_keys`: the touched keys, from the added and retired raw files;
    - `cvm_delta.customer_periods`: the customers and periods the touched keys occupied
      before the build (build_state.py), copied from the engine's database into a Parquet file;
@@ -149,6 +151,10 @@ def input_statements(store: Store, files: list[RawFile], plan: BuildPlan) -> lis
         paths = [store.path(f.path) for f in files if f.entity == name]
         rows = _select(spec.typed_table_columns, paths)
         statements.append(f"create or replace view raw.{name} as {rows}")
+        # the rows of the added files, which a build over the delta tests of the extract
+        added = [store.path(p) for p in plan.added.get(name, [])]
+        statements.append(f"create or replace view {DELTA}.{name} as "
+                          f"{_select(spec.typed_table_columns, added)}")
         keys = [(c, kind) for c, kind in spec.typed_table_columns if c in spec.key]
         touched = [store.path(p) for p in plan.added.get(name, []) + plan.retired.get(name, [])]
         statements.append(f"create or replace view {DELTA}.{name}_keys as select distinct * "

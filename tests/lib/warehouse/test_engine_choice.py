@@ -73,7 +73,8 @@ def _file(entity: str, day: int, name: str) -> RawFile:
 def test_spark_reads_exactly_the_catalogs_raw_files(tmp_path):
     """raw.<entity> names each current file (never the folder, where a retired file may still
     lie); an entity without files is an empty, typed view; the touched keys come from the
-    added and retired files only."""
+    added and retired files only, the rows a delta build tests of an extract from the added
+    files only."""
     store = Store(tmp_path / "w.duckdb", "spark")
     root = tmp_path / "w.store"
     files = [_file("orders", 20, "a"), _file("orders", 21, "b"), _file("customers", 20, "c")]
@@ -89,6 +90,10 @@ def test_spark_reads_exactly_the_catalogs_raw_files(tmp_path):
     assert "b.parquet" in keys and "old.parquet" in keys and "a.parquet" not in keys
     assert "`order_id`, `line_no`" in keys
     assert "where false" in statements["create or replace view cvm_delta.customers_keys"]
+    # the rows of the added files alone: what a build over the delta tests of raw.orders
+    added = statements["create or replace view cvm_delta.orders"]
+    assert added.count("from parquet.`") == 1 and "b.parquet" in added, added
+    assert "where false" in statements["create or replace view cvm_delta.customers"]
 
 
 def test_a_store_is_always_given_its_engine_kind(tmp_path):
@@ -104,27 +109,30 @@ def test_a_store_is_always_given_its_engine_kind(tmp_path):
 def test_each_engine_kind_gives_dbt_its_target_and_environment(tmp_path, monkeypatch):
     """The one place that tells DuckDB from Spark: the target, the warehouse dbt writes, the
     kind of build (full or delta), and the level of dbt's log file (debug on Spark, for a
-    failure's stack trace) unless asked otherwise. Of dbt's JSON artifacts, a build writes its
-    run results alone, into the store's dbt target."""
+    failure's stack trace) unless asked otherwise, and the build's number. Of dbt's JSON
+    artifacts, a build writes its run results alone, into the store's dbt target."""
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
-    full = BuildPlan(True, "first build")
+    full = BuildPlan(True, "first build", number=1)
     duck = DbtBuild(Store(tmp_path / "w.duckdb", "duckdb"), full, {})
     assert duck.args == ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
     assert duck.environment == {
         "CVM_WAREHOUSE": str(tmp_path / "w.store" / "work" / "cvm_engine.duckdb"),
-        "CVM_BUILD": "full", "DBT_LOG_LEVEL_FILE": "info", "DBT_WRITE_JSON": "false",
+        "CVM_BUILD": "full", "CVM_BUILD_NUMBER": "1", "DBT_LOG_LEVEL_FILE": "info",
+        "DBT_WRITE_JSON": "false",
         "CVM_DBT_RUN_RESULTS": str(tmp_path / "w.store" / "work" / "dbt-target"
                                    / "run_results.json")}
     assert duck.describe() == "full build: first build"
     delta = BuildPlan(False, "incremental", added={"orders": ["raw/orders/a.parquet"]},
-                      retired={"orders": ["raw/orders/b.parquet"], "customers": []})
+                      retired={"orders": ["raw/orders/b.parquet"], "customers": []},
+                      number=8)
     spark = DbtBuild(Store(tmp_path / "w.duckdb", "spark"), delta, {"period_grain": "quarter"})
     assert spark.args == ["build", "--exclude-resource-type", "unit_test", "--target", "spark",
                           "--vars", '{"period_grain": "quarter"}']
     assert spark.environment == {"CVM_SPARK_DIR": str(tmp_path / "w.store" / "work" / "spark"),
                                  "PYSPARK_PIN_THREAD": "false",
                                  "PYTHONWARNINGS": "ignore::FutureWarning",
-                                 "CVM_BUILD": "delta", "DBT_LOG_LEVEL_FILE": "debug",
+                                 "CVM_BUILD": "delta", "CVM_BUILD_NUMBER": "8",
+                                 "DBT_LOG_LEVEL_FILE": "debug",
                                  "DBT_WRITE_JSON": "false",
                                  "CVM_DBT_RUN_RESULTS": str(tmp_path / "w.store" / "work"
                                                             / "spark" / "dbt-target"

@@ -196,8 +196,9 @@ def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_re
         tmp_path):
     """Five activities around month ends. A full export writes one file per month, its rows
     ordered by customer; a delta (A5 cancelled, A1 moved from October to November) rewrites
-    the months its keys were in (September, October) and are in (November): September is
-    left without rows and gets no file."""
+    the months its keys were in (September, October) and are in (November), the latter found
+    as the months of the rows that carry the delta build's number: September is left without
+    rows and gets no file. The build's number is not published."""
     from orchestration.lib.warehouse import marts
     from orchestration.lib.warehouse.publish import NEXT
     from orchestration.lib.warehouse.store import ENGINE_DATABASE
@@ -211,15 +212,15 @@ def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_re
         con.execute("create schema marts")
         con.execute("create schema cvm_delta")
         con.execute("create table marts.fct_service_activities (activity_id VARCHAR, "
-                    "customer_id VARCHAR, activity_date DATE)")
+                    "customer_id VARCHAR, activity_date DATE, written_in_build BIGINT)")
         con.execute("insert into marts.fct_service_activities values "
-                    "('A1', 'K2', '2026-10-05'), ('A2', 'K1', '2026-10-31'), "
-                    "('A3', 'K3', '2026-11-01'), ('A4', 'K1', '2026-11-30'), "
-                    "('A5', 'K2', '2026-09-30')")
+                    "('A1', 'K2', '2026-10-05', 1), ('A2', 'K1', '2026-10-31', 1), "
+                    "('A3', 'K3', '2026-11-01', 1), ('A4', 'K1', '2026-11-30', 1), "
+                    "('A5', 'K2', '2026-09-30', 1)")
         con.execute(f"attach '{store.next_catalog}' as {NEXT}")
         con.execute(f"use {NEXT}")
 
-        (full,) = marts.export_marts(con, store, full=True)
+        (full,) = marts.export_marts(con, store, full=True, build_number=1)
         assert (full.partitions, full.files, full.rows) == (None, 3, 5)
         first = _month_files(con, store, "fct_service_activities")
         assert first == {
@@ -231,13 +232,13 @@ def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_re
 
         engine_marts = f"{ENGINE_DATABASE}.marts.fct_service_activities"
         con.execute(f"delete from {engine_marts} where activity_id = 'A5'")
-        con.execute(f"update {engine_marts} set activity_date = '2026-11-02' "
-                    "where activity_id = 'A1'")
+        con.execute(f"update {engine_marts} set activity_date = '2026-11-02', "
+                    "written_in_build = 2 where activity_id = 'A1'")
         con.execute(f"create table {ENGINE_DATABASE}.cvm_delta.service_activities_keys as "
                     "select * from (values ('A5'), ('A1')) as k(activity_id)")
         con.execute(f"create table {ENGINE_DATABASE}.cvm_delta.fct_service_activities_partitions"
                     " as select * from (values ('2026-09'), ('2026-10')) as p(partition_key)")
-        (delta,) = marts.export_marts(con, store, full=False)
+        (delta,) = marts.export_marts(con, store, full=False, build_number=2)
         assert (delta.partitions, delta.files, delta.rows) == (
             ["2026-09", "2026-10", "2026-11"], 2, 4)
         assert _month_files(con, store, "fct_service_activities") == {
@@ -253,5 +254,12 @@ def test_the_big_facts_are_published_per_month_sorted_by_customer_and_a_delta_re
         assert con.execute("select activity_id from marts.fct_service_activities "
                            "order by activity_id").fetchall() == [
             ("A1",), ("A2",), ("A3",), ("A4",)]
+        files = [str(store.path(r[0])) for r in
+                 con.execute("select path from meta.mart_files").fetchall()]
+        published = con.execute("select distinct column_name from (describe select * from "
+                                "read_parquet(?, hive_partitioning = false))", [files]).fetchall()
+        assert sorted(published) == [("activity_date",), ("activity_id",), ("customer_id",)]
+        assert [r[0] for r in con.execute("describe marts.fct_service_activities").fetchall()
+                ] == ["activity_id", "customer_id", "activity_date"]
     finally:
         con.close()

@@ -5,9 +5,7 @@ activities as {{ inline_in_full_build() }} (
     select current_versions.*
     from {{ ref('stg_service_log__service_activities') }} as current_versions
     -- in a delta build, the touched activities only (macro in_delta_scope)
-    where {{ in_delta_scope(
-        'service_activities', entity_key('service_activities'), 'current_versions'
-    ) }}
+    where {{ in_delta_scope('current_versions') }}
 
 ),
 

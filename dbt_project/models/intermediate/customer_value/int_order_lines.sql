@@ -5,7 +5,7 @@ orders as (
     select current_versions.*
     from {{ ref('stg_crm__orders') }} as current_versions
     -- in a delta build, the touched order lines only (macro in_delta_scope)
-    where {{ in_delta_scope('orders', entity_key('orders'), 'current_versions') }}
+    where {{ in_delta_scope('current_versions') }}
 
 ),
 

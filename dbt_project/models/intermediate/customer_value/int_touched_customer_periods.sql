@@ -7,14 +7,15 @@ with
 
 order_lines as (
 
-    -- in a delta build, the touched order lines; in any other, none (all is recomputed)
+    -- in a delta build, the touched order lines (the rows this build wrote); in any other,
+    -- none (all is recomputed)
     select
         current_rows.customer_id,
         current_rows.period_start
     from {{ ref('fct_order_lines') }} as current_rows
     where
         {% if is_delta -%}
-            {{ is_touched_relation('orders', entity_key('orders'), 'current_rows') }}
+            {{ written_in_this_build('current_rows') }}
         {%- else -%}
             false
         {%- endif %}
@@ -29,9 +30,7 @@ activities as (
     from {{ ref('fct_service_activities') }} as current_rows
     where
         {% if is_delta -%}
-            {{ is_touched_relation(
-                'service_activities', entity_key('service_activities'), 'current_rows'
-            ) }}
+            {{ written_in_this_build('current_rows') }}
         {%- else -%}
             false
         {%- endif %}

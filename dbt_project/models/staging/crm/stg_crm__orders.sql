@@ -30,6 +30,7 @@ final as (
         cast(extract_date as date) as extract_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
         cast(line_number as bigint) as line_number,
+        {{ written_in_build_column() }},
         {{ storage_month('order_date') }} as storage_month
     from latest
 

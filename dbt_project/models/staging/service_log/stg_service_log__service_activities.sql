@@ -38,6 +38,7 @@ final as (
         cast(extract_date as date) as extract_date,
         cast(source_file as {{ dbt.type_string() }}) as source_file,
         cast(line_number as {{ dbt.type_bigint() }}) as line_number,
+        {{ written_in_build_column() }},
         {{ storage_month('activity_date') }} as storage_month
     from latest
 
