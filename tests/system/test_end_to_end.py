@@ -335,8 +335,8 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
 def assert_the_build_number_marks_the_touched_rows(engine, version: int) -> None:
     """In the engine's database after a build over the delta numbered `version`: the rows of
     the staged extracts and the facts that carry its number are the touched keys' rows (the
-    keys of the files the build added, as the orchestration listed them before dbt ran), and
-    no other; the published facts do not carry the number."""
+    keys of the files the build added or retired, as the orchestration listed them before
+    dbt ran), and no other; each also holds rows of earlier builds."""
     con = duckdb.connect(str(engine), read_only=True)
     try:
         for relation, keys, key in (

@@ -129,16 +129,15 @@
 
 {#
     The rows of the raw files this build added, as a relation, where `relation` is an
-    extract's source `raw.<extract>` (made before the build: lib/warehouse/build_state.py on
-    DuckDB, spark_engine.py on Spark); else none.
+    extract's source `raw.<extract>` (schema `raw` holds the extracts alone; both relations
+    are made before the build for every extract: lib/warehouse/build_state.py on DuckDB,
+    spark_engine.py on Spark); else none.
 #}
 {% macro added_rows(relation) -%}
-    {%- set extract = (relation.identifier or '') | lower -%}
-    {%- if (relation.schema or '') | lower == 'raw'
-        and extract in ['customers', 'orders', 'service_activities'] -%}
+    {%- if (relation.schema or '') | lower == 'raw' -%}
         {{ return(api.Relation.create(
             database=(target.database if target.database is defined else none),
-            schema='cvm_delta', identifier=extract
+            schema='cvm_delta', identifier=relation.identifier | lower
         )) }}
     {%- endif -%}
     {{ return(none) }}
