@@ -25,6 +25,7 @@ half away from zero:
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -325,6 +326,9 @@ def test_incremental_loading_equals_a_fresh_full_load(loaded, tmp_path):
                                              compiled, tmp_path / "scope")
     assert_delta_tests_read_the_added_raw_rows(Store(warehouse, "duckdb").engine_database,
                                                compiled, tmp_path / "raw-scope")
+    assert_relationships_to_the_fact_read_its_rows_of_this_build(
+        Store(warehouse, "duckdb").engine_database, compiled, tmp_path / "parent-scope",
+        version)
     # of dbt's JSON artifacts, only the run results of the last part (lib/dbt_child.py)
     results = json.loads((target / "run_results.json").read_text())["results"]
     assert any(r["unique_id"] == "model.customer_value_warehouse.customer_value"
@@ -381,6 +385,46 @@ def assert_delta_tests_read_the_added_raw_rows(engine, compiled, folder) -> None
                     "(select min(activity_id) from night)")
         con.execute("create or replace view cvm_delta.service_activities as select * from night")
         assert con.execute(rules).fetchall() == [("not_null", "activity_id", "NULL", 1)]
+    finally:
+        con.close()
+
+
+def assert_relationships_to_the_fact_read_its_rows_of_this_build(engine, compiled, folder,
+                                                                 version: int) -> None:
+    """The rules of the ledger and of the cockpit, as a build over the delta numbered `version`
+    compiled them, look up their activities among the fact's rows that carry that number (the
+    tested rows are the touched activities', and the build wrote every touched activity's row
+    of the fact), and their customers in the whole dimension. The narrowed rule still finds a
+    missing parent: run on a copy of the engine's database in which the ledger is a table of
+    its rows (as on an engine where it is one) and a touched and an untouched activity of it
+    are gone from the fact, the ledger's rules name the touched one; the untouched one is not
+    among the rows a build over the delta tests."""
+    for name in ("fct_value_transfers", "customer_cockpit"):
+        rules = next(compiled.rglob(f"column_rules_{name}.sql")).read_text()
+        assert re.search(r'select activity_id as parent_key from "cvm_engine"\."marts"\.'
+                         r'"fct_service_activities" as parent_rows\s+where '
+                         rf'parent_rows\.written_in_build = {version}\) as parent', rules), name
+        assert ('select customer_id as parent_key from "cvm_engine"."marts"."dim_customers")'
+                ' as parent') in rules, name
+    folder.mkdir()
+    copy = folder / engine.name  # the compiled SQL names the database by its file's stem
+    shutil.copy(engine, copy)
+    rules = next(compiled.rglob("column_rules_fct_value_transfers.sql")).read_text()
+    con = duckdb.connect(str(copy))
+    try:
+        assert con.execute(rules).fetchall() == []
+        con.execute("create table marts.ledger_rows as select * from marts.fct_value_transfers")
+        con.execute("drop view marts.fct_value_transfers")
+        con.execute("alter table marts.ledger_rows rename to fct_value_transfers")
+        touched_keys = "select activity_id from cvm_delta.service_activities_keys"
+        touched, untouched = (con.execute(
+            f"select min(activity_id) from marts.fct_value_transfers "
+            f"where activity_id {kind} ({touched_keys})").fetchone()[0]
+            for kind in ("in", "not in"))
+        assert touched and untouched
+        con.execute("delete from marts.fct_service_activities where activity_id in (?, ?)",
+                    [touched, untouched])
+        assert con.execute(rules).fetchall() == [("relationships", "activity_id", touched, 1)]
     finally:
         con.close()
 

@@ -15,6 +15,9 @@
     is tested whole. A test with a condition of its own says
     `where: "__touched__ and <condition>"`: the touched keys' rows that meet it in a delta
     build, every row that meets it otherwise. Tests with any other `where` keep dbt's own.
+    A scoped filter names its extract in a comment (macro scope_marker), by which a
+    `relationships` rule to a parent keyed by that extract reads the parent's rows of this
+    build alone (macro parent_read_where_written).
 
     The relations' columns are read once per dbt invocation (macro tested_columns), not once
     per test: on DuckDB every relation's in one query of the catalog, elsewhere one relation's
@@ -36,27 +39,19 @@
             {%- endset -%}
             {{ return(filtered) }}
         {%- endif -%}
-        {%- set scope = none -%}
-        {%- if execute and cvm_build() == 'delta' -%}
-            {%- set columns = tested_columns(relation) -%}
-            {%- set scopes = [] -%}
-            {%- for entity in ['service_activities', 'orders'] -%}
-                {%- if entity_key(entity) | reject('in', columns) | list | length == 0 -%}
-                    {%- do scopes.append(entity) -%}
-                {%- endif -%}
-            {%- endfor -%}
-            {%- set scope = scopes[0] if scopes else none -%}
-        {%- endif -%}
+        {%- set scope = delta_scope(relation) -%}
         {%- if scope is none and condition is none -%}
             {{ return(relation) }}
         {%- else -%}
             {%- set filtered -%}
                 (select * from {{ relation }} as tested
-                 where {{ (written_in_this_build('tested') if 'written_in_build' in columns
+                 where {{ (written_in_this_build('tested')
+                           if 'written_in_build' in tested_columns(relation)
                            else is_touched_relation(scope, entity_key(scope), 'tested'))
                           if scope is not none else 'true' }}
                  {%- if condition is not none %} and ({{ condition }}){% endif %})
                 as dbt_subquery
+                {%- if scope is not none %} {{ scope_marker(scope) }}{% endif %}
             {%- endset -%}
             {{ return(filtered) }}
         {%- endif -%}
@@ -70,6 +65,65 @@
     {%- endif -%}
 {%- endmacro %}
 
+
+{#
+    The extract whose touched keys scope the tests of `relation` in a build over the delta:
+    the first of service_activities and orders whose key columns (macro entity_key) the
+    relation has; none outside a delta build, or for a relation with neither key.
+#}
+{% macro delta_scope(relation) -%}
+    {%- if execute and cvm_build() == 'delta' -%}
+        {%- set columns = tested_columns(relation) -%}
+        {%- for entity in ['service_activities', 'orders'] -%}
+            {%- if entity_key(entity) | reject('in', columns) | list | length == 0 -%}
+                {{ return(entity) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#
+    The scope of a tested relation, named in its filter (get_where_subquery) as an SQL
+    comment, `/* scope: touched <extract> */`, for the test to read back (macro
+    scope_of_tested): dbt hands a generic test the filter's text, not the relation.
+#}
+{% macro scope_marker(entity) -%}
+    /* scope: touched {{ entity }} */
+{%- endmacro %}
+
+{#
+    The extract whose touched keys scope `model`, the tested rows as a generic test receives
+    them, by the comment of macro scope_marker; none when the rows are not so scoped (a whole
+    relation, any other filter).
+#}
+{% macro scope_of_tested(model) -%}
+    {%- if model is string -%}
+        {%- set found = modules.re.search('/\\* scope: touched ([a-z_]+) \\*/\\s*$', model) -%}
+        {%- if found -%}{{ return(found.group(1)) }}{%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{#
+    In a relationship rule of rows scoped to the touched keys of an extract (`model`, as the
+    test receives it), whether the parent need be read only where this build wrote it: the
+    child's column and the parent's field are the extract's one key column, and the parent
+    carries `written_in_build` (an incremental model keyed by that extract, or a view passing
+    its rows on). Every value checked is then a touched key; the build deleted each touched
+    key's old rows in the parent and wrote its new ones with its number, so a touched key is
+    in the parent exactly when it is among the parent's rows of this build. DuckDB reads those
+    by their row groups' numbers, where the whole parent's keys cost a scan of its history. A
+    parent not built by this build would lack the keys and fail the rule: loud, not silent.
+#}
+{% macro parent_read_where_written(model, column, parent, field) -%}
+    {%- set scope = scope_of_tested(model) -%}
+    {%- if scope is none or parent.identifier is not defined -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(entity_key(scope) == [column | lower] and (field | lower) == column | lower
+              and 'written_in_build' in tested_columns(parent)) }}
+{%- endmacro %}
 
 {#
     The lower-case column names of `relation`, kept for the rest of the dbt invocation in

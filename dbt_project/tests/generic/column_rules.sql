@@ -5,7 +5,9 @@
     - `unique_combinations` (a list of column lists), each combination of values unique, as a
       key of several columns;
     - `accepted_values` (column: its values);
-    - `relationships` (column: {to: the relation, field: its column});
+    - `relationships` (column: {to: the relation, field: its column}); in a build over the
+      delta, a parent keyed by the extract whose touched keys scope the tested rows is read
+      where this build wrote it (macro parent_read_where_written);
     - `expressions` (name: {expression: a condition on a row, where: the rows it applies to,
       optional}), each true on every row it applies to: a row where it is false or NULL breaks
       it. `key` (a column, or a list of them) names such a row.
@@ -31,6 +33,16 @@
     instead of one per rule -#}
 {%- set read_once = execute and target.type == 'duckdb' and cvm_build() == 'delta'
     and model is string -%}
+{#- a relationship to a parent keyed by the extract whose touched keys scope the rows reads
+    the parent's rows of this build alone (macro parent_read_where_written) -#}
+{%- set parents_of_this_build = [] -%}
+{%- if execute -%}
+    {%- for column, parent in relationships.items() -%}
+        {%- if parent_read_where_written(model, column, parent['to'], parent['field']) -%}
+            {%- do parents_of_this_build.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
 {%- if read_once -%}
     {%- set needed = [] -%}
     {%- for column in not_null + unique + (unique_combinations | sum(start=[]))
@@ -131,7 +143,9 @@
         count(*) as rows_found
     from (select {{ column }} as checked from {{ model }}) as tested
     {%- if rule == 'relationships' %}
-        left join (select {{ detail['field'] }} as parent_key from {{ detail['to'] }}) as parent
+        left join (select {{ detail['field'] }} as parent_key from {{ detail['to'] }}
+            {%- if column in parents_of_this_build %} as parent_rows
+            where {{ written_in_this_build('parent_rows') }}{% endif %}) as parent
             on tested.checked = parent.parent_key
     {%- endif %}
     where
